@@ -1,0 +1,50 @@
+# cxassess: make help lists the targets. Every target creates .venv first when it is missing.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATASET ?= data/sample
+CYCLE ?=
+PORT ?= 8888
+
+.PHONY: help env report test lab validate bench sample lint clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "; printf "cxassess targets (DATASET=$(DATASET) CYCLE=$(or $(CYCLE),latest)):\n"} \
+	     /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+env: $(STAMP) ## Create or update the virtual environment .venv (python3 -m venv + pip)
+
+report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html
+	$(BIN)/cxassess review --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
+
+test: $(STAMP) ## Run the test suite (doctests included)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP) ## Open the notebooks in JupyterLab
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+
+validate: $(STAMP) ## Run the data-quality gate alone on DATASET / CYCLE
+	$(BIN)/cxassess validate --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
+
+bench: $(STAMP) ## Run the benchmarks; figures go to reports/bench/
+	$(BIN)/python -m benchmarks
+
+sample: $(STAMP) ## Regenerate the committed sample data/sample (seeded, byte-for-byte)
+	$(BIN)/cxassess sample --out data/sample
+
+lint: $(STAMP) ## Lint with ruff
+	$(BIN)/ruff check cxassess tests
+
+clean: ## Remove the environment, reports and caches
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,71 @@
+"""Command line: ``cxassess review``, ``cxassess sample``.
+
+Errors that cxassess raises on purpose print their message (what, where, how to fix)
+without a traceback and exit with status 1; a usage error exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cxassess.errors import CxAssessError
+
+__all__ = ["main"]
+
+
+def _review(args: argparse.Namespace) -> int:
+    from cxassess.report import run_review
+
+    run_review(
+        args.dataset,
+        args.cycle or None,
+        previous=args.previous or None,
+        notebooks=args.notebooks,
+        reports=args.reports,
+    )
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from cxassess.synth import SampleSpec, write_sample
+
+    spec = SampleSpec(tickets_per_cycle=max(1, args.tickets // 4), seed=args.seed)
+    root = write_sample(args.out, spec, name=args.name)
+    print(f"sample written to {root} ({spec.tickets_per_cycle:,} tickets per cycle, seed {spec.seed})")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cxassess", description="Reproducible, honest review of a customer-service process."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    review = sub.add_parser("review", help="run every notebook and publish the HTML review")
+    review.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    review.add_argument("--cycle", default=None, help="cycle to review (default: the latest)")
+    review.add_argument("--previous", default=None, help="cycle to compare with (default: the one before)")
+    review.add_argument("--notebooks", default="notebooks", type=Path, help="folder of the notebooks")
+    review.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
+    review.set_defaults(run=_review)
+
+    sample = sub.add_parser("sample", help="generate the seeded sample dataset (any size)")
+    sample.add_argument("--tickets", type=int, default=10_000, help="tickets over the four cycles")
+    sample.add_argument("--seed", type=int, default=20_263, help="random seed")
+    sample.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder")
+    sample.add_argument("--name", default=None, help="dataset name written to review.yml")
+    sample.set_defaults(run=_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cxassess`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CxAssessError as exc:
+        print(f"cxassess: error: {exc}", file=sys.stderr)
+        return 1

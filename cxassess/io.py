@@ -1,0 +1,600 @@
+"""Loading the canonical tables of the data contract (DESIGN.md §4).
+
+Help-desk exports differ in encoding (UTF-8 with or without BOM, cp1252), delimiter
+(``,`` ``;`` tab ``|``), decimal mark, timestamp format and column names. This module
+reads them into the canonical tables with pandas 3 dtypes and tz-aware timestamps in
+the dataset's time zone, and tells exactly what is wrong when it cannot.
+
+Raw files are only ever read, never written.
+"""
+
+from __future__ import annotations
+
+import io as _io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from cxassess.config import TABLES, Process, ReviewConfig, load_config
+from cxassess.cycles import cycle_window, latest_cycle, previous_cycle
+from cxassess.errors import ConfigError, DataFileError, MissingColumnError, ParseError
+
+__all__ = [
+    "SCHEMA",
+    "REQUIRED",
+    "Cycle",
+    "read_csv_text",
+    "read_table",
+    "parse_timestamps",
+    "tickets_from_events",
+    "load_cycle",
+]
+
+#: Canonical columns of each table and how they are typed.
+SCHEMA: dict[str, dict[str, str]] = {
+    "tickets": {
+        "ticket_id": "id",
+        "created_at": "datetime",
+        "channel": "str",
+        "priority": "str",
+        "category": "str",
+        "team": "str",
+        "agent_id": "id",
+        "customer_id": "id",
+        "first_response_at": "datetime",
+        "resolved_at": "datetime",
+        "closed_at": "datetime",
+        "reopens": "int",
+        "transfers": "int",
+        "agent_replies": "int",
+        "handle_minutes": "float",
+        "status": "str",
+    },
+    "events": {
+        "ticket_id": "id",
+        "timestamp": "datetime",
+        "activity": "str",
+        "stage": "str",
+        "team": "str",
+        "agent_id": "id",
+    },
+    "surveys": {
+        "ticket_id": "id",
+        "sent_at": "datetime",
+        "responded_at": "datetime",
+        "kind": "str",
+        "scale": "int",
+        "score": "float",
+        "comment": "str",
+        "language": "str",
+    },
+    "audits": {
+        "audit_id": "id",
+        "ticket_id": "id",
+        "agent_id": "id",
+        "criterion": "str",
+        "auditor_id": "id",
+        "audited_at": "datetime",
+        "result": "str",
+        "source": "str",
+    },
+    "customers": {
+        "customer_id": "id",
+        "active_from": "datetime",
+        "active_to": "datetime",
+        "segment": "str",
+        "annual_value": "float",
+    },
+    "actions": {
+        "action_id": "id",
+        "title": "str",
+        "opened_cycle": "str",
+        "stage": "str",
+        "kpi": "str",
+        "owner": "str",
+        "status": "str",
+        "expected_effect": "float",
+        "cost": "float",
+        "due": "datetime",
+        "done_at": "datetime",
+    },
+}
+
+#: Columns a table cannot do without (bold in DESIGN.md §4).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "tickets": ("ticket_id", "created_at"),
+    "events": ("ticket_id", "timestamp", "activity"),
+    "surveys": ("ticket_id", "sent_at"),
+    "audits": ("audit_id", "ticket_id", "agent_id", "criterion"),
+    "customers": ("customer_id", "active_from"),
+    "actions": ("action_id", "title", "opened_cycle"),
+}
+
+_NA_VALUES = ["", "NA", "N/A", "NULL", "null", "NaN", "nan", "None"]
+_DELIMITERS = (",", ";", "\t", "|")
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_COMMA_DECIMAL = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
+
+
+def _detect_encoding(raw: bytes) -> str:
+    """UTF-8 (BOM stripped) when the bytes decode as UTF-8, else the best guess."""
+    try:
+        raw.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:500_000]).best()
+    guess = best.encoding if best is not None else "cp1252"
+    # Latin-1 guesses are almost always Windows exports: cp1252 is its superset in practice.
+    return "cp1252" if guess in {"latin_1", "iso8859_1", "iso8859_15"} else guess
+
+
+def _detect_delimiter(text: str) -> str:
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_text(
+    path: Path | str,
+    *,
+    encoding: str = "auto",
+    delimiter: str = "auto",
+) -> pd.DataFrame:
+    """Read a CSV file as text columns, detecting its encoding and delimiter.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    encoding
+        ``"auto"`` (UTF-8 with or without BOM, else the best guess, e.g. cp1252 or
+        Shift-JIS) or a Python codec name.
+    delimiter
+        ``"auto"`` (the most frequent of ``, ; tab |`` in the header) or the delimiter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column as ``str``; empty cells and common null markers are missing.
+        ``attrs`` records the encoding and delimiter used.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = p.write_bytes("\\ufeffa;b\\n1,5;Köln\\n".encode("utf-8"))
+    >>> df = read_csv_text(p)
+    >>> list(df.columns), df.attrs["delimiter"], df.loc[0, "b"]
+    (['a', 'b'], ';', 'Köln')
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(path, "file not found", "check the dataset folder and review.yml files:.")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataFileError(path, "the file is empty", "export the table again; it needs a header row.")
+    enc = _detect_encoding(raw) if encoding == "auto" else encoding
+    try:
+        text = raw.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataFileError(
+            path,
+            f"cannot be decoded as {enc} ({exc})",
+            "set the export's encoding in review.yml, e.g. csv: {encoding: cp1252}.",
+        ) from None
+    text = text.removeprefix("\ufeff")
+    sep = _detect_delimiter(text) if delimiter == "auto" else delimiter
+    try:
+        df = pd.read_csv(
+            _io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=_NA_VALUES,
+            skipinitialspace=True,
+        )
+    except pd.errors.ParserError as exc:
+        raise DataFileError(
+            path,
+            f"not a well-formed CSV with delimiter {sep!r}: {exc}",
+            "check quoting in the export, or set csv: {delimiter: ...} in review.yml.",
+        ) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    df.attrs.update(encoding=enc, delimiter=sep)
+    return df
+
+
+def parse_timestamps(
+    values: pd.Series,
+    tz: str,
+    *,
+    fmt: str | None = None,
+    dayfirst: bool = False,
+) -> pd.Series:
+    """Parse timestamp strings into tz-aware timestamps in ``tz``.
+
+    Strings with a UTC offset (``...+02:00``, ``...Z``) are converted to ``tz``; naive
+    strings are read as local time in ``tz``. Across a daylight-saving change a naive
+    time in the repeated autumn hour is read as its first (summer-time) occurrence and a
+    time in the skipped spring hour is moved forward to the first valid instant.
+    Values that cannot be parsed become ``NaT``.
+
+    Examples
+    --------
+    >>> s = pd.Series(["2026-03-29 01:30", "2026-03-29T03:30:00+02:00", "n/a"])
+    >>> parse_timestamps(s, "Europe/Berlin").astype(str).tolist()
+    ['2026-03-29 01:30:00+01:00', '2026-03-29 03:30:00+02:00', 'NaT']
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert(tz).astype(f"datetime64[us, {tz}]")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return _localize(values, tz)
+    text = values.astype("str").str.strip()
+    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {tz}]")
+    has_offset = text.str.contains(_OFFSET, regex=True, na=False)
+    naive = text.notna() & ~has_offset
+    if has_offset.any():
+        aware = _to_datetime(text[has_offset], fmt, dayfirst, utc=True)
+        out[has_offset] = aware.dt.tz_convert(tz)
+    if naive.any():
+        out[naive] = _localize(_to_datetime(text[naive], fmt, dayfirst, utc=False), tz)
+    return out
+
+
+def _to_datetime(text: pd.Series, fmt: str | None, dayfirst: bool, *, utc: bool) -> pd.Series:
+    parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=utc)
+    retry = parsed.isna() & text.notna()
+    if fmt is None and retry.any():
+        parsed[retry] = pd.to_datetime(
+            text[retry], format="mixed", dayfirst=dayfirst, errors="coerce", utc=utc
+        )
+    return parsed
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    ambiguous = np.ones(len(naive), dtype=bool)
+    return naive.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").astype(
+        f"datetime64[us, {tz}]"
+    )
+
+
+def _parse_numbers(text: pd.Series, decimal: str) -> pd.Series:
+    values = text.astype("str").str.strip()
+    use_comma = decimal == "," or (
+        decimal == "auto"
+        and values.str.contains(",", regex=False, na=False).any()
+        and values.dropna().str.fullmatch(_COMMA_DECIMAL).all()
+    )
+    if use_comma:
+        values = values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return pd.to_numeric(values, errors="coerce")
+
+
+_EXPECTED = {
+    "datetime": "a timestamp",
+    "int": "a whole number",
+    "float": "a number",
+}
+_FIXES = {
+    "datetime": (
+        "write timestamps as ISO 8601 (2026-07-01 09:30:00, optionally with +02:00), or "
+        "set csv: {datetime_format: '%d.%m.%Y %H:%M'} in review.yml"
+    ),
+    "int": "leave the cell empty or write a whole number",
+    "float": "leave the cell empty or write a number; set csv: {decimal: ','} for decimal commas",
+}
+
+
+def _coerce(
+    df: pd.DataFrame, table: str, path: Path, tz: str, csv_options: dict, errors: str
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Type every canonical column; return the frame and the unreadable cells."""
+    failures = []
+    for column, kind in SCHEMA[table].items():
+        if column not in df.columns:
+            continue
+        raw = df[column]
+        if kind in ("id", "str"):
+            df[column] = raw.astype("str").str.strip() if raw.dtype != "str" else raw.str.strip()
+            continue
+        if kind == "datetime":
+            parsed = parse_timestamps(
+                raw,
+                tz,
+                fmt=csv_options.get("datetime_format"),
+                dayfirst=bool(csv_options.get("dayfirst", False)),
+            )
+        else:
+            parsed = _parse_numbers(raw, str(csv_options.get("decimal", "auto")))
+            if kind == "int":
+                whole = parsed.isna() | (parsed == parsed.round())
+                parsed = parsed.where(whole).astype("Int64")
+            else:
+                parsed = parsed.astype("float64")
+        bad = raw.notna() & parsed.isna()
+        if bad.any():
+            rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
+            if errors == "raise":
+                raise ParseError(
+                    path, column, rows, raw[bad].astype(str).tolist(), _EXPECTED[kind], _FIXES[kind]
+                )
+            failures += [
+                {"row": r, "column": column, "value": v, "problem": f"cannot be read as {_EXPECTED[kind]}"}
+                for r, v in zip(rows, raw[bad].astype(str), strict=True)
+            ]
+        df[column] = parsed
+    return df, failures
+
+
+def read_table(
+    path: Path | str,
+    table: str,
+    config: ReviewConfig | None = None,
+    *,
+    tz: str | None = None,
+    errors: Literal["raise", "coerce"] = "raise",
+) -> pd.DataFrame:
+    """Read one canonical table from a CSV or Parquet file.
+
+    Parameters
+    ----------
+    path
+        The file (``.csv``, ``.txt`` or ``.parquet``).
+    table
+        One of ``tickets, events, surveys, audits, customers, actions``.
+    config
+        The dataset's review.yml: column mapping, time zone, CSV options, and for
+        ``events`` the activity → stage mapping.
+    tz
+        Time zone for naive timestamps when no ``config`` is given (default UTC).
+    errors
+        ``"raise"``: an unreadable value raises :class:`~cxassess.errors.ParseError`
+        naming the file, column and rows. ``"coerce"``: it becomes missing and is listed
+        in ``df.attrs["unreadable"]`` as records (row, column, value, problem) for the
+        quality gate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns typed (``str``, ``Int64``, ``float64``, tz-aware
+        ``datetime64[us]``); other columns of the file kept as text.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "tickets.csv"
+    >>> _ = p.write_text("ticket_id;created_at;handle_minutes\\nT1;2026-07-01 09:00;12,5\\n")
+    >>> t = read_table(p, "tickets", tz="Europe/Berlin")
+    >>> str(t.loc[0, "created_at"]), t.loc[0, "handle_minutes"]
+    ('2026-07-01 09:00:00+02:00', np.float64(12.5))
+    """
+    if table not in SCHEMA:
+        raise ConfigError(f"unknown table {table!r}; the tables are {', '.join(TABLES)}.")
+    path = Path(path)
+    csv_options = config.csv if config is not None else {}
+    zone = config.timezone if config is not None else (tz or "UTC")
+    if path.suffix.lower() == ".parquet":
+        if not path.is_file():
+            raise DataFileError(path, "file not found", "check the dataset folder.")
+        df = pd.read_parquet(path)
+    else:
+        df = read_csv_text(
+            path,
+            encoding=str(csv_options.get("encoding", "auto")),
+            delimiter=str(csv_options.get("delimiter", "auto")),
+        )
+    mapping = config.columns(table) if config is not None else {}
+    absent = [src for src in mapping.values() if src not in df.columns]
+    if absent:
+        missing = [canon for canon, src in mapping.items() if src in absent]
+        raise MissingColumnError(path, table, missing, list(df.columns))
+    df = df.rename(columns={src: canon for canon, src in mapping.items()})
+    missing = [c for c in REQUIRED[table] if c not in df.columns]
+    if missing:
+        raise MissingColumnError(path, table, missing, list(df.columns))
+    df, unreadable = _coerce(df.copy(), table, path, zone, csv_options, errors)
+    if table == "events" and "stage" not in df.columns and config is not None and config.process:
+        df["stage"] = df["activity"].map(config.process.activities).astype("str")
+    df.attrs.update(source=str(path), table=table, unreadable=unreadable)
+    return df
+
+
+def _after_resolution(process: Process) -> set[str]:
+    """Activities that are no further work on a resolved ticket: closing, and every
+    activity of a stage that comes after the resolution stage (e.g. the survey)."""
+    order = process.stage_names
+    stages = [process.activities[a] for a in process.resolution_activities if a in process.activities]
+    if not stages:
+        return set(process.closing_activities)
+    later = set(order[max(order.index(s) for s in stages) + 1 :])
+    return {a for a, s in process.activities.items() if s in later} | set(process.closing_activities)
+
+
+def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
+    """Derive the ticket table from an event log.
+
+    ``created_at`` is the first event; ``first_response_at`` the first event of a
+    first-response activity; ``first_resolved_at`` the first and ``resolved_at`` the last
+    resolution, missing while the ticket is open again; ``closed_at`` the last closing
+    event; ``reopens`` the resolutions followed by more work; ``transfers`` the handoffs
+    between teams (consecutive events of different teams); ``agent_replies`` the
+    agent-reply events; ``status`` is ``open``, ``resolved`` or ``closed``. Other
+    ticket-level columns found in the log (channel, priority, ...) take their first
+    non-missing value.
+
+    Examples
+    --------
+    >>> from cxassess.config import Process, Stage
+    >>> p = Process(stages=(Stage("s", "s", "l"),), activities={},
+    ...             first_response_activities=("reply",), resolution_activities=("solve",),
+    ...             closing_activities=("close",))
+    >>> ev = pd.DataFrame({"ticket_id": ["A"] * 5,
+    ...     "timestamp": pd.to_datetime(["2026-01-05 09:00", "2026-01-05 10:00",
+    ...         "2026-01-05 11:00", "2026-01-06 09:00", "2026-01-06 12:00"]),
+    ...     "activity": ["open", "reply", "solve", "reply", "solve"],
+    ...     "team": ["t1", "t1", "t2", "t1", "t1"]})
+    >>> t = tickets_from_events(ev, p)
+    >>> t[["reopens", "transfers", "agent_replies", "status"]].iloc[0].tolist()
+    [1, 2, 2, 'resolved']
+    """
+    cols = ["ticket_id", "timestamp", "activity"]
+    missing = [c for c in cols if c not in events.columns]
+    if missing:
+        raise MissingColumnError(events.attrs.get("source", "events"), "events", missing, list(events.columns))
+    ev = events[events["timestamp"].notna()].sort_values(["ticket_id", "timestamp"], kind="stable")
+    ev = ev.assign(_pos=ev.groupby("ticket_id", sort=False).cumcount())
+    by = ev.groupby("ticket_id", sort=True)
+    out = pd.DataFrame({"created_at": by["timestamp"].min()})
+
+    def first_or_last(mask: pd.Series, how: str) -> pd.Series:
+        return ev.loc[mask].groupby("ticket_id")["timestamp"].agg(how)
+
+    is_reply = ev["activity"].isin(process.first_response_activities)
+    is_res = ev["activity"].isin(process.resolution_activities)
+    is_close = ev["activity"].isin(process.closing_activities)
+    is_work = ~(is_res | ev["activity"].isin(_after_resolution(process)))
+    out["first_response_at"] = first_or_last(is_reply, "min")
+    out["first_resolved_at"] = first_or_last(is_res, "min")
+    last_res = first_or_last(is_res, "max")
+    out["closed_at"] = first_or_last(is_close, "max")
+
+    last_work_pos = ev.loc[is_work].groupby("ticket_id")["_pos"].max()
+    last_res_pos = ev.loc[is_res].groupby("ticket_id")["_pos"].max()
+    res = ev.loc[is_res, ["ticket_id", "_pos"]]
+    res_followed = res["_pos"].to_numpy() < res["ticket_id"].map(last_work_pos).fillna(-1).to_numpy()
+    out["reopens"] = res.loc[res_followed].groupby("ticket_id").size()
+    reopened_now = last_work_pos.reindex(out.index) > last_res_pos.reindex(out.index)
+    open_now = last_res.reindex(out.index).isna() | reopened_now.fillna(False)
+    out["resolved_at"] = last_res.reindex(out.index).where(~open_now)
+
+    replies = process.agent_reply_activities or process.first_response_activities
+    out["agent_replies"] = ev.loc[ev["activity"].isin(replies)].groupby("ticket_id").size()
+    if "team" in ev.columns:
+        teams = ev.loc[ev["team"].notna(), ["ticket_id", "team"]]
+        previous = teams.groupby("ticket_id")["team"].shift()
+        handoff = previous.notna() & (previous != teams["team"])
+        out["transfers"] = handoff.groupby(teams["ticket_id"]).sum()
+    for column in ("reopens", "agent_replies", "transfers"):
+        if column in out:
+            out[column] = out[column].fillna(0).astype("Int64")
+    out["status"] = np.where(open_now, "open", np.where(out["closed_at"].notna(), "closed", "resolved"))
+    out["status"] = out["status"].astype("str")
+    extra = [c for c in events.columns if c in SCHEMA["tickets"] and c not in out and c != "ticket_id"]
+    if extra:
+        out = out.join(by[extra].first())
+    return out.reset_index()
+
+
+@dataclass
+class Cycle:
+    """The tables of one review cycle, loaded and typed.
+
+    Tables the cycle folder does not hold are ``None``; the notebooks say so plainly.
+    """
+
+    config: ReviewConfig
+    label: str
+    previous: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    derived: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> pd.DataFrame | None:
+        if name in TABLES:
+            return self.tables.get(name)
+        raise AttributeError(name)
+
+    def missing(self, *tables: str) -> list[str]:
+        """The tables among ``tables`` that this cycle does not hold."""
+        return [t for t in tables if t not in self.tables]
+
+    def describe(self) -> str:
+        """A Markdown paragraph: dataset, window, tables read (rows, file) and tables absent."""
+        fmt = "%Y-%m-%d"
+        last_day = (self.end - pd.Timedelta(days=1)).strftime(fmt)
+        lines = [
+            f"**{self.config.title}**, cycle **{self.label}**: {self.start.strftime(fmt)} to "
+            f"{last_day} ({self.config.timezone}).",
+            "",
+            "| table | rows | source |",
+            "|---|---:|---|",
+        ]
+        for table in TABLES:
+            if table in self.tables:
+                source = "derived from the event log" if table in self.derived else f"`{self.files[table].name}`"
+                lines.append(f"| {table} | {len(self.tables[table]):,} | {source} |")
+        absent = self.missing(*TABLES)
+        if absent:
+            lines += ["", f"Not in this cycle: {', '.join(absent)}. Sections that need them say so."]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        held = ", ".join(f"{t}={len(df):,}" for t, df in self.tables.items())
+        return f"Cycle({self.config.name} {self.label}: {held or 'no tables'})"
+
+
+def _table_file(folder: Path, table: str, config: ReviewConfig) -> Path | None:
+    named = config.file_for(table)
+    if named:
+        return folder / named
+    for suffix in (".parquet", ".csv", ".csv.gz", ".txt"):
+        candidate = folder / f"{table}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_cycle(
+    dataset: Path | str,
+    cycle: str | None = None,
+    *,
+    tables: tuple[str, ...] = TABLES,
+    errors: Literal["raise", "coerce"] = "raise",
+) -> Cycle:
+    """Load every table of one cycle of a dataset.
+
+    Parameters
+    ----------
+    dataset
+        The dataset folder holding ``review.yml`` (e.g. ``data/sample``).
+    cycle
+        The cycle label (``2026Q3``); default the latest cycle folder.
+    tables
+        Which tables to load.
+    errors
+        See :func:`read_table`.
+
+    Examples
+    --------
+    >>> c = load_cycle("data/sample", "2026Q3")
+    >>> c.label, c.previous, len(c.tickets) > 0
+    ('2026Q3', '2026Q2', True)
+    """
+    config = load_config(dataset)
+    label = cycle or latest_cycle(config.root)
+    folder = config.root / label
+    if not folder.is_dir():
+        raise DataFileError(
+            folder, "cycle folder not found", f"put the {label} export files in {folder}/"
+        )
+    start, end = cycle_window(label, config.timezone)
+    result = Cycle(config=config, label=label, previous=previous_cycle(label), start=start, end=end)
+    for table in tables:
+        path = _table_file(folder, table, config)
+        if path is None:
+            continue
+        result.files[table] = path
+        result.tables[table] = read_table(path, table, config, errors=errors)
+    if "tickets" not in result.tables and "events" in result.tables and config.process:
+        result.tables["tickets"] = tickets_from_events(result.tables["events"], config.process)
+        result.derived = ("tickets",)
+    return result

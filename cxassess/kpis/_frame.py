@@ -1,0 +1,78 @@
+"""Shared plumbing of the KPI calculators: frame-agnostic rates with intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import narwhals as nw
+import numpy as np
+from narwhals.typing import IntoDataFrameT
+
+from cxassess.stats import wilson_interval
+
+RESULT_COLUMNS = ("kpi", "value", "ci_low", "ci_high", "n")
+
+
+def keys(by: str | Sequence[str] | None) -> list[str]:
+    """Normalise a ``by`` argument to a list of column names."""
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def counts(df: nw.DataFrame, by: list[str], **aggs: nw.Expr) -> nw.DataFrame:
+    """Aggregate ``aggs`` plus ``n`` (row count) overall or per group, groups sorted."""
+    exprs = [e.alias(name) for name, e in aggs.items()] + [nw.len().alias("n")]
+    if not by:
+        return df.select(*exprs)
+    return df.group_by(by, drop_null_keys=False).agg(*exprs).sort(by)
+
+
+def attach(out: nw.DataFrame, kpi: str, value: np.ndarray, low: np.ndarray, high: np.ndarray,
+           by: list[str], extra: Sequence[str] = ()) -> nw.DataFrame:
+    """Add ``kpi, value, ci_low, ci_high`` to an aggregated frame, in the tidy order."""
+    backend = nw.get_native_namespace(out)
+    n = len(out)
+    out = out.with_columns(
+        nw.new_series("kpi", [kpi] * n, nw.String, backend=backend),
+        nw.new_series("value", value.astype(float), nw.Float64, backend=backend),
+        nw.new_series("ci_low", low.astype(float), nw.Float64, backend=backend),
+        nw.new_series("ci_high", high.astype(float), nw.Float64, backend=backend),
+    )
+    return out.select(*by, *RESULT_COLUMNS, *extra)
+
+
+def answered(df: nw.DataFrame, kind: str | None) -> nw.DataFrame:
+    """Survey rows with a score (NaN and null alike count as unanswered), of ``kind``."""
+    df = df.with_columns(nw.col("score").cast(nw.Float64).fill_nan(None))
+    where = ~nw.col("score").is_null()
+    if kind is not None and "kind" in df.columns:
+        where = where & (nw.col("kind") == kind)
+    return df.filter(where)
+
+
+def rate(
+    native: IntoDataFrameT,
+    hit: nw.Expr,
+    kpi: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    where: nw.Expr | None = None,
+) -> IntoDataFrameT:
+    """Share of rows (optionally filtered by ``where``) for which ``hit`` is true.
+
+    Returns the tidy KPI table ``[*by, kpi, value, ci_low, ci_high, n, hits]`` with a
+    Wilson interval, of the same kind (pandas, Polars) as the input.
+    """
+    df = nw.from_native(native, eager_only=True)
+    if where is not None:
+        df = df.filter(where)
+    group = keys(by)
+    df = df.with_columns(hit.fill_null(False).cast(nw.Int64).alias("_hit"))
+    out = counts(df, group, hits=nw.col("_hit").sum())
+    k = out["hits"].to_numpy().astype(float)
+    n = out["n"].to_numpy().astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    low, high = wilson_interval(k, n)
+    return attach(out, kpi, value, low, high, group, extra=("hits",)).to_native()

@@ -1,0 +1,99 @@
+"""One visual language for every page of the review.
+
+Figures are matplotlib/seaborn, returned to the caller (the notebook shows them inline);
+tables of KPIs are pandas Stylers that grey out figures whose n is too small.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
+
+__all__ = ["use_style", "weekly_volume", "stage_funnel", "kpi_table", "PERCENT_KPIS"]
+
+#: KPIs whose value is a share (shown as %); others (NPS) are points.
+PERCENT_KPIS = {"csat", "transfer_rate", "reopen_rate", "open_share", "fcr", "escalation_rate"}
+PALETTE = "colorblind"
+
+
+def use_style() -> None:
+    """Apply the report's seaborn theme (call once at the top of a notebook)."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
+    plt.rcParams.update({"figure.dpi": 100, "figure.figsize": (9, 4), "axes.titleweight": "bold"})
+
+
+def weekly_volume(tickets: pd.DataFrame, *, by: str = "channel", title: str | None = None) -> Figure:
+    """Stacked bars of tickets created per week (weeks starting Monday), split by ``by``."""
+    local = tickets["created_at"].dt.tz_localize(None)
+    week = local.dt.to_period("W-SUN").dt.start_time
+    counts = pd.crosstab(week, tickets[by].fillna("(missing)"))
+    fig, ax = plt.subplots()
+    bottom = np.zeros(len(counts))
+    colours = sns.color_palette(PALETTE, len(counts.columns))
+    for colour, column in zip(colours, counts.columns, strict=True):
+        ax.bar(counts.index, counts[column], bottom=bottom, width=5, label=column, color=colour)
+        bottom += counts[column].to_numpy()
+    ax.set_ylabel("tickets created")
+    ax.set_xlabel("week")
+    ax.set_title(title or f"Tickets per week by {by}")
+    ax.legend(title=by, ncols=min(4, len(counts.columns)), loc="upper left", frameon=False)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def stage_funnel(volume: pd.DataFrame, *, title: str = "Tickets reaching each stage") -> Figure:
+    """Horizontal bars of the tickets reaching each stage (output of ``stage_volume``)."""
+    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.5 * len(volume)))
+    ax.barh(volume["label"], volume["tickets"], color=sns.color_palette(PALETTE)[0])
+    ax.invert_yaxis()
+    for y, (n, share) in enumerate(zip(volume["tickets"], volume["share"], strict=True)):
+        ax.text(n, y, f"  {n:,} ({share:.0%})", va="center")
+    ax.set_xlabel("tickets")
+    ax.set_title(title)
+    ax.margins(x=0.2)
+    fig.tight_layout()
+    return fig
+
+
+def _fmt(kpi: str, value: float) -> str:
+    if pd.isna(value):
+        return "–"
+    return f"{value:.1%}" if kpi in PERCENT_KPIS else f"{value:+.1f}"
+
+
+def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | None = None) -> Styler:
+    """A readable KPI table: value with its 95 % interval and n; rows below ``min_n``
+    are greyed and marked "n too small" (shown, never hidden)."""
+    names = {
+        "csat": "CSAT (top-box share)",
+        "nps": "NPS (points)",
+        "transfer_rate": "Transfer rate",
+        "reopen_rate": "Reopen rate",
+        "open_share": "Open at cycle end",
+        **(labels or {}),
+    }
+    keys = [c for c in table.columns if c not in {"kpi", "value", "ci_low", "ci_high", "n", "hits", "promoters", "detractors"}]
+    shown = pd.DataFrame(
+        {
+            **{k: table[k] for k in keys},
+            "KPI": table["kpi"].map(lambda k: names.get(k, k)),
+            "value": [_fmt(k, v) for k, v in zip(table["kpi"], table["value"], strict=True)],
+            "95 % interval": [
+                f"{_fmt(k, lo)} to {_fmt(k, hi)}" if pd.notna(lo) else "–"
+                for k, lo, hi in zip(table["kpi"], table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "n": table["n"].astype("int64"),
+            "note": np.where(table["n"] < min_n, "n too small", ""),
+        }
+    )
+    small = (table["n"] < min_n).to_numpy()
+
+    def grey(row: pd.Series) -> list[str]:
+        return ["color: #999" if small[row.name] else "" for _ in row]
+
+    return shown.reset_index(drop=True).style.apply(grey, axis=1).hide(axis="index")

@@ -1,0 +1,514 @@
+"""Seeded sample data with known truths.
+
+:func:`generate` simulates four quarterly cycles (2025Q4 … 2026Q3) of a support desk in
+Europe/Berlin: tickets, their event log, surveys, QA audits, customers and the register of
+improvement actions. Each cycle folder is the export a help desk gives at the cycle's end:
+tickets created in the cycle with their events up to that instant, so tickets still open
+then are open in the data (censored), as in real life.
+
+The planted truths, documented in ``data/sample/README.md`` and asserted by the tests:
+
+1. customers transferred once or more are clearly less satisfied;
+2. team ``tier1_south`` cuts handle time in 2026Q3 by transferring more;
+3. survey respondents over-represent bad experiences (transfers, reopens, long waits);
+4. the specialist stage becomes the bottleneck in 2026Q3 (its queue grows);
+5. action ``A-101`` (opened 2026Q1, done 2026-01-26) halves the reopen rate from then on;
+6. holidays and both DST changes fall inside the cycles; nobody works on holidays;
+7. survey comments come in English, German and Japanese;
+8. QA audits find ``flow_followed`` failing far more often for ``tier1_south`` in 2026Q3.
+
+The ticket table is derived from the generated event log with
+:func:`cxassess.io.tickets_from_events`, so the two tables always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from cxassess.config import Process, ReviewConfig
+from cxassess.cycles import cycle_window
+
+__all__ = ["SampleSpec", "generate", "write_sample", "support_config"]
+
+TZ = "Europe/Berlin"
+CYCLES = ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
+CHANNELS = {"email": 0.35, "chat": 0.25, "phone": 0.20, "web": 0.20}
+PRIORITIES = {"low": 0.20, "normal": 0.55, "high": 0.20, "urgent": 0.05}
+CATEGORIES = {"billing": 0.30, "technical": 0.40, "account": 0.20, "delivery": 0.10}
+TIER1 = ("tier1_north", "tier1_south")
+GAMING_TEAM, GAMING_CYCLE = "tier1_south", "2026Q3"
+BOTTLENECK_CYCLE = "2026Q3"
+ACTION_DONE = pd.Timestamp("2026-01-26 12:00", tz=TZ)
+LANGUAGES = {"en": 0.55, "de": 0.30, "ja": 0.15}
+SEGMENTS = {"consumer": (0.70, 300.0), "smb": (0.25, 2_400.0), "enterprise": (0.05, 24_000.0)}
+AUDIT_SOURCES = {"qa": 0.80, "recording": 0.15, "mystery_shop": 0.05}
+
+COMMENTS = {
+    "en": {
+        "neg": [
+            "I was passed from one department to another and had to explain everything again.",
+            "Took far too long, and nobody told me how long it would take.",
+            "The problem came back the next day.",
+            "Nobody seemed to own my request.",
+        ],
+        "mid": ["It was okay in the end.", "Solved, but it took a while.", "Average service."],
+        "pos": [
+            "Quick and friendly, thank you!",
+            "Solved on the first contact, great.",
+            "Very clear explanation, much appreciated.",
+        ],
+    },
+    "de": {
+        "neg": [
+            "Ich wurde mehrfach weitergeleitet und musste alles neu erklären.",
+            "Viel zu lange Wartezeit, niemand hat mir gesagt, wie lange es dauert.",
+            "Das Problem ist am nächsten Tag wieder aufgetreten.",
+        ],
+        "mid": ["Am Ende in Ordnung.", "Gelöst, aber es hat gedauert."],
+        "pos": [
+            "Schnell und freundlich, vielen Dank!",
+            "Beim ersten Kontakt gelöst, super.",
+            "Sehr verständlich erklärt, danke schön.",
+        ],
+    },
+    "ja": {
+        "neg": [
+            "部署をたらい回しにされ、毎回最初から説明しなければなりませんでした。",
+            "時間がかかりすぎで、どのくらいかかるのか誰も教えてくれませんでした。",
+            "翌日また同じ問題が起きました。",
+        ],
+        "mid": ["最終的には問題ありませんでした。", "解決しましたが、時間がかかりました。"],
+        "pos": [
+            "迅速で親切な対応、ありがとうございました。",
+            "一度の問い合わせで解決しました。",
+            "説明がとても分かりやすかったです。",
+        ],
+    },
+}
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """What to generate: size, seed and cycles."""
+
+    tickets_per_cycle: int = 2_500
+    seed: int = 20_263
+    cycles: tuple[str, ...] = CYCLES
+
+
+def support_config() -> ReviewConfig:
+    """The *support* review.yml template that ships with the package."""
+    text = resources.files("cxassess").joinpath("templates/review/support.yml").read_text("utf-8")
+    return ReviewConfig(path=Path("support.yml"), raw=yaml.safe_load(text))
+
+
+# --------------------------------------------------------------------------- time helpers
+class _Clock:
+    """Working hours of the sample desk, to push agent actions into opening hours."""
+
+    def __init__(self, config: ReviewConfig) -> None:
+        hours = config.calendar["working_hours"]
+        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        self.open = np.full(7, np.nan)
+        self.close = np.full(7, np.nan)
+        for i, day in enumerate(days):
+            if day in hours:
+                start, end = ([int(x) for x in t.split(":")] for t in hours[day])
+                self.open[i] = start[0] + start[1] / 60
+                self.close[i] = end[0] + end[1] / 60
+        self.holidays = np.array(sorted(config.holidays), dtype="datetime64[D]")
+
+    def snap(self, ts: pd.Series, rng: np.random.Generator) -> pd.Series:
+        """Move instants outside working hours to a few minutes after the next opening."""
+        ts = ts.copy()
+        for _ in range(14):
+            local = ts.dt.tz_convert(TZ)
+            hour = (local.dt.hour + local.dt.minute / 60).to_numpy()
+            wd = local.dt.weekday.to_numpy()
+            day = local.dt.tz_localize(None).dt.normalize()
+            is_holiday = np.isin(day.to_numpy().astype("datetime64[D]"), self.holidays)
+            opens, closes = self.open[wd], self.close[wd]
+            closed_day = np.isnan(opens) | is_holiday
+            before = ~closed_day & (hour < opens)
+            after = closed_day | (hour >= closes)
+            if not (before.any() or after.any()):
+                break
+            jitter = pd.to_timedelta(rng.integers(60, 1500, len(ts)), unit="s")
+            target_day = day + pd.to_timedelta(np.where(after, 1, 0), unit="D")
+            target_wd = target_day.dt.weekday.to_numpy()
+            open_hour = np.where(np.isnan(self.open[target_wd]), 0.0, self.open[target_wd])
+            target = target_day + pd.to_timedelta(open_hour, unit="h") + jitter
+            target = target.dt.tz_localize(TZ, ambiguous=np.ones(len(ts), bool), nonexistent="shift_forward")
+            move = before | after
+            ts = ts.where(~move, target.dt.tz_convert("UTC").dt.floor("s").astype(ts.dtype))
+        return ts
+
+
+def _lognormal(rng: np.random.Generator, median_hours: np.ndarray | float, sigma: float, n: int) -> pd.TimedeltaIndex:
+    hours = np.asarray(median_hours, dtype=float) * np.exp(rng.normal(0.0, sigma, n))
+    return pd.to_timedelta(np.round(hours * 3600), unit="s")
+
+
+def _choice(rng: np.random.Generator, probs: dict, n: int) -> np.ndarray:
+    keys = list(probs)
+    p = np.array([probs[k] if not isinstance(probs[k], tuple) else probs[k][0] for k in keys])
+    return np.array(keys, dtype=object)[rng.choice(len(keys), n, p=p / p.sum())]
+
+
+def _created_times(rng: np.random.Generator, label: str, n: int, holidays: set[dt.date]) -> pd.Series:
+    start, end = cycle_window(label, TZ)
+    days = pd.date_range(start.tz_localize(None), end.tz_localize(None), freq="D", inclusive="left")
+    weight = np.select([days.weekday == 6, days.weekday == 5], [0.2, 0.35], 1.0)
+    weight = np.where(np.isin(days.date, list(holidays)), 0.3, weight)
+    day = days[rng.choice(len(days), n, p=weight / weight.sum())]
+    profile = np.array([1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 16, 15, 13, 14, 15, 14, 12, 9, 6, 5, 4, 3, 2, 1.0])
+    hour = rng.choice(24, n, p=profile / profile.sum())
+    seconds = hour * 3600 + rng.integers(0, 3600, n)
+    local = pd.Series(day + pd.to_timedelta(seconds, unit="s"))
+    aware = local.dt.tz_localize(TZ, ambiguous=np.ones(n, bool), nonexistent="shift_forward")
+    return aware.dt.tz_convert("UTC").sort_values(ignore_index=True)
+
+
+# --------------------------------------------------------------------------- one cycle
+def _cycle(
+    rng: np.random.Generator,
+    label: str,
+    n: int,
+    first_id: int,
+    customers: pd.DataFrame,
+    clock: _Clock,
+    process: Process,
+) -> dict[str, pd.DataFrame]:
+    start, end = cycle_window(label, TZ)
+    cut = end.tz_convert("UTC")
+    created = _created_times(rng, label, n, set(clock.holidays.astype(object)))
+    ids = np.array([f"T{first_id + i:07d}" for i in range(n)], dtype=object)
+    channel = _choice(rng, CHANNELS, n)
+    priority = _choice(rng, PRIORITIES, n)
+    category = _choice(rng, CATEGORIES, n)
+    team = np.array(TIER1, dtype=object)[rng.integers(0, 2, n)]
+    specialist = np.where(category == "billing", "billing_specialists", "tech_specialists")
+    active = customers[(customers["active_from"] < start) & customers["active_to"].isna()]
+    customer = active["customer_id"].to_numpy()[rng.integers(0, len(active), n)]
+    gaming = (team == GAMING_TEAM) & (label == GAMING_CYCLE)
+
+    # paths: transfers, ping-pong, reopen
+    p_transfer = np.select([category == "technical", category == "billing"], [0.26, 0.22], 0.12)
+    p_transfer = p_transfer + np.where(gaming, 0.22, 0.0)
+    transferred = rng.random(n) < p_transfer
+    pingpong = transferred & (rng.random(n) < 0.2)
+    p_reopen = np.where(created >= ACTION_DONE.tz_convert("UTC"), 0.065, 0.14)
+    reopened = rng.random(n) < p_reopen
+
+    # timings (calendar time; agent actions snapped into opening hours)
+    frt_median = pd.Series(channel).map({"chat": 0.15, "phone": 0.05, "email": 4.0, "web": 4.0}).to_numpy()
+    frt_median = frt_median * pd.Series(priority).map({"low": 1.5, "normal": 1.0, "high": 0.6, "urgent": 0.3}).to_numpy()
+    t_recv = created
+    t_cat = created + pd.to_timedelta(rng.integers(60, 600, n), unit="s")
+    t_first = clock.snap(t_cat + _lognormal(rng, frt_median, 0.9, n), rng)
+    t_escalate = t_first + _lognormal(rng, 0.8, 0.6, n)
+    queue = 28.0 if label == BOTTLENECK_CYCLE else 3.0
+    t_pick = clock.snap(t_escalate + _lognormal(rng, queue, 0.7, n), rng)
+    t_spec_reply = clock.snap(t_pick + _lognormal(rng, 1.5, 0.7, n), rng)
+    t_back = t_spec_reply + _lognormal(rng, 0.5, 0.5, n)
+    last_before_solve = t_first.where(~transferred, t_spec_reply.where(~pingpong, t_back))
+    solve_median = np.where(transferred & ~pingpong, 1.0, 3.0)
+    t_solve = clock.snap(last_before_solve + _lognormal(rng, solve_median, 0.8, n), rng)
+    solver = np.where(transferred & ~pingpong, specialist, team)
+    t_reopen = t_solve + _lognormal(rng, 30.0, 0.6, n)
+    t_reply2 = clock.snap(t_reopen + _lognormal(rng, 2.0, 0.7, n), rng)
+    t_solve2 = clock.snap(t_reply2 + _lognormal(rng, 3.0, 0.7, n), rng)
+    final_solve = t_solve.where(~reopened, t_solve2)
+    close_delay = _lognormal(rng, 20.0, 0.8, n).to_series(index=t_solve.index).clip(upper=pd.Timedelta(hours=72))
+    t_close = final_solve + close_delay
+    t_survey = t_close + pd.Timedelta(hours=1)
+
+    steps = [
+        ("Ticket received", t_recv, None, True),
+        ("Categorised", t_cat, None, True),
+        ("First reply", t_first, team, True),
+        ("Escalated to specialist", t_escalate, team, transferred),
+        ("Specialist picked up", t_pick, specialist, transferred),
+        ("Specialist reply", t_spec_reply, specialist, transferred),
+        ("Returned to first level", t_back, team, pingpong),
+        ("Solution provided", t_solve, solver, True),
+        ("Reopened", t_reopen, solver, reopened),
+        ("Agent reply", t_reply2, solver, reopened),
+        ("Solution provided", t_solve2, solver, reopened),
+        ("Closed", t_close, None, True),
+        ("Survey sent", t_survey, None, True),
+    ]
+    prefixes = {"tier1_north": "north", "tier1_south": "south", "billing_specialists": "billing", "tech_specialists": "tech"}
+    agent_pool = {t: [f"{p}-{i:02d}" for i in range(1, 13)] for t, p in prefixes.items()}
+    frames = []
+    for order, (activity, when, who, mask) in enumerate(steps):
+        mask = np.broadcast_to(np.asarray(mask, dtype=bool), (n,))
+        who_arr = np.broadcast_to(np.asarray(who, dtype=object), (n,))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "ticket_id": ids[mask],
+                    "timestamp": when[mask].dt.tz_convert(TZ).reset_index(drop=True),
+                    "activity": activity,
+                    "team": who_arr[mask],
+                    "_order": order,
+                }
+            )
+        )
+    events = pd.concat(frames, ignore_index=True)
+    events["timestamp"] = events["timestamp"].dt.tz_convert(TZ)
+    events = events[events["timestamp"] < end]
+    agent_choice = rng.integers(0, 12, len(events))
+    events["agent_id"] = [
+        agent_pool[t][k] if isinstance(t, str) else None for t, k in zip(events["team"], agent_choice, strict=True)
+    ]
+    events["stage"] = events["activity"].map(process.activities)
+    events = events.sort_values(["ticket_id", "timestamp", "_order"], kind="stable").drop(columns="_order")
+    events = events[["ticket_id", "timestamp", "activity", "stage", "team", "agent_id"]].reset_index(drop=True)
+
+    from cxassess.io import tickets_from_events
+
+    tickets = tickets_from_events(events, process)
+    attrs = pd.DataFrame(
+        {
+            "ticket_id": ids,
+            "channel": channel,
+            "priority": priority,
+            "category": category,
+            "team": team,
+            "customer_id": customer,
+        }
+    )
+    first_agent = events.dropna(subset=["agent_id"]).groupby("ticket_id")["agent_id"].first()
+    tickets = tickets.drop(columns=["team"], errors="ignore").merge(attrs, on="ticket_id")
+    tickets["agent_id"] = tickets["ticket_id"].map(first_agent)
+    handle = 16.0 * np.where(gaming, 0.6, 1.0) * (1 + 0.6 * reopened) * np.exp(rng.normal(0, 0.45, n))
+    tickets["handle_minutes"] = tickets["ticket_id"].map(pd.Series(np.round(handle, 1), index=ids))
+    tickets = tickets[
+        [
+            "ticket_id", "created_at", "channel", "priority", "category", "team", "agent_id",
+            "customer_id", "first_response_at", "resolved_at", "closed_at", "reopens",
+            "transfers", "agent_replies", "handle_minutes", "status",
+        ]
+    ]
+
+    # surveys: one per closed ticket, sent one hour after closing
+    closed = tickets["closed_at"].notna().to_numpy()
+    t_idx = np.flatnonzero(closed)
+    m = len(t_idx)
+    ttr_hours = ((tickets["resolved_at"] - tickets["created_at"]).dt.total_seconds() / 3600).to_numpy()[t_idx]
+    n_transfers = tickets["transfers"].to_numpy(dtype=float)[t_idx]
+    n_reopens = tickets["reopens"].to_numpy(dtype=float)[t_idx]
+    latent = (
+        4.35
+        - 1.1 * (n_transfers > 0)
+        - 0.4 * (n_transfers > 1)
+        - 0.9 * (n_reopens > 0)
+        - 0.25 * np.log1p(ttr_hours / 24)
+        + rng.normal(0, 0.75, m)
+    )
+    bad = (n_transfers > 0) | (n_reopens > 0) | (ttr_hours > 72)
+    kind = _choice(rng, {"csat": 0.6, "nps": 0.25, "ces": 0.15}, m)
+    scale = pd.Series(kind).map({"csat": 5, "nps": 11, "ces": 7}).to_numpy()
+    score = np.select(
+        [kind == "csat", kind == "nps"],
+        [
+            np.clip(np.round(latent), 1, 5),
+            np.clip(np.round(2.3 * latent - 1.2 + rng.normal(0, 0.6, m)), 0, 10),
+        ],
+        np.clip(np.round(1.5 * latent - 0.2 + rng.normal(0, 0.5, m)), 1, 7),
+    )
+    sent = tickets["closed_at"].iloc[t_idx].reset_index(drop=True) + pd.Timedelta(hours=1)
+    responded_at = sent + _lognormal(rng, 6.0, 1.0, m)
+    answered = (rng.random(m) < np.where(bad, 0.42, 0.14)) & (responded_at < end).to_numpy()
+    language = customers.set_index("customer_id").loc[tickets["customer_id"].to_numpy()[t_idx], "language"].to_numpy()
+    sentiment = np.where(latent < 2.8, "neg", np.where(latent < 3.8, "mid", "pos"))
+    has_comment = answered & (rng.random(m) < 0.45)
+    comment = np.array(
+        [
+            COMMENTS[lang][sent_][k % len(COMMENTS[lang][sent_])] if c else None
+            for lang, sent_, k, c in zip(language, sentiment, rng.integers(0, 100, m), has_comment, strict=True)
+        ],
+        dtype=object,
+    )
+    surveys = pd.DataFrame(
+        {
+            "ticket_id": tickets["ticket_id"].to_numpy()[t_idx],
+            "sent_at": sent,
+            "responded_at": responded_at.where(answered),
+            "kind": kind,
+            "scale": scale,
+            "score": pd.array(np.where(answered, score, np.nan), dtype="Int64"),
+            "comment": comment,
+            "language": language,
+        }
+    )
+    surveys = surveys[surveys["sent_at"] < end].reset_index(drop=True)
+
+    # QA audits: 4 % of closed tickets, every criterion of the scorecard
+    audited = rng.random(m) < 0.04
+    a_idx = t_idx[audited]
+    audited_at = tickets["closed_at"].iloc[a_idx].reset_index(drop=True) + _lognormal(rng, 72.0, 0.6, len(a_idx))
+    keep = (audited_at < end).to_numpy()
+    a_idx, audited_at = a_idx[keep], audited_at[keep].reset_index(drop=True)
+    criteria = [c["criterion"] for c in support_config().raw["qa_scorecard"]]
+    audit_ids = np.array([f"QA-{label}-{i:04d}" for i in range(len(a_idx))], dtype=object)
+    rows = []
+    src = _choice(rng, AUDIT_SOURCES, len(a_idx))
+    auditor = np.array(["qa-anna", "qa-ben", "qa-chiyo"], dtype=object)[rng.integers(0, 3, len(a_idx))]
+    a_team = tickets["team"].to_numpy()[a_idx]
+    a_gaming = (a_team == GAMING_TEAM) & (label == GAMING_CYCLE)
+    for criterion in criteria:
+        p_fail = np.full(len(a_idx), 0.07)
+        if criterion == "flow_followed":
+            p_fail = np.where(a_gaming, 0.35, p_fail)
+        u = rng.random(len(a_idx))
+        result = np.where(u < 0.04, "na", np.where(u < 0.04 + p_fail, "fail", "pass"))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "audit_id": audit_ids,
+                    "ticket_id": tickets["ticket_id"].to_numpy()[a_idx],
+                    "agent_id": tickets["agent_id"].to_numpy()[a_idx],
+                    "criterion": criterion,
+                    "auditor_id": auditor,
+                    "audited_at": audited_at,
+                    "result": result,
+                    "source": src,
+                }
+            )
+        )
+    audits = pd.concat(rows, ignore_index=True).sort_values(["audit_id", "criterion"], ignore_index=True)
+    return {"tickets": tickets, "events": events, "surveys": surveys, "audits": audits}
+
+
+def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    segment = _choice(rng, SEGMENTS, n)
+    base = pd.Series(segment).map({k: v[1] for k, v in SEGMENTS.items()}).to_numpy()
+    joined = pd.Timestamp("2021-01-01", tz=TZ) + pd.to_timedelta(rng.uniform(0, 1_900, n), unit="D")
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i:06d}" for i in range(1, n + 1)],
+            "active_from": joined.floor("D"),
+            "active_to": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[us, {TZ}]"),
+            "segment": segment,
+            "annual_value": np.round(base * np.exp(rng.normal(0, 0.4, n)), 2),
+            "language": _choice(rng, LANGUAGES, n),
+        }
+    )
+
+
+def _actions(label: str) -> pd.DataFrame:
+    """The improvement register as exported at the end of ``label``."""
+    _, end = cycle_window(label, TZ)
+    register = pd.DataFrame(
+        [
+            ("A-100", "Promise a time estimate on every transfer", "2025Q4", "specialist", "csat",
+             "cx-lead", 0.03, 8_000.0, "2026-06-30", None),
+            ("A-101", "Closing checklist and knowledge-base check before solving", "2026Q1",
+             "resolution", "reopen_rate", "tier1-lead", -0.05, 12_000.0, "2026-02-15",
+             "2026-01-26"),
+            ("A-102", "Specialist capacity plan for the escalation queue", "2026Q3", "specialist",
+             "ttr", "ops-lead", -0.2, 30_000.0, "2026-12-15", None),
+        ],
+        columns=["action_id", "title", "opened_cycle", "stage", "kpi", "owner", "expected_effect",
+                 "cost", "due", "done_at"],
+    )
+    opened = register["opened_cycle"].map(lambda c: cycle_window(c, TZ)[0]) < end
+    register = register[opened].copy()
+    done = pd.to_datetime(register["done_at"]).dt.tz_localize(TZ)
+    register["done_at"] = done.where(done < end)
+    register["status"] = np.where(register["done_at"].notna(), "done", "in_progress")
+    register["due"] = pd.to_datetime(register["due"]).dt.tz_localize(TZ)
+    cols = ["action_id", "title", "opened_cycle", "stage", "kpi", "owner", "status",
+            "expected_effect", "cost", "due", "done_at"]
+    return register[cols].reset_index(drop=True)
+
+
+def generate(spec: SampleSpec = SampleSpec()) -> dict[str, dict[str, pd.DataFrame]]:
+    """Generate every cycle's tables.
+
+    Returns
+    -------
+    dict
+        ``{cycle: {table: DataFrame}}`` with the canonical tables of DESIGN.md §4.
+
+    Examples
+    --------
+    >>> data = generate(SampleSpec(tickets_per_cycle=200))
+    >>> sorted(data["2026Q3"])
+    ['actions', 'audits', 'customers', 'events', 'surveys', 'tickets']
+    """
+    rng = np.random.default_rng(spec.seed)
+    config = support_config()
+    clock = _Clock(config)
+    customers = _customers(rng, max(200, int(spec.tickets_per_cycle * 1.6)))
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    first_id = 1
+    for label in spec.cycles:
+        start, end = cycle_window(label, TZ)
+        # customers joining during the cycle
+        joiners = customers["active_from"].between(start, end, inclusive="left")
+        tables = _cycle(rng, label, spec.tickets_per_cycle, first_id, customers, clock, config.process)
+        first_id += spec.tickets_per_cycle
+        # churn: more likely after a bad experience in the cycle
+        t = tables["tickets"]
+        bad = t.loc[(t["transfers"] > 0) | (t["reopens"] > 0), "customer_id"].unique()
+        live = customers["active_to"].isna() & (customers["active_from"] < start)
+        p_churn = np.where(customers["customer_id"].isin(bad), 0.12, 0.04)
+        churn = live & (rng.random(len(customers)) < p_churn)
+        offsets = pd.to_timedelta(rng.uniform(0, (end - start).days, len(customers)), unit="D")
+        customers.loc[churn, "active_to"] = (start + offsets[churn.to_numpy()]).floor("D")
+        known = customers[(customers["active_from"] < end)].copy()
+        known = known[known["active_to"].isna() | (known["active_to"] >= start)]
+        tables["customers"] = known.drop(columns="language").reset_index(drop=True)
+        tables["actions"] = _actions(label)
+        out[label] = tables
+        del joiners
+    return out
+
+
+def _iso(ts: pd.Series) -> pd.Series:
+    text = ts.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return text.str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
+
+
+def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str | None = None) -> Path:
+    """Write a generated dataset (review.yml, README.md and one folder per cycle).
+
+    Timestamps are written in ISO 8601 with their UTC offset, as help desks export them.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = write_sample(tempfile.mkdtemp(), SampleSpec(tickets_per_cycle=100))
+    >>> sorted(p.name for p in root.iterdir())[:3]
+    ['2025Q4', '2026Q1', '2026Q2']
+    """
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    templates = resources.files("cxassess").joinpath("templates")
+    review = templates.joinpath("review/support.yml").read_text("utf-8")
+    if name:
+        review = review.replace("name: sample ", f"name: {name} ", 1)
+    (root / "review.yml").write_text(review, encoding="utf-8")
+    with resources.as_file(templates.joinpath("sample/README.md")) as readme:
+        shutil.copyfile(readme, root / "README.md")
+    for label, tables in generate(spec).items():
+        folder = root / label
+        folder.mkdir(exist_ok=True)
+        for table, df in tables.items():
+            df = df.copy()
+            for column in df.columns:
+                if isinstance(df[column].dtype, pd.DatetimeTZDtype):
+                    df[column] = _iso(df[column])
+            df.to_csv(folder / f"{table}.csv", index=False, encoding="utf-8", lineterminator="\n")
+    return root
