@@ -77,7 +77,8 @@ class ParseError(DataFileError):
         more = f" and {len(self.rows) - 10} more" if len(self.rows) > 10 else ""
         problem = (
             f"column {column!r}: {len(self.rows)} value(s) cannot be read as {expected} "
-            f"(file line(s) {shown}{more}; e.g. {', '.join(repr(e) for e in self.examples[:3])})"
+            f"at row(s) {shown}{more} (data rows counted from 1 below the header; "
+            f"e.g. {', '.join(repr(e) for e in self.examples[:3])})"
         )
         super().__init__(path, problem, fix)
 

@@ -119,19 +119,50 @@ _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _COMMA_DECIMAL = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
 
 
+#: Encodings tried, in order of preference, when a file is not UTF-8.
+FALLBACK_ENCODINGS = ("cp1252", "cp932", "euc_jp")
+_PUNCTUATION = set("€–—„“”‘’«»‹›•…°§²³µ·、。・「」『』（）！？：　〜")
+
+
+def _plausibility(text: str) -> float:
+    """Share of non-ASCII characters that are letters or usual punctuation.
+
+    Text decoded with the wrong code page is full of symbols (``ƒ‚„†``), half-width
+    katakana or control characters; text decoded right is mostly letters.
+    """
+    odd = [c for c in text if ord(c) > 127]
+    if not odd:
+        return 1.0
+    good = sum(
+        1 for c in odd if c in _PUNCTUATION or (c.isalpha() and not "\uff61" <= c <= "\uff9f")
+    )
+    return good / len(odd)
+
+
 def _detect_encoding(raw: bytes) -> str:
-    """UTF-8 (BOM stripped) when the bytes decode as UTF-8, else the best guess."""
+    """UTF-8 (BOM stripped) when the bytes decode as UTF-8, else the most plausible of
+    :data:`FALLBACK_ENCODINGS` (cp1252 wins ties). Other code pages (Cyrillic, Greek, ...)
+    and Chinese are set in review.yml with ``csv: {encoding: ...}``."""
     try:
         raw.decode("utf-8")
         return "utf-8-sig"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(raw[:500_000]).best()
-    guess = best.encoding if best is not None else "cp1252"
-    # Latin-1 guesses are almost always Windows exports: cp1252 is its superset in practice.
-    return "cp1252" if guess in {"latin_1", "iso8859_1", "iso8859_15"} else guess
+    sample = raw[:200_000]
+    best, best_score = "cp1252", -1.0
+    for encoding in FALLBACK_ENCODINGS:
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            # a multi-byte character may be cut at the end of the sample
+            try:
+                text = sample[:-1].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        score = _plausibility(text)
+        if score > best_score:
+            best, best_score = encoding, score
+    return best
 
 
 def _detect_delimiter(text: str) -> str:
@@ -406,14 +437,14 @@ def read_table(
     return df
 
 
-def _after_resolution(process: Process) -> set[str]:
-    """Activities that are no further work on a resolved ticket: closing, and every
-    activity of a stage that comes after the resolution stage (e.g. the survey)."""
+def _not_work(process: Process) -> set[str]:
+    """Activities that are no renewed work on a resolved ticket: closing, and every
+    activity of the resolution stage or of a later stage (e.g. the survey)."""
     order = process.stage_names
     stages = [process.activities[a] for a in process.resolution_activities if a in process.activities]
     if not stages:
         return set(process.closing_activities)
-    later = set(order[max(order.index(s) for s in stages) + 1 :])
+    later = set(order[min(order.index(s) for s in stages) :])
     return {a for a, s in process.activities.items() if s in later} | set(process.closing_activities)
 
 
@@ -459,7 +490,7 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     is_reply = ev["activity"].isin(process.first_response_activities)
     is_res = ev["activity"].isin(process.resolution_activities)
     is_close = ev["activity"].isin(process.closing_activities)
-    is_work = ~(is_res | ev["activity"].isin(_after_resolution(process)))
+    is_work = ~(is_res | ev["activity"].isin(_not_work(process)))
     out["first_response_at"] = first_or_last(is_reply, "min")
     out["first_resolved_at"] = first_or_last(is_res, "min")
     last_res = first_or_last(is_res, "max")

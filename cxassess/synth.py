@@ -46,6 +46,7 @@ CATEGORIES = {"billing": 0.30, "technical": 0.40, "account": 0.20, "delivery": 0
 TIER1 = ("tier1_north", "tier1_south")
 GAMING_TEAM, GAMING_CYCLE = "tier1_south", "2026Q3"
 BOTTLENECK_CYCLE = "2026Q3"
+CUSTOMER_ACTIVITIES = ("Reopened",)  # done by the customer: a team, but no agent
 ACTION_DONE = pd.Timestamp("2026-01-26 12:00", tz=TZ)
 LANGUAGES = {"en": 0.55, "de": 0.30, "ja": 0.15}
 SEGMENTS = {"consumer": (0.70, 300.0), "smb": (0.25, 2_400.0), "enterprise": (0.05, 24_000.0)}
@@ -214,11 +215,11 @@ def _cycle(
     t_recv = created
     t_cat = created + pd.to_timedelta(rng.integers(60, 600, n), unit="s")
     t_first = clock.snap(t_cat + _lognormal(rng, frt_median, 0.9, n), rng)
-    t_escalate = t_first + _lognormal(rng, 0.8, 0.6, n)
+    t_escalate = clock.snap(t_first + _lognormal(rng, 0.8, 0.6, n), rng)
     queue = 28.0 if label == BOTTLENECK_CYCLE else 3.0
     t_pick = clock.snap(t_escalate + _lognormal(rng, queue, 0.7, n), rng)
     t_spec_reply = clock.snap(t_pick + _lognormal(rng, 1.5, 0.7, n), rng)
-    t_back = t_spec_reply + _lognormal(rng, 0.5, 0.5, n)
+    t_back = clock.snap(t_spec_reply + _lognormal(rng, 0.5, 0.5, n), rng)
     last_before_solve = t_first.where(~transferred, t_spec_reply.where(~pingpong, t_back))
     solve_median = np.where(transferred & ~pingpong, 1.0, 3.0)
     t_solve = clock.snap(last_before_solve + _lognormal(rng, solve_median, 0.8, n), rng)
@@ -267,8 +268,10 @@ def _cycle(
     events["timestamp"] = events["timestamp"].dt.tz_convert(TZ)
     events = events[events["timestamp"] < end]
     agent_choice = rng.integers(0, 12, len(events))
+    by_customer = events["activity"].isin(CUSTOMER_ACTIVITIES).to_numpy()
     events["agent_id"] = [
-        agent_pool[t][k] if isinstance(t, str) else None for t, k in zip(events["team"], agent_choice, strict=True)
+        agent_pool[t][k] if isinstance(t, str) and not c else None
+        for t, k, c in zip(events["team"], agent_choice, by_customer, strict=True)
     ]
     events["stage"] = events["activity"].map(process.activities)
     events = events.sort_values(["ticket_id", "timestamp", "_order"], kind="stable").drop(columns="_order")
