@@ -27,7 +27,8 @@ env: $(STAMP) ## Create or update the virtual environment .venv (python3 -m venv
 report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html
 	$(BIN)/cxassess review --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
 
-test: $(STAMP) ## Run the test suite (doctests included)
+test: $(STAMP) ## Lint, then run the test suite (doctests included)
+	$(BIN)/ruff check cxassess tests
 	$(BIN)/python -m pytest
 
 lab: $(STAMP) ## Open the notebooks in JupyterLab

@@ -91,7 +91,7 @@ class ReviewRunError(CxAssessError):
         self.cell = cell
         self.error = error
         self.kept_at = kept_at
-        where = f"cell {cell}" if cell is not None else "an unknown cell"
+        where = f"cell {cell} (counting every cell from the top)" if cell is not None else "an unknown cell"
         msg = f"notebook {notebook} failed in {where}: {error}"
         if kept_at is not None:
             msg += f"\n  The executed notebook with the traceback is kept at {kept_at}"

@@ -260,7 +260,7 @@ def parse_timestamps(
     Examples
     --------
     >>> s = pd.Series(["2026-03-29 01:30", "2026-03-29T03:30:00+02:00", "n/a"])
-    >>> parse_timestamps(s, "Europe/Berlin").astype(str).tolist()
+    >>> [str(t) for t in parse_timestamps(s, "Europe/Berlin")]
     ['2026-03-29 01:30:00+01:00', '2026-03-29 03:30:00+02:00', 'NaT']
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
@@ -472,8 +472,9 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     ...     "activity": ["open", "reply", "solve", "reply", "solve"],
     ...     "team": ["t1", "t1", "t2", "t1", "t1"]})
     >>> t = tickets_from_events(ev, p)
-    >>> t[["reopens", "transfers", "agent_replies", "status"]].iloc[0].tolist()
-    [1, 2, 2, 'resolved']
+    >>> print(t[["reopens", "transfers", "agent_replies", "status"]].to_string(index=False))
+     reopens  transfers  agent_replies   status
+           1          2              2 resolved
     """
     cols = ["ticket_id", "timestamp", "activity"]
     missing = [c for c in cols if c not in events.columns]

@@ -125,12 +125,18 @@ def _versions() -> dict[str, str | None]:
 
 
 def _first_error(nb_path: Path) -> tuple[int | None, str]:
-    """Cell number (execution count) and ``Name: value`` of the first failing cell."""
+    """Position of the first failing cell in the *original* notebook (1-based, all cells
+    counted, papermill's injected cells skipped) and its ``Name: value``."""
     nb = nbformat.read(nb_path, as_version=4)
+    position = 0
     for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+            continue
+        position += 1
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                return cell.get("execution_count"), f"{output['ename']}: {output['evalue']}"
+                return position, f"{output['ename']}: {output['evalue']}"
     return None, "unknown error"
 
 
@@ -232,7 +238,7 @@ def run_review(
                 failed_dir.mkdir()
                 shutil.copy2(out, failed_dir / page.name)
                 cell, error = _first_error(out)
-                raise ReviewRunError(page.name, cell or exc.exec_count, error, failed_dir / page.name) from None
+                raise ReviewRunError(page.name, cell, error or str(exc), failed_dir / page.name) from None
             seconds = time.perf_counter() - t0
             title = notebook_title(nbformat.read(out, as_version=4), page.stem)
             results.append(PageResult(page.name, title, f"{page.stem}.html", seconds))

@@ -48,8 +48,8 @@ def nps_standard_error(promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike
 
     Examples
     --------
-    >>> round(float(nps_standard_error(50, 20, 100)), 4)
-    8.3066
+    >>> round(float(nps_standard_error(50, 20, 100)), 4)  # 100·√[(0.5 + 0.2 − 0.3²)/100]
+    7.8102
     """
     m = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):

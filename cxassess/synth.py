@@ -189,7 +189,7 @@ def _cycle(
     process: Process,
 ) -> dict[str, pd.DataFrame]:
     start, end = cycle_window(label, TZ)
-    cut = end.tz_convert("UTC")
+    end.tz_convert("UTC")
     created = _created_times(rng, label, n, set(clock.holidays.astype(object)))
     ids = np.array([f"T{first_id + i:07d}" for i in range(n)], dtype=object)
     channel = _choice(rng, CHANNELS, n)

@@ -286,11 +286,11 @@ def test_helpdesk_log_loads_and_derives_tickets_like_an_independent_computation(
     for case, g in raw.sort_values(["Case ID", "ts"], kind="stable").groupby("Case ID", sort=False):
         acts, res, when = g["Activity"].tolist(), g["Resource"].tolist(), g["ts"].tolist()
         created[case] = when[0]
-        first_resp[case] = next((w for a, w in zip(acts, when) if a == "Take in charge ticket"), pd.NaT)
+        first_resp[case] = next((w for a, w in zip(acts, when, strict=False) if a == "Take in charge ticket"), pd.NaT)
         solves = [i for i, a in enumerate(acts) if a == "Resolve ticket"]
         later_work = [i for i, a in enumerate(acts) if a in early]
         reopens[case] = sum(1 for i in solves if any(j > i for j in later_work))
-        transfers[case] = sum(1 for x, y in zip(res, res[1:]) if x != y)
+        transfers[case] = sum(1 for x, y in zip(res, res[1:], strict=False) if x != y)
         still_open = not solves or (later_work and max(later_work) > solves[-1])
         resolved[case] = pd.NaT if still_open else when[solves[-1]]
 

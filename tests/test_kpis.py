@@ -1,0 +1,129 @@
+"""KPI calculators: hand-computed golden values, pandas and Polars alike."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from scipy.stats import binomtest
+
+from cxassess import kpis
+from cxassess.stats import nps_standard_error, wilson_interval
+
+
+def both(df: pd.DataFrame):
+    """The same table as pandas and as Polars."""
+    return [df, pl.from_pandas(df)]
+
+
+def as_pandas(result) -> pd.DataFrame:
+    return result.to_pandas() if isinstance(result, pl.DataFrame) else result
+
+
+@pytest.mark.parametrize(
+    ("scale", "scores", "top"),
+    [
+        (3, [1, 2, 3, 3], 2),  # "good" only
+        (5, [1, 2, 3, 4, 5, 5], 3),  # 4-5
+        (7, [1, 5, 6, 7], 2),  # 6-7
+        (10, [1, 8, 9, 10], 2),  # 9-10 on 1-10
+        (11, [0, 8, 9, 10, 10], 3),  # 9-10 on 0-10
+    ],
+)
+def test_csat_top_box_per_scale(scale, scores, top):
+    s = pd.DataFrame({"score": scores, "scale": scale, "kind": "csat"})
+    for frame in both(s):
+        r = as_pandas(kpis.csat(frame))
+        assert r.loc[0, "n"] == len(scores) and r.loc[0, "hits"] == top
+        assert r.loc[0, "value"] == pytest.approx(top / len(scores))
+
+
+def test_csat_excludes_unanswered_and_other_kinds_and_groups():
+    s = pd.DataFrame(
+        {
+            "score": [5, 4, None, 2, 5, 9],
+            "scale": [5, 5, 5, 5, 5, 11],
+            "kind": ["csat"] * 5 + ["nps"],
+            "channel": ["chat", "chat", "chat", "email", "email", "email"],
+        }
+    )
+    for frame in both(s):
+        r = as_pandas(kpis.csat(frame, by="channel"))
+        assert r["channel"].tolist() == ["chat", "email"]
+        assert r["n"].tolist() == [2, 2] and r["value"].tolist() == [1.0, 0.5]
+
+
+def test_n_zero_and_n_one():
+    empty = pd.DataFrame({"score": pd.Series([], dtype=float), "scale": pd.Series([], dtype="int64")})
+    r = kpis.csat(empty, kind=None)
+    assert r.loc[0, "n"] == 0 and math.isnan(r.loc[0, "value"]) and math.isnan(r.loc[0, "ci_low"])
+    one = kpis.csat(pd.DataFrame({"score": [5], "scale": [5]}), kind=None)
+    assert one.loc[0, "value"] == 1.0 and one.loc[0, "ci_high"] == pytest.approx(1.0)
+    assert one.loc[0, "ci_low"] == pytest.approx(1 / (1 + 1.959964**2), rel=1e-6)
+
+
+def test_nps_worked_example():
+    # 100 answers: 50 promoters (9-10), 30 passives (7-8), 20 detractors (0-6)
+    scores = [10] * 30 + [9] * 20 + [8] * 15 + [7] * 15 + [6] * 10 + [0] * 10
+    s = pd.DataFrame({"score": scores, "kind": "nps"})
+    # NPS = 50 - 20 = 30; SE = 100·sqrt((0.5 + 0.2 - 0.3²)/100) = 100·sqrt(0.0061) = 7.8102
+    se = 100 * math.sqrt((0.5 + 0.2 - 0.09) / 100)
+    assert se == pytest.approx(7.81025, abs=1e-5)
+    assert nps_standard_error(50, 20, 100) == pytest.approx(se)
+    for frame in both(s):
+        r = as_pandas(kpis.nps(frame))
+        assert r.loc[0, "value"] == pytest.approx(30.0)
+        assert r.loc[0, "ci_low"] == pytest.approx(30 - 1.959964 * se, abs=1e-4)
+        assert r.loc[0, "ci_high"] == pytest.approx(30 + 1.959964 * se, abs=1e-4)
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (1, 1), (8, 10), (37, 120), (500, 1000), (999, 1000)])
+def test_wilson_equals_scipy(k, n):
+    lo, hi = wilson_interval(k, n)
+    ref = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert float(lo) == pytest.approx(ref.low, abs=1e-12)
+    assert float(hi) == pytest.approx(ref.high, abs=1e-12)
+
+
+def test_rates_by_hand_on_pandas_and_polars():
+    t = pd.DataFrame(
+        {
+            "team": ["a", "a", "a", "b", "b"],
+            "transfers": [0, 1, 3, 0, 0],
+            "reopens": [1, 0, 0, 0, 2],
+            "resolved_at": pd.to_datetime(["2026-07-01", "2026-07-02", None, "2026-07-03", None]),
+        }
+    )
+    for frame in both(t):
+        tr = as_pandas(kpis.transfer_rate(frame, by="team"))
+        assert tr["value"].tolist() == pytest.approx([2 / 3, 0.0])
+        ro = as_pandas(kpis.reopen_rate(frame, by="team"))
+        # team a: resolved tickets = rows 1, 2 (row 3 open, never reopened) -> 1 of 2 reopened
+        # team b: row 4 resolved, row 5 reopened (so resolved before) and open now -> 1 of 2
+        assert ro["n"].tolist() == [2, 2] and ro["value"].tolist() == [0.5, 0.5]
+        op = as_pandas(kpis.open_share(frame))
+        assert op.loc[0, "value"] == pytest.approx(2 / 5)
+
+
+def test_pandas_and_polars_give_identical_tables():
+    rng = np.random.default_rng(3)
+    s = pd.DataFrame(
+        {
+            "score": rng.integers(0, 11, 500).astype(float),
+            "kind": "nps",
+            "channel": rng.choice(["chat", "email", "phone"], 500),
+        }
+    )
+    a = kpis.nps(s, by="channel")
+    b = kpis.nps(pl.from_pandas(s), by="channel").to_pandas()
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b, check_dtype=False)
+
+
+def test_volume_shares_sum_to_one():
+    t = pd.DataFrame({"channel": ["chat"] * 3 + ["email"] * 5 + ["web"] * 2})
+    v = kpis.volume(t, by="channel")
+    assert v["channel"].tolist() == ["email", "chat", "web"]
+    assert v["tickets"].tolist() == [5, 3, 2] and v["share"].sum() == pytest.approx(1.0)

@@ -1,0 +1,42 @@
+"""Project conventions: one dependency list in two files, a self-documenting Makefile."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+
+import yaml
+
+from .conftest import REPO
+
+
+def _normalise(requirement: str) -> tuple[str, str]:
+    name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement).groups()
+    return name.lower().replace("_", "-"), spec.replace(" ", "")
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = dict(_normalise(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"])
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    conda = dict(
+        _normalise(d) for d in env["dependencies"]
+        if isinstance(d, str) and not d.startswith(("python", "pip"))
+    )
+    assert conda == wanted
+
+
+def test_make_help_is_the_default_goal_and_lists_every_target():
+    makefile = (REPO / "Makefile").read_text()
+    targets = re.findall(r"^([a-z][a-z_-]*):.*?## ", makefile, flags=re.MULTILINE)
+    phony = set(re.search(r"^\.PHONY:(.*)$", makefile, flags=re.MULTILINE).group(1).split())
+    assert {"help", "report", "test", "lab", "validate", "bench", "clean"} <= set(targets)
+    assert set(targets) <= phony
+    out = subprocess.run(["make", "--no-print-directory"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    for target in targets:
+        assert target in out
+
+
+def test_ci_runs_make_test():
+    assert "make test" in (REPO / ".ci" / "run").read_text()

@@ -1,0 +1,135 @@
+"""The review run: papermill → nbconvert → index, offline HTML, manifest, atomic publish."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cxassess.errors import ReviewRunError
+from cxassess.report import run_review
+
+from .conftest import REPO, SAMPLE
+
+REMOTE = re.compile(r"https?://", re.IGNORECASE)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(
+        'dataset = "data/sample"  # dataset\ncycle = "2026Q3"  # cycle\n'
+        "previous_cycle = None  # previous\nreport_dir = None  # output folder"
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), params] + [
+        nbformat.v4.new_code_cell(s) for s in sources
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory) -> Path:
+    """The real notebooks run on the sample, as `make report` does."""
+    reports = tmp_path_factory.mktemp("reports")
+    return run_review(SAMPLE, "2026Q3", notebooks=REPO / "notebooks", reports=reports, echo=lambda _: None)
+
+
+def test_review_writes_index_and_one_page_per_notebook(review):
+    assert review.name == "2026Q3" and review.parent.name == "sample"
+    stems = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
+    assert sorted(p.stem for p in review.glob("*.html") if p.name != "index.html") == stems
+    assert sorted(p.stem for p in review.glob("*.ipynb")) == stems
+    index = (review / "index.html").read_text()
+    for stem in stems:
+        assert f'href="{stem}.html"' in index
+    assert "2026Q3" in index and "2026Q2" in index
+
+
+def test_review_pages_open_offline(review):
+    for page in review.glob("*.html"):
+        text = page.read_text()
+        assert not REMOTE.findall(text), page.name
+        assert "<script src" not in text, page.name
+
+
+def test_review_pages_hide_code_and_show_figures(review):
+    page = (review / "05_cycle_overview.html").read_text()
+    assert "cx.load_cycle" not in page  # code cells are hidden
+    assert page.count("data:image/png;base64") >= 2
+    assert "Traceback" not in page
+
+
+def test_manifest_records_inputs_versions_commit_and_timings(review):
+    manifest = json.loads((review / "manifest.json").read_text())
+    tickets = SAMPLE / "2026Q3" / "tickets.csv"
+    assert manifest["inputs"]["2026Q3/tickets.csv"] == hashlib.sha256(tickets.read_bytes()).hexdigest()
+    assert "2026Q2/surveys.csv" in manifest["inputs"] and "review.yml" in manifest["inputs"]
+    assert manifest["cycle"] == "2026Q3" and manifest["previous_cycle"] == "2026Q2"
+    assert manifest["versions"]["pandas"].startswith("3.")
+    assert "git_commit" in manifest
+    assert all(p["seconds"] > 0 for p in manifest["pages"])
+
+
+def test_papermill_by_hand_from_the_repository_root(tmp_path):
+    out = tmp_path / "out.ipynb"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "papermill"), "notebooks/05_cycle_overview.ipynb", str(out),
+         "-p", "cycle", "2026Q2", "--no-progress-bar"],
+        cwd=REPO, check=True, capture_output=True,
+    )
+    nb = nbformat.read(out, as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "2026Q2" in text and "2026Q1" in text  # reviewed against the cycle before
+
+
+def test_notebooks_are_committed_without_outputs_and_have_documented_parameters():
+    for path in (REPO / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), path.name
+        tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, path.name
+        lines = [line for line in tagged[0].source.splitlines() if line.strip()]
+        assert {"dataset", "cycle", "previous_cycle", "report_dir"} <= {re.split(r"[:\s=]", line)[0] for line in lines}
+        assert all("  # " in line for line in lines), f"{path.name}: every parameter needs a comment"
+
+
+def test_failed_run_leaves_the_last_good_report_untouched(tmp_path):
+    notebooks, reports = tmp_path / "notebooks", tmp_path / "reports"
+    notebooks.mkdir()
+    notebook(notebooks / "01_ok.ipynb", "print('all good', cycle)")
+    good = run_review(SAMPLE, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
+    before = tree(good)
+    assert "01_ok.html" in before
+
+    notebook(notebooks / "02_broken.ipynb", "x = 1", "raise ValueError('planted failure')")
+    with pytest.raises(ReviewRunError) as info:
+        run_review(SAMPLE, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
+    assert info.value.notebook == "02_broken.ipynb" and info.value.cell == 4  # markdown, parameters, x = 1, raise
+    assert "ValueError: planted failure" in str(info.value)
+    assert tree(good) == before
+
+    # the same through the command line: non-zero exit, the notebook named, report intact
+    run = subprocess.run(
+        [sys.executable, "-m", "cxassess", "review", "--dataset", str(SAMPLE), "--cycle", "2026Q3",
+         "--notebooks", str(notebooks), "--reports", str(reports)],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert run.returncode == 1
+    assert "02_broken.ipynb" in run.stderr and "planted failure" in run.stderr
+    assert tree(good) == before
+    # the failing notebook is kept for diagnosis beside, not inside, the report; no staging left
+    assert (reports / "sample" / "2026Q3.failed" / "02_broken.ipynb").is_file()
+    assert sorted(p.name for p in (reports / "sample").iterdir()) == ["2026Q3", "2026Q3.failed"]
