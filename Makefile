@@ -38,7 +38,7 @@ validate: $(STAMP) ## Run the data-quality gate alone on DATASET / CYCLE
 	$(BIN)/cxassess validate --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
 
 bench: $(STAMP) ## Run the benchmarks; figures go to reports/bench/
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m cxassess.bench
 
 sample: $(STAMP) ## Regenerate the committed sample data/sample (seeded, byte-for-byte)
 	$(BIN)/cxassess sample --out data/sample

@@ -1,4 +1,4 @@
-"""Command line: ``cxassess review``, ``cxassess sample``.
+"""Command line: ``cxassess review``, ``cxassess validate``, ``cxassess sample``.
 
 Errors that cxassess raises on purpose print their message (what, where, how to fix)
 without a traceback and exit with status 1; a usage error exits with status 2.
@@ -29,6 +29,26 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    """Load every table of a cycle and report what cannot be read (counts and examples)."""
+    from cxassess.io import load_cycle
+
+    cycle = load_cycle(args.dataset, args.cycle or None, errors="coerce")
+    print(f"cxassess validate: {cycle.config.name} {cycle.label}")
+    unreadable = 0
+    for table, df in cycle.tables.items():
+        bad = df.attrs.get("unreadable", [])
+        source = "derived from events" if table in cycle.derived else cycle.files[table].name
+        print(f"  {table:<10} {len(df):>9,} rows  {source:<22} {len(bad):>6,} unreadable value(s)")
+        for cell in bad[:5]:
+            print(f"      row {cell['row']}, column {cell['column']}: {cell['value']!r} {cell['problem']}")
+        unreadable += len(bad)
+    for table in cycle.missing("tickets", "events", "surveys", "audits", "customers", "actions"):
+        print(f"  {table:<10} absent")
+    print("no unreadable value" if not unreadable else f"{unreadable:,} unreadable value(s): fix the export")
+    return 1 if unreadable else 0
+
+
 def _sample(args: argparse.Namespace) -> int:
     from cxassess.synth import SampleSpec, write_sample
 
@@ -51,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--notebooks", default="notebooks", type=Path, help="folder of the notebooks")
     review.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
     review.set_defaults(run=_review)
+
+    validate = sub.add_parser("validate", help="check that every table of a cycle can be read")
+    validate.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    validate.add_argument("--cycle", default=None, help="cycle to check (default: the latest)")
+    validate.set_defaults(run=_validate)
 
     sample = sub.add_parser("sample", help="generate the seeded sample dataset (any size)")
     sample.add_argument("--tickets", type=int, default=10_000, help="tickets over the four cycles")

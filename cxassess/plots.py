@@ -13,7 +13,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-__all__ = ["use_style", "weekly_volume", "stage_funnel", "kpi_table", "PERCENT_KPIS"]
+__all__ = ["use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "PERCENT_KPIS"]
 
 #: KPIs whose value is a share (shown as %); others (NPS) are points.
 PERCENT_KPIS = {"csat", "transfer_rate", "reopen_rate", "open_share", "fcr", "escalation_rate"}
@@ -24,6 +24,21 @@ def use_style() -> None:
     """Apply the report's seaborn theme (call once at the top of a notebook)."""
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
     plt.rcParams.update({"figure.dpi": 100, "figure.figsize": (9, 4), "axes.titleweight": "bold"})
+
+
+def _done(fig: Figure) -> Figure:
+    """Lay out and detach a figure from pyplot, so that a notebook shows it once: when
+    the caller displays it, not again when the cell ends."""
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def table(df: pd.DataFrame, *, percent: tuple[str, ...] = ("share",)) -> Styler:
+    """A plain table for a report page: no index, shares as percentages, thousands separated."""
+    formats = {c: "{:.1%}" for c in percent if c in df.columns}
+    formats.update({c: "{:,}" for c in df.columns if pd.api.types.is_integer_dtype(df[c])})
+    return df.reset_index(drop=True).style.format(formats).hide(axis="index")
 
 
 def weekly_volume(tickets: pd.DataFrame, *, by: str = "channel", title: str | None = None) -> Figure:
@@ -40,10 +55,9 @@ def weekly_volume(tickets: pd.DataFrame, *, by: str = "channel", title: str | No
     ax.set_ylabel("tickets created")
     ax.set_xlabel("week")
     ax.set_title(title or f"Tickets per week by {by}")
-    ax.legend(title=by, ncols=min(4, len(counts.columns)), loc="upper left", frameon=False)
+    ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig
+    return _done(fig)
 
 
 def stage_funnel(volume: pd.DataFrame, *, title: str = "Tickets reaching each stage") -> Figure:
@@ -56,8 +70,7 @@ def stage_funnel(volume: pd.DataFrame, *, title: str = "Tickets reaching each st
     ax.set_xlabel("tickets")
     ax.set_title(title)
     ax.margins(x=0.2)
-    fig.tight_layout()
-    return fig
+    return _done(fig)
 
 
 def _fmt(kpi: str, value: float) -> str:
