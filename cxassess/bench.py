@@ -10,9 +10,9 @@ import argparse
 import json
 import os
 import platform
+import resource
 import tempfile
 import time
-import resource
 from collections.abc import Callable
 from pathlib import Path
 
