@@ -35,6 +35,7 @@ import yaml
 
 from cxassess.config import Process, ReviewConfig
 from cxassess.cycles import cycle_window
+from cxassess.io import tickets_from_events
 
 __all__ = ["SampleSpec", "generate", "write_sample", "support_config"]
 
@@ -277,8 +278,6 @@ def _cycle(
     events = events.sort_values(["ticket_id", "timestamp", "_order"], kind="stable").drop(columns="_order")
     events = events[["ticket_id", "timestamp", "activity", "stage", "team", "agent_id"]].reset_index(drop=True)
 
-    from cxassess.io import tickets_from_events
-
     tickets = tickets_from_events(events, process)
     attrs = pd.DataFrame(
         {
@@ -458,8 +457,6 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, dict[str, pd.DataFram
     first_id = 1
     for label in spec.cycles:
         start, end = cycle_window(label, TZ)
-        # customers joining during the cycle
-        joiners = customers["active_from"].between(start, end, inclusive="left")
         tables = _cycle(rng, label, spec.tickets_per_cycle, first_id, customers, clock, config.process)
         first_id += spec.tickets_per_cycle
         # churn: more likely after a bad experience in the cycle
@@ -475,7 +472,6 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, dict[str, pd.DataFram
         tables["customers"] = known.drop(columns="language").reset_index(drop=True)
         tables["actions"] = _actions(label)
         out[label] = tables
-        del joiners
     return out
 
 
