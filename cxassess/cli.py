@@ -31,6 +31,7 @@ def _review(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Load every table of a cycle and report what cannot be read (counts and examples)."""
+    from cxassess.config import TABLES
     from cxassess.io import load_cycle
 
     cycle = load_cycle(args.dataset, args.cycle or None, errors="coerce")
@@ -43,7 +44,7 @@ def _validate(args: argparse.Namespace) -> int:
         for cell in bad[:5]:
             print(f"      row {cell['row']}, column {cell['column']}: {cell['value']!r} {cell['problem']}")
         unreadable += len(bad)
-    for table in cycle.missing("tickets", "events", "surveys", "audits", "customers", "actions"):
+    for table in cycle.missing(*TABLES):
         print(f"  {table:<10} absent")
     print("no unreadable value" if not unreadable else f"{unreadable:,} unreadable value(s): fix the export")
     return 1 if unreadable else 0

@@ -333,7 +333,7 @@ def _coerce(
             continue
         raw = df[column]
         if kind in ("id", "str"):
-            df[column] = raw.astype("str").str.strip() if raw.dtype != "str" else raw.str.strip()
+            df[column] = raw.astype("str").str.strip()
             continue
         if kind == "datetime":
             parsed = parse_timestamps(
@@ -539,11 +539,20 @@ class Cycle:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     derived: tuple[str, ...] = ()
+    errors: Literal["raise", "coerce"] = "raise"
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
         if name in TABLES:
             return self.tables.get(name)
         raise AttributeError(name)
+
+    def load_previous(self, label: str | None = None) -> Cycle | None:
+        """Load the cycle to compare with (default :attr:`previous`, the cycle before),
+        or ``None`` when the dataset has no folder for it."""
+        label = label or self.previous
+        if not (self.config.root / label).is_dir():
+            return None
+        return load_cycle(self.config.root, label, tables=tuple(self.tables), errors=self.errors)
 
     def missing(self, *tables: str) -> list[str]:
         """The tables among ``tables`` that this cycle does not hold."""
@@ -619,7 +628,9 @@ def load_cycle(
             folder, "cycle folder not found", f"put the {label} export files in {folder}/"
         )
     start, end = cycle_window(label, config.timezone)
-    result = Cycle(config=config, label=label, previous=previous_cycle(label), start=start, end=end)
+    result = Cycle(
+        config=config, label=label, previous=previous_cycle(label), start=start, end=end, errors=errors
+    )
     for table in tables:
         path = _table_file(folder, table, config)
         if path is None:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cxassess.config import Process, ReviewConfig
+from cxassess.config import ReviewConfig
 from cxassess.cycles import cycle_window
 from cxassess.io import tickets_from_events
 
@@ -50,7 +50,8 @@ BOTTLENECK_CYCLE = "2026Q3"
 CUSTOMER_ACTIVITIES = ("Reopened",)  # done by the customer: a team, but no agent
 ACTION_DONE = pd.Timestamp("2026-01-26 12:00", tz=TZ)
 LANGUAGES = {"en": 0.55, "de": 0.30, "ja": 0.15}
-SEGMENTS = {"consumer": (0.70, 300.0), "smb": (0.25, 2_400.0), "enterprise": (0.05, 24_000.0)}
+SEGMENTS = {"consumer": 0.70, "smb": 0.25, "enterprise": 0.05}
+ANNUAL_VALUE = {"consumer": 300.0, "smb": 2_400.0, "enterprise": 24_000.0}  # median per segment
 AUDIT_SOURCES = {"qa": 0.80, "recording": 0.15, "mystery_shop": 0.05}
 
 COMMENTS = {
@@ -161,7 +162,7 @@ def _lognormal(rng: np.random.Generator, median_hours: np.ndarray | float, sigma
 
 def _choice(rng: np.random.Generator, probs: dict, n: int) -> np.ndarray:
     keys = list(probs)
-    p = np.array([probs[k] if not isinstance(probs[k], tuple) else probs[k][0] for k in keys])
+    p = np.array([probs[k] for k in keys], dtype=float)
     return np.array(keys, dtype=object)[rng.choice(len(keys), n, p=p / p.sum())]
 
 
@@ -187,8 +188,9 @@ def _cycle(
     first_id: int,
     customers: pd.DataFrame,
     clock: _Clock,
-    process: Process,
+    config: ReviewConfig,
 ) -> dict[str, pd.DataFrame]:
+    process = config.process
     start, end = cycle_window(label, TZ)
     end.tz_convert("UTC")
     created = _created_times(rng, label, n, set(clock.holidays.astype(object)))
@@ -361,7 +363,7 @@ def _cycle(
     audited_at = tickets["closed_at"].iloc[a_idx].reset_index(drop=True) + _lognormal(rng, 72.0, 0.6, len(a_idx))
     keep = (audited_at < end).to_numpy()
     a_idx, audited_at = a_idx[keep], audited_at[keep].reset_index(drop=True)
-    criteria = [c["criterion"] for c in support_config().raw["qa_scorecard"]]
+    criteria = [c["criterion"] for c in config.raw["qa_scorecard"]]
     audit_ids = np.array([f"QA-{label}-{i:04d}" for i in range(len(a_idx))], dtype=object)
     rows = []
     src = _choice(rng, AUDIT_SOURCES, len(a_idx))
@@ -394,7 +396,7 @@ def _cycle(
 
 def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
     segment = _choice(rng, SEGMENTS, n)
-    base = pd.Series(segment).map({k: v[1] for k, v in SEGMENTS.items()}).to_numpy()
+    base = pd.Series(segment).map(ANNUAL_VALUE).to_numpy()
     joined = pd.Timestamp("2021-01-01", tz=TZ) + pd.to_timedelta(rng.uniform(0, 1_900, n), unit="D")
     return pd.DataFrame(
         {
@@ -457,7 +459,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, dict[str, pd.DataFram
     first_id = 1
     for label in spec.cycles:
         start, end = cycle_window(label, TZ)
-        tables = _cycle(rng, label, spec.tickets_per_cycle, first_id, customers, clock, config.process)
+        tables = _cycle(rng, label, spec.tickets_per_cycle, first_id, customers, clock, config)
         first_id += spec.tickets_per_cycle
         # churn: more likely after a bad experience in the cycle
         t = tables["tickets"]

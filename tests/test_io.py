@@ -304,3 +304,11 @@ def test_helpdesk_log_loads_and_derives_tickets_like_an_independent_computation(
     assert rs.isna().equals(expected_rs.isna()) and (rs.dropna() == expected_rs.dropna()).all()
     assert tickets["reopens"].astype(int).to_dict() == reopens
     assert tickets["transfers"].astype(int).to_dict() == transfers
+
+
+def test_previous_cycle_is_loaded_when_present_and_none_otherwise():
+    current = load_cycle(SAMPLE, "2026Q3", tables=("tickets", "surveys"))
+    before = current.load_previous()
+    assert before.label == "2026Q2" and sorted(before.tables) == ["surveys", "tickets"]
+    assert current.load_previous("2025Q4").label == "2025Q4"
+    assert load_cycle(SAMPLE, "2025Q4", tables=("actions",)).load_previous() is None  # no 2025Q3 folder

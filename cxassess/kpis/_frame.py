@@ -13,6 +13,12 @@ from cxassess.stats import wilson_interval
 RESULT_COLUMNS = ("kpi", "value", "ci_low", "ci_high", "n")
 
 
+def ratio(numerator: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``numerator / n`` element-wise, ``nan`` where ``n`` is 0 (nothing to estimate)."""
+    numerator, n = np.asarray(numerator, dtype=float), np.asarray(n, dtype=float)
+    return np.divide(numerator, n, out=np.full(n.shape, np.nan), where=n > 0)
+
+
 def keys(by: str | Sequence[str] | None) -> list[str]:
     """Normalise a ``by`` argument to a list of column names."""
     if by is None:
@@ -72,7 +78,6 @@ def rate(
     out = counts(df, group, hits=nw.col("_hit").sum())
     k = out["hits"].to_numpy().astype(float)
     n = out["n"].to_numpy().astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    value = ratio(k, n)
     low, high = wilson_interval(k, n)
     return attach(out, kpi, value, low, high, group, extra=("hits",)).to_native()

@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import narwhals as nw
-import numpy as np
 from narwhals.typing import IntoDataFrameT
 
-from cxassess.kpis._frame import answered, attach, counts, keys, rate
+from cxassess.kpis._frame import answered, attach, counts, keys, rate, ratio
 from cxassess.stats import nps_standard_error, z_value
 
 __all__ = ["TOP_BOX", "csat", "nps"]
@@ -100,8 +99,7 @@ def nps(
     p = out["promoters"].to_numpy().astype(float)
     d = out["detractors"].to_numpy().astype(float)
     n = out["n"].to_numpy().astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(n > 0, 100 * (p - d) / np.where(n > 0, n, 1), np.nan)
+    value = 100 * ratio(p - d, n)
     se = nps_standard_error(p, d, n)
     z = z_value(confidence)
     return attach(out, "nps", value, value - z * se, value + z * se, group,
