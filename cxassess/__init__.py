@@ -10,12 +10,13 @@ publish the quarterly review::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from cxassess import cycles, kpis, plots, process, stats
+from cxassess import cycles, kpis, plots, process, quality, stats
 from cxassess.config import ReviewConfig, load_config
 from cxassess.errors import (
     ConfigError,
     CxAssessError,
     DataFileError,
+    DataQualityError,
     MissingColumnError,
     ParseError,
     ReviewRunError,
@@ -32,6 +33,7 @@ __all__ = [
     "ConfigError",
     "CxAssessError",
     "DataFileError",
+    "DataQualityError",
     "MissingColumnError",
     "ParseError",
     "ReviewConfig",
@@ -42,6 +44,7 @@ __all__ = [
     "load_cycle",
     "plots",
     "process",
+    "quality",
     "read_table",
     "stats",
     "tickets_from_events",

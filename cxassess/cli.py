@@ -30,24 +30,24 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    """Load every table of a cycle and report what cannot be read (counts and examples)."""
-    from cxassess.config import TABLES
-    from cxassess.io import load_cycle
+    """Run the data-quality gate alone; exit 1 when it finds a critical defect."""
+    from cxassess.quality import check_cycle
 
-    cycle = load_cycle(args.dataset, args.cycle or None, errors="coerce")
-    print(f"cxassess validate: {cycle.config.name} {cycle.label}")
-    unreadable = 0
-    for table, df in cycle.tables.items():
-        bad = df.attrs.get("unreadable", [])
-        source = "derived from events" if table in cycle.derived else cycle.files[table].name
-        print(f"  {table:<10} {len(df):>9,} rows  {source:<22} {len(bad):>6,} unreadable value(s)")
-        for cell in bad[:5]:
-            print(f"      row {cell['row']}, column {cell['column']}: {cell['value']!r} {cell['problem']}")
-        unreadable += len(bad)
-    for table in cycle.missing(*TABLES):
-        print(f"  {table:<10} absent")
-    print("no unreadable value" if not unreadable else f"{unreadable:,} unreadable value(s): fix the export")
-    return 1 if unreadable else 0
+    report = check_cycle(args.dataset, args.cycle or None)
+    print(f"cxassess validate: {report.dataset} {report.cycle} (Great Expectations suites)")
+    for t in report.tables.itertuples():
+        print(
+            f"  {t.table:<10} {t.status:<9} {t.rows_read:>9,} read {t.rows_used:>9,} used "
+            f"{t.rows_quarantined:>7,} quarantined  {t.file}"
+        )
+    for f in report.failures().itertuples():
+        print(f"  {f.status.upper()} {f.table}.{f.column}: {f.reason} ({f.failed_rows:,} row(s)"
+              f"{'; e.g. ' + f.examples if f.examples else ''}). Fix: {f.fix}")
+    if args.quarantine:
+        where = report.save(args.quarantine)
+        print(f"  gate record and quarantined rows written to {where.parent}")
+    print(report.verdict().replace("**", ""))
+    return 1 if report.critical else 0
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -73,9 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
     review.set_defaults(run=_review)
 
-    validate = sub.add_parser("validate", help="check that every table of a cycle can be read")
+    validate = sub.add_parser("validate", help="run the data-quality gate alone on one cycle")
     validate.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
     validate.add_argument("--cycle", default=None, help="cycle to check (default: the latest)")
+    validate.add_argument(
+        "--quarantine", default=None, type=Path,
+        help="folder to write quality.json and quarantine/<table>.csv to (default: print only)",
+    )
     validate.set_defaults(run=_validate)
 
     sample = sub.add_parser("sample", help="generate the seeded sample dataset (any size)")

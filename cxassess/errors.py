@@ -17,6 +17,7 @@ __all__ = [
     "MissingColumnError",
     "ParseError",
     "ReviewRunError",
+    "DataQualityError",
 ]
 
 
@@ -97,3 +98,21 @@ class ReviewRunError(CxAssessError):
             msg += f"\n  The executed notebook with the traceback is kept at {kept_at}"
         msg += "\n  The last good report was left untouched."
         super().__init__(msg)
+
+
+class DataQualityError(CxAssessError):
+    """The data-quality gate found a critical defect: no KPI is computed on the cycle."""
+
+    def __init__(self, dataset: str, cycle: str, defects: Sequence[str], page: Path | None = None) -> None:
+        self.dataset = dataset
+        self.cycle = cycle
+        self.defects = list(defects)
+        self.page = page
+        lines = [f"data-quality gate failed for {dataset} {cycle}: {len(self.defects)} critical defect(s)"]
+        lines += [f"  - {d}" for d in self.defects[:10]]
+        if len(self.defects) > 10:
+            lines.append(f"  ... and {len(self.defects) - 10} more")
+        if page is not None:
+            lines.append(f"  The data-quality page and the quarantined rows are kept in {page.parent}")
+        lines.append("  No KPI was computed; the last good report was left untouched.")
+        super().__init__("\n".join(lines))

@@ -31,6 +31,8 @@ __all__ = [
     "parse_timestamps",
     "tickets_from_events",
     "load_cycle",
+    "read_raw",
+    "with_derived_tickets",
 ]
 
 #: Canonical columns of each table and how they are typed.
@@ -388,8 +390,9 @@ def read_table(
     errors
         ``"raise"``: an unreadable value raises :class:`~cxassess.errors.ParseError`
         naming the file, column and rows. ``"coerce"``: it becomes missing and is listed
-        in ``df.attrs["unreadable"]`` as records (row, column, value, problem) for the
-        quality gate.
+        in ``df.attrs["unreadable"]`` as records (row, column, value, problem), and
+        missing required or mapped columns are listed in ``df.attrs["missing"]``
+        instead of raising, for the quality gate to report.
 
     Returns
     -------
@@ -411,30 +414,49 @@ def read_table(
     path = Path(path)
     csv_options = config.csv if config is not None else {}
     zone = config.timezone if config is not None else (tz or "UTC")
+    df = read_raw(path, config)
+    found = list(df.columns)
+    mapping = config.columns(table) if config is not None else {}
+    absent = [canon for canon, src in mapping.items() if src not in found]
+    df = df.rename(columns={src: canon for canon, src in mapping.items()})
+    missing = absent + [c for c in REQUIRED[table] if c not in df.columns and c not in absent]
+    if missing and errors == "raise":
+        raise MissingColumnError(path, table, missing, found)
+    df, unreadable = _coerce(df.copy(), table, path, zone, csv_options, errors)
+    if (
+        table == "events" and "stage" not in df.columns and "activity" in df.columns
+        and config is not None and config.process
+    ):
+        df["stage"] = df["activity"].map(config.process.activities).astype("str")
+    df.attrs.update(source=str(path), table=table, unreadable=unreadable, missing=missing)
+    return df
+
+
+def read_raw(path: Path | str, config: ReviewConfig | None = None) -> pd.DataFrame:
+    """Read a table file as it is: the file's own column names, values as text (CSV) or
+    as stored (Parquet). The quality gate quarantines rows from this view, so rejected
+    rows keep their original values.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("Ticket;Created\\nT1;01.07.2026 09:00\\n")
+    >>> read_raw(p).loc[0, "Created"]
+    '01.07.2026 09:00'
+    """
+    path = Path(path)
     if path.suffix.lower() == ".parquet":
         if not path.is_file():
             raise DataFileError(path, "file not found", "check the dataset folder.")
-        df = pd.read_parquet(path)
-    else:
-        df = read_csv_text(
-            path,
-            encoding=str(csv_options.get("encoding", "auto")),
-            delimiter=str(csv_options.get("delimiter", "auto")),
-        )
-    mapping = config.columns(table) if config is not None else {}
-    absent = [src for src in mapping.values() if src not in df.columns]
-    if absent:
-        missing = [canon for canon, src in mapping.items() if src in absent]
-        raise MissingColumnError(path, table, missing, list(df.columns))
-    df = df.rename(columns={src: canon for canon, src in mapping.items()})
-    missing = [c for c in REQUIRED[table] if c not in df.columns]
-    if missing:
-        raise MissingColumnError(path, table, missing, list(df.columns))
-    df, unreadable = _coerce(df.copy(), table, path, zone, csv_options, errors)
-    if table == "events" and "stage" not in df.columns and config is not None and config.process:
-        df["stage"] = df["activity"].map(config.process.activities).astype("str")
-    df.attrs.update(source=str(path), table=table, unreadable=unreadable)
-    return df
+        return pd.read_parquet(path)
+    csv_options = config.csv if config is not None else {}
+    return read_csv_text(
+        path,
+        encoding=str(csv_options.get("encoding", "auto")),
+        delimiter=str(csv_options.get("delimiter", "auto")),
+    )
+
 
 
 def _not_work(process: Process) -> set[str]:
@@ -540,6 +562,7 @@ class Cycle:
     files: dict[str, Path] = field(default_factory=dict)
     derived: tuple[str, ...] = ()
     errors: Literal["raise", "coerce"] = "raise"
+    unreadable: dict[str, DataFileError] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
         if name in TABLES:
@@ -612,7 +635,8 @@ def load_cycle(
     tables
         Which tables to load.
     errors
-        See :func:`read_table`.
+        See :func:`read_table`. With ``"coerce"`` a file that cannot be read at all
+        is recorded in :attr:`Cycle.unreadable` instead of raising.
 
     Examples
     --------
@@ -636,8 +660,23 @@ def load_cycle(
         if path is None:
             continue
         result.files[table] = path
-        result.tables[table] = read_table(path, table, config, errors=errors)
-    if "tickets" not in result.tables and "events" in result.tables and config.process:
-        result.tables["tickets"] = tickets_from_events(result.tables["events"], config.process)
-        result.derived = ("tickets",)
-    return result
+        try:
+            result.tables[table] = read_table(path, table, config, errors=errors)
+        except DataFileError as exc:
+            if errors == "raise":
+                raise
+            result.unreadable[table] = exc
+    return with_derived_tickets(result)
+
+
+def with_derived_tickets(cycle: Cycle) -> Cycle:
+    """Add the tickets table derived from the event log when the cycle has no tickets
+    file (and the event log has what the derivation needs)."""
+    events = cycle.tables.get("events")
+    if (
+        "tickets" not in cycle.files and events is not None and cycle.config.process
+        and all(c in events.columns for c in REQUIRED["events"])
+    ):
+        cycle.tables["tickets"] = tickets_from_events(events, cycle.config.process)
+        cycle.derived = ("tickets",)
+    return cycle

@@ -13,7 +13,10 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-__all__ = ["use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "PERCENT_KPIS"]
+__all__ = [
+    "use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "quality_lights",
+    "quality_failures", "quality_trend", "PERCENT_KPIS",
+]
 
 #: KPIs whose value is a share (shown as %); others (NPS) are points.
 PERCENT_KPIS = {"csat", "transfer_rate", "reopen_rate", "open_share", "fcr", "escalation_rate"}
@@ -110,3 +113,82 @@ def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | 
         return ["color: #999" if small[row.name] else "" for _ in row]
 
     return shown.reset_index(drop=True).style.apply(grey, axis=1).hide(axis="index")
+
+
+#: Colours of the data-quality traffic lights.
+LIGHT_COLOURS = {"red": "#d9534f", "amber": "#f0ad4e", "green": "#5cb85c", "grey": "#bbbbbb"}
+_LIGHT_WORDS = {"critical": "stops the review", "warning": "warnings", "passed": "all checks hold",
+                "absent": "not in this cycle"}
+
+
+def quality_lights(tables: pd.DataFrame) -> Styler:
+    """The gate's verdict per table as a traffic light, with rows read = used + quarantined."""
+    shown = pd.DataFrame(
+        {
+            "": ["●"] * len(tables),
+            "table": tables["table"],
+            "verdict": tables["status"].map(_LIGHT_WORDS),
+            "file": tables["file"],
+            "rows read": tables["rows_read"].astype("int64"),
+            "rows used": tables["rows_used"].astype("int64"),
+            "rows quarantined": tables["rows_quarantined"].astype("int64"),
+            "critical": tables["critical"].astype("int64"),
+            "warnings": tables["warnings"].astype("int64"),
+        }
+    )
+    colours = tables["light"].map(LIGHT_COLOURS).tolist()
+
+    def light(column: pd.Series) -> list[str]:
+        return [f"color: {c}; font-size: 1.4em" for c in colours]
+
+    return (
+        shown.style.apply(light, subset=[""], axis=0)
+        .format({c: "{:,}" for c in shown.columns if c.startswith("rows") or c in ("critical", "warnings")})
+        .hide(axis="index")
+    )
+
+
+def quality_failures(failures: pd.DataFrame) -> Styler:
+    """Each failed check in plain language: table, column, rows, examples, how to fix it."""
+    shown = pd.DataFrame(
+        {
+            "": ["●"] * len(failures),
+            "table": failures["table"],
+            "column": failures["column"],
+            "problem": failures["reason"],
+            "rows": failures["failed_rows"].astype("int64"),
+            "share": failures["share"].astype("float64"),
+            "quarantined": failures["quarantined"].astype("int64"),
+            "examples": failures["examples"],
+            "how to fix it": failures["fix"],
+        }
+    )
+    colours = failures["status"].map({"critical": "red", "warning": "amber"}).map(LIGHT_COLOURS).tolist()
+
+    def light(column: pd.Series) -> list[str]:
+        return [f"color: {c}; font-size: 1.4em" for c in colours]
+
+    return (
+        shown.reset_index(drop=True).style.apply(light, subset=[""], axis=0)
+        .format({"rows": "{:,}", "quarantined": "{:,}", "share": "{:.2%}"})
+        .hide(axis="index")
+    )
+
+
+def quality_trend(comparison: pd.DataFrame, *, cycle: str, previous: str) -> Figure:
+    """Share of rows quarantined per table, this cycle beside the previous one."""
+    tables = comparison["table"].tolist()
+    y = np.arange(len(tables))
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(tables)))
+    colours = sns.color_palette(PALETTE, 2)
+    before = comparison.get("quarantined_share_before", pd.Series([np.nan] * len(tables)))
+    ax.barh(y - 0.2, before.fillna(0.0), height=0.4, color=colours[1], label=previous)
+    ax.barh(y + 0.2, comparison["quarantined_share"], height=0.4, color=colours[0], label=cycle)
+    ax.set_yticks(y, tables)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))
+    ax.set_xlabel("share of rows quarantined")
+    ax.set_xlim(0, max(0.01, float(np.nanmax([comparison["quarantined_share"].max(), before.max()]))) * 1.2)
+    ax.set_title("Rows quarantined, this cycle beside the previous one")
+    ax.legend(loc="lower right", frameon=False)
+    return _done(fig)

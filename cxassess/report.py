@@ -32,7 +32,7 @@ import nbformat
 
 from cxassess.config import load_config
 from cxassess.cycles import latest_cycle, previous_cycle
-from cxassess.errors import CxAssessError, ReviewRunError
+from cxassess.errors import CxAssessError, DataQualityError, ReviewRunError
 
 __all__ = ["PageResult", "run_review", "render_html", "remote_references", "notebook_title"]
 
@@ -193,11 +193,17 @@ def run_review(
 
     Raises
     ------
+    DataQualityError
+        The data-quality gate found a critical defect. Only the data-quality pages
+        (notebooks named ``00_*``) are run; they and the quarantined rows are written to
+        ``<reports>/<dataset name>/<cycle>.failed/`` and the report folder is left as it was.
     ReviewRunError
         A notebook failed. The report folder is left as it was; the executed notebook
         with its traceback is kept in ``<reports>/<dataset name>/<cycle>.failed/``.
     """
     import papermill as pm
+
+    from cxassess import quality
 
     say = echo or (lambda line: print(line, file=sys.stderr, flush=True))
     config = load_config(dataset)
@@ -223,6 +229,14 @@ def run_review(
     say(f"cxassess review: {config.name} {cycle} (compared with {previous}), {len(pages)} notebook(s)")
     results: list[PageResult] = []
     try:
+        say("  data-quality gate: validating every table with Great Expectations ...")
+        gate = quality.check_cycle(config.root, cycle)
+        gate.save(staging)
+        if (config.root / previous).is_dir():
+            quality.check_cycle(config.root, previous).save(staging / "previous")
+        say(f"  data-quality gate: {gate.verdict().replace('**', '')}")
+        if gate.critical:
+            pages = [p for p in pages if p.stem.startswith("00_")]
         for i, page in enumerate(pages, start=1):
             out = staging / page.name
             say(f"  [{i}/{len(pages)}] {page.stem}: executing ...")
@@ -245,8 +259,13 @@ def run_review(
             say(f"  [{i}/{len(pages)}] {page.stem}: done in {seconds:.1f} s")
         nav = [{"href": r.html, "title": r.title} for r in results]
         run_line = f"{config.title} · cycle {cycle} vs {previous}"
+        extra = {"pages": nav, "run": run_line}
+        banner = gate.banner()
+        if banner is not None:
+            quality_page = next((r.html for r in results if r.notebook.startswith("00_")), None)
+            extra.update(banner=banner[0], banner_class=banner[1], banner_href=quality_page)
         for r in results:
-            body = render_html(staging / r.notebook, extra={"pages": nav, "run": run_line})
+            body = render_html(staging / r.notebook, extra=extra)
             leaks = remote_references(body)
             if leaks:
                 raise CxAssessError(
@@ -255,6 +274,12 @@ def run_review(
                 )
             (staging / r.html).write_text(body, encoding="utf-8")
         say("  rendered HTML pages")
+        if gate.critical:
+            if failed_dir.exists():
+                shutil.rmtree(failed_dir)
+            staging.rename(failed_dir)
+            page = next((failed_dir / r.html for r in results), failed_dir / "quality.json")
+            raise DataQualityError(gate.dataset, gate.cycle, quality.critical_lines(gate), page)
         finished = dt.datetime.now(dt.UTC)
         inputs = sorted(
             p for folder in (config.root / cycle, config.root / previous) if folder.is_dir()
@@ -275,6 +300,12 @@ def run_review(
                 for r in results
             ],
             "total_seconds": round((finished - started).total_seconds(), 2),
+            "quality": {
+                "verdict": gate.verdict().replace("**", ""),
+                "warnings": gate.warnings,
+                "rows_read": int(gate.tables["rows_read"].sum()),
+                "rows_quarantined": int(gate.tables["rows_quarantined"].sum()),
+            },
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         _write_index(

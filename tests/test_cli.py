@@ -9,31 +9,35 @@ from cxassess.cli import main
 from .conftest import SAMPLE
 
 
-def test_validate_reports_unreadable_values_with_row_and_exits_non_zero(tmp_path, capsys):
+def test_validate_reports_a_bad_value_with_its_example_and_the_fix(tmp_path, capsys):
     dataset = tmp_path / "sample"
     shutil.copytree(SAMPLE, dataset, ignore=shutil.ignore_patterns("2025Q4", "2026Q1", "2026Q2"))
     assert main(["validate", "--dataset", str(dataset)]) == 0
+    assert "Data-quality gate passed for sample 2026Q3" in capsys.readouterr().out
     tickets = dataset / "2026Q3" / "tickets.csv"
     lines = tickets.read_text().splitlines(keepends=True)
     fields = lines[3].split(",")
     fields[1] = "31.02.2026 25:00"
     lines[3] = ",".join(fields)
     tickets.write_text("".join(lines))
-    capsys.readouterr()
-    assert main(["validate", "--dataset", str(dataset)]) == 1
+    # one row in 2,500 is a warning: the row is quarantined, the exit status stays 0
+    assert main(["validate", "--dataset", str(dataset), "--quarantine", str(tmp_path / "q")]) == 0
     out = capsys.readouterr().out
-    assert "row 3, column created_at: '31.02.2026 25:00' cannot be read as a timestamp" in out
-    assert "1 unreadable value(s)" in out
+    assert "WARNING tickets.created_at: created_at cannot be read as a timestamp (1 row(s); e.g. 31.02.2026 25:00)" in out
+    assert "1 of 26,600 rows quarantined" in out
+    held = (tmp_path / "q" / "quarantine" / "tickets.csv").read_text().splitlines()
+    assert len(held) == 2 and held[1].startswith("3,") and "31.02.2026 25:00" in held[1]
 
 
-def test_missing_required_column_is_an_error_with_the_fix(tmp_path, capsys):
+def test_missing_required_column_stops_with_the_fix(tmp_path, capsys):
     dataset = tmp_path / "sample"
     shutil.copytree(SAMPLE, dataset, ignore=shutil.ignore_patterns("2025Q4", "2026Q1", "2026Q2"))
     tickets = dataset / "2026Q3" / "tickets.csv"
     tickets.write_text(tickets.read_text().replace("created_at,", "opened,", 1))
     assert main(["validate", "--dataset", str(dataset)]) == 1
-    err = capsys.readouterr().err
-    assert "tickets.csv" in err and "created_at" in err and "How to fix" in err
+    out = capsys.readouterr().out
+    assert "CRITICAL tickets.(columns): required column(s) of the tickets table are missing" in out
+    assert "missing: created_at" in out and "columns: in review.yml" in out
 
 
 def test_sample_command_writes_a_small_dataset(tmp_path, capsys):

@@ -13,11 +13,25 @@ from narwhals.typing import IntoDataFrameT
 from cxassess.kpis._frame import answered, attach, counts, keys, rate, ratio
 from cxassess.stats import nps_standard_error, z_value
 
-__all__ = ["TOP_BOX", "csat", "nps"]
+__all__ = ["TOP_BOX", "csat", "nps", "scale_range"]
 
 #: Lowest score in the top box for each scale size (points on the scale).
 #: 3-point: "good" (3); 5-point: 4-5; 7-point: 6-7; 10-point (1-10) and 11-point (0-10): 9-10.
 TOP_BOX = {3: 3, 5: 4, 7: 6, 10: 9, 11: 9}
+
+
+def scale_range(points: int) -> tuple[int, int]:
+    """Lowest and highest score of a scale with ``points`` points.
+
+    An 11-point scale (NPS, "how likely ... recommend") runs 0-10; every other scale
+    starts at 1.
+
+    Examples
+    --------
+    >>> scale_range(11), scale_range(5)
+    ((0, 10), (1, 5))
+    """
+    return (0, 10) if points == 11 else (1, points)
 
 
 def _top_box_threshold(scale: nw.Expr) -> nw.Expr:

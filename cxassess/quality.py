@@ -1,0 +1,761 @@
+"""The data-quality gate: Great Expectations suites, quarantine, and the verdict.
+
+Every table of a cycle is validated by Great Expectations against its suite in
+``expectations/<table>.json`` (the single source of truth for the checks) before any KPI
+is computed. Values that the suites need from the dataset (allowed channels, the cycle
+window, the ticket ids, ...) are passed as GX ``$PARAMETER`` values at run time, so the
+lists are written once, in review.yml.
+
+Each expectation's ``meta`` says how a failure counts:
+
+* ``severity: critical``: a structural defect (required column missing, empty table,
+  column of the wrong type). The review stops before the KPI pages.
+* ``severity: warning``: a row-level defect. The failing rows are *quarantined*: left out
+  of the KPIs and written with their original values and a reason to
+  ``quarantine/<table>.csv``. Above ``quality.critical_share`` of the rows (review.yml,
+  default 5 %) the defect is critical. ``quarantine: false`` marks warnings that only
+  describe the data (an unmapped activity, a column that is mostly empty).
+
+A file that cannot be read at all is critical too. Values the loader cannot read
+(an unparseable date) are quarantined like a failed expectation. Rows read always equal
+rows used plus rows quarantined; raw files are never written.
+
+Great Expectations is imported only here, and only when a gate runs (it costs seconds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxassess.config import TABLES, ReviewConfig
+from cxassess.cycles import cycle_window
+from cxassess.errors import ConfigError, DataQualityError
+from cxassess.io import Cycle, load_cycle, read_raw, with_derived_tickets
+from cxassess.kpis.satisfaction import scale_range
+
+__all__ = [
+    "QualityReport",
+    "check_cycle",
+    "checked_cycle",
+    "compare",
+    "load_suite",
+    "quality_report",
+    "suite_folder",
+    "suite_parameters",
+    "validate_table",
+]
+
+#: The columns of the table of checks (one row per expectation and table).
+CHECK_COLUMNS = [
+    "table", "check", "column", "status", "failed_rows", "rows_checked", "share",
+    "quarantined", "reason", "fix", "examples", "expectation",
+]
+#: Traffic light of each status.
+LIGHTS = {"critical": "red", "warning": "amber", "passed": "green", "absent": "grey"}
+_PARAMETER = "$PARAMETER"
+_READABLE = "values readable (cxassess loader)"
+_FILE = "file readable (cxassess loader)"
+
+
+def suite_folder() -> Path:
+    """The folder of the suites: ``$CXASSESS_EXPECTATIONS``, else ``expectations/``
+    of the source tree this package belongs to."""
+    folder = Path(os.environ.get("CXASSESS_EXPECTATIONS") or Path(__file__).parents[1] / "expectations")
+    if not folder.is_dir():
+        raise ConfigError(
+            f"the data-quality suites are not found in {folder}. Run cxassess from its "
+            "repository, or point CXASSESS_EXPECTATIONS to the expectations/ folder."
+        )
+    return folder
+
+
+@cache
+def _context() -> Any:
+    """An ephemeral GX context (writes nothing, no network) with progress bars off."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def load_suite(table: str, folder: Path | str | None = None) -> dict:
+    """Read ``<folder>/<table>.json`` and check that GX knows every expectation in it.
+
+    GX drops expectation types it does not know without failing; a suite that loses one
+    would silently check less, so a count mismatch raises :class:`ConfigError`.
+
+    Returns
+    -------
+    dict
+        The suite as JSON (``name``, ``meta``, ``expectations``).
+
+    Examples
+    --------
+    >>> suite = load_suite("tickets")
+    >>> suite["expectations"][0]["type"]
+    'expect_table_columns_to_match_set'
+    """
+    import great_expectations as gx
+
+    path = Path(folder or suite_folder()) / f"{table}.json"
+    if not path.is_file():
+        raise ConfigError(f"no data-quality suite for {table}: {path} is missing.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+    _context()  # quiets GX's logger before it reports dropped expectations
+    loaded = gx.ExpectationSuite(name=data["name"], expectations=data["expectations"])
+    if len(loaded.expectations) != len(data["expectations"]):
+        known = Counter(e.expectation_type for e in loaded.expectations)
+        written = Counter(e["type"] for e in data["expectations"])
+        dropped = sorted((written - known).elements())
+        raise ConfigError(
+            f"{path}: Great Expectations loaded {len(loaded.expectations)} of "
+            f"{len(data['expectations'])} expectations; it does not know {', '.join(dropped)}. "
+            "Correct the expectation type (see the GX 1.x gallery)."
+        )
+    return data
+
+
+def suite_parameters(
+    config: ReviewConfig,
+    *,
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    ticket_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """The ``$PARAMETER`` values of the suites, from review.yml and the cycle.
+
+    A parameter is left out when the dataset does not define it; expectations that
+    need it are then reported as not applicable.
+
+    Parameters
+    ----------
+    config
+        The dataset's review.yml.
+    window
+        The cycle window ``[start, end)``; widened by ``quality.window_tolerance_days``
+        (default 1) on both sides.
+    ticket_ids
+        The ids of the cycle's tickets, for referential integrity.
+
+    Examples
+    --------
+    >>> from cxassess.config import load_config
+    >>> p = suite_parameters(load_config("data/sample"))
+    >>> p["channels"]
+    ['email', 'chat', 'phone', 'web']
+    """
+    params: dict[str, Any] = {}
+    for kind in ("channels", "priorities", "categories", "teams", "survey_kinds", "languages"):
+        if config.values(kind):
+            params[kind] = config.values(kind)
+    if config.process is not None:
+        params["activities"] = sorted(config.process.activities)
+    criteria = [str(c["criterion"]) for c in config.raw.get("qa_scorecard") or [] if "criterion" in c]
+    if criteria:
+        params["criteria"] = criteria
+    if window is not None:
+        tolerance = pd.Timedelta(days=float(_quality_option(config, "window_tolerance_days", 1)))
+        params["window_start"] = window[0] - tolerance
+        params["window_end"] = window[1] + tolerance
+    if ticket_ids is not None:
+        params["ticket_ids"] = list(ticket_ids)
+    return params
+
+
+def _quality_option(config: ReviewConfig, key: str, default: float) -> float:
+    return float((config.raw.get("quality") or {}).get(key, default))
+
+
+def _with_helpers(df: pd.DataFrame, table: str, config: ReviewConfig) -> pd.DataFrame:
+    """Add the derived columns some expectations compare with (names start with ``_``)."""
+    out = df.copy()
+    if table == "events" and {"ticket_id", "timestamp"} <= set(df.columns):
+        out["_previous_timestamp"] = out.groupby("ticket_id", sort=False)["timestamp"].shift(1)
+    if table == "surveys" and "kind" in df.columns and config.survey_scales:
+        declared = out["kind"].map(config.survey_scales).astype("Int64")
+        out["_declared_scale"] = declared
+        points = out["scale"].fillna(declared) if "scale" in df.columns else declared
+        low, high = zip(*(scale_range(int(p)) if pd.notna(p) else (np.nan, np.nan) for p in points),
+                        strict=True) if len(points) else ((), ())
+        out["_scale_min"] = pd.array(low, dtype="Float64")
+        out["_scale_max"] = pd.array(high, dtype="Float64")
+    return out
+
+
+def _columns_of(kwargs: dict, table_columns: list[str]) -> list[str]:
+    """Columns an expectation needs (a ``column_list`` is cut to the columns present)."""
+    cols = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    condition = kwargs.get("row_condition") or ""
+    cols += [c for c in table_columns if re.search(rf"\b{re.escape(c)}\b", condition)]
+    return cols
+
+
+def _parameters_of(kwargs: dict) -> list[str]:
+    return [v[_PARAMETER] for v in kwargs.values() if isinstance(v, dict) and _PARAMETER in v]
+
+
+def _describe(expectation: dict) -> str:
+    if expectation["type"] == "expect_table_columns_to_match_set":
+        return "(columns)"
+    kw = expectation["kwargs"]
+    cols = _columns_of(kw, []) + list(kw.get("column_list") or [])
+    return ", ".join(c for c in cols if not c.startswith("_")) or "(rows)"
+
+
+def _shown(kwargs: dict, values: list) -> list:
+    """Failing values as a reader knows them: a pair compared with a helper column
+    shows only the real column's value."""
+    if "column_A" in kwargs and values and isinstance(values[0], tuple | list):
+        if kwargs["column_A"].startswith("_"):
+            return [v[1] for v in values]
+        if kwargs["column_B"].startswith("_"):
+            return [v[0] for v in values]
+    return values
+
+
+def _examples(values: list, k: int = 5) -> str:
+    shown = []
+    for v in values:
+        if isinstance(v, dict):
+            v = tuple(v.values())
+        text = " / ".join(map(str, v)) if isinstance(v, tuple | list) else str(v)
+        if text not in shown:
+            shown.append(text)
+        if len(shown) == k:
+            break
+    return "; ".join(shown)
+
+
+def validate_table(
+    df: pd.DataFrame,
+    table: str,
+    config: ReviewConfig,
+    *,
+    parameters: dict[str, Any] | None = None,
+    suite: dict | None = None,
+) -> tuple[pd.DataFrame, dict[int, list[int]]]:
+    """Validate one table with Great Expectations against its suite.
+
+    Parameters
+    ----------
+    df
+        The typed table (as :func:`cxassess.io.read_table` returns it, any index).
+    table
+        Which canonical table it is.
+    config
+        The dataset's review.yml (critical share, survey scales).
+    parameters
+        ``$PARAMETER`` values, see :func:`suite_parameters` (default: from ``config``).
+    suite
+        The suite JSON (default :func:`load_suite` of ``table``).
+
+    Returns
+    -------
+    checks : pandas.DataFrame
+        One row per expectation: status ``passed``, ``warning``, ``critical`` or ``not
+        applicable``, failing rows, share, reason, fix, examples (columns :data:`CHECK_COLUMNS`).
+    quarantine : dict
+        Check number → positions (0-based, in ``df``) of the rows to quarantine.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxassess.config import load_config
+    >>> t = pd.DataFrame({"ticket_id": ["T1", "T2", "T2"], "channel": ["web", "fax", "web"],
+    ...                   "created_at": pd.to_datetime(["2026-07-01"] * 3).tz_localize("UTC")})
+    >>> checks, rows = validate_table(t.astype({"ticket_id": "str", "channel": "str"}),
+    ...                               "tickets", load_config("data/sample"))
+    >>> failed = checks.status.isin(["warning", "critical"])
+    >>> print(checks.loc[failed, ["column", "failed_rows", "quarantined"]].to_string(index=False))
+       column  failed_rows  quarantined
+    ticket_id            2            1
+      channel            1            1
+    """
+    suite = suite or load_suite(table)
+    params = suite_parameters(config) if parameters is None else parameters
+    critical_share = _quality_option(config, "critical_share", 0.05)
+    frame = _with_helpers(df.reset_index(drop=True), table, config)
+    columns = list(frame.columns)
+    applicable, checks, positions = [], [], {}
+    for number, expectation in enumerate(suite["expectations"]):
+        meta = expectation.get("meta") or {}
+        row = {
+            "table": table, "check": number, "column": _describe(expectation),
+            "status": "not applicable", "failed_rows": 0, "rows_checked": len(frame),
+            "share": 0.0, "quarantined": 0, "reason": meta.get("reason", expectation["type"]),
+            "fix": meta.get("fix", ""), "examples": "", "expectation": expectation["type"],
+        }
+        absent = [c for c in _columns_of(expectation["kwargs"], columns) if c not in columns]
+        unset = [p for p in _parameters_of(expectation["kwargs"]) if p not in params]
+        kind = expectation["type"]
+        if kind == "expect_table_columns_to_match_set" or not (absent or unset):
+            kwargs = dict(expectation["kwargs"])
+            if "column_list" in kwargs:
+                kwargs["column_list"] = [c for c in kwargs["column_list"] if c in columns]
+            applicable.append((number, {**expectation, "kwargs": kwargs}))
+        elif absent:
+            row["examples"] = f"column {', '.join(absent)} not in the file"
+        else:
+            row["examples"] = f"nothing to check against ({', '.join(unset)} not given)"
+        checks.append(row)
+
+    results = _run_gx(frame, table, [e for _, e in applicable], params)
+    for (number, expectation), result in zip(applicable, results, strict=True):
+        row, meta = checks[number], expectation.get("meta") or {}
+        outcome = result.result or {}
+        if result.exception_info and result.exception_info.get("raised_exception"):
+            row.update(status="critical", examples=str(result.exception_info.get("exception_message")))
+            row["reason"] = f"the check could not run: {row['reason']}"
+            continue
+        if result.success:
+            row["status"] = "passed"
+            continue
+        index = list(outcome.get("unexpected_index_list") or [])
+        if meta.get("severity") == "critical" or not index and "unexpected_count" not in outcome:
+            row["status"] = "critical" if meta.get("severity") == "critical" else "warning"
+            missing = (outcome.get("details") or {}).get("mismatched", {}).get("missing")
+            row["examples"] = (
+                f"missing: {', '.join(missing)}" if missing
+                else f"observed: {outcome.get('observed_value')}"
+            )
+            row["failed_rows"] = len(frame) if meta.get("severity") == "critical" else 0
+            continue
+        failed = int(outcome.get("unexpected_count", len(index)))
+        row.update(
+            failed_rows=failed,
+            share=failed / len(frame) if len(frame) else 0.0,
+            examples=_examples(_shown(expectation["kwargs"], outcome.get("unexpected_list") or [])),
+        )
+        if meta.get("quarantine", True):
+            keep = index
+            if meta.get("keep") == "first":
+                subset = expectation["kwargs"].get("column_list") or [expectation["kwargs"]["column"]]
+                repeated = frame.duplicated(subset=subset, keep="first").to_numpy()
+                keep = [i for i in index if repeated[i]]
+            positions[number] = keep
+            row["quarantined"] = len(keep)
+            row["status"] = "critical" if row["share"] > critical_share else "warning"
+        else:
+            row["status"] = "warning"
+    unreadable = _unreadable_checks(df, table, len(checks), critical_share)
+    for row, rows in unreadable:
+        positions[row["check"]] = rows
+        checks.append(row)
+    return pd.DataFrame(checks, columns=CHECK_COLUMNS), positions
+
+
+def _run_gx(frame: pd.DataFrame, table: str, expectations: list[dict], params: dict) -> list:
+    import great_expectations as gx
+
+    if not expectations:
+        return []
+    expectations = [
+        {**e, "meta": {**(e.get("meta") or {}), "cx_position": i}} for i, e in enumerate(expectations)
+    ]
+    suite = gx.ExpectationSuite(name=f"cxassess-{table}", expectations=expectations)
+    batch = _context().data_sources.pandas_default.read_dataframe(frame)
+    result = batch.validate(
+        suite, expectation_parameters=params, result_format={"result_format": "COMPLETE"}
+    )
+    # GX does not keep the suite's order; each expectation carries its position in meta.
+    ordered: list = [None] * len(expectations)
+    for r in result.results:
+        ordered[r.expectation_config.meta["cx_position"]] = r
+    return ordered
+
+
+def _unreadable_checks(df: pd.DataFrame, table: str, first: int, critical_share: float) -> list:
+    """Checks for values the loader could not read (one per column), with their rows."""
+    cells = pd.DataFrame(df.attrs.get("unreadable") or [], columns=["row", "column", "value", "problem"])
+    out = []
+    for offset, (column, group) in enumerate(cells.groupby("column", sort=False)):
+        rows = sorted(set(int(r) - 1 for r in group["row"]))
+        share = len(rows) / len(df) if len(df) else 0.0
+        out.append((
+            {
+                "table": table, "check": first + offset, "column": column,
+                "status": "critical" if share > critical_share else "warning",
+                "failed_rows": len(rows), "rows_checked": len(df), "share": share,
+                "quarantined": len(rows), "reason": f"{column} {group['problem'].iloc[0]}",
+                "fix": "correct the values in the export, or set the csv: options in review.yml "
+                "(datetime_format, dayfirst, decimal)",
+                "examples": _examples(group["value"].tolist()), "expectation": _READABLE,
+            },
+            rows,
+        ))
+    return out
+
+
+@dataclasses.dataclass
+class QualityReport:
+    """The verdict of the gate on one cycle.
+
+    Attributes
+    ----------
+    dataset, cycle
+        Which data was checked.
+    checks
+        One row per check and table (:data:`CHECK_COLUMNS`).
+    tables
+        One row per table: light, file, rows read, used and quarantined.
+    quarantine
+        Table → the quarantined rows with their original values, ``row`` (data row in
+        the file, 1-based), ``checks`` and ``reasons``.
+    fingerprint
+        SHA-256 over the cycle's files, review.yml and the suites.
+    data
+        The cycle with quarantined rows left out (``None`` when read back from disk).
+    """
+
+    dataset: str
+    cycle: str
+    checks: pd.DataFrame
+    tables: pd.DataFrame
+    quarantine: dict[str, pd.DataFrame]
+    fingerprint: str
+    data: Cycle | None = None
+
+    @property
+    def critical(self) -> bool:
+        """Whether a critical defect stops the review."""
+        return bool((self.checks["status"] == "critical").any())
+
+    @property
+    def warnings(self) -> int:
+        """Number of checks that failed with a warning."""
+        return int((self.checks["status"] == "warning").sum())
+
+    def failures(self) -> pd.DataFrame:
+        """The failed checks, critical first, largest first."""
+        failed = self.checks[self.checks["status"].isin(["critical", "warning"])]
+        rank = failed["status"].map({"critical": 0, "warning": 1})
+        return failed.assign(_rank=rank).sort_values(["_rank", "table", "failed_rows"],
+                                                     ascending=[True, True, False]).drop(columns="_rank")
+
+    def coverage(self) -> pd.DataFrame:
+        """How many checks ran per table and how they ended (not applicable: the column
+        or the review.yml list it needs is absent)."""
+        statuses = ["passed", "warning", "critical", "not applicable"]
+        counts = pd.crosstab(self.checks["table"], self.checks["status"])
+        counts = counts.reindex(columns=statuses, fill_value=0)
+        order = [t for t in TABLES if t in counts.index]
+        return counts.loc[order].reset_index().rename_axis(columns=None)
+
+    def verdict(self) -> str:
+        """One Markdown sentence: passed or stopped, warnings, rows quarantined."""
+        read = int(self.tables["rows_read"].sum())
+        held = int(self.tables["rows_quarantined"].sum())
+        kept = f"{held:,} of {read:,} rows quarantined"
+        if self.critical:
+            n = int((self.checks["status"] == "critical").sum())
+            return (f"**Data-quality gate failed** for {self.dataset} {self.cycle}: {n} critical "
+                    f"defect(s), {self.warnings} warning(s), {kept}. No KPI is computed on this data.")
+        if self.warnings:
+            return (f"**Data-quality gate passed with {self.warnings} warning(s)** for "
+                    f"{self.dataset} {self.cycle}: {kept}; the KPIs use the other rows.")
+        return f"**Data-quality gate passed** for {self.dataset} {self.cycle}: every check holds, {kept}."
+
+    def banner(self) -> tuple[str, str] | None:
+        """Text and CSS class of the banner every report page carries, or ``None``."""
+        if self.critical:
+            return "Data-quality gate failed: the review stopped before the KPI pages.", "cx-critical"
+        if self.warnings:
+            held = int(self.tables["rows_quarantined"].sum())
+            return (f"{self.warnings} data-quality warning(s), {held:,} row(s) quarantined: "
+                    "see the data-quality page.", "")
+        return None
+
+    def save(self, folder: Path | str) -> Path:
+        """Write ``quality.json`` and ``quarantine/<table>.csv`` into ``folder``."""
+        folder = Path(folder)
+        (folder / "quarantine").mkdir(parents=True, exist_ok=True)
+        for table, rows in self.quarantine.items():
+            if len(rows):
+                rows.to_csv(folder / "quarantine" / f"{table}.csv", index=False)
+        record = {
+            "dataset": self.dataset, "cycle": self.cycle, "fingerprint": self.fingerprint,
+            "critical": self.critical, "warnings": self.warnings,
+            "tables": json.loads(self.tables.to_json(orient="records")),
+            "checks": json.loads(self.checks.to_json(orient="records")),
+        }
+        (folder / "quality.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+        return folder / "quality.json"
+
+    @classmethod
+    def read(cls, folder: Path | str) -> QualityReport:
+        """Read a report written by :meth:`save` (without the clean data)."""
+        folder = Path(folder)
+        record = json.loads((folder / "quality.json").read_text(encoding="utf-8"))
+        quarantine = {
+            p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
+            for p in sorted((folder / "quarantine").glob("*.csv"))
+        }
+        return cls(
+            record["dataset"], record["cycle"],
+            pd.DataFrame(record["checks"], columns=CHECK_COLUMNS),
+            pd.DataFrame(record["tables"]), quarantine, record["fingerprint"],
+        )
+
+    def _repr_markdown_(self) -> str:
+        return self.verdict()
+
+
+def fingerprint(config: ReviewConfig, cycle: str) -> str:
+    """SHA-256 over the cycle folder's files, review.yml and the suites."""
+    digest = hashlib.sha256()
+    folder = config.root / cycle
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    files += [config.path] + sorted(suite_folder().glob("*.json"))
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
+    """Run the gate on one cycle: load every table, validate it, quarantine failing rows.
+
+    Parameters
+    ----------
+    dataset
+        The dataset folder holding ``review.yml``.
+    cycle
+        The cycle label; default the latest cycle folder.
+
+    Returns
+    -------
+    QualityReport
+        With :attr:`QualityReport.data`, the cycle without its quarantined rows.
+
+    Examples
+    --------
+    >>> report = check_cycle("data/sample", "2026Q3")
+    >>> report.critical, int(report.tables["rows_quarantined"].sum())
+    (False, 0)
+    """
+    loaded = load_cycle(dataset, cycle, errors="coerce")
+    config = loaded.config
+    ids = None
+    if "tickets" in loaded.tables and "ticket_id" in loaded.tickets.columns and len(loaded.tickets):
+        ids = loaded.tickets["ticket_id"].dropna().unique().tolist()
+    params = suite_parameters(config, window=cycle_window(loaded.label, config.timezone), ticket_ids=ids)
+    checks, tables, quarantine, clean = [], [], {}, {}
+    for table in TABLES:
+        file = loaded.files.get(table)
+        source = file.name if file else ("derived from the event log" if table in loaded.derived else "")
+        if table in loaded.unreadable:
+            error = loaded.unreadable[table]
+            checks.append(pd.DataFrame([{
+                "table": table, "check": -1, "column": "(file)", "status": "critical",
+                "failed_rows": 0, "rows_checked": 0, "share": 0.0, "quarantined": 0,
+                "reason": f"the file cannot be read: {error.problem}", "fix": error.fix,
+                "examples": str(error.path), "expectation": _FILE,
+            }], columns=CHECK_COLUMNS))
+            tables.append({"table": table, "file": source, "rows_read": 0, "rows_used": 0,
+                           "rows_quarantined": 0})
+            continue
+        if table not in loaded.tables or table in loaded.derived:
+            if table in loaded.derived:
+                clean[table] = loaded.tables[table]
+            continue
+        df = loaded.tables[table]
+        table_checks, positions = validate_table(df, table, config, parameters=params)
+        rows = sorted(set().union(*positions.values())) if positions else []
+        quarantine[table] = _quarantined(file, config, table_checks, positions, rows)
+        clean[table] = df.drop(index=df.index[rows]).reset_index(drop=True)
+        clean[table].attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
+        checks.append(table_checks)
+        tables.append({"table": table, "file": source, "rows_read": len(df),
+                       "rows_used": len(df) - len(rows), "rows_quarantined": len(rows)})
+    checks_df = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(columns=CHECK_COLUMNS)
+    tables_df = _lights(pd.DataFrame(tables, columns=["table", "file", "rows_read", "rows_used",
+                                                      "rows_quarantined"]), checks_df)
+    data = dataclasses.replace(loaded, tables={t: df for t, df in clean.items() if t not in loaded.derived},
+                               derived=(), unreadable={}, errors="raise")
+    return QualityReport(config.name, loaded.label, checks_df, tables_df, quarantine,
+                         fingerprint(config, loaded.label), with_derived_tickets(data))
+
+
+def _quarantined(
+    file: Path, config: ReviewConfig, checks: pd.DataFrame, positions: dict[int, list[int]],
+    rows: list[int],
+) -> pd.DataFrame:
+    """The quarantined rows with their original values, data-row number and reasons."""
+    if not rows:
+        return pd.DataFrame()
+    raw = read_raw(file, config).iloc[rows].copy()
+    by_row: dict[int, list[int]] = {}
+    for number, hit in positions.items():
+        for i in hit:
+            by_row.setdefault(i, []).append(number)
+    described = checks.set_index("check")
+    raw.insert(0, "row", [i + 1 for i in rows])
+    raw["checks"] = ["; ".join(f"{described.at[n, 'column']}: {described.at[n, 'expectation']}"
+                               for n in by_row[i]) for i in rows]
+    raw["reasons"] = ["; ".join(described.at[n, "reason"] for n in by_row[i]) for i in rows]
+    return raw.reset_index(drop=True)
+
+
+def _lights(tables: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    status = checks.groupby("table")["status"].agg(list) if len(checks) else pd.Series(dtype=object)
+    present = set(tables["table"])
+
+    def light(table: str) -> str:
+        found = status.get(table, [])
+        if "critical" in found:
+            return "critical"
+        return "warning" if "warning" in found else "passed"
+
+    rows = [dict(r, status=light(r["table"]),
+                 critical=int(sum(s == "critical" for s in status.get(r["table"], []))),
+                 warnings=int(sum(s == "warning" for s in status.get(r["table"], []))))
+            for r in tables.to_dict("records")]
+    rows += [{"table": t, "file": "", "rows_read": 0, "rows_used": 0, "rows_quarantined": 0,
+              "status": "absent", "critical": 0, "warnings": 0} for t in TABLES if t not in present]
+    out = pd.DataFrame(rows)
+    out["light"] = out["status"].map(LIGHTS)
+    order = {t: i for i, t in enumerate(TABLES)}
+    return out.sort_values("table", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def _stored(report_dir: Path | str | None, config: ReviewConfig, cycle: str) -> Path | None:
+    if report_dir is None:
+        return None
+    for folder in (Path(report_dir), Path(report_dir) / "previous"):
+        record = folder / "quality.json"
+        if record.is_file():
+            head = json.loads(record.read_text(encoding="utf-8"))
+            if head.get("cycle") == cycle and head.get("fingerprint") == fingerprint(config, cycle):
+                return folder
+    return None
+
+
+def quality_report(
+    dataset: Path | str, cycle: str | None = None, report_dir: Path | str | None = None
+) -> QualityReport | None:
+    """The gate's report for a cycle: the one the review run stored in ``report_dir``
+    when it still matches the data, else a fresh run; ``None`` without a cycle folder."""
+    from cxassess.config import load_config
+    from cxassess.cycles import latest_cycle
+
+    config = load_config(dataset)
+    cycle = cycle or latest_cycle(config.root)
+    if not (config.root / cycle).is_dir():
+        return None
+    stored = _stored(report_dir, config, cycle)
+    return QualityReport.read(stored) if stored else check_cycle(config.root, cycle)
+
+
+def checked_cycle(
+    dataset: Path | str,
+    cycle: str | None = None,
+    report_dir: Path | str | None = None,
+    *,
+    strict: bool = True,
+) -> Cycle | None:
+    """Load a cycle with its quarantined rows left out: the data every KPI uses.
+
+    When the review run stored the gate's result in ``report_dir`` and the data has not
+    changed since, the quarantine is applied without running Great Expectations again.
+
+    Parameters
+    ----------
+    dataset
+        The dataset folder holding ``review.yml``.
+    cycle
+        The cycle label; default the latest cycle folder.
+    report_dir
+        Folder where the review run saved the gate (``None`` when run by hand).
+    strict
+        Raise :class:`DataQualityError` when the gate found a critical defect. Use
+        ``False`` for the cycle a review compares with.
+
+    Returns
+    -------
+    Cycle or None
+        ``None`` when the dataset has no folder for ``cycle``.
+
+    Examples
+    --------
+    >>> data = checked_cycle("data/sample", "2026Q3")
+    >>> len(data.tickets)
+    2500
+    """
+    from cxassess.config import load_config
+    from cxassess.cycles import latest_cycle
+
+    config = load_config(dataset)
+    cycle = cycle or latest_cycle(config.root)
+    if not (config.root / cycle).is_dir():
+        if strict:
+            return load_cycle(config.root, cycle)  # raises the folder-not-found error
+        return None
+    stored = _stored(report_dir, config, cycle)
+    if stored is None:
+        report = check_cycle(config.root, cycle)
+        if strict and report.critical:
+            raise DataQualityError(report.dataset, report.cycle, critical_lines(report))
+        return report.data
+    report = QualityReport.read(stored)
+    if strict and report.critical:
+        raise DataQualityError(report.dataset, report.cycle, critical_lines(report))
+    loaded = load_cycle(config.root, cycle, errors="coerce")
+    tables = {}
+    for table, df in loaded.tables.items():
+        if table in loaded.derived:
+            continue
+        held = report.quarantine.get(table)
+        rows = [] if held is None or not len(held) else [int(r) - 1 for r in held["row"]]
+        tables[table] = df.drop(index=df.index[rows]).reset_index(drop=True)
+    data = dataclasses.replace(loaded, tables=tables, derived=(), unreadable={}, errors="raise")
+    return with_derived_tickets(data)
+
+
+def critical_lines(report: QualityReport) -> list[str]:
+    """One line per critical defect: table, reason, column, rows, examples and fix."""
+    failed = report.failures()
+    failed = failed[failed["status"] == "critical"]
+    return [
+        f"{r.table}: {r.reason} ({r.column}; {r.failed_rows:,} row(s); {r.examples}). Fix: {r.fix}"
+        for r in failed.itertuples()
+    ]
+
+
+def compare(now: QualityReport, before: QualityReport | None) -> pd.DataFrame:
+    """Data quality of each table beside the previous cycle's: share quarantined,
+    warnings and critical defects.
+
+    Examples
+    --------
+    >>> report = check_cycle("data/sample", "2026Q3")
+    >>> compare(report, None)[["table", "quarantined_share"]].head(2)
+         table  quarantined_share
+    0  tickets                0.0
+    1   events                0.0
+    """
+    def shares(report: QualityReport | None) -> pd.DataFrame:
+        if report is None:
+            return pd.DataFrame(columns=["table", "quarantined_share", "warnings", "critical", "status"])
+        t = report.tables.copy()
+        t["quarantined_share"] = (t["rows_quarantined"] / t["rows_read"].where(t["rows_read"] > 0)).fillna(0.0)
+        return t[["table", "quarantined_share", "warnings", "critical", "status"]]
+
+    out = shares(now).merge(shares(before), on="table", how="left", suffixes=("", "_before"))
+    return out

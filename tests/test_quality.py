@@ -1,0 +1,318 @@
+"""The data-quality gate: suites, corrupted copies of the sample, quarantine, stopping.
+
+Each corruption is planted by hand in a copy of the sample's 2026Q3 export; the expected
+counts follow from the planting (one row changed → one row reported and quarantined),
+and the reconciliation rows read = used + quarantined is checked against the file's own
+line count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cxassess.config import TABLES, load_config
+from cxassess.errors import ConfigError, DataQualityError
+from cxassess.io import REQUIRED, read_table
+from cxassess.quality import (
+    QualityReport,
+    check_cycle,
+    checked_cycle,
+    load_suite,
+    validate_table,
+)
+from cxassess.report import run_review
+
+from .conftest import FIXTURES, REPO, SAMPLE, shared_file
+
+SUITES = REPO / "expectations"
+
+
+def copy_sample(tmp_path: Path) -> Path:
+    dataset = tmp_path / "sample"
+    shutil.copytree(SAMPLE, dataset, ignore=shutil.ignore_patterns("2025Q4", "2026Q1"))
+    return dataset
+
+
+def rewrite(dataset: Path, table: str, edit) -> None:
+    path = dataset / "2026Q3" / f"{table}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(edit(lines)), encoding="utf-8")
+
+
+def replace_first(lines: list[str], old: str, new: str) -> tuple[list[str], int]:
+    """Replace ``old`` in the first data line holding it; return the lines and its data row."""
+    for i, line in enumerate(lines[1:], start=1):
+        if old in line:
+            return lines[:i] + [line.replace(old, new, 1)] + lines[i + 1 :], i
+    raise AssertionError(f"{old!r} not in the file")
+
+
+def data_rows(dataset: Path, table: str) -> int:
+    return len((dataset / "2026Q3" / f"{table}.csv").read_text(encoding="utf-8").splitlines()) - 1
+
+
+def failed(report: QualityReport) -> pd.DataFrame:
+    return report.failures().set_index(["table", "column"])
+
+
+def assert_reconciles(report: QualityReport, dataset: Path) -> None:
+    for t in report.tables.itertuples():
+        if t.status == "absent":
+            continue
+        assert t.rows_read == data_rows(dataset, t.table)
+        assert t.rows_read == t.rows_used + t.rows_quarantined
+        assert len(report.data.tables[t.table]) == t.rows_used
+        held = report.quarantine.get(t.table)
+        assert (0 if held is None else len(held)) == t.rows_quarantined
+
+
+# --- the suites ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_table_has_a_suite_gx_loads_completely(table):
+    suite = load_suite(table)
+    assert suite["name"] == table and len(suite["expectations"]) >= 5
+    for expectation in suite["expectations"]:
+        assert expectation["meta"]["severity"] in {"critical", "warning"}
+        assert expectation["meta"]["reason"] and expectation["meta"]["fix"]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_suites_require_the_columns_of_the_data_contract(table):
+    first = load_suite(table)["expectations"][0]
+    assert first["type"] == "expect_table_columns_to_match_set"
+    assert first["kwargs"]["column_set"] == list(REQUIRED[table])
+
+
+def test_value_lists_come_from_review_yml_not_from_the_suites():
+    text = "".join(p.read_text() for p in SUITES.glob("*.json"))
+    for value in ("tier1_north", "billing_specialists", '"email"', '"urgent"', "sop_followed"):
+        assert value not in text
+
+
+def test_an_expectation_type_gx_does_not_know_is_an_error(tmp_path):
+    suite = json.loads((SUITES / "tickets.json").read_text())
+    suite["expectations"].append({"type": "expect_column_values_to_be_sunny", "kwargs": {"column": "x"}})
+    (tmp_path / "tickets.json").write_text(json.dumps(suite))
+    with pytest.raises(ConfigError, match="expect_column_values_to_be_sunny"):
+        load_suite("tickets", tmp_path)
+
+
+# --- the sample ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_gate() -> QualityReport:
+    return check_cycle(SAMPLE, "2026Q3")
+
+
+def test_sample_passes_the_gate_with_every_row_used(sample_gate):
+    assert not sample_gate.critical and sample_gate.warnings == 0
+    assert set(sample_gate.checks["status"]) == {"passed"}
+    present = sample_gate.tables[sample_gate.tables["status"] != "absent"]
+    assert list(present["table"]) == list(TABLES)
+    assert list(present["rows_read"]) == [data_rows(SAMPLE, t) for t in TABLES]
+    assert (present["rows_quarantined"] == 0).all()
+
+
+def test_sample_gate_checks_every_expectation_of_every_suite(sample_gate):
+    per_table = sample_gate.checks.groupby("table").size()
+    for table in TABLES:
+        assert per_table[table] == len(load_suite(table)["expectations"])
+
+
+# --- corrupted copies: row-level defects are quarantined --------------------------------
+
+
+def test_duplicate_ticket_keeps_the_first_row_and_quarantines_the_copy(tmp_path):
+    dataset = copy_sample(tmp_path)
+    copied = (dataset / "2026Q3" / "tickets.csv").read_text().splitlines(keepends=True)[5]
+    rewrite(dataset, "tickets", lambda lines: lines + [copied])
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "ticket_id")]
+    assert check["failed_rows"] == 2 and check["quarantined"] == 1  # both rows share the id
+    held = report.quarantine["tickets"]
+    assert list(held["row"]) == [2501] and held.loc[0, "ticket_id"] == copied.split(",")[0]
+    assert "appears more than once" in held.loc[0, "reasons"]
+    assert not report.critical
+    assert_reconciles(report, dataset)
+
+
+def test_csat_6_on_a_5_point_scale(tmp_path):
+    dataset = copy_sample(tmp_path)
+    row = {}
+
+    def edit(lines):
+        out, row["n"] = replace_first(lines, ",csat,5,4,", ",csat,5,6,")
+        return out
+
+    rewrite(dataset, "surveys", edit)
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("surveys", "score")]
+    assert check["failed_rows"] == 1 and check["quarantined"] == 1 and check["examples"] == "6.0"
+    held = report.quarantine["surveys"]
+    assert list(held["row"]) == [row["n"]] and held.loc[0, "score"] == "6"  # original text
+    assert "above the highest point of its scale" in held.loc[0, "reasons"]
+    assert_reconciles(report, dataset)
+
+
+def test_resolution_before_creation(tmp_path):
+    dataset = copy_sample(tmp_path)
+    # ticket T0007502: created 2026-07-01T04:56:22, resolved 2026-07-01T17:04:22 (same day)
+    rewrite(dataset, "tickets", lambda lines: replace_first(
+        lines, "2026-07-01T17:04:22+02:00", "2026-06-30T17:04:22+02:00")[0])
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "resolved_at, created_at")]
+    assert check["failed_rows"] == 1 and check["quarantined"] == 1
+    assert report.quarantine["tickets"].loc[0, "ticket_id"] == "T0007502"
+    assert_reconciles(report, dataset)
+
+
+def test_unknown_channel(tmp_path):
+    dataset = copy_sample(tmp_path)
+    rewrite(dataset, "tickets", lambda lines: replace_first(lines, ",web,", ",fax,")[0])
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "channel")]
+    assert check["failed_rows"] == 1 and check["examples"] == "fax"
+    assert "values: channels in review.yml" in check["reason"]
+    assert "fax" not in set(report.data.tickets["channel"])
+    assert_reconciles(report, dataset)
+
+
+def test_survey_of_a_ticket_that_does_not_exist(tmp_path):
+    dataset = copy_sample(tmp_path)
+    orphan = (dataset / "2026Q3" / "surveys.csv").read_text().splitlines(keepends=True)[1]
+    rewrite(dataset, "surveys", lambda lines: lines + [orphan.replace("T0007501", "T9999999")])
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("surveys", "ticket_id")]
+    assert check["failed_rows"] == 1 and check["examples"] == "T9999999"
+    assert list(report.quarantine["surveys"]["row"]) == [data_rows(dataset, "surveys")]
+    assert_reconciles(report, dataset)
+
+
+def test_unparseable_date_is_quarantined_with_its_original_text(tmp_path):
+    dataset = copy_sample(tmp_path)
+    rewrite(dataset, "tickets", lambda lines: replace_first(
+        lines, "2026-07-01T17:04:22+02:00", "31.02.2026 25:00")[0])
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "resolved_at")]
+    assert check["failed_rows"] == 1 and check["examples"] == "31.02.2026 25:00"
+    assert "cannot be read as a timestamp" in check["reason"]
+    held = report.quarantine["tickets"]
+    assert held.loc[0, "resolved_at"] == "31.02.2026 25:00"
+    assert_reconciles(report, dataset)
+
+
+def test_row_level_defects_above_the_critical_share_stop_the_review(tmp_path):
+    dataset = copy_sample(tmp_path)
+    rewrite(dataset, "tickets", lambda lines: [lines[0]] + [
+        line.replace(",web,", ",fax,") for line in lines[1:]])
+    web = sum(",fax," in line for line in (dataset / "2026Q3" / "tickets.csv").read_text().splitlines())
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "channel")]
+    assert check["failed_rows"] == web and check["status"] == "critical"
+    assert web / 2500 > 0.05 and report.critical
+
+
+def test_raw_files_are_never_written(tmp_path):
+    dataset = copy_sample(tmp_path)
+    rewrite(dataset, "tickets", lambda lines: replace_first(lines, ",web,", ",fax,")[0])
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in dataset.rglob("*") if p.is_file()}
+    report = check_cycle(dataset, "2026Q3")
+    report.save(tmp_path / "out")
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in dataset.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_saved_gate_reads_back_and_applies_the_quarantine_without_gx(tmp_path):
+    dataset = copy_sample(tmp_path)
+    rewrite(dataset, "tickets", lambda lines: replace_first(lines, ",web,", ",fax,")[0])
+    report = check_cycle(dataset, "2026Q3")
+    report.save(tmp_path / "run")
+    again = QualityReport.read(tmp_path / "run")
+    assert again.warnings == report.warnings == 1
+    assert list(again.quarantine["tickets"]["row"].astype(int)) == list(report.quarantine["tickets"]["row"])
+    data = checked_cycle(dataset, "2026Q3", tmp_path / "run")
+    pd.testing.assert_frame_equal(data.tickets, report.data.tickets)
+
+
+# --- structural defects are critical -----------------------------------------------------
+
+
+def test_missing_required_column_is_critical(tmp_path):
+    dataset = copy_sample(tmp_path)
+    rewrite(dataset, "tickets", lambda lines: [lines[0].replace("created_at,", "opened,", 1)] + lines[1:])
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "(columns)")]
+    assert check["status"] == "critical" and check["examples"] == "missing: created_at"
+    assert "columns: in review.yml" in check["fix"]
+    with pytest.raises(DataQualityError, match="created_at"):
+        checked_cycle(dataset, "2026Q3")
+
+
+def test_empty_tickets_file_is_critical(tmp_path):
+    dataset = copy_sample(tmp_path)
+    rewrite(dataset, "tickets", lambda lines: lines[:1])
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "(rows)")]
+    assert check["status"] == "critical" and report.critical
+    # without tickets, references to tickets cannot be checked: no survey is quarantined for it
+    assert report.tables.set_index("table").loc["surveys", "rows_quarantined"] == 0
+
+
+def test_file_without_any_byte_is_critical(tmp_path):
+    dataset = copy_sample(tmp_path)
+    (dataset / "2026Q3" / "surveys.csv").write_bytes(b"")
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("surveys", "(file)")]
+    assert check["status"] == "critical" and "the file is empty" in check["reason"]
+
+
+def test_critical_defect_stops_the_review_and_keeps_the_last_good_report(tmp_path):
+    dataset = copy_sample(tmp_path)
+    notebooks = tmp_path / "notebooks"  # the real data-quality page and a stand-in KPI page
+    notebooks.mkdir()
+    shutil.copy(REPO / "notebooks" / "00_data_quality.ipynb", notebooks)
+    shutil.copy(REPO / "notebooks" / "00_data_quality.ipynb", notebooks / "05_cycle_overview.ipynb")
+    reports = tmp_path / "reports"
+    good = run_review(dataset, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
+    before = {p: p.read_bytes() for p in good.rglob("*") if p.is_file()}
+    rewrite(dataset, "tickets", lambda lines: [lines[0].replace("created_at,", "opened,", 1)] + lines[1:])
+    with pytest.raises(DataQualityError) as caught:
+        run_review(dataset, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
+    assert {p: p.read_bytes() for p in good.rglob("*") if p.is_file()} == before
+    failed_dir = reports / "sample" / "2026Q3.failed"
+    page = (failed_dir / "00_data_quality.html").read_text()
+    assert "Data-quality gate failed" in page
+    assert not (failed_dir / "05_cycle_overview.html").exists()  # no KPI page
+    assert caught.value.page == failed_dir / "00_data_quality.html"
+    assert "No KPI was computed" in str(caught.value)
+
+
+# --- real data -----------------------------------------------------------------------
+
+
+def test_help_desk_log_fails_only_on_its_real_duplicate_events():
+    path = shared_file("helpdesk-italy/helpdesk_events.csv")
+    config = load_config(FIXTURES / "helpdesk-italy")
+    events = read_table(path, "events", config, errors="coerce")
+    checks, rows = validate_table(events, "events", config)
+    bad = checks[checks["status"].isin(["warning", "critical"])]
+    assert list(bad["column"]) == ["ticket_id, timestamp, activity, stage, team, agent_id"]
+    # independent count on the raw file: rows repeating an earlier (case, activity,
+    # resource, timestamp) exactly, and every row involved in such a repetition
+    raw = pd.read_csv(path, dtype=str)
+    key = ["Case ID", "Activity", "Resource", "Complete Timestamp"]
+    assert bad.iloc[0]["failed_rows"] == raw.duplicated(key, keep=False).sum()
+    assert bad.iloc[0]["quarantined"] == raw.duplicated(key).sum() > 0
+    assert sorted(rows[bad.index[0]]) == list(raw.index[raw.duplicated(key)])
+    # what cannot be checked without a cycle, a tickets table or team values says so
+    skipped = checks[checks["status"] == "not applicable"]
+    assert set(skipped["column"]) == {"timestamp", "ticket_id", "team"}
