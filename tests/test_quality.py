@@ -282,8 +282,17 @@ def test_critical_defect_stops_the_review_and_keeps_the_last_good_report(tmp_pat
     shutil.copy(REPO / "notebooks" / "00_data_quality.ipynb", notebooks)
     shutil.copy(REPO / "notebooks" / "00_data_quality.ipynb", notebooks / "05_cycle_overview.ipynb")
     reports = tmp_path / "reports"
+    # a warning: the review goes on, every page carries the banner, the row is in quarantine/
+    rewrite(dataset, "tickets", lambda lines: replace_first(lines, ",web,", ",fax,")[0])
     good = run_review(dataset, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
+    for page in ("00_data_quality.html", "05_cycle_overview.html"):
+        html = (good / page).read_text()
+        assert "1 data-quality warning(s), 1 row(s) quarantined" in html
+        assert '<a href="00_data_quality.html">Open the data-quality page</a>' in html
+    assert (good / "quarantine" / "tickets.csv").read_text().count("fax") == 1
+    assert json.loads((good / "manifest.json").read_text())["quality"]["rows_quarantined"] == 1
     before = {p: p.read_bytes() for p in good.rglob("*") if p.is_file()}
+    # a critical defect: the review stops, the data-quality page goes to <cycle>.failed/
     rewrite(dataset, "tickets", lambda lines: [lines[0].replace("created_at,", "opened,", 1)] + lines[1:])
     with pytest.raises(DataQualityError) as caught:
         run_review(dataset, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
@@ -316,3 +325,18 @@ def test_help_desk_log_fails_only_on_its_real_duplicate_events():
     # what cannot be checked without a cycle, a tickets table or team values says so
     skipped = checks[checks["status"] == "not applicable"]
     assert set(skipped["column"]) == {"timestamp", "ticket_id", "team"}
+
+
+def test_cycle_window_has_the_tolerance_of_review_yml(tmp_path):
+    dataset = copy_sample(tmp_path)
+
+    def edit(lines):
+        lines, _ = replace_first(lines, "T0007501,2026-07-01T00:30:52", "T0007501,2026-06-30T12:30:52")
+        lines, _ = replace_first(lines, "T0007502,2026-07-01T04:56:22", "T0007502,2026-06-29T04:56:22")
+        return lines
+
+    rewrite(dataset, "tickets", edit)
+    report = check_cycle(dataset, "2026Q3")  # tolerance 1 day: 12 h early passes, 2 days do not
+    check = failed(report).loc[("tickets", "created_at")]
+    assert check["failed_rows"] == 1 and check["examples"].startswith("2026-06-29 04:56:22+02:00")
+    assert list(report.quarantine["tickets"]["ticket_id"]) == ["T0007502"]

@@ -64,9 +64,28 @@ def test_review_pages_open_offline(review):
         assert "<script src" not in text, page.name
 
 
+def test_nothing_leaks_to_stderr_in_the_pages(review):
+    """GX progress bars and warnings would land in the report as stderr output."""
+    for path in review.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        streams = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+        assert not [o for o in streams if o.get("name") == "stderr"], path.name
+
+
+def test_data_quality_page_comes_first_and_the_gate_is_recorded(review):
+    index = (review / "index.html").read_text()
+    assert index.index("00_data_quality.html") < index.index("05_cycle_overview.html")
+    assert "Data-quality gate passed for sample 2026Q3" in index
+    page = (review / "00_data_quality.html").read_text()
+    assert "Every check holds" in page and "2026Q2" in page  # compared with the previous cycle
+    record = json.loads((review / "quality.json").read_text())
+    assert record["cycle"] == "2026Q3" and not record["critical"]
+    assert json.loads((review / "previous" / "quality.json").read_text())["cycle"] == "2026Q2"
+
+
 def test_review_pages_hide_code_and_show_figures(review):
     page = (review / "05_cycle_overview.html").read_text()
-    assert "cx.load_cycle" not in page  # code cells are hidden
+    assert "cx.quality.checked_cycle" not in page  # code cells are hidden
     assert page.count("data:image/png;base64") >= 2
     assert "Traceback" not in page
 
