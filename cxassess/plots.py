@@ -15,7 +15,7 @@ from pandas.io.formats.style import Styler
 
 __all__ = [
     "use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "quality_lights",
-    "quality_failures", "quality_trend", "PERCENT_KPIS",
+    "quality_failures", "quality_comparison", "quality_trend", "PERCENT_KPIS",
 ]
 
 #: KPIs whose value is a share (shown as %); others (NPS) are points.
@@ -144,6 +144,7 @@ def quality_lights(tables: pd.DataFrame) -> Styler:
     return (
         shown.style.apply(light, subset=[""], axis=0)
         .format({c: "{:,}" for c in shown.columns if c.startswith("rows") or c in ("critical", "warnings")})
+        .set_properties(subset=["table", "verdict", "file"], **{"text-align": "left"})
         .hide(axis="index")
     )
 
@@ -171,6 +172,29 @@ def quality_failures(failures: pd.DataFrame) -> Styler:
     return (
         shown.reset_index(drop=True).style.apply(light, subset=[""], axis=0)
         .format({"rows": "{:,}", "quarantined": "{:,}", "share": "{:.2%}"})
+        .set_properties(
+            subset=["table", "column", "problem", "examples", "how to fix it"], **{"text-align": "left"}
+        )
+        .hide(axis="index")
+    )
+
+
+def quality_comparison(comparison: pd.DataFrame, *, cycle: str, previous: str) -> Styler:
+    """Per table: share of rows quarantined, warnings and critical defects, now and before."""
+    def col(name: str, suffix: str) -> pd.Series:
+        column = f"{name}{suffix}"
+        return comparison[column] if column in comparison else pd.Series([np.nan] * len(comparison))
+
+    shown = pd.DataFrame({"table": comparison["table"]})
+    for label, suffix in ((cycle, ""), (previous, "_before")):
+        shown[f"{label}: verdict"] = col("status", suffix).map(_LIGHT_WORDS).fillna("–")
+        shown[f"{label}: quarantined"] = col("quarantined_share", suffix)
+        shown[f"{label}: warnings"] = col("warnings", suffix)
+    formats = {c: "{:.2%}" for c in shown.columns if c.endswith("quarantined")}
+    formats.update({c: "{:.0f}" for c in shown.columns if c.endswith("warnings")})
+    return (
+        shown.style.format(formats, na_rep="–")
+        .set_properties(subset=["table"], **{"text-align": "left"})
         .hide(axis="index")
     )
 
@@ -186,9 +210,11 @@ def quality_trend(comparison: pd.DataFrame, *, cycle: str, previous: str) -> Fig
     ax.barh(y + 0.2, comparison["quarantined_share"], height=0.4, color=colours[0], label=cycle)
     ax.set_yticks(y, tables)
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))
+    top = max(0.001, float(np.nanmax([comparison["quarantined_share"].max(), before.max()]))) * 1.3
+    digits = 2 if top < 0.05 else 1
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.{digits}%}"))
     ax.set_xlabel("share of rows quarantined")
-    ax.set_xlim(0, max(0.01, float(np.nanmax([comparison["quarantined_share"].max(), before.max()]))) * 1.2)
+    ax.set_xlim(0, top)
     ax.set_title("Rows quarantined, this cycle beside the previous one")
     ax.legend(loc="lower right", frameon=False)
     return _done(fig)

@@ -30,13 +30,11 @@ import hashlib
 import json
 import logging
 import os
-import re
 from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cxassess.config import TABLES, ReviewConfig
@@ -192,19 +190,15 @@ def _with_helpers(df: pd.DataFrame, table: str, config: ReviewConfig) -> pd.Data
         declared = out["kind"].map(config.survey_scales).astype("Int64")
         out["_declared_scale"] = declared
         points = out["scale"].fillna(declared) if "scale" in df.columns else declared
-        low, high = zip(*(scale_range(int(p)) if pd.notna(p) else (np.nan, np.nan) for p in points),
-                        strict=True) if len(points) else ((), ())
-        out["_scale_min"] = pd.array(low, dtype="Float64")
-        out["_scale_max"] = pd.array(high, dtype="Float64")
+        ranges = {p: scale_range(int(p)) for p in points.dropna().unique()}
+        out["_scale_min"] = points.map({p: lo for p, (lo, _) in ranges.items()}).astype("Float64")
+        out["_scale_max"] = points.map({p: hi for p, (_, hi) in ranges.items()}).astype("Float64")
     return out
 
 
-def _columns_of(kwargs: dict, table_columns: list[str]) -> list[str]:
+def _columns_of(kwargs: dict) -> list[str]:
     """Columns an expectation needs (a ``column_list`` is cut to the columns present)."""
-    cols = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
-    condition = kwargs.get("row_condition") or ""
-    cols += [c for c in table_columns if re.search(rf"\b{re.escape(c)}\b", condition)]
-    return cols
+    return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
 
 
 def _parameters_of(kwargs: dict) -> list[str]:
@@ -215,7 +209,7 @@ def _describe(expectation: dict) -> str:
     if expectation["type"] == "expect_table_columns_to_match_set":
         return "(columns)"
     kw = expectation["kwargs"]
-    cols = _columns_of(kw, []) + list(kw.get("column_list") or [])
+    cols = _columns_of(kw) + list(kw.get("column_list") or [])
     return ", ".join(c for c in cols if not c.startswith("_")) or "(rows)"
 
 
@@ -302,7 +296,7 @@ def validate_table(
             "share": 0.0, "quarantined": 0, "reason": meta.get("reason", expectation["type"]),
             "fix": meta.get("fix", ""), "examples": "", "expectation": expectation["type"],
         }
-        absent = [c for c in _columns_of(expectation["kwargs"], columns) if c not in columns]
+        absent = [c for c in _columns_of(expectation["kwargs"]) if c not in columns]
         unset = [p for p in _parameters_of(expectation["kwargs"]) if p not in params]
         kind = expectation["type"]
         if kind == "expect_table_columns_to_match_set" or not (absent or unset):
@@ -478,8 +472,8 @@ class QualityReport:
             return "Data-quality gate failed: the review stopped before the KPI pages.", "cx-critical"
         if self.warnings:
             held = int(self.tables["rows_quarantined"].sum())
-            return (f"{self.warnings} data-quality warning(s), {held:,} row(s) quarantined: "
-                    "see the data-quality page.", "")
+            return (f"{self.warnings} data-quality warning(s), {held:,} row(s) quarantined and "
+                    "left out of the KPIs.", "")
         return None
 
     def save(self, folder: Path | str) -> Path:

@@ -287,7 +287,7 @@ def test_critical_defect_stops_the_review_and_keeps_the_last_good_report(tmp_pat
     good = run_review(dataset, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
     for page in ("00_data_quality.html", "05_cycle_overview.html"):
         html = (good / page).read_text()
-        assert "1 data-quality warning(s), 1 row(s) quarantined" in html
+        assert "1 data-quality warning(s), 1 row(s) quarantined and left out of the KPIs" in html
         assert '<a href="00_data_quality.html">Open the data-quality page</a>' in html
     assert (good / "quarantine" / "tickets.csv").read_text().count("fax") == 1
     assert json.loads((good / "manifest.json").read_text())["quality"]["rows_quarantined"] == 1
