@@ -39,7 +39,7 @@ def measure(step: str, fn: Callable[[], object], rows: int) -> dict:
 
 
 def run(tickets: int, out: Path) -> pd.DataFrame:
-    """Generate ``tickets`` tickets over four cycles, then load and derive them."""
+    """Generate ``tickets`` tickets over four cycles, then load, derive and validate them."""
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"
@@ -51,6 +51,12 @@ def run(tickets: int, out: Path) -> pd.DataFrame:
         results.append(
             measure("derive tickets from events", lambda: tickets_from_events(cycle.events, cycle.config.process), n_events)
         )
+        from cxassess.quality import _context, check_cycle
+
+        _context()  # GX import and context (seconds) are not part of the gate's time
+        rows = sum(len(df) for df in cycle.tables.values())
+        results.append(measure("data-quality gate, one cycle (GX, 6 tables)",
+                               lambda: check_cycle(root, "2026Q3"), rows))
     table = pd.DataFrame(results)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "backbone.csv", index=False)

@@ -135,7 +135,6 @@ def suite_parameters(
     config: ReviewConfig,
     *,
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-    ticket_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     """The ``$PARAMETER`` values of the suites, from review.yml and the cycle.
 
@@ -149,8 +148,6 @@ def suite_parameters(
     window
         The cycle window ``[start, end)``; widened by ``quality.window_tolerance_days``
         (default 1) on both sides.
-    ticket_ids
-        The ids of the cycle's tickets, for referential integrity.
 
     Examples
     --------
@@ -172,8 +169,6 @@ def suite_parameters(
         tolerance = pd.Timedelta(days=float(_quality_option(config, "window_tolerance_days", 1)))
         params["window_start"] = window[0] - tolerance
         params["window_end"] = window[1] + tolerance
-    if ticket_ids is not None:
-        params["ticket_ids"] = list(ticket_ids)
     return params
 
 
@@ -181,9 +176,16 @@ def _quality_option(config: ReviewConfig, key: str, default: float) -> float:
     return float((config.raw.get("quality") or {}).get(key, default))
 
 
-def _with_helpers(df: pd.DataFrame, table: str, config: ReviewConfig) -> pd.DataFrame:
-    """Add the derived columns some expectations compare with (names start with ``_``)."""
+def _with_helpers(
+    df: pd.DataFrame, table: str, config: ReviewConfig, ticket_ids: pd.Index | None
+) -> pd.DataFrame:
+    """Add the derived columns some expectations compare with (names start with ``_``):
+    the previous event's time per ticket, the declared scale and its bounds per survey, and
+    ``_referenced_ticket``, the ticket_id looked up in the tickets table (empty when it is
+    not there). A lookup column keeps GX from copying a list of every id into each check."""
     out = df.copy()
+    if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
+        out["_referenced_ticket"] = df["ticket_id"].where(df["ticket_id"].isin(ticket_ids))
     if table == "events" and {"ticket_id", "timestamp"} <= set(df.columns):
         out["_previous_timestamp"] = out.groupby("ticket_id", sort=False)["timestamp"].shift(1)
     if table == "surveys" and "kind" in df.columns and config.survey_scales:
@@ -208,6 +210,8 @@ def _parameters_of(kwargs: dict) -> list[str]:
 def _describe(expectation: dict) -> str:
     if expectation["type"] == "expect_table_columns_to_match_set":
         return "(columns)"
+    if (expectation.get("meta") or {}).get("example_column"):
+        return expectation["meta"]["example_column"]
     kw = expectation["kwargs"]
     cols = _columns_of(kw) + list(kw.get("column_list") or [])
     return ", ".join(c for c in cols if not c.startswith("_")) or "(rows)"
@@ -243,6 +247,7 @@ def validate_table(
     config: ReviewConfig,
     *,
     parameters: dict[str, Any] | None = None,
+    ticket_ids: pd.Index | None = None,
     suite: dict | None = None,
 ) -> tuple[pd.DataFrame, dict[int, list[int]]]:
     """Validate one table with Great Expectations against its suite.
@@ -257,6 +262,9 @@ def validate_table(
         The dataset's review.yml (critical share, survey scales).
     parameters
         ``$PARAMETER`` values, see :func:`suite_parameters` (default: from ``config``).
+    ticket_ids
+        The ids of the cycle's tickets, for the references of events, surveys and
+        audits (``None``: not checked).
     suite
         The suite JSON (default :func:`load_suite` of ``table``).
 
@@ -285,7 +293,7 @@ def validate_table(
     suite = suite or load_suite(table)
     params = suite_parameters(config) if parameters is None else parameters
     critical_share = _quality_option(config, "critical_share", 0.05)
-    frame = _with_helpers(df.reset_index(drop=True), table, config)
+    frame = _with_helpers(df.reset_index(drop=True), table, config, ticket_ids)
     columns = list(frame.columns)
     applicable, checks, positions = [], [], {}
     for number, expectation in enumerate(suite["expectations"]):
@@ -304,6 +312,8 @@ def validate_table(
             if "column_list" in kwargs:
                 kwargs["column_list"] = [c for c in kwargs["column_list"] if c in columns]
             applicable.append((number, {**expectation, "kwargs": kwargs}))
+        elif absent == ["_referenced_ticket"]:
+            row["examples"] = "nothing to check against (no tickets table)"
         elif absent:
             row["examples"] = f"column {', '.join(absent)} not in the file"
         else:
@@ -332,10 +342,13 @@ def validate_table(
             row["failed_rows"] = len(frame) if meta.get("severity") == "critical" else 0
             continue
         failed = int(outcome.get("unexpected_count", len(index)))
+        values = outcome.get("unexpected_list") or []
+        if meta.get("example_column"):
+            values = frame[meta["example_column"]].iloc[index].tolist()
         row.update(
             failed_rows=failed,
             share=failed / len(frame) if len(frame) else 0.0,
-            examples=_examples(_shown(expectation["kwargs"], outcome.get("unexpected_list") or [])),
+            examples=_examples(_shown(expectation["kwargs"], values)),
         )
         if meta.get("quarantine", True):
             keep = index
@@ -548,8 +561,8 @@ def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
     config = loaded.config
     ids = None
     if "tickets" in loaded.tables and "ticket_id" in loaded.tickets.columns and len(loaded.tickets):
-        ids = loaded.tickets["ticket_id"].dropna().unique().tolist()
-    params = suite_parameters(config, window=cycle_window(loaded.label, config.timezone), ticket_ids=ids)
+        ids = pd.Index(loaded.tickets["ticket_id"].dropna().unique())
+    params = suite_parameters(config, window=cycle_window(loaded.label, config.timezone))
     checks, tables, quarantine, clean = [], [], {}, {}
     for table in TABLES:
         file = loaded.files.get(table)
@@ -570,7 +583,7 @@ def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
                 clean[table] = loaded.tables[table]
             continue
         df = loaded.tables[table]
-        table_checks, positions = validate_table(df, table, config, parameters=params)
+        table_checks, positions = validate_table(df, table, config, parameters=params, ticket_ids=ids)
         rows = sorted(set().union(*positions.values())) if positions else []
         quarantine[table] = _quarantined(file, config, table_checks, positions, rows)
         clean[table] = df.drop(index=df.index[rows]).reset_index(drop=True)

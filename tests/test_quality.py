@@ -325,6 +325,7 @@ def test_help_desk_log_fails_only_on_its_real_duplicate_events():
     # what cannot be checked without a cycle, a tickets table or team values says so
     skipped = checks[checks["status"] == "not applicable"]
     assert set(skipped["column"]) == {"timestamp", "ticket_id", "team"}
+    assert "nothing to check against (no tickets table)" in set(skipped["examples"])
 
 
 def test_cycle_window_has_the_tolerance_of_review_yml(tmp_path):
