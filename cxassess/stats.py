@@ -11,7 +11,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as _st
 
-__all__ = ["z_value", "wilson_interval", "nps_standard_error"]
+__all__ = [
+    "z_value", "wilson_interval", "nps_standard_error", "difference_of_proportions",
+    "difference_of_nps", "verdict",
+]
 
 
 def z_value(confidence: float = 0.95) -> float:
@@ -56,3 +59,59 @@ def nps_standard_error(promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike
         p = np.asarray(promoters, dtype=float) / m
         d = np.asarray(detractors, dtype=float) / m
         return 100 * np.sqrt((p + d - (p - d) ** 2) / m)
+
+
+def difference_of_proportions(
+    k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Change ``k1/n1 − k2/n2`` with Newcombe's hybrid score interval (method 10), built
+    from the two Wilson intervals; ``nan`` when either n is 0.
+
+    Examples
+    --------
+    >>> d, lo, hi = difference_of_proportions(56, 70, 48, 80)  # Newcombe (1998), example
+    >>> round(float(d), 4), round(float(lo), 4), round(float(hi), 4)
+    (0.2, 0.0524, 0.3339)
+    """
+    l1, u1 = wilson_interval(k1, n1, confidence)
+    l2, u2 = wilson_interval(k2, n2, confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p1 = np.asarray(k1, dtype=float) / np.asarray(n1, dtype=float)
+        p2 = np.asarray(k2, dtype=float) / np.asarray(n2, dtype=float)
+    d = p1 - p2
+    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d, low, high
+
+
+def difference_of_nps(
+    nps1: ArrayLike, se1: ArrayLike, nps2: ArrayLike, se2: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Change of NPS between two periods with SE = √(SE₁² + SE₂²) (DESIGN.md §5).
+
+    Examples
+    --------
+    >>> d, lo, hi = difference_of_nps(30, 7.8102, 20, 6.0)
+    >>> round(float(d), 1), round(float(lo), 2), round(float(hi), 2)
+    (10.0, -9.3, 29.3)
+    """
+    d = np.asarray(nps1, dtype=float) - np.asarray(nps2, dtype=float)
+    se = np.sqrt(np.asarray(se1, dtype=float) ** 2 + np.asarray(se2, dtype=float) ** 2)
+    half = z_value(confidence) * se
+    return d, d - half, d + half
+
+
+def verdict(low: ArrayLike, high: ArrayLike, *, higher_is_better: bool) -> np.ndarray:
+    """``improved`` / ``worsened`` when the interval of the change excludes 0, else
+    ``within noise`` (``not comparable`` when the interval is missing; DESIGN.md §6).
+
+    Examples
+    --------
+    >>> verdict([0.05, -0.1, np.nan], [0.2, 0.1, np.nan], higher_is_better=False).tolist()
+    ['worsened', 'within noise', 'not comparable']
+    """
+    lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    up, down = lo > 0, hi < 0
+    better, worse = (up, down) if higher_is_better else (down, up)
+    out = np.where(better, "improved", np.where(worse, "worsened", "within noise"))
+    return np.where(np.isnan(lo) | np.isnan(hi), "not comparable", out).astype(object)

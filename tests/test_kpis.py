@@ -13,6 +13,8 @@ from scipy.stats import binomtest
 from cxassess import kpis
 from cxassess.stats import nps_standard_error, wilson_interval
 
+from .conftest import SAMPLE
+
 
 def both(df: pd.DataFrame):
     """The same table as pandas and as Polars."""
@@ -127,3 +129,25 @@ def test_volume_shares_sum_to_one():
     v = kpis.volume(t, by="channel")
     assert v["channel"].tolist() == ["email", "chat", "web"]
     assert v["tickets"].tolist() == [5, 3, 2] and v["share"].sum() == pytest.approx(1.0)
+
+
+def test_planted_transfer_rise_of_the_gaming_team_is_worsened_and_a_stable_kpi_is_noise():
+    from cxassess.io import load_cycle
+    from cxassess.kpis.compare import change
+    from cxassess.stats import difference_of_proportions
+
+    transfer_rate = kpis.transfer_rate
+    q3 = load_cycle(SAMPLE, "2026Q3", tables=("tickets", "surveys"))
+    q2 = load_cycle(SAMPLE, "2026Q2", tables=("tickets", "surveys"))
+    by_team = change(transfer_rate(q3.tickets, by="team"), transfer_rate(q2.tickets, by="team"), by="team")
+    south = by_team.set_index("team").loc["tier1_south"]
+    assert south["verdict"] == "worsened" and south["change_low"] > 0
+    # the values compared are plain counts of the tickets
+    for cycle, frame in (("q3", q3.tickets), ("q2", q2.tickets)):
+        team = frame[frame["team"] == "tier1_south"]
+        assert south["value" if cycle == "q3" else "previous"] == (team["transfers"] > 0).mean()
+    # the other first-level team has no planted change in its transfers
+    north = by_team.set_index("team").loc["tier1_north"]
+    assert north["verdict"] == "within noise" and north["change_low"] < 0 < north["change_high"]
+    d, lo, hi = difference_of_proportions(56, 70, 48, 80)  # Newcombe (1998), Table II, method 10
+    assert (round(float(lo), 4), round(float(hi), 4)) == (0.0524, 0.3339)
