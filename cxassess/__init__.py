@@ -10,7 +10,7 @@ publish the quarterly review::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from cxassess import cycles, kpis, plots, process, quality, stats
+from cxassess import calendar, cycles, kpis, plots, process, quality, stats
 from cxassess.config import ReviewConfig, load_config
 from cxassess.errors import (
     ConfigError,
@@ -38,6 +38,7 @@ __all__ = [
     "ParseError",
     "ReviewConfig",
     "ReviewRunError",
+    "calendar",
     "cycles",
     "kpis",
     "load_config",
