@@ -563,7 +563,7 @@ def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
     if "tickets" in loaded.tables and "ticket_id" in loaded.tickets.columns and len(loaded.tickets):
         ids = pd.Index(loaded.tickets["ticket_id"].dropna().unique())
     params = suite_parameters(config, window=cycle_window(loaded.label, config.timezone))
-    checks, tables, quarantine, clean = [], [], {}, {}
+    checks, tables, quarantine, held = [], [], {}, {}
     for table in TABLES:
         file = loaded.files.get(table)
         source = file.name if file else ("derived from the event log" if table in loaded.derived else "")
@@ -579,25 +579,34 @@ def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
                            "rows_quarantined": 0})
             continue
         if table not in loaded.tables or table in loaded.derived:
-            if table in loaded.derived:
-                clean[table] = loaded.tables[table]
             continue
         df = loaded.tables[table]
         table_checks, positions = validate_table(df, table, config, parameters=params, ticket_ids=ids)
         rows = sorted(set().union(*positions.values())) if positions else []
         quarantine[table] = _quarantined(file, config, table_checks, positions, rows)
-        clean[table] = df.drop(index=df.index[rows]).reset_index(drop=True)
-        clean[table].attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
+        held[table] = rows
         checks.append(table_checks)
         tables.append({"table": table, "file": source, "rows_read": len(df),
                        "rows_used": len(df) - len(rows), "rows_quarantined": len(rows)})
     checks_df = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(columns=CHECK_COLUMNS)
     tables_df = _lights(pd.DataFrame(tables, columns=["table", "file", "rows_read", "rows_used",
                                                       "rows_quarantined"]), checks_df)
-    data = dataclasses.replace(loaded, tables={t: df for t, df in clean.items() if t not in loaded.derived},
-                               derived=(), unreadable={}, errors="raise")
     return QualityReport(config.name, loaded.label, checks_df, tables_df, quarantine,
-                         fingerprint(config, loaded.label), with_derived_tickets(data))
+                         fingerprint(config, loaded.label), _without(loaded, held))
+
+
+def _without(loaded: Cycle, held: dict[str, list[int]]) -> Cycle:
+    """The cycle without the quarantined rows (positions per table); tickets derived
+    from the event log are derived again from the events kept."""
+    tables = {}
+    for table, df in loaded.tables.items():
+        if table in loaded.derived:
+            continue
+        kept = df.drop(index=df.index[held.get(table, [])]).reset_index(drop=True)
+        kept.attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
+        tables[table] = kept
+    data = dataclasses.replace(loaded, tables=tables, derived=(), unreadable={}, errors="raise")
+    return with_derived_tickets(data)
 
 
 def _quarantined(
@@ -715,24 +724,13 @@ def checked_cycle(
             return load_cycle(config.root, cycle)  # raises the folder-not-found error
         return None
     stored = _stored(report_dir, config, cycle)
-    if stored is None:
-        report = check_cycle(config.root, cycle)
-        if strict and report.critical:
-            raise DataQualityError(report.dataset, report.cycle, critical_lines(report))
-        return report.data
-    report = QualityReport.read(stored)
+    report = QualityReport.read(stored) if stored else check_cycle(config.root, cycle)
     if strict and report.critical:
         raise DataQualityError(report.dataset, report.cycle, critical_lines(report))
-    loaded = load_cycle(config.root, cycle, errors="coerce")
-    tables = {}
-    for table, df in loaded.tables.items():
-        if table in loaded.derived:
-            continue
-        held = report.quarantine.get(table)
-        rows = [] if held is None or not len(held) else [int(r) - 1 for r in held["row"]]
-        tables[table] = df.drop(index=df.index[rows]).reset_index(drop=True)
-    data = dataclasses.replace(loaded, tables=tables, derived=(), unreadable={}, errors="raise")
-    return with_derived_tickets(data)
+    if report.data is not None:
+        return report.data
+    held = {t: [int(r) - 1 for r in rows["row"]] for t, rows in report.quarantine.items() if len(rows)}
+    return _without(load_cycle(config.root, cycle, errors="coerce"), held)
 
 
 def critical_lines(report: QualityReport) -> list[str]:
