@@ -445,6 +445,11 @@ class QualityReport:
         return bool((self.checks["status"] == "critical").any())
 
     @property
+    def quarantined_rows(self) -> int:
+        """Rows left out of the KPIs, over every table."""
+        return int(self.tables["rows_quarantined"].sum())
+
+    @property
     def warnings(self) -> int:
         """Number of checks that failed with a warning."""
         return int((self.checks["status"] == "warning").sum())
@@ -484,8 +489,7 @@ class QualityReport:
         if self.critical:
             return "Data-quality gate failed: the review stopped before the KPI pages.", "cx-critical"
         if self.warnings:
-            held = int(self.tables["rows_quarantined"].sum())
-            return (f"{self.warnings} data-quality warning(s), {held:,} row(s) quarantined and "
+            return (f"{self.warnings} data-quality warning(s), {self.quarantined_rows:,} row(s) quarantined and "
                     "left out of the KPIs.", "")
         return None
 
