@@ -46,7 +46,7 @@ def _validate(args: argparse.Namespace) -> int:
     if args.quarantine:
         where = report.save(args.quarantine)
         print(f"  gate record and quarantined rows written to {where.parent}")
-    print(report.verdict().replace("**", ""))
+    print(report.verdict(markdown=False))
     return 1 if report.critical else 0
 
 

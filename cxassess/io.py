@@ -458,7 +458,6 @@ def read_raw(path: Path | str, config: ReviewConfig | None = None) -> pd.DataFra
     )
 
 
-
 def _not_work(process: Process) -> set[str]:
     """Activities that are no renewed work on a resolved ticket: closing, and every
     activity of the resolution stage or of a later stage (e.g. the survey)."""

@@ -35,10 +35,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from cxassess.config import TABLES, ReviewConfig
-from cxassess.cycles import cycle_window
+from cxassess.config import TABLES, ReviewConfig, load_config
+from cxassess.cycles import cycle_window, latest_cycle
 from cxassess.errors import ConfigError, DataQualityError
 from cxassess.io import Cycle, load_cycle, read_raw, with_derived_tickets
 from cxassess.kpis.satisfaction import scale_range
@@ -470,19 +471,20 @@ class QualityReport:
         order = [t for t in TABLES if t in counts.index]
         return counts.loc[order].reset_index().rename_axis(columns=None)
 
-    def verdict(self) -> str:
-        """One Markdown sentence: passed or stopped, warnings, rows quarantined."""
+    def verdict(self, *, markdown: bool = True) -> str:
+        """One sentence: passed or stopped, warnings, rows quarantined (Markdown, or plain
+        text for a terminal)."""
+        b = "**" if markdown else ""
         read = int(self.tables["rows_read"].sum())
-        held = int(self.tables["rows_quarantined"].sum())
-        kept = f"{held:,} of {read:,} rows quarantined"
+        kept = f"{self.quarantined_rows:,} of {read:,} rows quarantined"
         if self.critical:
             n = int((self.checks["status"] == "critical").sum())
-            return (f"**Data-quality gate failed** for {self.dataset} {self.cycle}: {n} critical "
+            return (f"{b}Data-quality gate failed{b} for {self.dataset} {self.cycle}: {n} critical "
                     f"defect(s), {self.warnings} warning(s), {kept}. No KPI is computed on this data.")
         if self.warnings:
-            return (f"**Data-quality gate passed with {self.warnings} warning(s)** for "
+            return (f"{b}Data-quality gate passed with {self.warnings} warning(s){b} for "
                     f"{self.dataset} {self.cycle}: {kept}; the KPIs use the other rows.")
-        return f"**Data-quality gate passed** for {self.dataset} {self.cycle}: every check holds, {kept}."
+        return f"{b}Data-quality gate passed{b} for {self.dataset} {self.cycle}: every check holds, {kept}."
 
     def banner(self) -> tuple[str, str] | None:
         """Text and CSS class of the banner every report page carries, or ``None``."""
@@ -634,25 +636,19 @@ def _quarantined(
 
 
 def _lights(tables: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
-    status = checks.groupby("table")["status"].agg(list) if len(checks) else pd.Series(dtype=object)
-    present = set(tables["table"])
-
-    def light(table: str) -> str:
-        found = status.get(table, [])
-        if "critical" in found:
-            return "critical"
-        return "warning" if "warning" in found else "passed"
-
-    rows = [dict(r, status=light(r["table"]),
-                 critical=int(sum(s == "critical" for s in status.get(r["table"], []))),
-                 warnings=int(sum(s == "warning" for s in status.get(r["table"], []))))
-            for r in tables.to_dict("records")]
-    rows += [{"table": t, "file": "", "rows_read": 0, "rows_used": 0, "rows_quarantined": 0,
-              "status": "absent", "critical": 0, "warnings": 0} for t in TABLES if t not in present]
-    out = pd.DataFrame(rows)
+    """Per table: critical and warning counts, its status and light; absent tables grey."""
+    failed = pd.crosstab(checks["table"], checks["status"]).reindex(columns=["critical", "warning"], fill_value=0)
+    out = tables.set_index("table").reindex(list(TABLES))
+    out["critical"] = failed["critical"].reindex(out.index, fill_value=0)
+    out["warnings"] = failed["warning"].reindex(out.index, fill_value=0)
+    absent = out["rows_read"].isna()
+    out[["rows_read", "rows_used", "rows_quarantined"]] = out[["rows_read", "rows_used", "rows_quarantined"]].fillna(0)
+    out["file"] = out["file"].fillna("")
+    out["status"] = np.select([absent, out["critical"] > 0, out["warnings"] > 0],
+                              ["absent", "critical", "warning"], "passed")
     out["light"] = out["status"].map(LIGHTS)
-    order = {t: i for i, t in enumerate(TABLES)}
-    return out.sort_values("table", key=lambda s: s.map(order)).reset_index(drop=True)
+    return out.reset_index().astype({c: "int64" for c in
+                                     ("rows_read", "rows_used", "rows_quarantined", "critical", "warnings")})
 
 
 def _stored(report_dir: Path | str | None, config: ReviewConfig, cycle: str) -> Path | None:
@@ -672,9 +668,6 @@ def quality_report(
 ) -> QualityReport | None:
     """The gate's report for a cycle: the one the review run stored in ``report_dir``
     when it still matches the data, else a fresh run; ``None`` without a cycle folder."""
-    from cxassess.config import load_config
-    from cxassess.cycles import latest_cycle
-
     config = load_config(dataset)
     cycle = cycle or latest_cycle(config.root)
     if not (config.root / cycle).is_dir():
@@ -718,23 +711,17 @@ def checked_cycle(
     >>> len(data.tickets)
     2500
     """
-    from cxassess.config import load_config
-    from cxassess.cycles import latest_cycle
-
-    config = load_config(dataset)
-    cycle = cycle or latest_cycle(config.root)
-    if not (config.root / cycle).is_dir():
+    report = quality_report(dataset, cycle, report_dir)
+    if report is None:
         if strict:
-            return load_cycle(config.root, cycle)  # raises the folder-not-found error
+            load_cycle(dataset, cycle)  # raises the error naming the missing cycle folder
         return None
-    stored = _stored(report_dir, config, cycle)
-    report = QualityReport.read(stored) if stored else check_cycle(config.root, cycle)
     if strict and report.critical:
         raise DataQualityError(report.dataset, report.cycle, critical_lines(report))
     if report.data is not None:
         return report.data
     held = {t: [int(r) - 1 for r in rows["row"]] for t, rows in report.quarantine.items() if len(rows)}
-    return _without(load_cycle(config.root, cycle, errors="coerce"), held)
+    return _without(load_cycle(dataset, report.cycle, errors="coerce"), held)
 
 
 def critical_lines(report: QualityReport) -> list[str]:

@@ -234,7 +234,7 @@ def run_review(
         gate.save(staging)
         if (config.root / previous).is_dir():
             quality.check_cycle(config.root, previous).save(staging / "previous")
-        say(f"  data-quality gate: {gate.verdict().replace('**', '')}")
+        say(f"  data-quality gate: {gate.verdict(markdown=False)}")
         if gate.critical:
             pages = [p for p in pages if p.stem.startswith("00_")]
         for i, page in enumerate(pages, start=1):
@@ -301,7 +301,7 @@ def run_review(
             ],
             "total_seconds": round((finished - started).total_seconds(), 2),
             "quality": {
-                "verdict": gate.verdict().replace("**", ""),
+                "verdict": gate.verdict(markdown=False),
                 "warnings": gate.warnings,
                 "rows_read": int(gate.tables["rows_read"].sum()),
                 "rows_quarantined": int(gate.tables["rows_quarantined"].sum()),
