@@ -11,14 +11,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from cxassess.errors import ConfigError
 
-__all__ = ["ReviewConfig", "Process", "Stage", "load_config", "find_dataset"]
+__all__ = ["ReviewConfig", "Process", "Stage", "SlaPolicy", "load_config", "find_dataset"]
 
 TABLES = ("tickets", "events", "surveys", "audits", "customers", "actions")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -55,6 +55,19 @@ class Process:
     def specialist_stages(self) -> list[str]:
         """Stages that count as an escalation to a specialist level."""
         return [s.name for s in self.stages if s.specialist]
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """A service-level promise: ``metric`` within ``hours`` for tickets of the listed
+    channels and priorities (empty: all), counted on the business or calendar clock."""
+
+    name: str
+    metric: Literal["first_response", "resolution"]
+    hours: float
+    clock: Literal["business", "calendar"] = "business"
+    channels: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,31 @@ class ReviewConfig:
     def survey_scales(self) -> dict[str, int]:
         """Number of points of each survey kind's scale (NPS: 11, i.e. 0-10)."""
         return {k: int(v) for k, v in ((self.raw.get("surveys") or {}).get("scales") or {}).items()}
+
+    @property
+    def targets(self) -> dict[str, float]:
+        """Planned quality: the target value of each KPI (review.yml ``targets``)."""
+        return {str(k): float(v) for k, v in (self.raw.get("targets") or {}).items()}
+
+    @property
+    def sla(self) -> list[SlaPolicy]:
+        """The SLA policies of review.yml ``sla``, in the order written."""
+        return [
+            SlaPolicy(
+                name=str(p["name"]),
+                metric=p["metric"],
+                hours=float(p["hours"]),
+                clock=p.get("clock", "business"),
+                channels=tuple(str(c) for c in p.get("channels") or ()),
+                priorities=tuple(str(c) for c in p.get("priorities") or ()),
+            )
+            for p in self.raw.get("sla") or []
+        ]
+
+    @property
+    def fcr_max_contacts(self) -> int:
+        """Most customer contacts a first-contact resolution may take (default 1)."""
+        return int((self.raw.get("kpis") or {}).get("fcr_max_contacts", 1))
 
     @property
     def calendar(self) -> dict[str, Any]:
@@ -200,6 +238,10 @@ def _check(config: ReviewConfig) -> None:
                 "unquoted as a number)."
             )
     config.holidays  # noqa: B018 - parses and checks the dates
+    _check_sla(config)
+    bad_targets = {k: v for k, v in (raw.get("targets") or {}).items() if not isinstance(v, int | float)}
+    if bad_targets:
+        raise ConfigError(f"{path}: targets: {bad_targets} are not numbers. How to fix: write e.g. csat: 0.80.")
     process = config.process
     if process is not None:
         names = set(process.stage_names)
@@ -217,6 +259,24 @@ def _check(config: ReviewConfig) -> None:
                     f"{path}: process: transition {a} -> {b} names a stage that is not "
                     f"defined. How to fix: use stages from {sorted(names)}."
                 )
+
+
+def _check_sla(config: ReviewConfig) -> None:
+    example = ("How to fix: write each policy as {name: first reply chat, metric: first_response, "
+               "hours: 0.5, clock: business, channels: [chat]}.")
+    for i, policy in enumerate(config.raw.get("sla") or [], start=1):
+        where = f"{config.path}: sla: policy {i}"
+        if not isinstance(policy, dict) or not {"name", "metric", "hours"} <= set(policy):
+            raise ConfigError(f"{where} needs name, metric and hours. {example}")
+        if policy["metric"] not in ("first_response", "resolution"):
+            raise ConfigError(f"{where}: metric {policy['metric']!r} is not first_response or resolution. {example}")
+        if policy.get("clock", "business") not in ("business", "calendar"):
+            raise ConfigError(f"{where}: clock {policy['clock']!r} is not business or calendar. {example}")
+        if not isinstance(policy["hours"], int | float) or policy["hours"] <= 0:
+            raise ConfigError(f"{where}: hours {policy['hours']!r} is not a positive number. {example}")
+    names = [p.name for p in config.sla]
+    if len(names) != len(set(names)):
+        raise ConfigError(f"{config.path}: sla: policy names repeat ({names}). How to fix: give each a unique name.")
 
 
 def find_dataset(dataset: Path | str) -> Path:

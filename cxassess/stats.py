@@ -12,8 +12,8 @@ from numpy.typing import ArrayLike
 from scipy import stats as _st
 
 __all__ = [
-    "z_value", "wilson_interval", "nps_standard_error", "difference_of_proportions",
-    "difference_of_nps", "verdict",
+    "z_value", "wilson_interval", "nps_standard_error", "mean_interval", "se_from_interval",
+    "difference_of_proportions", "difference_of_estimates", "verdict", "target_status",
 ]
 
 
@@ -84,21 +84,64 @@ def difference_of_proportions(
     return d, low, high
 
 
-def difference_of_nps(
-    nps1: ArrayLike, se1: ArrayLike, nps2: ArrayLike, se2: ArrayLike, confidence: float = 0.95
+def difference_of_estimates(
+    value1: ArrayLike, se1: ArrayLike, value2: ArrayLike, se2: ArrayLike, confidence: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Change of NPS between two periods with SE = √(SE₁² + SE₂²) (DESIGN.md §5).
+    """Change ``value1 − value2`` of two independent estimates with SE = √(SE₁² + SE₂²).
+
+    This is the NPS rule of DESIGN.md §5; the review applies it as well to means (CES)
+    and medians (durations), whose SE comes from their own interval
+    (:func:`se_from_interval`).
 
     Examples
     --------
-    >>> d, lo, hi = difference_of_nps(30, 7.8102, 20, 6.0)
+    >>> d, lo, hi = difference_of_estimates(30, 7.8102, 20, 6.0)  # NPS 30 vs 20
     >>> round(float(d), 1), round(float(lo), 2), round(float(hi), 2)
     (10.0, -9.3, 29.3)
     """
-    d = np.asarray(nps1, dtype=float) - np.asarray(nps2, dtype=float)
+    d = np.asarray(value1, dtype=float) - np.asarray(value2, dtype=float)
     se = np.sqrt(np.asarray(se1, dtype=float) ** 2 + np.asarray(se2, dtype=float) ** 2)
     half = z_value(confidence) * se
     return d, d - half, d + half
+
+
+def mean_interval(
+    total: ArrayLike, sum_of_squares: ArrayLike, n: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mean with its Student-t interval, from the sums a group-by gives.
+
+    Returns ``mean, low, high, se`` with ``se = s / √n`` (sample standard deviation
+    ``s``); bounds are ``nan`` for ``n < 2``.
+
+    Examples
+    --------
+    >>> x = np.array([7, 6, 5, 3, 7])  # mean 5.6, s = 1.6733
+    >>> [round(float(v), 4) for v in mean_interval(x.sum(), (x ** 2).sum(), 5)]
+    [5.6, 3.5223, 7.6777, 0.7483]
+    """
+    s1, s2 = np.asarray(total, dtype=float), np.asarray(sum_of_squares, dtype=float)
+    m = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = s1 / m
+        variance = np.clip((s2 - m * mean**2) / (m - 1), 0, None)
+        se = np.where(m > 1, np.sqrt(variance / m), np.nan)
+        t = _st.t.ppf(0.5 + confidence / 2, np.where(m > 1, m - 1, np.nan))
+    return mean, mean - t * se, mean + t * se, se
+
+
+def se_from_interval(low: ArrayLike, high: ArrayLike, confidence: float = 0.95) -> np.ndarray:
+    """Standard error implied by a (roughly symmetric) interval: (high − low) / (2·z).
+
+    Used for medians, whose order-statistic or Kaplan-Meier interval has no closed-form
+    SE; the change of two medians then follows :func:`difference_of_estimates` (a normal
+    approximation, fair for the n ≥ ``min_n`` a verdict needs).
+
+    Examples
+    --------
+    >>> round(float(se_from_interval(8.04, 11.96)), 4)
+    1.0
+    """
+    return (np.asarray(high, dtype=float) - np.asarray(low, dtype=float)) / (2 * z_value(confidence))
 
 
 def verdict(low: ArrayLike, high: ArrayLike, *, higher_is_better: bool) -> np.ndarray:
@@ -115,3 +158,28 @@ def verdict(low: ArrayLike, high: ArrayLike, *, higher_is_better: bool) -> np.nd
     better, worse = (up, down) if higher_is_better else (down, up)
     out = np.where(better, "improved", np.where(worse, "worsened", "within noise"))
     return np.where(np.isnan(lo) | np.isnan(hi), "not comparable", out).astype(object)
+
+
+def target_status(
+    low: ArrayLike, high: ArrayLike, target: ArrayLike, *, higher_is_better: bool
+) -> np.ndarray:
+    """Status against a planned target (review.yml ``targets``), judged on the interval.
+
+    ``met`` when the whole interval is on the good side of the target, ``missed`` when
+    it is wholly on the bad side, ``unclear`` when it straddles the target, ``no target``
+    when none is planned (``nan``) and ``not measured`` when there is no interval.
+
+    Examples
+    --------
+    >>> target_status([0.82, 0.70, 0.78, 0.8], [0.90, 0.79, 0.83, 0.9], [0.8, 0.8, 0.8, np.nan],
+    ...               higher_is_better=True).tolist()
+    ['met', 'missed', 'unclear', 'no target']
+    """
+    lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    goal = np.broadcast_to(np.asarray(target, dtype=float), lo.shape)
+    good_low, good_high = (lo, hi) if higher_is_better else (-hi, -lo)
+    aim = goal if higher_is_better else -goal
+    with np.errstate(invalid="ignore"):
+        out = np.where(good_low >= aim, "met", np.where(good_high < aim, "missed", "unclear"))
+    out = np.where(np.isnan(lo) | np.isnan(hi), "not measured", out)
+    return np.where(np.isnan(goal), "no target", out).astype(object)

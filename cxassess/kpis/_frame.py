@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 import narwhals as nw
 import numpy as np
+import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
+from cxassess.calendar import BusinessCalendar
 from cxassess.stats import wilson_interval
 
 RESULT_COLUMNS = ("kpi", "value", "ci_low", "ci_high", "n")
@@ -81,3 +83,16 @@ def rate(
     value = ratio(k, n)
     low, high = wilson_interval(k, n)
     return attach(out, kpi, value, low, high, group, extra=("hits",)).to_native()
+
+
+def hours_between(start: pd.Series, end: pd.Series, calendar: BusinessCalendar | None) -> np.ndarray:
+    """Hours from ``start`` to ``end`` per row, calendar or business (``nan`` where either
+    is missing); never rounded to whole seconds."""
+    if calendar is None:
+        return ((end - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float, na_value=np.nan)
+    return calendar.business_hours(start, end).to_numpy(dtype=float)
+
+
+def column(df: nw.DataFrame, name: str) -> pd.Series:
+    """One column as a pandas Series with a fresh index (durations are computed in pandas)."""
+    return df[name].to_pandas().reset_index(drop=True)

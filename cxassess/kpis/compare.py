@@ -10,29 +10,41 @@ import pandas as pd
 from narwhals.typing import IntoDataFrame
 
 from cxassess.kpis._frame import keys
-from cxassess.stats import difference_of_nps, difference_of_proportions, nps_standard_error, verdict
+from cxassess.stats import difference_of_estimates, difference_of_proportions, verdict
 
-__all__ = ["HIGHER_IS_BETTER", "change"]
+__all__ = ["HIGHER_IS_BETTER", "DETAIL_KEYS", "change"]
 
 #: Direction of each KPI: is a higher value an improvement?
 HIGHER_IS_BETTER = {
-    "csat": True, "nps": True, "fcr": True, "one_touch": True, "transfer_rate": False,
-    "reopen_rate": False, "open_share": False, "escalation_rate": False,
+    "csat": True, "nps": True, "ces_mean": True, "ces_agree": True, "fcr": True, "one_touch": True,
+    "sla": True, "retention": True, "transfer_rate": False, "reopen_rate": False,
+    "escalation_rate": False, "open_share": False, "churn": False,
+    **{f"{m}{unit}": False for m in ("frt", "ttr", "ttr_first", "backlog_age")
+       for unit in ("_hours", "_business_hours")},
 }
+
+#: Columns that identify a KPI row besides ``by`` (an SLA row belongs to its policy).
+DETAIL_KEYS = ("policy",)
 
 
 def _pandas(table: IntoDataFrame) -> pd.DataFrame:
     return nw.from_native(table, eager_only=True).to_pandas()
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+
+
 def change(
     now: IntoDataFrame, before: IntoDataFrame, *, by: str | Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Compare two KPI tables (same calculator, two cycles) row by row.
+    """Compare two KPI tables (same calculators, two cycles) row by row.
 
-    Shares get Newcombe's interval of the difference (from ``hits`` and ``n``), NPS the
-    interval from √(SE₁² + SE₂²). The verdict is *improved* or *worsened* only when that
-    interval excludes 0, else *within noise*. Returns a pandas frame (a small summary).
+    Shares (rows with ``hits``) get Newcombe's interval of the difference; every other
+    figure (NPS, a mean, a median) the interval from √(SE₁² + SE₂²) of its ``se``
+    column. The verdict is *improved* or *worsened* only when that interval excludes 0,
+    else *within noise*; *not comparable* when either cycle lacks the figure. Returns a
+    pandas frame (a small summary).
 
     Examples
     --------
@@ -44,26 +56,24 @@ def change(
     """
     group = keys(by)
     a, b = _pandas(now), _pandas(before)
-    merged = a.merge(b, on=[*group, "kpi"], how="left", suffixes=("", "_before"))
-    out = merged[[*group, "kpi", "value", "ci_low", "ci_high", "n"]].copy()
+    on = [*group, "kpi", *[c for c in DETAIL_KEYS if c in a and c in b]]
+    merged = a.merge(b, on=on, how="left", suffixes=("", "_before"))
+    out = merged[[*on, "value", "ci_low", "ci_high", "n"]].copy()
     out["previous"] = merged["value_before"]
     out["n_previous"] = merged["n_before"]
-    d = np.full(len(merged), np.nan)
-    low, high = d.copy(), d.copy()
-    shares = merged["hits"].notna() if "hits" in merged else pd.Series(False, index=merged.index)
+    d = (merged["value"] - merged["value_before"]).to_numpy(dtype=float)
+    low, high = np.full(len(merged), np.nan), np.full(len(merged), np.nan)
+    shares = (_column(merged, "hits").notna() & _column(merged, "hits_before").notna()).to_numpy()
     if shares.any():
-        m = shares.to_numpy()
-        d[m], low[m], high[m] = difference_of_proportions(
-            merged.loc[m, "hits"], merged.loc[m, "n"], merged.loc[m, "hits_before"], merged.loc[m, "n_before"]
+        _, low[shares], high[shares] = difference_of_proportions(
+            merged.loc[shares, "hits"], merged.loc[shares, "n"],
+            merged.loc[shares, "hits_before"], merged.loc[shares, "n_before"],
         )
-    nps = (merged["kpi"] == "nps").to_numpy()
-    if nps.any():
-        se_now = nps_standard_error(merged.loc[nps, "promoters"], merged.loc[nps, "detractors"], merged.loc[nps, "n"])
-        se_before = nps_standard_error(
-            merged.loc[nps, "promoters_before"], merged.loc[nps, "detractors_before"], merged.loc[nps, "n_before"]
-        )
-        d[nps], low[nps], high[nps] = difference_of_nps(
-            merged.loc[nps, "value"], se_now, merged.loc[nps, "value_before"], se_before
+    rest = ~shares
+    if rest.any():
+        _, low[rest], high[rest] = difference_of_estimates(
+            merged.loc[rest, "value"], _column(merged, "se")[rest],
+            merged.loc[rest, "value_before"], _column(merged, "se_before")[rest],
         )
     out["change"], out["change_low"], out["change_high"] = d, low, high
     out["verdict"] = [

@@ -1,4 +1,10 @@
-"""Resolution KPIs from the ticket table: transfer and reopen rates (DESIGN.md §5)."""
+"""Resolution KPIs from the ticket table: FCR, one-touch, reopen, transfer and
+escalation rates, and the share still open (DESIGN.md §5).
+
+A ticket counts as *resolved* when it has a ``resolved_at`` or has been resolved before
+(``reopens > 0``). Rates over resolved tickets leave the open ones out: whether they will
+be resolved at first contact is not known yet.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,58 @@ from narwhals.typing import IntoDataFrameT
 
 from cxassess.kpis._frame import rate
 
-__all__ = ["transfer_rate", "reopen_rate", "open_share"]
+__all__ = ["fcr", "one_touch", "transfer_rate", "reopen_rate", "escalation_rate", "open_share",
+           "flag_escalated"]
+
+
+def _resolved() -> nw.Expr:
+    return ~nw.col("resolved_at").is_null() | (nw.col("reopens").fill_null(0) > 0)
+
+
+def fcr(
+    tickets: IntoDataFrameT,
+    *,
+    by: str | Sequence[str] | None = None,
+    max_contacts: int = 1,
+) -> IntoDataFrameT:
+    """First-contact resolution = resolved tickets with no reopen, no transfer and at most
+    ``max_contacts`` customer contacts ÷ resolved tickets (DESIGN.md §5).
+
+    The contact condition needs a ``contacts`` column (customer contacts per ticket);
+    without it FCR rests on reopens and transfers alone, and the result's
+    ``contacts_checked`` says so.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"reopens": [0, 1, 0, 0], "transfers": [0, 0, 1, 0],
+    ...                   "resolved_at": pd.to_datetime(["2026-07-01"] * 3 + [None])})
+    >>> fcr(t)[["value", "n", "hits", "contacts_checked"]].values.tolist()
+    [[0.3333333333333333, 3, 1, False]]
+    """
+    columns = nw.from_native(tickets, eager_only=True).columns
+    hit = (nw.col("reopens").fill_null(0) == 0) & (nw.col("transfers").fill_null(0) == 0)
+    checked = "contacts" in columns
+    if checked:
+        hit = hit & (nw.col("contacts") <= max_contacts)
+    out = nw.from_native(rate(tickets, hit, "fcr", by=by, where=_resolved()), eager_only=True)
+    return out.with_columns(nw.lit(checked).alias("contacts_checked")).to_native()
+
+
+def one_touch(
+    tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None
+) -> IntoDataFrameT:
+    """One-touch resolution = resolved tickets with at most 1 agent reply ÷ resolved tickets.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"agent_replies": [1, 2, 0, 1], "reopens": 0,
+    ...                   "resolved_at": pd.to_datetime(["2026-07-01"] * 3 + [None])})
+    >>> one_touch(t)[["value", "n"]].iloc[0].tolist()
+    [0.6666666666666666, 3.0]
+    """
+    return rate(tickets, nw.col("agent_replies") <= 1, "one_touch", by=by, where=_resolved())
 
 
 def transfer_rate(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None) -> IntoDataFrameT:
@@ -38,8 +95,7 @@ def reopen_rate(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = Non
     >>> reopen_rate(t)[["value", "n"]].iloc[0].tolist()
     [0.5, 2.0]
     """
-    resolved = ~nw.col("resolved_at").is_null() | (nw.col("reopens") > 0)
-    return rate(tickets, nw.col("reopens") > 0, "reopen_rate", by=by, where=resolved)
+    return rate(tickets, nw.col("reopens") > 0, "reopen_rate", by=by, where=_resolved())
 
 
 def open_share(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None) -> IntoDataFrameT:
@@ -53,3 +109,43 @@ def open_share(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None
     np.float64(0.5)
     """
     return rate(tickets, nw.col("resolved_at").is_null(), "open_share", by=by)
+
+
+def flag_escalated(
+    tickets: IntoDataFrameT, events: IntoDataFrameT, specialist_stages: Sequence[str]
+) -> IntoDataFrameT:
+    """Add ``escalated``: the ticket has an event in a specialist stage (review.yml
+    ``process: stages: ... specialist: true``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"ticket_id": ["A", "B"]})
+    >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "stage": ["intake", "specialist", "intake"]})
+    >>> flag_escalated(t, ev, ["specialist"])["escalated"].tolist()
+    [True, False]
+    """
+    df = nw.from_native(tickets, eager_only=True)
+    ev = nw.from_native(events, eager_only=True)
+    reached = (
+        ev.filter(nw.col("stage").is_in(list(specialist_stages)))
+        .select("ticket_id").unique().with_columns(nw.lit(True).alias("escalated"))
+    )
+    out = df.join(reached, on="ticket_id", how="left")
+    return out.with_columns(nw.col("escalated").fill_null(False)).select(*df.columns, "escalated").to_native()
+
+
+def escalation_rate(
+    tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None
+) -> IntoDataFrameT:
+    """Escalation rate = tickets that reach a specialist stage ÷ tickets.
+
+    Needs the ``escalated`` flag of :func:`flag_escalated` (from the event log).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> escalation_rate(pd.DataFrame({"escalated": [True, False, False, False]}))["value"].iloc[0]
+    np.float64(0.25)
+    """
+    return rate(tickets, nw.col("escalated"), "escalation_rate", by=by)

@@ -11,13 +11,16 @@ import narwhals as nw
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.kpis._frame import answered, attach, counts, keys, rate, ratio
-from cxassess.stats import nps_standard_error, z_value
+from cxassess.stats import mean_interval, nps_standard_error, z_value
 
-__all__ = ["TOP_BOX", "csat", "nps", "scale_range"]
+__all__ = ["TOP_BOX", "CES_AGREE", "csat", "nps", "ces", "scale_range"]
 
 #: Lowest score in the top box for each scale size (points on the scale).
 #: 3-point: "good" (3); 5-point: 4-5; 7-point: 6-7; 10-point (1-10) and 11-point (0-10): 9-10.
 TOP_BOX = {3: 3, 5: 4, 7: 6, 10: 9, 11: 9}
+
+#: Lowest score that agrees "the company made it easy" on a CES scale: 7-point 5-7, 5-point 4-5.
+CES_AGREE = {5: 4, 7: 5}
 
 
 def scale_range(points: int) -> tuple[int, int]:
@@ -34,10 +37,26 @@ def scale_range(points: int) -> tuple[int, int]:
     return (0, 10) if points == 11 else (1, points)
 
 
-def _top_box_threshold(scale: nw.Expr) -> nw.Expr:
+def _threshold(df: nw.DataFrame, scale: int | None, lowest: dict[int, int], kpi: str) -> nw.Expr:
+    """The lowest score that counts, per row, from each row's scale (or ``scale``).
+
+    Raises ``ValueError`` for a scale without a rule rather than counting it as a miss.
+    """
+    if scale is not None:
+        present = {scale}
+    else:
+        present = set(df.select(nw.col("scale").cast(nw.Float64)).unique()["scale"].to_list())
+    unknown = sorted(str(v) for v in present - set(lowest))
+    if unknown:
+        raise ValueError(
+            f"{kpi}: no rule for a {', '.join(unknown)}-point scale. How to fix: use one of "
+            f"{sorted(lowest)} points, or correct the 'scale' column / surveys: scales in review.yml."
+        )
+    if scale is not None:
+        return nw.lit(float(lowest[scale]))
     expr = nw.lit(None, dtype=nw.Float64)
-    for points, lowest in TOP_BOX.items():
-        expr = nw.when(scale == points).then(nw.lit(float(lowest))).otherwise(expr)
+    for points, low in lowest.items():
+        expr = nw.when(nw.col("scale") == points).then(nw.lit(float(low))).otherwise(expr)
     return expr
 
 
@@ -78,8 +97,7 @@ def csat(
     [0.5, 4.0]
     """
     df = answered(nw.from_native(surveys, eager_only=True), kind)
-    scale_expr = nw.lit(scale) if scale is not None else nw.col("scale")
-    hit = nw.col("score") >= _top_box_threshold(scale_expr)
+    hit = nw.col("score") >= _threshold(df, scale, TOP_BOX, "csat")
     return rate(df.to_native(), hit, "csat", by=by)
 
 
@@ -116,5 +134,49 @@ def nps(
     value = 100 * ratio(p - d, n)
     se = nps_standard_error(p, d, n)
     z = z_value(confidence)
+    out = out.with_columns(nw.new_series("se", se, nw.Float64, backend=nw.get_native_namespace(out)))
     return attach(out, "nps", value, value - z * se, value + z * se, group,
-                  extra=("promoters", "detractors")).to_native()
+                  extra=("promoters", "detractors", "se")).to_native()
+
+
+def ces(
+    surveys: IntoDataFrameT,
+    *,
+    by: str | Sequence[str] | None = None,
+    measure: str = "agree",
+    scale: int | None = None,
+    kind: str | None = "ces",
+    confidence: float = 0.95,
+) -> IntoDataFrameT:
+    """Customer Effort Score: "the company made it easy to handle my issue" (1-7).
+
+    Two common definitions, so the result says which (DESIGN.md §5):
+
+    * ``measure="agree"`` → kpi ``ces_agree``: share of answers that agree, 5-7 on the
+      7-point scale (4-5 on a 5-point one, :data:`CES_AGREE`), with its Wilson interval
+      and ``hits``;
+    * ``measure="mean"`` → kpi ``ces_mean``: the mean score with its Student-t interval
+      and ``se``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"score": [7, 6, 5, 3, 7, None], "scale": 7})
+    >>> ces(s, kind=None)[["kpi", "value", "n"]].values.tolist()
+    [['ces_agree', 0.8, 5]]
+    >>> round(float(ces(s, kind=None, measure="mean")["value"].iloc[0]), 2)
+    5.6
+    """
+    df = answered(nw.from_native(surveys, eager_only=True), kind)
+    if measure == "agree":
+        hit = nw.col("score") >= _threshold(df, scale, CES_AGREE, "ces")
+        return rate(df.to_native(), hit, "ces_agree", by=by)
+    if measure != "mean":
+        raise ValueError(f"measure must be 'agree' or 'mean', not {measure!r}")
+    group = keys(by)
+    df = df.with_columns((nw.col("score") ** 2).alias("_square"))
+    out = counts(df, group, total=nw.col("score").sum(), squares=nw.col("_square").sum())
+    mean, low, high, se = mean_interval(out["total"].to_numpy(), out["squares"].to_numpy(),
+                                        out["n"].to_numpy(), confidence)
+    out = out.with_columns(nw.new_series("se", se, nw.Float64, backend=nw.get_native_namespace(out)))
+    return attach(out, "ces_mean", mean, low, high, group, extra=("se",)).to_native()

@@ -20,7 +20,8 @@ from narwhals.typing import IntoDataFrameT
 from scipy import stats as _st
 
 from cxassess.calendar import BusinessCalendar
-from cxassess.kpis._frame import RESULT_COLUMNS, keys
+from cxassess.kpis._frame import RESULT_COLUMNS, column, hours_between, keys
+from cxassess.stats import se_from_interval
 
 __all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile", "median_interval"]
 
@@ -81,17 +82,6 @@ def kaplan_meier_quantile(
     return value, low, high
 
 
-def _hours(start: pd.Series, end: pd.Series, calendar: BusinessCalendar | None) -> np.ndarray:
-    """Hours from ``start`` to ``end`` per row (``nan`` where either is missing)."""
-    if calendar is None:
-        return ((end - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float, na_value=np.nan)
-    return calendar.business_hours(start, end).to_numpy(dtype=float)
-
-
-def _column(df: nw.DataFrame, name: str) -> pd.Series:
-    return df[name].to_pandas().reset_index(drop=True)
-
-
 def _groups(df: nw.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
     """Row positions of each group (sorted by its keys; nulls kept as a group)."""
     if not by:
@@ -116,7 +106,8 @@ def first_response_time(
     """First response time: hours from ``created_at`` to ``first_response_at``.
 
     Median with its order-statistic interval over the tickets that got a reply (``n``),
-    p90, and ``waiting``: tickets without a reply yet (not counted in the median).
+    p90, ``waiting``: tickets without a reply yet (not counted in the median), and ``se``,
+    the standard error implied by the interval (for the change between cycles).
 
     Examples
     --------
@@ -127,7 +118,7 @@ def first_response_time(
     """
     df = nw.from_native(tickets, eager_only=True)
     group = keys(by)
-    hours = _hours(_column(df, "created_at"), _column(df, "first_response_at"), calendar)
+    hours = hours_between(column(df, "created_at"), column(df, "first_response_at"), calendar)
     kpi = "frt_business_hours" if calendar else "frt_hours"
     rows = []
     for key, idx in _groups(df, group):
@@ -137,8 +128,8 @@ def first_response_time(
         rows.append({**dict(zip(group, key, strict=True)), "kpi": kpi, "value": value, "ci_low": low,
                      "ci_high": high, "n": len(replied),
                      "p90": float(np.quantile(replied, 0.9)) if len(replied) else np.nan,
-                     "waiting": int(len(h) - len(replied))})
-    return _table(tickets, group, rows, ("p90", "waiting"))
+                     "waiting": int(len(h) - len(replied)), "se": float(se_from_interval(low, high))})
+    return _table(tickets, group, rows, ("p90", "waiting", "se"))
 
 
 def resolution_time(
@@ -153,7 +144,8 @@ def resolution_time(
 
     ``value`` is the Kaplan-Meier median (interval from the curve's confidence band),
     ``n`` every ticket; ``km_p90`` the Kaplan-Meier p90; ``resolved_median`` the median of
-    resolved tickets only; ``open_share`` the tickets still open at ``censor_at``.
+    resolved tickets only; ``open_share`` the tickets still open at ``censor_at``; ``se``
+    the standard error implied by the interval.
 
     Parameters
     ----------
@@ -180,10 +172,10 @@ def resolution_time(
     df = nw.from_native(tickets, eager_only=True)
     group = keys(by)
     end = "first_resolved_at" if first else "resolved_at"
-    created, finished = _column(df, "created_at"), _column(df, end)
+    created, finished = column(df, "created_at"), column(df, end)
     resolved = finished.notna().to_numpy()
-    to_end = _hours(created, finished, calendar)
-    to_censor = _hours(created, pd.Series(pd.Timestamp(censor_at), index=created.index), calendar)
+    to_end = hours_between(created, finished, calendar)
+    to_censor = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), calendar)
     time = np.where(resolved, to_end, to_censor)
     kpi = ("ttr_first" if first else "ttr") + ("_business_hours" if calendar else "_hours")
     rows = []
@@ -194,5 +186,6 @@ def resolution_time(
                      "ci_high": high, "n": len(idx),
                      "km_p90": kaplan_meier_quantile(time[idx], resolved[idx], p=0.9)[0],
                      "resolved_median": float(np.median(done)) if len(done) else np.nan,
-                     "open_share": float((~resolved[idx]).mean()) if len(idx) else np.nan})
-    return _table(tickets, group, rows, ("km_p90", "resolved_median", "open_share"))
+                     "open_share": float((~resolved[idx]).mean()) if len(idx) else np.nan,
+                     "se": float(se_from_interval(low, high))})
+    return _table(tickets, group, rows, ("km_p90", "resolved_median", "open_share", "se"))

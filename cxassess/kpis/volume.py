@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import narwhals as nw
+import numpy as np
+import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
-from cxassess.kpis._frame import keys
+from cxassess.calendar import BusinessCalendar
+from cxassess.kpis._frame import RESULT_COLUMNS, column, hours_between, keys
+from cxassess.kpis.speed import median_interval
+from cxassess.stats import se_from_interval
 
-__all__ = ["volume"]
+__all__ = ["volume", "backlog"]
 
 
 def volume(tickets: IntoDataFrameT, *, by: str | Sequence[str]) -> IntoDataFrameT:
@@ -27,3 +32,53 @@ def volume(tickets: IntoDataFrameT, *, by: str | Sequence[str]) -> IntoDataFrame
     out = df.group_by(group, drop_null_keys=False).agg(nw.len().alias("tickets"))
     out = out.with_columns((nw.col("tickets") / nw.col("tickets").sum()).alias("share"))
     return out.sort("tickets", *group, descending=[True] + [False] * len(group)).to_native()
+
+
+def backlog(
+    tickets: IntoDataFrameT,
+    *,
+    at: pd.Timestamp,
+    calendar: BusinessCalendar | None = None,
+    by: str | Sequence[str] | None = None,
+) -> IntoDataFrameT:
+    """The backlog at ``at`` (the cycle's end): tickets created and not resolved by then,
+    and how old they are.
+
+    Returns
+    -------
+    DataFrame
+        ``[*by, kpi, value, ci_low, ci_high, n, p90, oldest, se]`` with kpi
+        ``backlog_age_hours`` (``backlog_age_business_hours`` with a calendar): the median
+        age of the open tickets with its order-statistic interval, ``n`` the open tickets;
+        same kind of frame as ``tickets``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["2026-09-30 10:00", "2026-09-29 12:00",
+    ...                                                 "2026-09-30 20:00"], utc=True),
+    ...                   "resolved_at": pd.to_datetime([None, None, "2026-09-30 21:00"], utc=True)})
+    >>> backlog(t, at=pd.Timestamp("2026-10-01", tz="UTC"))[["value", "n", "oldest"]].values.tolist()  # ages 14 h, 36 h
+    [[25.0, 2.0, 36.0]]
+    """
+    df = nw.from_native(tickets, eager_only=True)
+    backend = nw.get_native_namespace(df)
+    created, resolved = column(df, "created_at"), column(df, "resolved_at")
+    at = pd.Timestamp(at)
+    is_open = ((created <= at) & (resolved.isna() | (resolved > at))).to_numpy()
+    age = hours_between(created, pd.Series(at, index=created.index), calendar)
+    df = df.with_columns(nw.new_series("_age", np.where(is_open, age, np.nan), nw.Float64, backend=backend))
+    group = keys(by)
+    frame = df.select(*group, "_age").to_pandas()
+    grouped = frame.groupby(group, dropna=False, sort=True) if group else [((), frame)]
+    rows = []
+    for key, part in grouped:
+        ages = part["_age"].dropna().to_numpy()
+        value, low, high = median_interval(ages)
+        rows.append({**dict(zip(group, key if isinstance(key, tuple) else (key,), strict=True)),
+                     "kpi": "backlog_age_business_hours" if calendar else "backlog_age_hours",
+                     "value": value, "ci_low": low, "ci_high": high, "n": len(ages),
+                     "p90": float(np.quantile(ages, 0.9)) if len(ages) else np.nan,
+                     "oldest": float(ages.max()) if len(ages) else np.nan,
+                     "se": float(se_from_interval(low, high))})
+    data = {c: [r[c] for r in rows] for c in (*group, *RESULT_COLUMNS, "p90", "oldest", "se")}
+    return nw.from_dict(data, backend=backend).to_native()

@@ -1,0 +1,148 @@
+"""SLA attainment per policy (DESIGN.md §5): achieved ÷ (achieved + breached).
+
+A policy of review.yml (:class:`~cxassess.config.SlaPolicy`) promises a first response
+or a resolution within so many hours, business or calendar, for tickets of some channels
+and priorities. Each ticket it covers is
+
+* **achieved** when the reply (resolution) came within the target,
+* **breached** when it came later, or when it had not come by the cycle's end although
+  the target had already passed,
+* **pending** when it had not come by the cycle's end and the target had not passed yet:
+  the outcome is unknown, so it counts in neither the numerator nor the denominator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+from narwhals.typing import IntoDataFrameT
+
+from cxassess.calendar import BusinessCalendar
+from cxassess.config import SlaPolicy
+from cxassess.kpis._frame import column, hours_between, keys, rate
+
+__all__ = ["sla_attainment", "sla_outcome"]
+
+_END = {"first_response": "first_response_at", "resolution": "resolved_at"}
+
+
+def sla_outcome(
+    tickets: IntoDataFrameT,
+    policy: SlaPolicy,
+    *,
+    censor_at: pd.Timestamp,
+    calendar: BusinessCalendar | None = None,
+) -> np.ndarray:
+    """Outcome of ``policy`` per ticket: ``achieved``, ``breached``, ``pending`` or
+    ``None`` where the policy does not cover the ticket (another channel or priority).
+
+    Parameters
+    ----------
+    tickets
+        Ticket table with ``created_at``, ``channel``, ``priority`` and the policy's end
+        column (``first_response_at`` or ``resolved_at``).
+    policy
+        The SLA policy.
+    censor_at
+        When the export was taken (the cycle's end): the clock stops there for tickets
+        still waiting.
+    calendar
+        Business calendar; required for a policy on the business clock.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["2026-07-01 09:00"] * 3, utc=True),
+    ...                   "first_response_at": pd.to_datetime(["2026-07-01 09:20", "2026-07-01 11:00", None], utc=True),
+    ...                   "channel": "chat", "priority": "normal"})
+    >>> p = SlaPolicy("chat reply", "first_response", hours=0.5, clock="calendar")
+    >>> sla_outcome(t, p, censor_at=pd.Timestamp("2026-07-01 09:10", tz="UTC")).tolist()
+    ['achieved', 'breached', 'pending']
+    """
+    if policy.clock == "business" and calendar is None:
+        raise ValueError(
+            f"SLA policy {policy.name!r} runs on business hours but no calendar was given. "
+            "How to fix: pass calendar=BusinessCalendar.from_config(config), or set clock: calendar."
+        )
+    clock = calendar if policy.clock == "business" else None
+    df = nw.from_native(tickets, eager_only=True)
+    created, done = column(df, "created_at"), column(df, _END[policy.metric])
+    took = hours_between(created, done, clock)
+    waited = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), clock)
+    covered = np.ones(len(df), dtype=bool)
+    for name, allowed in (("channel", policy.channels), ("priority", policy.priorities)):
+        if allowed:
+            covered &= column(df, name).isin(allowed).to_numpy()
+    finished = ~np.isnan(took)
+    outcome = np.where(
+        finished,
+        np.where(took <= policy.hours, "achieved", "breached"),
+        np.where(waited > policy.hours, "breached", "pending"),
+    ).astype(object)
+    outcome[~covered] = None
+    return outcome
+
+
+def sla_attainment(
+    tickets: IntoDataFrameT,
+    policies: Sequence[SlaPolicy],
+    *,
+    censor_at: pd.Timestamp,
+    calendar: BusinessCalendar | None = None,
+    by: str | Sequence[str] | None = None,
+) -> IntoDataFrameT:
+    """SLA attainment = achieved ÷ (achieved + breached), one row per policy (and group).
+
+    Returns
+    -------
+    DataFrame
+        ``[policy, *by, kpi, value, ci_low, ci_high, n, hits, pending, target_hours]``
+        with kpi ``sla``, ``n`` the decided tickets, ``hits`` the achieved ones (Wilson
+        interval) and ``pending`` the covered tickets whose outcome is not known yet;
+        same kind of frame as ``tickets``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["2026-07-01 09:00"] * 4, utc=True),
+    ...                   "first_response_at": pd.to_datetime(["2026-07-01 09:20", "2026-07-01 09:25",
+    ...                                                        "2026-07-01 11:00", None], utc=True),
+    ...                   "channel": ["chat", "chat", "chat", "email"], "priority": "normal"})
+    >>> p = SlaPolicy("chat reply", "first_response", hours=0.5, clock="calendar", channels=("chat",))
+    >>> r = sla_attainment(t, [p], censor_at=pd.Timestamp("2026-07-02", tz="UTC"))
+    >>> r[["policy", "value", "n", "hits", "pending"]].values.tolist()
+    [['chat reply', 0.6666666666666666, 3, 2, 0]]
+    """
+    df = nw.from_native(tickets, eager_only=True)
+    backend = nw.get_native_namespace(df)
+    group = keys(by)
+    parts = []
+    for policy in policies:
+        outcome = sla_outcome(df.to_native(), policy, censor_at=censor_at, calendar=calendar)
+        flagged = df.with_columns(
+            nw.new_series("_outcome", outcome.tolist(), nw.String, backend=backend),
+        ).filter(~nw.col("_outcome").is_null())
+        decided = nw.from_native(
+            rate(flagged.to_native(), nw.col("_outcome") == "achieved", "sla", by=group,
+                 where=nw.col("_outcome") != "pending"),
+            eager_only=True,
+        )
+        waiting = flagged.with_columns((nw.col("_outcome") == "pending").cast(nw.Int64).alias("_pending"))
+        if group:
+            pending = waiting.group_by(group, drop_null_keys=False).agg(nw.col("_pending").sum().alias("pending"))
+            decided = decided.join(pending, on=group, how="full", suffix="_p")
+            decided = decided.with_columns(*[nw.coalesce(g, f"{g}_p").alias(g) for g in group]).drop(
+                *[f"{g}_p" for g in group]).sort(group)
+        else:
+            decided = decided.with_columns(nw.lit(int(waiting["_pending"].sum())).alias("pending"))
+        decided = decided.with_columns(
+            nw.lit(policy.name).alias("policy"), nw.lit("sla").alias("kpi"),
+            nw.lit(policy.hours).alias("target_hours"),
+            *[nw.col(c).fill_null(0).cast(nw.Int64) for c in ("n", "hits", "pending")],
+        )
+        parts.append(decided.select("policy", *group, "kpi", "value", "ci_low", "ci_high", "n", "hits",
+                                    "pending", "target_hours"))
+    if not parts:
+        raise ValueError("no SLA policy given. How to fix: add an sla: section to review.yml.")
+    return nw.concat(parts, how="vertical").to_native()
