@@ -6,20 +6,31 @@ tables of KPIs are pandas Stylers that grey out figures whose n is too small.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 from pandas.io.formats.style import Styler
+
+from cxassess.kpis.scorecard import LABELS, label
 
 __all__ = [
     "use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "quality_lights",
-    "quality_failures", "quality_comparison", "quality_trend", "PERCENT_KPIS",
+    "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
+    "kpi_breakdown", "what_moved", "PERCENT_KPIS", "VERDICT_COLOURS",
 ]
 
-#: KPIs whose value is a share (shown as %); others (NPS) are points.
-PERCENT_KPIS = {"csat", "transfer_rate", "reopen_rate", "open_share", "fcr", "escalation_rate"}
+#: KPIs whose value is a share (shown as %); hours end in ``_hours``; NPS is in points.
+PERCENT_KPIS = {"csat", "ces_agree", "transfer_rate", "reopen_rate", "open_share", "fcr", "one_touch",
+                "escalation_rate", "sla", "retention", "churn"}
+
+#: Colours of verdicts and target statuses.
+VERDICT_COLOURS = {"improved": "#2e7d32", "met": "#2e7d32", "worsened": "#c62828", "missed": "#c62828",
+                   "within noise": "#666666", "unclear": "#b26a00"}
 PALETTE = "colorblind"
 
 
@@ -76,23 +87,26 @@ def stage_funnel(volume: pd.DataFrame, *, title: str = "Tickets reaching each st
     return _done(fig)
 
 
-def _fmt(kpi: str, value: float) -> str:
+def _fmt(kpi: str, value: float, *, change: bool = False) -> str:
+    """A KPI value as a CX lead reads it: 48.4 %, +12.0 (NPS), 4.85 (CES), 6.8 h.
+
+    A change of a share is in percentage points (``+9.3 pp``)."""
     if pd.isna(value):
         return "–"
-    return f"{value:.1%}" if kpi in PERCENT_KPIS else f"{value:+.1f}"
+    sign = "+" if change else ""
+    if kpi in PERCENT_KPIS:
+        return f"{100 * value:{sign}.1f} pp" if change else f"{value:.1%}"
+    if kpi.endswith("_hours"):
+        return f"{value:{sign}.2f} h" if abs(value) < 1 else f"{value:{sign}.1f} h"
+    if kpi == "ces_mean":
+        return f"{value:{sign}.2f}"
+    return f"{value:+.1f}"
 
 
 def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | None = None) -> Styler:
     """A readable KPI table: value with its 95 % interval and n; rows below ``min_n``
     are greyed and marked "n too small" (shown, never hidden)."""
-    names = {
-        "csat": "CSAT (top-box share)",
-        "nps": "NPS (points)",
-        "transfer_rate": "Transfer rate",
-        "reopen_rate": "Reopen rate",
-        "open_share": "Open at cycle end",
-        **(labels or {}),
-    }
+    names = {**LABELS, **(labels or {})}
     keys = [c for c in table.columns if c not in {"kpi", "value", "ci_low", "ci_high", "n", "hits", "promoters", "detractors"}]
     shown = pd.DataFrame(
         {
@@ -186,10 +200,10 @@ def quality_comparison(comparison: pd.DataFrame, *, cycle: str, previous: str) -
         return comparison[column] if column in comparison else pd.Series([np.nan] * len(comparison))
 
     shown = pd.DataFrame({"table": comparison["table"]})
-    for label, suffix in ((cycle, ""), (previous, "_before")):
-        shown[f"{label}: verdict"] = col("status", suffix).map(_LIGHT_WORDS).fillna("–")
-        shown[f"{label}: quarantined"] = col("quarantined_share", suffix)
-        shown[f"{label}: warnings"] = col("warnings", suffix)
+    for name, suffix in ((cycle, ""), (previous, "_before")):
+        shown[f"{name}: verdict"] = col("status", suffix).map(_LIGHT_WORDS).fillna("–")
+        shown[f"{name}: quarantined"] = col("quarantined_share", suffix)
+        shown[f"{name}: warnings"] = col("warnings", suffix)
     formats = {c: "{:.2%}" for c in shown.columns if c.endswith("quarantined")}
     formats.update({c: "{:.0f}" for c in shown.columns if c.endswith("warnings")})
     return (
@@ -217,4 +231,129 @@ def quality_trend(comparison: pd.DataFrame, *, cycle: str, previous: str) -> Fig
     ax.set_xlim(0, top)
     ax.set_title("Rows quarantined, this cycle beside the previous one")
     ax.legend(loc="lower right", frameon=False)
+    return _done(fig)
+
+
+def what_moved(card: pd.DataFrame) -> str:
+    """Markdown list of the KPIs whose change is real (improved or worsened), worst first.
+
+    Examples
+    --------
+    >>> card = pd.DataFrame({"kpi": ["csat", "nps"], "label": ["CSAT", "NPS"], "value": [0.7, 10.0],
+    ...                      "previous": [0.8, 12.0], "verdict": ["worsened", "within noise"]})
+    >>> what_moved(card)
+    '- **CSAT** worsened: 80.0% → 70.0%'
+    """
+    moved = card[card["verdict"].isin(["worsened", "improved"])].sort_values("verdict", ascending=False)
+    lines = [f"- **{r.label}** {r.verdict}: {_fmt(r.kpi, r.previous)} → {_fmt(r.kpi, r.value)}"
+             for r in moved.itertuples()]
+    return "\n".join(lines) if lines else "Nothing: every change is within noise."
+
+
+def _interval(kpi: str, low: float, high: float, *, change: bool = False) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return "–"
+    return f"{_fmt(kpi, low, change=change)} to {_fmt(kpi, high, change=change)}"
+
+
+def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
+    """The scorecard as a report table: value (95 % interval, n), previous cycle, change with
+    its interval and verdict, target and status. Rows with ``n < min_n`` are greyed and
+    marked "n too small"; KPIs the data cannot support say which table they need."""
+    group = [c for c in card.columns[: list(card.columns).index("kpi")]]
+    kpis = card["kpi"].tolist()
+    shown = pd.DataFrame({
+        **{g: card[g].astype("string").fillna("(missing)") for g in group},
+        "KPI": card["label"],
+        "value": [_fmt(k, v) for k, v in zip(kpis, card["value"], strict=True)],
+        "95 % interval": [_interval(k, lo, hi) for k, lo, hi in zip(kpis, card["ci_low"], card["ci_high"], strict=True)],
+        "n": [f"{int(n):,}" if pd.notna(n) else "–" for n in card["n"]],
+        "previous": [_fmt(k, v) for k, v in zip(kpis, card["previous"], strict=True)],
+        "change": [_fmt(k, v, change=True) for k, v in zip(kpis, card["change"], strict=True)],
+        "change interval": [_interval(k, lo, hi, change=True)
+                            for k, lo, hi in zip(kpis, card["change_low"], card["change_high"], strict=True)],
+        "verdict": card["verdict"],
+        "target": [_fmt(k, t) if pd.notna(t) else "" for k, t in zip(kpis, card["target"], strict=True)],
+        "status": card["target_status"].replace({"no target": "", "not measured": ""}),
+        "note": np.where(card["note"] != "", card["note"], np.where(card["small_n"], "n too small", "")),
+    })
+    small = card["small_n"].to_numpy()
+
+    def grey(row: pd.Series) -> list[str]:
+        return ["color: #999" if small[row.name] else "" for _ in row]
+
+    def colour(column: pd.Series) -> list[str]:
+        return [f"color: {VERDICT_COLOURS[v]}; font-weight: bold" if v in VERDICT_COLOURS and not small[i] else ""
+                for i, v in enumerate(column)]
+
+    return (
+        shown.reset_index(drop=True).style.apply(grey, axis=1)
+        .apply(colour, subset=["verdict", "status"], axis=0)
+        .set_properties(subset=["KPI", *group], **{"text-align": "left"})
+        .set_properties(subset=["value", "95 % interval", "previous", "change", "change interval", "verdict"],
+                        **{"white-space": "nowrap"})
+        .hide(axis="index")
+    )
+
+
+def kpi_trends(history: pd.DataFrame, *, targets: dict[str, float] | None = None, min_n: int = 30,
+               columns: int = 4) -> Figure:
+    """Small multiples: each KPI across the cycles with its 95 % interval and its target
+    (dashed). Points with ``n < min_n`` are hollow; KPIs never measured are left out."""
+    measured = history[history["value"].notna()]
+    policies = [p if isinstance(p, str) else None for p in measured["policy"]]
+    panels = list(dict.fromkeys(zip(measured["kpi"], policies, strict=True)))
+    rows = max(1, -(-len(panels) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.1 * columns, 2.4 * rows), squeeze=False)
+    cycles = list(dict.fromkeys(history["cycle"]))
+    colour = sns.color_palette(PALETTE)[0]
+    for ax, (kpi, policy) in zip(axes.flat, panels, strict=False):
+        same_policy = measured["policy"].isna() if policy is None else measured["policy"] == policy
+        part = measured[(measured["kpi"] == kpi) & same_policy].set_index("cycle").reindex(cycles)
+        x = np.arange(len(cycles))
+        scale = 100.0 if kpi in PERCENT_KPIS else 1.0
+        value, low, high = (part[c].to_numpy(dtype=float) * scale for c in ("value", "ci_low", "ci_high"))
+        ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
+        ax.plot(x, value, color=colour, linewidth=1.5)
+        small = part["n"].to_numpy(dtype=float) < min_n
+        ax.scatter(x[~small], value[~small], color=colour, zorder=3, s=18)
+        ax.scatter(x[small], value[small], facecolors="white", edgecolors=colour, zorder=3, s=18)
+        target = (targets or {}).get(kpi)
+        if target is not None:
+            ax.axhline(target * scale, color="#c62828", linestyle="--", linewidth=1)
+        ax.set_title(textwrap.fill(label(kpi, policy), 34), fontsize=8)
+        ax.set_xticks(x, cycles, fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        if scale == 100.0:
+            ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle("KPIs across the cycles: 95 % band, target dashed, hollow = n too small",
+                 fontsize=11, fontweight="bold")
+    return _done(fig)
+
+
+def kpi_breakdown(card: pd.DataFrame, *, by: str, kpis: list[str], min_n: int = 30) -> Figure:
+    """Each segment's value with its 95 % interval (dot and bar), the previous cycle as a
+    hollow ring, coloured by the verdict of the change: one panel per KPI."""
+    kpis = [k for k in kpis if (card["kpi"] == k).any()]
+    fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 0.9 + 0.45 * card[by].nunique()),
+                             squeeze=False, sharey=True)
+    for ax, kpi in zip(axes.flat, kpis, strict=True):
+        part = card[(card["kpi"] == kpi) & card["policy"].isna()].reset_index(drop=True)
+        scale = 100.0 if kpi in PERCENT_KPIS else 1.0
+        y = np.arange(len(part))
+        for i, row in part.iterrows():
+            c = VERDICT_COLOURS.get(row["verdict"], "#666666") if row["n"] >= min_n else "#bbbbbb"
+            ax.plot([row["ci_low"] * scale, row["ci_high"] * scale], [i, i], color=c, linewidth=2)
+            ax.scatter(row["value"] * scale, i, color=c, zorder=3, s=30)
+            ax.scatter(row["previous"] * scale, i, facecolors="none", edgecolors="#333333", zorder=2, s=30)
+        ax.set_yticks(y, part[by].astype("string").fillna("(missing)"))
+        ax.set_title(textwrap.fill(label(kpi, None), 30), fontsize=8)
+        if scale == 100.0:
+            ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
+        ax.margins(y=0.3)
+    axes.flat[0].invert_yaxis()
+    fig.suptitle(f"By {by}: this cycle (dot, 95 % interval; green improved, red worsened) and the "
+                 "previous one (ring)", fontsize=10, fontweight="bold")
     return _done(fig)

@@ -654,7 +654,7 @@ def _lights(tables: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
 def _stored(report_dir: Path | str | None, config: ReviewConfig, cycle: str) -> Path | None:
     if report_dir is None:
         return None
-    for folder in (Path(report_dir), Path(report_dir) / "previous"):
+    for folder in (Path(report_dir), Path(report_dir) / "previous", Path(report_dir) / "history" / cycle):
         record = folder / "quality.json"
         if record.is_file():
             head = json.loads(record.read_text(encoding="utf-8"))

@@ -8,6 +8,8 @@ when every notebook succeeded, so a failed run never touches the last good repor
         <notebook>.html       one page per notebook, code hidden, opens offline
         <notebook>.ipynb      the executed notebook, for re-derivation
         manifest.json         inputs' sha256, package versions, git commit, timings
+        quality.json          the data-quality gate of the cycle; quarantine/ its rows
+        previous/, history/   the gates of the previous and of earlier cycles (trends)
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import jinja2
 import nbformat
 
 from cxassess.config import load_config
-from cxassess.cycles import latest_cycle, previous_cycle
+from cxassess.cycles import latest_cycle, list_cycles, previous_cycle
 from cxassess.errors import CxAssessError, DataQualityError, ReviewRunError
 
 __all__ = ["PageResult", "run_review", "render_html", "remote_references", "notebook_title"]
@@ -160,6 +162,13 @@ def _swap_into_place(staging: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
+def _earlier_cycles(root: Path, cycle: str, previous: str) -> list[str]:
+    """Cycle folders before ``cycle`` other than ``previous``: the trends' other points."""
+    labels = list_cycles(root)
+    before = labels[: labels.index(cycle)] if cycle in labels else []
+    return [label for label in before if label != previous]
+
+
 def run_review(
     dataset: Path | str,
     cycle: str | None = None,
@@ -235,6 +244,11 @@ def run_review(
         if (config.root / previous).is_dir():
             quality.check_cycle(config.root, previous).save(staging / "previous")
         say(f"  data-quality gate: {gate.verdict(markdown=False)}")
+        history = _earlier_cycles(config.root, cycle, previous)
+        if history and not gate.critical:
+            say(f"  data-quality gate on {len(history)} earlier cycle(s) for the trends ...")
+            for label in history:
+                quality.check_cycle(config.root, label).save(staging / "history" / label)
         if gate.critical:
             pages = [p for p in pages if p.stem.startswith("00_")]
         for i, page in enumerate(pages, start=1):
@@ -282,8 +296,8 @@ def run_review(
             raise DataQualityError(gate.dataset, gate.cycle, quality.critical_lines(gate), page)
         finished = dt.datetime.now(dt.UTC)
         inputs = sorted(
-            p for folder in (config.root / cycle, config.root / previous) if folder.is_dir()
-            for p in folder.iterdir() if p.is_file()
+            p for label in (*history, previous, cycle) if (config.root / label).is_dir()
+            for p in (config.root / label).iterdir() if p.is_file()
         ) + [config.path]
         manifest = {
             "dataset": config.name,
