@@ -163,3 +163,14 @@ def test_notebooks_run_all_from_the_notebooks_folder_as_in_jupyterlab(tmp_path):
             str(path), str(tmp_path / path.name), cwd=str(REPO / "notebooks"),
             kernel_name="python3", progress_bar=False,
         )
+
+
+def test_scorecard_page_shows_the_verdicts_and_trends_over_gated_cycles(review):
+    page = (review / "20_kpi_scorecard.html").read_text()
+    assert "Transfer rate" in page and "worsened" in page and "within noise" in page
+    assert "SLA attainment: first reply chat and phone" in page
+    assert page.count("data:image/png;base64") >= 3  # trends and two breakdowns
+    assert "cx.kpis.scorecard" not in page and "Traceback" not in page
+    for label in ("2025Q4", "2026Q1"):  # earlier cycles are gated too, for the trends
+        assert json.loads((review / "history" / label / "quality.json").read_text())["cycle"] == label
+    assert "2025Q4/tickets.csv" in json.loads((review / "manifest.json").read_text())["inputs"]

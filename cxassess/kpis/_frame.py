@@ -67,22 +67,25 @@ def rate(
     by: str | Sequence[str] | None = None,
     where: nw.Expr | None = None,
 ) -> IntoDataFrameT:
-    """Share of rows (optionally filtered by ``where``) for which ``hit`` is true.
+    """Share of rows (those for which ``where`` holds) for which ``hit`` is true.
 
     Returns the tidy KPI table ``[*by, kpi, value, ci_low, ci_high, n, hits]`` with a
-    Wilson interval, of the same kind (pandas, Polars) as the input.
+    Wilson interval, of the same kind (pandas, Polars) as the input. A group none of
+    whose rows qualify is kept with ``n = 0`` and no value, rather than dropped.
     """
     df = nw.from_native(native, eager_only=True)
-    if where is not None:
-        df = df.filter(where)
     group = keys(by)
-    df = df.with_columns(hit.fill_null(False).cast(nw.Int64).alias("_hit"))
-    out = counts(df, group, hits=nw.col("_hit").sum())
+    counted = nw.lit(True) if where is None else where.fill_null(False)
+    df = df.with_columns(
+        (hit.fill_null(False) & counted).cast(nw.Int64).alias("_hit"),
+        counted.cast(nw.Int64).alias("_counted"),
+    )
+    exprs = [nw.col("_hit").sum().alias("hits"), nw.col("_counted").sum().alias("n")]
+    out = df.select(*exprs) if not group else df.group_by(group, drop_null_keys=False).agg(*exprs).sort(group)
     k = out["hits"].to_numpy().astype(float)
     n = out["n"].to_numpy().astype(float)
-    value = ratio(k, n)
     low, high = wilson_interval(k, n)
-    return attach(out, kpi, value, low, high, group, extra=("hits",)).to_native()
+    return attach(out, kpi, ratio(k, n), low, high, group, extra=("hits",)).to_native()
 
 
 def hours_between(start: pd.Series, end: pd.Series, calendar: BusinessCalendar | None) -> np.ndarray:

@@ -46,7 +46,7 @@ def _threshold(df: nw.DataFrame, scale: int | None, lowest: dict[int, int], kpi:
         present = {scale}
     else:
         present = set(df.select(nw.col("scale").cast(nw.Float64)).unique()["scale"].to_list())
-    unknown = sorted(str(v) for v in present - set(lowest))
+    unknown = sorted(f"{v:g}" for v in present - set(lowest))
     if unknown:
         raise ValueError(
             f"{kpi}: no rule for a {', '.join(unknown)}-point scale. How to fix: use one of "

@@ -128,14 +128,12 @@ def sla_attainment(
                  where=nw.col("_outcome") != "pending"),
             eager_only=True,
         )
-        waiting = flagged.with_columns((nw.col("_outcome") == "pending").cast(nw.Int64).alias("_pending"))
+        flagged = flagged.with_columns((nw.col("_outcome") == "pending").cast(nw.Int64).alias("_pending"))
         if group:
-            pending = waiting.group_by(group, drop_null_keys=False).agg(nw.col("_pending").sum().alias("pending"))
-            decided = decided.join(pending, on=group, how="full", suffix="_p")
-            decided = decided.with_columns(*[nw.coalesce(g, f"{g}_p").alias(g) for g in group]).drop(
-                *[f"{g}_p" for g in group]).sort(group)
+            pending = flagged.group_by(group, drop_null_keys=False).agg(nw.col("_pending").sum().alias("pending"))
+            decided = decided.join(pending, on=group, how="left")
         else:
-            decided = decided.with_columns(nw.lit(int(waiting["_pending"].sum())).alias("pending"))
+            decided = decided.with_columns(nw.lit(int(flagged["_pending"].sum())).alias("pending"))
         decided = decided.with_columns(
             nw.lit(policy.name).alias("policy"), nw.lit("sla").alias("kpi"),
             nw.lit(policy.hours).alias("target_hours"),

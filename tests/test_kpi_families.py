@@ -1,0 +1,370 @@
+"""CES, FCR, one-touch, escalation, SLA, retention, backlog and the scorecard: golden values
+computed by hand, the same tables from pandas and Polars, and the real public data sets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from scipy import stats as st
+
+from cxassess import kpis
+from cxassess.calendar import BusinessCalendar
+from cxassess.config import SlaPolicy
+from cxassess.errors import ConfigError
+from cxassess.io import load_cycle
+from cxassess.stats import mean_interval, se_from_interval, target_status, wilson_interval
+
+from .conftest import SAMPLE, shared_file
+
+BERLIN = "Europe/Berlin"
+
+
+def both(df: pd.DataFrame):
+    return [df, pl.from_pandas(df)]
+
+
+def as_pandas(result) -> pd.DataFrame:
+    return result.to_pandas() if isinstance(result, pl.DataFrame) else result.reset_index(drop=True)
+
+
+def berlin(*stamps: str | None) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(stamps)).tz_localize(BERLIN))
+
+
+# --- satisfaction: CES ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("scale", "scores", "agree"), [(7, [1, 4, 5, 7, 7], 3), (5, [1, 3, 4, 5], 2)])
+def test_ces_agree_per_scale(scale, scores, agree):
+    s = pd.DataFrame({"score": scores, "scale": scale, "kind": "ces"})
+    for frame in both(s):
+        r = as_pandas(kpis.ces(frame))
+        assert (r.loc[0, "hits"], r.loc[0, "n"]) == (agree, len(scores))
+
+
+def test_ces_mean_with_its_t_interval_and_unanswered_left_out():
+    s = pd.DataFrame({"score": [7, 6, 5, 3, 7, None, 2], "kind": ["ces"] * 6 + ["csat"], "scale": 7})
+    x = np.array([7, 6, 5, 3, 7.0])
+    ref = st.ttest_1samp(x, 0).confidence_interval(0.95)  # an independent t interval
+    for frame in both(s):
+        r = as_pandas(kpis.ces(frame, measure="mean"))
+        assert r.loc[0, "kpi"] == "ces_mean" and r.loc[0, "n"] == 5
+        assert r.loc[0, "value"] == pytest.approx(5.6)
+        assert (r.loc[0, "ci_low"], r.loc[0, "ci_high"]) == pytest.approx((ref.low, ref.high))
+        assert r.loc[0, "se"] == pytest.approx(x.std(ddof=1) / np.sqrt(5))
+
+
+def test_ces_n_one_has_no_interval_and_an_unknown_scale_is_refused():
+    r = kpis.ces(pd.DataFrame({"score": [6.0], "kind": "ces", "scale": 7}), measure="mean")
+    assert r.loc[0, "value"] == 6.0 and np.isnan(r.loc[0, "ci_low"]) and np.isnan(r.loc[0, "se"])
+    with pytest.raises(ValueError, match="no rule for a 4-point scale"):
+        kpis.ces(pd.DataFrame({"score": [3.0], "kind": "ces", "scale": 4}))
+    with pytest.raises(ValueError, match="no rule for a 6-point scale"):
+        kpis.csat(pd.DataFrame({"score": [3.0], "kind": "csat", "scale": 6}))
+
+
+def test_top_box_ties_at_the_threshold_count_as_top():
+    s = pd.DataFrame({"score": [4.0, 4.0, 3.0, 3.0], "scale": 5, "kind": "csat"})
+    assert kpis.csat(s).loc[0, "hits"] == 2
+
+
+# --- resolution: FCR, one-touch, escalation -------------------------------------------------
+
+
+@pytest.fixture
+def resolution_tickets() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "C", "D", "E", "F"],
+            "team": ["x", "x", "x", "y", "y", "z"],
+            "reopens": [0, 1, 0, 0, 0, 0],
+            "transfers": [0, 0, 2, 0, 0, 0],
+            "agent_replies": [1, 3, 2, 0, 2, 1],
+            "resolved_at": pd.to_datetime(["2026-07-01", "2026-07-02", "2026-07-03", "2026-07-04", None, None]),
+        }
+    )
+
+
+def test_fcr_and_one_touch_by_hand_with_an_empty_group(resolution_tickets):
+    for frame in both(resolution_tickets):
+        f = as_pandas(kpis.fcr(frame, by="team"))
+        # x: A, B, C resolved; only A has no reopen and no transfer -> 1/3
+        # y: D resolved (E open) -> 1/1;  z: F open -> no resolved ticket, kept with n = 0
+        assert f["team"].tolist() == ["x", "y", "z"]
+        assert f["hits"].tolist() == [1, 1, 0] and f["n"].tolist() == [3, 1, 0]
+        assert f["value"].iloc[0] == pytest.approx(1 / 3) and np.isnan(f["value"].iloc[2])
+        assert not f["contacts_checked"].any()
+        o = as_pandas(kpis.one_touch(frame, by="team"))
+        # x: A (1 reply) of A, B, C;  y: D (0 replies)
+        assert o["hits"].tolist() == [1, 1, 0] and o["n"].tolist() == [3, 1, 0]
+
+
+def test_fcr_applies_the_contact_limit_when_contacts_are_known(resolution_tickets):
+    t = resolution_tickets.assign(contacts=[2, 1, 1, 1, 1, 1])
+    f = kpis.fcr(t)
+    # resolved A-D; no reopen and no transfer: A, D; A took 2 contacts -> only D
+    assert (f.loc[0, "hits"], f.loc[0, "n"], bool(f.loc[0, "contacts_checked"])) == (1, 4, True)
+    assert kpis.fcr(t, max_contacts=2).loc[0, "hits"] == 2
+
+
+def test_escalation_is_reaching_a_specialist_stage(resolution_tickets):
+    events = pd.DataFrame(
+        {"ticket_id": ["A", "A", "B", "C", "C", "C"],
+         "stage": ["intake", "first_level", "intake", "intake", "specialist", "specialist"]}
+    )
+    for t, ev in zip(both(resolution_tickets), both(events), strict=True):
+        flagged = kpis.flag_escalated(t, ev, ["specialist"])
+        assert as_pandas(flagged)["escalated"].tolist() == [False, False, True, False, False, False]
+        r = as_pandas(kpis.escalation_rate(flagged))
+        assert (r.loc[0, "hits"], r.loc[0, "n"]) == (1, 6)
+
+
+# --- SLA: business clock across DST and a holiday --------------------------------------------
+
+
+@pytest.fixture
+def weekday_calendar() -> BusinessCalendar:
+    hours = {d: (dt.time(8), dt.time(18)) for d in range(5)}
+    return BusinessCalendar(BERLIN, hours, frozenset({dt.date(2026, 5, 25)}))
+
+
+def test_sla_on_the_business_clock_across_the_autumn_dst_change_and_a_holiday(weekday_calendar):
+    t = pd.DataFrame(
+        {
+            # Fri 17:00 -> Mon 09:00 across the night clocks go back (25 Oct 2026):
+            #   business 1 h (Fri 17-18) + 1 h (Mon 8-9) = 2 h; calendar 64 h + 1 h (DST) = 65 h
+            # Fri 17:30 -> Tue 08:30 across Whit Monday (a holiday): 0.5 h + 0.5 h = 1 h
+            # Mon 08:00 -> Mon 13:00: 5 h, over the 4 h target
+            "created_at": berlin("2026-10-23 17:00", "2026-05-22 17:30", "2026-07-06 08:00"),
+            "first_response_at": berlin("2026-10-26 09:00", "2026-05-26 08:30", "2026-07-06 13:00"),
+            "channel": ["email", "email", "web"],
+            "priority": "normal",
+        }
+    )
+    censor = pd.Timestamp("2026-12-31", tz=BERLIN)
+    business = SlaPolicy("reply", "first_response", hours=4, clock="business")
+    calendar = SlaPolicy("reply 48h", "first_response", hours=48, clock="calendar")
+    assert kpis.sla_outcome(t, business, censor_at=censor, calendar=weekday_calendar).tolist() == [
+        "achieved", "achieved", "breached"]
+    # calendar clock: 65 h, 87 h (Fri 17:30 to Tue 08:30 in summer time) and 5 h
+    assert kpis.sla_outcome(t, calendar, censor_at=censor).tolist() == ["breached", "breached", "achieved"]
+    for frame in both(t):
+        r = as_pandas(kpis.sla_attainment(frame, [business, calendar], censor_at=censor, calendar=weekday_calendar))
+        assert r["policy"].tolist() == ["reply", "reply 48h"]
+        assert r["hits"].tolist() == [2, 1] and r["n"].tolist() == [3, 3]
+        lo, hi = wilson_interval(2, 3)
+        assert (r.loc[0, "ci_low"], r.loc[0, "ci_high"]) == pytest.approx((float(lo), float(hi)))
+
+
+def test_sla_open_tickets_are_breached_once_late_else_pending(weekday_calendar):
+    t = pd.DataFrame(
+        {
+            "created_at": berlin("2026-09-30 09:00", "2026-09-30 16:00", "2026-09-30 10:00", "2026-09-30 10:00"),
+            "resolved_at": berlin(None, None, "2026-09-30 11:00", None),
+            "channel": ["chat", "chat", "chat", "phone"],
+            "priority": ["high", "high", "high", "low"],
+        }
+    )
+    # cycle ends Thu 1 Oct 00:00: the first open ticket waited 9 business hours (> 8), the
+    # second 2 (< 8, pending); the third was resolved in 1 h; the fourth is not covered
+    policy = SlaPolicy("urgent fix", "resolution", hours=8, priorities=("high", "urgent"))
+    end = pd.Timestamp("2026-10-01", tz=BERLIN)
+    assert kpis.sla_outcome(t, policy, censor_at=end, calendar=weekday_calendar).tolist() == [
+        "breached", "pending", "achieved", None]
+    for frame in both(t):
+        r = as_pandas(kpis.sla_attainment(frame, [policy], censor_at=end, calendar=weekday_calendar, by="channel"))
+        assert r[["channel", "n", "hits", "pending"]].values.tolist() == [["chat", 2, 1, 1]]
+    with pytest.raises(ValueError, match="no calendar was given"):
+        kpis.sla_outcome(t, policy, censor_at=end)
+
+
+def test_sla_policies_in_review_yml_are_checked(tmp_path):
+    from cxassess.config import load_config
+
+    text = (SAMPLE / "review.yml").read_text(encoding="utf-8")
+    assert [p.name for p in load_config(SAMPLE).sla][0] == "first reply chat and phone"
+    bad = text.replace("metric: first_response, hours: 0.5", "metric: first_reply, hours: 0.5")
+    (tmp_path / "review.yml").write_text(bad, encoding="utf-8")
+    with pytest.raises(ConfigError, match="metric 'first_reply' is not first_response or resolution"):
+        load_config(tmp_path)
+
+
+# --- customers: retention and churn ----------------------------------------------------
+
+
+def test_retention_and_churn_by_hand_per_segment():
+    c = pd.DataFrame(
+        {
+            "segment": ["a", "a", "a", "a", "b", "b"],
+            "active_from": berlin("2025-01-01", "2025-02-01", "2026-07-15", "2026-08-01", "2024-01-01", "2026-09-30"),
+            "active_to": berlin(None, "2026-08-20", None, "2026-09-10", "2026-10-01", None),
+        }
+    )
+    start, end = pd.Timestamp("2026-07-01", tz=BERLIN), pd.Timestamp("2026-10-01", tz=BERLIN)
+    for frame in both(c):
+        r = as_pandas(kpis.retention(frame, start=start, end=end, by="segment"))
+        a = r[r["segment"] == "a"].set_index("kpi")
+        # a: S = 2 (rows 1, 2), N = 2 (rows 3, 4), E = 2 (rows 1, 3), lost = 1 (row 2)
+        assert a.loc["retention", ["at_start", "new", "at_end", "lost"]].tolist() == [2, 2, 2, 1]
+        assert a.loc["retention", "value"] == 0.0  # (E - N) / S = 0: the new customer 4 left too
+        assert a.loc["churn", "value"] == 0.5
+        b = r[r["segment"] == "b"].set_index("kpi")
+        # b: row 5 leaves exactly at the end (still a customer in the cycle), row 6 is new
+        assert b.loc["retention", ["at_start", "new", "at_end", "lost"]].tolist() == [1, 1, 2, 0]
+        assert b.loc["retention", "value"] == 1.0 and b.loc["churn", "value"] == 0.0
+
+
+def test_telco_churn_per_contract_equals_the_share_of_its_churn_column():
+    """Real data: IBM's telco table, a snapshot where Churn = left within the last month."""
+    raw = pd.read_csv(shared_file("telco-churn/Telco-Customer-Churn.csv"))
+    end = pd.Timestamp("2026-10-01", tz="UTC")
+    start = end - pd.DateOffset(months=1)
+    # every row was a customer at the start of the month: joined `tenure` months before it
+    customers = pd.DataFrame(
+        {
+            "customer_id": raw["customerID"],
+            "segment": raw["Contract"],
+            "active_from": start - pd.to_timedelta(raw["tenure"] * 30 + 1, unit="D"),
+            "active_to": pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]").where(
+                raw["Churn"] != "Yes", start + pd.Timedelta(days=15)),
+        }
+    )
+    expected = raw.groupby("Contract")["Churn"].apply(lambda s: (s == "Yes").mean())
+    for frame in both(customers):
+        r = as_pandas(kpis.retention(frame, start=start, end=end, by="segment"))
+        churn = r[r["kpi"] == "churn"].set_index("segment")
+        assert churn["value"].to_dict() == pytest.approx(expected.to_dict(), abs=0)
+        assert churn["n"].sum() == len(raw) == 7043
+    assert expected.round(4).to_dict() == {"Month-to-month": 0.4271, "One year": 0.1127, "Two year": 0.0283}
+
+
+def test_airline_top_two_box_per_item_equals_a_direct_count():
+    """Real data: 14 service items rated 1-5, 0 = not applicable (not an answer)."""
+    raw = pd.read_csv(shared_file("airline-survey/airline_passenger_satisfaction.csv"))
+    items = raw.columns[raw.columns.get_loc("Inflight wifi service"): raw.columns.get_loc("Cleanliness") + 1]
+    assert len(items) == 14
+    long = raw.melt(id_vars=["id"], value_vars=list(items), var_name="item", value_name="score")
+    long["score"] = long["score"].where(long["score"] > 0).astype("float64")  # 0: not applicable
+    long["scale"] = 5
+    for frame in both(long):
+        r = as_pandas(kpis.csat(frame, by="item", kind=None)).set_index("item")
+        for item in items:
+            answered = raw.loc[raw[item] > 0, item]
+            assert r.loc[item, "n"] == len(answered)
+            assert r.loc[item, "hits"] == (answered >= 4).sum()
+    assert r["value"].idxmax() == "Inflight service" and r["value"].idxmin() == "Inflight wifi service"
+
+
+# --- backlog ---------------------------------------------------------------------------
+
+
+def test_backlog_counts_tickets_open_at_the_end_and_their_age():
+    t = pd.DataFrame(
+        {
+            "created_at": berlin("2026-09-30 10:00", "2026-09-29 12:00", "2026-09-30 20:00", "2026-09-28 08:00"),
+            "resolved_at": berlin(None, "2026-10-02 09:00", "2026-09-30 21:00", None),
+            "team": ["x", "x", "y", "y"],
+        }
+    )
+    end = pd.Timestamp("2026-10-01", tz=BERLIN)
+    for frame in both(t):
+        r = as_pandas(kpis.backlog(frame, at=end, by="team"))
+        # x: rows 1 (14 h) and 2 (resolved after the end: 36 h) -> median 25;  y: row 4, 64 h
+        assert r["n"].tolist() == [2, 1]
+        assert r["value"].tolist() == [25.0, 64.0] and r["oldest"].tolist() == [36.0, 64.0]
+
+
+# --- statistics of the scorecard ----------------------------------------------------------
+
+
+def test_mean_interval_and_se_from_interval():
+    x = np.array([3.0, 5, 6, 6, 7, 9, 2])
+    mean, lo, hi, se = mean_interval(x.sum(), (x**2).sum(), len(x))
+    ref = st.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=st.sem(x))
+    assert (float(lo), float(hi)) == pytest.approx(ref) and float(se) == pytest.approx(st.sem(x))
+    assert float(se_from_interval(10 - 1.959964, 10 + 1.959964)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_target_status_reads_the_interval():
+    got = target_status([0.10, 0.20, 0.26, np.nan], [0.20, 0.30, 0.30, np.nan], 0.25, higher_is_better=False)
+    assert got.tolist() == ["met", "unclear", "missed", "not measured"]
+
+
+def test_change_of_means_and_medians_uses_their_se():
+    now = pd.DataFrame({"kpi": ["ces_mean"], "value": [5.0], "ci_low": [4.8], "ci_high": [5.2], "n": [100], "se": [0.1]})
+    before = now.assign(value=5.5, se=0.2)
+    r = kpis.change(now, before)
+    half = 1.959964 * np.sqrt(0.1**2 + 0.2**2)
+    assert (r.loc[0, "change_low"], r.loc[0, "change_high"]) == pytest.approx((-0.5 - half, -0.5 + half))
+    assert r.loc[0, "verdict"] == "worsened"  # -0.938 to -0.062: CES fell for real
+
+
+# --- the scorecard on the sample ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_cycles():
+    q3 = load_cycle(SAMPLE, "2026Q3")
+    return q3, q3.load_previous()
+
+
+def test_scorecard_finds_the_planted_changes_and_nothing_where_none_was_planted(sample_cycles):
+    q3, q2 = sample_cycles
+    card = kpis.scorecard(q3, q2, by="team").set_index(["team", "kpi"])
+    south = card.loc[("tier1_south", "transfer_rate")]
+    assert south["verdict"] == "worsened" and south["change_low"] > 0 and south["target_status"] == "missed"
+    north = card.loc[("tier1_north", "transfer_rate")]
+    assert north["verdict"] == "within noise" and north["change_low"] < 0 < north["change_high"]
+    whole = kpis.scorecard(q3, q2).set_index("kpi")
+    # the specialist bottleneck of 2026Q3 (truth 4) lengthens the time to resolution
+    assert whole.loc["ttr_business_hours", "verdict"] == "worsened"
+    # retention has no planted change
+    assert whole.loc["retention", "verdict"] == "within noise"
+    # every share is a count of the checked tables
+    t = q3.tickets
+    assert whole.loc["transfer_rate", "value"] == (t["transfers"] > 0).mean()
+    assert whole.loc["open_share", "value"] == t["resolved_at"].isna().mean()
+    assert set(whole.loc["sla", "policy"]) == {p.name for p in q3.config.sla}
+
+
+def test_scorecard_says_which_table_a_kpi_needs(sample_cycles):
+    q3, _ = sample_cycles
+    only_tickets = load_cycle(SAMPLE, "2026Q3", tables=("tickets",))
+    card = kpis.scorecard(only_tickets).set_index("kpi")
+    assert card.loc["csat", "note"] == "needs surveys" and card.loc["csat", "verdict"] == "not measured"
+    assert card.loc["retention", "note"] == "needs customers"
+    assert card.loc["escalation_rate", "note"].startswith("needs events")
+    assert np.isnan(card.loc["csat", "value"])
+    assert card.loc["transfer_rate", "verdict"] == "not comparable"  # no previous cycle given
+
+
+def test_every_calculator_gives_the_same_table_from_pandas_and_polars(sample_cycles):
+    q3, _ = sample_cycles
+    t, s, c = q3.tickets, q3.surveys, q3.customers
+    t = kpis.flag_escalated(t, q3.events, ["specialist"])
+    s = s.merge(t[["ticket_id", "channel"]], on="ticket_id")
+    calendar = BusinessCalendar.from_config(q3.config)
+    end = q3.end
+    calls = {
+        "csat": (s, lambda f: kpis.csat(f, by="channel")),
+        "nps": (s, lambda f: kpis.nps(f, by="channel")),
+        "ces agree": (s, lambda f: kpis.ces(f, by="channel")),
+        "ces mean": (s, lambda f: kpis.ces(f, by="channel", measure="mean")),
+        "fcr": (t, lambda f: kpis.fcr(f, by="channel")),
+        "one touch": (t, lambda f: kpis.one_touch(f, by="channel")),
+        "escalation": (t, lambda f: kpis.escalation_rate(f, by=["team", "priority"])),
+        "sla": (t, lambda f: kpis.sla_attainment(f, q3.config.sla, censor_at=end, calendar=calendar, by="team")),
+        "frt": (t, lambda f: kpis.first_response_time(f, calendar=calendar, by="channel")),
+        "ttr": (t, lambda f: kpis.resolution_time(f, censor_at=end, calendar=calendar, by="channel")),
+        "backlog": (t, lambda f: kpis.backlog(f, at=end, by="channel")),
+        "retention": (c, lambda f: kpis.retention(f, start=q3.start, end=end, by="segment")),
+    }
+    for name, (frame, call) in calls.items():
+        a = call(frame).reset_index(drop=True)
+        b = call(pl.from_pandas(frame))
+        assert isinstance(b, pl.DataFrame), name
+        pd.testing.assert_frame_equal(a, b.to_pandas(), check_dtype=False, obj=name)
