@@ -368,3 +368,25 @@ def test_every_calculator_gives_the_same_table_from_pandas_and_polars(sample_cyc
         b = call(pl.from_pandas(frame))
         assert isinstance(b, pl.DataFrame), name
         pd.testing.assert_frame_equal(a, b.to_pandas(), check_dtype=False, obj=name)
+
+
+def test_the_scorecard_of_polars_tables_equals_the_pandas_one(sample_cycles):
+    import dataclasses
+
+    q3, _ = sample_cycles
+    as_polars = dataclasses.replace(q3, tables={k: pl.from_pandas(v) for k, v in q3.tables.items()})
+    pd.testing.assert_frame_equal(kpis.cycle_kpis(as_polars, by="team"), kpis.cycle_kpis(q3, by="team"),
+                                  check_dtype=False)
+
+
+def test_the_scorecard_agrees_with_the_hand_written_pandas_of_the_benchmark():
+    """The bench's plain pandas (values only) and the package agree where definitions match."""
+    from cxassess.bench import handwritten_scorecard, synthetic_cycle
+
+    cycle = synthetic_cycle(3000, seed=11)
+    plain = handwritten_scorecard(cycle).iloc[0]
+    ours = kpis.cycle_kpis(cycle)
+    values = ours[ours["policy"].isna()].set_index("kpi")["value"]
+    for kpi in ("csat", "nps", "ces_mean", "ces_agree", "fcr", "one_touch", "reopen_rate", "transfer_rate",
+                "escalation_rate", "open_share", "churn"):
+        assert values[kpi] == pytest.approx(plain[kpi], rel=1e-12), kpi

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
@@ -93,14 +94,16 @@ def _family(kpi: str) -> str:
     return next((f for f in FAMILY if kpi == f or kpi.startswith(f + "_")), kpi)
 
 
-def _surveys_with(surveys: pd.DataFrame, tickets: pd.DataFrame | None, group: list[str]) -> pd.DataFrame | None:
+def _surveys_with(surveys, tickets, group: list[str]):
     """Surveys carrying the ticket attributes they are broken down by (channel, team ...)."""
-    need = [g for g in group if g not in surveys.columns]
+    need = [g for g in group if g not in nw.from_native(surveys, eager_only=True).columns]
     if not need:
         return surveys
-    if tickets is None or not set(need) <= set(tickets.columns):
+    if tickets is None or not set(need) <= set(nw.from_native(tickets, eager_only=True).columns):
         return None
-    return surveys.merge(tickets[["ticket_id", *need]], on="ticket_id", how="left")
+    left = nw.from_native(surveys, eager_only=True)
+    right = nw.from_native(tickets, eager_only=True).select("ticket_id", *need)
+    return left.join(right, on="ticket_id", how="left").to_native()
 
 
 def _absent(kpi: str, needs: str, group: list[str]) -> pd.DataFrame:
@@ -110,7 +113,8 @@ def _absent(kpi: str, needs: str, group: list[str]) -> pd.DataFrame:
 def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Every KPI the cycle's tables support, in one tidy pandas table.
 
-    Speed figures use the business clock of review.yml when it has working hours
+    The cycle's tables may be pandas or Polars frames (the result is a small pandas
+    table either way). Speed figures use the business clock of review.yml when it has working hours
     (calendar hours otherwise); tickets still open at the cycle's end are censored
     there. Surveys are broken down by the attributes of their ticket.
 
@@ -155,7 +159,8 @@ def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.Dat
         else:
             add(csat(rated, by=group or None))
             add(nps(rated, by=group or None))
-            if "ces" in scales or (rated.get("kind") == "ces").any():
+            kinds = nw.from_native(rated, eager_only=True)
+            if "ces" in scales or ("kind" in kinds.columns and (kinds["kind"] == "ces").any()):
                 add(ces(rated, by=group or None))
                 add(ces(rated, by=group or None, measure="mean"))
     if tickets is None:
@@ -172,7 +177,9 @@ def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.Dat
         add(reopen_rate(tickets, by=group or None))
         add(transfer_rate(tickets, by=group or None))
         process = config.process
-        if cycle.events is not None and process is not None and process.specialist_stages:
+        if "escalated" in nw.from_native(tickets, eager_only=True).columns:  # the export flags it
+            add(escalation_rate(tickets, by=group or None))
+        elif cycle.events is not None and process is not None and process.specialist_stages:
             add(escalation_rate(flag_escalated(tickets, cycle.events, process.specialist_stages), by=group or None))
         else:
             add(_absent("escalation_rate", "events and a specialist stage in review.yml", group))
@@ -182,9 +189,9 @@ def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.Dat
     if customers is None:
         add(_absent("retention", "customers", group))
         add(_absent("churn", "customers", group))
-    elif set(group) <= set(customers.columns):
+    elif set(group) <= set(nw.from_native(customers, eager_only=True).columns):
         add(retention(customers, start=cycle.start, end=cycle.end, by=group or None))
-    out = pd.concat([p.reset_index(drop=True) for p in parts], ignore_index=True)
+    out = pd.concat([nw.from_native(p, eager_only=True).to_pandas() for p in parts], ignore_index=True)
     for column in COLUMNS:
         if column not in out:
             out[column] = np.nan if column != "note" else ""
