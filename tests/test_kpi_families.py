@@ -390,3 +390,21 @@ def test_the_scorecard_agrees_with_the_hand_written_pandas_of_the_benchmark():
     for kpi in ("csat", "nps", "ces_mean", "ces_agree", "fcr", "one_touch", "reopen_rate", "transfer_rate",
                 "escalation_rate", "open_share", "churn"):
         assert values[kpi] == pytest.approx(plain[kpi], rel=1e-12), kpi
+
+
+def test_scorecard_on_tickets_derived_from_events_names_the_missing_columns(sample_cycles):
+    import dataclasses
+
+    from cxassess.io import tickets_from_events
+
+    q3, _ = sample_cycles
+    derived = tickets_from_events(q3.events, q3.config.process)  # no channel, no priority
+    card = kpis.cycle_kpis(dataclasses.replace(q3, tables={**q3.tables, "tickets": derived}))
+    sla = card[card["kpi"] == "sla"].set_index("policy")["note"]
+    assert sla["first reply chat and phone"] == "needs tickets with channel"
+    assert sla["resolution urgent and high"] == "needs tickets with priority"
+    # the event log gives the time to first resolution too, censored like the full one
+    first = card.set_index("kpi").loc["ttr_first_business_hours"]
+    assert first["n"] == len(derived) and first["value"] <= card.set_index("kpi").loc["ttr_business_hours", "value"]
+    with pytest.raises(ValueError, match="needs the ticket column"):
+        kpis.sla_attainment(derived, q3.config.sla, censor_at=q3.end, calendar=BusinessCalendar.from_config(q3.config))

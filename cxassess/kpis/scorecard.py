@@ -33,7 +33,7 @@ from cxassess.kpis.resolution import (
     transfer_rate,
 )
 from cxassess.kpis.satisfaction import ces, csat, nps
-from cxassess.kpis.sla import sla_attainment
+from cxassess.kpis.sla import needed_columns, sla_attainment
 from cxassess.kpis.speed import first_response_time, resolution_time
 from cxassess.kpis.volume import backlog
 from cxassess.stats import target_status
@@ -50,6 +50,8 @@ LABELS = {
     "frt_hours": "First response, median (h)",
     "ttr_business_hours": "Time to resolution, KM median (business h)",
     "ttr_hours": "Time to resolution, KM median (h)",
+    "ttr_first_business_hours": "Time to first resolution, KM median (business h)",
+    "ttr_first_hours": "Time to first resolution, KM median (h)",
     "sla": "SLA attainment",
     "fcr": "First-contact resolution",
     "one_touch": "One-touch resolution",
@@ -170,8 +172,16 @@ def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.Dat
     else:
         add(first_response_time(tickets, calendar=calendar, by=group or None))
         add(resolution_time(tickets, censor_at=cycle.end, calendar=calendar, by=group or None))
-        if config.sla:
-            add(sla_attainment(tickets, config.sla, censor_at=cycle.end, calendar=calendar, by=group or None))
+        if "first_resolved_at" in nw.from_native(tickets, eager_only=True).columns:  # derived from events
+            add(resolution_time(tickets, censor_at=cycle.end, calendar=calendar, first=True, by=group or None))
+        columns = set(nw.from_native(tickets, eager_only=True).columns)
+        usable = [p for p in config.sla if set(needed_columns(p)) <= columns]
+        if usable:
+            add(sla_attainment(tickets, usable, censor_at=cycle.end, calendar=calendar, by=group or None))
+        for policy in config.sla:
+            if policy not in usable:
+                lacking = ", ".join(sorted(set(needed_columns(policy)) - columns))
+                add(_absent("sla", f"tickets with {lacking}", group).assign(policy=policy.name))
         add(fcr(tickets, by=group or None, max_contacts=config.fcr_max_contacts))
         add(one_touch(tickets, by=group or None))
         add(reopen_rate(tickets, by=group or None))

@@ -24,9 +24,21 @@ from cxassess.calendar import BusinessCalendar
 from cxassess.config import SlaPolicy
 from cxassess.kpis._frame import column, hours_between, keys, rate
 
-__all__ = ["sla_attainment", "sla_outcome"]
+__all__ = ["sla_attainment", "sla_outcome", "needed_columns"]
 
 _END = {"first_response": "first_response_at", "resolution": "resolved_at"}
+
+
+def needed_columns(policy: SlaPolicy) -> list[str]:
+    """The ticket columns a policy reads.
+
+    Examples
+    --------
+    >>> needed_columns(SlaPolicy("chat reply", "first_response", hours=0.5, channels=("chat",)))
+    ['created_at', 'first_response_at', 'channel']
+    """
+    return ["created_at", _END[policy.metric], *(["channel"] if policy.channels else []),
+            *(["priority"] if policy.priorities else [])]
 
 
 def sla_outcome(
@@ -71,6 +83,12 @@ def sla_outcome(
     created, done = column(df, "created_at"), column(df, _END[policy.metric])
     took = hours_between(created, done, clock)
     waited = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), clock)
+    missing = [c for c in needed_columns(policy) if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"SLA policy {policy.name!r} needs the ticket column(s) {', '.join(missing)}. How to fix: "
+            "map them in review.yml (columns: tickets:), or drop the policy's channels/priorities."
+        )
     covered = np.ones(len(df), dtype=bool)
     for name, allowed in (("channel", policy.channels), ("priority", policy.priorities)):
         if allowed:
