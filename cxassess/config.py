@@ -26,12 +26,18 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage of the service process, drawn in the swim lane ``lane``."""
+    """One stage of the service process, drawn in the swim lane ``lane``.
+
+    ``specialist`` marks an escalation level; ``customer_time`` a stage whose time is the
+    customer's (confirmation window, survey), left out of the bottleneck ranking;
+    ``target_hours`` the designed time a ticket should spend in it."""
 
     name: str
     label: str
     lane: str
     specialist: bool = False
+    customer_time: bool = False
+    target_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,8 @@ class ReviewConfig:
                 label=str(s.get("label", s["name"])),
                 lane=str(s.get("lane", "")),
                 specialist=bool(s.get("specialist", False)),
+                customer_time=bool(s.get("customer_time", False)),
+                target_hours=None if s.get("target_hours") is None else float(s["target_hours"]),
             )
             for s in spec.get("stages") or []
         )

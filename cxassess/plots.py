@@ -357,3 +357,88 @@ def kpi_breakdown(card: pd.DataFrame, *, by: str, kpis: list[str], min_n: int = 
     fig.suptitle(f"By {by}: this cycle (dot, 95 % interval; green improved, red worsened) and the "
                  "previous one (ring)", fontsize=10, fontweight="bold")
     return _done(fig)
+
+
+def flow_chart(metrics: pd.DataFrame, flow: pd.DataFrame, *, title: str = "The service process") -> Figure:
+    """The stages as boxes in their swim lanes (one band per lane, process order left to
+    right), arrows weighted by the tickets that move and coloured by the median time in
+    the stage they leave; moves the designed flow does not allow are dashed.
+
+    ``metrics`` comes from :func:`cxassess.process.stage_metrics`, ``flow`` from
+    :func:`cxassess.process.stage_flow`.
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap, Normalize
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    stages = metrics[metrics["entering"] > 0].reset_index(drop=True)
+    lanes = list(dict.fromkeys(stages["lane"].replace("", "(no lane)")))
+    x = {s: i * 2.6 for i, s in enumerate(stages["stage"])}
+    y = {s: -lanes.index(lane if lane else "(no lane)") * 1.6
+         for s, lane in zip(stages["stage"], stages["lane"], strict=True)}
+    width = 2.6 * len(stages)
+    fig, ax = plt.subplots(figsize=(min(16, 2.4 + 2.3 * len(stages)), 1.2 + 1.5 * len(lanes)))
+    for i, lane in enumerate(lanes):
+        ax.add_patch(plt.Rectangle((-2.4, -i * 1.6 - 0.8), width + 1.4, 1.6, color="#eeeeee" if i % 2 else "#f8f8f8",
+                                   zorder=0))
+        ax.text(-2.3, -i * 1.6, textwrap.fill(lane, 12), va="center", ha="left", fontsize=8, color="#555555",
+                fontweight="bold")
+    cmap = ListedColormap(colormaps["YlOrRd"](np.linspace(0.3, 1.0, 256)))
+    waits = flow["median_wait_hours"].to_numpy(dtype=float)
+    norm = Normalize(vmin=0, vmax=max(1.0, float(np.nanmax(waits)) if len(waits) else 1.0))
+    most = max(1, int(flow["tickets"].max()) if len(flow) else 1)
+    box = {}
+    for s in stages.itertuples():
+        first = pd.notna(s.bottleneck_rank) and s.bottleneck_rank == 1
+        edge = "#c62828" if first else "#333333"
+        box[s.stage] = FancyBboxPatch((x[s.stage] - 0.9, y[s.stage] - 0.45), 1.8, 0.9,
+                                      boxstyle="round,pad=0.02,rounding_size=0.12", facecolor="white",
+                                      edgecolor=edge, linewidth=2.2 if first else 1.0, zorder=3)
+        ax.add_patch(box[s.stage])
+        ax.text(x[s.stage], y[s.stage] + 0.18, textwrap.fill(s.label, 20), ha="center", va="center", fontsize=8,
+                fontweight="bold", zorder=4)
+        detail = f"{s.entering:,} tickets\nmedian {s.median_hours:.1f} h" + ("  ·  bottleneck" if first else "")
+        ax.text(x[s.stage], y[s.stage] - 0.2, detail, ha="center", va="center", fontsize=6.5, color=edge, zorder=4)
+    for r in flow.itertuples():
+        if r.source not in x or r.target not in x:
+            continue
+        backward = x[r.target] <= x[r.source]
+        arrow = FancyArrowPatch(
+            (x[r.source], y[r.source]), (x[r.target], y[r.target]),
+            connectionstyle=f"arc3,rad={0.35 if backward else 0.08}", arrowstyle="-|>", mutation_scale=12,
+            linewidth=0.8 + 7 * r.tickets / most, color=cmap(norm(r.median_wait_hours)),
+            linestyle="-" if r.allowed else "--", patchA=box[r.source], patchB=box[r.target], shrinkA=1,
+            shrinkB=1, zorder=2, alpha=0.9,
+        )
+        ax.add_patch(arrow)
+        mx, my = (x[r.source] + x[r.target]) / 2, (y[r.source] + y[r.target]) / 2 + (0.45 if backward else 0.12)
+        ax.text(mx, my, f"{r.tickets:,}", fontsize=7, ha="center", va="center", color="#333333", zorder=4)
+    ax.set_xlim(-2.4, width - 1.0)
+    ax.set_ylim(-1.6 * len(lanes) + 0.7, 0.9)
+    ax.axis("off")
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.025, pad=0.01)
+    bar.set_label("median hours in the stage left", fontsize=8)
+    ax.set_title(f"{title}: arrows weighted by tickets, dashed = outside the designed flow", fontsize=10)
+    return _done(fig)
+
+
+def satisfaction_by_path(table: pd.DataFrame) -> Figure:
+    """CSAT per path group with its 95 % interval (output of
+    :func:`cxassess.process.satisfaction_by_path`), one row per group."""
+    labels = {"transfers": "transfers", "escalated": "escalated", "loop": "re-entered a stage",
+              "conforms": "followed the designed flow"}
+    rows = table.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 0.8 + 0.38 * len(rows)))
+    colour = sns.color_palette(PALETTE)[0]
+    for i, r in rows.iterrows():
+        ax.plot([100 * r.ci_low, 100 * r.ci_high], [i, i], color=colour, linewidth=2)
+        ax.scatter(100 * r.value, i, color=colour, zorder=3)
+        ax.text(100 * r.ci_high + 1, i, f"n = {int(r.n):,}", va="center", fontsize=7, color="#555555")
+    ax.set_yticks(range(len(rows)), [f"{labels.get(a, a)}: {g}" for a, g in zip(rows["attribute"], rows["group"],
+                                                                                  strict=True)])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
+    ax.set_xlabel("CSAT (top-box share), 95 % interval")
+    ax.set_title("Satisfaction by the path the ticket took")
+    ax.margins(x=0.15)
+    return _done(fig)
