@@ -21,7 +21,8 @@ from cxassess.kpis.scorecard import LABELS, label
 __all__ = [
     "use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "quality_lights",
     "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
-    "kpi_breakdown", "what_moved", "PERCENT_KPIS", "VERDICT_COLOURS",
+    "kpi_breakdown", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table", "assessment_table",
+    "path_table", "PERCENT_KPIS", "VERDICT_COLOURS",
 ]
 
 #: KPIs whose value is a share (shown as %); hours end in ``_hours``; NPS is in points.
@@ -50,9 +51,12 @@ def _done(fig: Figure) -> Figure:
 
 def table(df: pd.DataFrame, *, percent: tuple[str, ...] = ("share",)) -> Styler:
     """A plain table for a report page: no index, shares as percentages, thousands separated."""
-    formats = {c: "{:.1%}" for c in percent if c in df.columns}
+    formats = {c: "{:,.1f}" for c in df.columns if pd.api.types.is_float_dtype(df[c])}
+    formats.update({c: "{:.1%}" for c in percent if c in df.columns})
     formats.update({c: "{:,}" for c in df.columns if pd.api.types.is_integer_dtype(df[c])})
-    return df.reset_index(drop=True).style.format(formats).hide(axis="index")
+    text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
+    return (df.reset_index(drop=True).style.format(formats).set_properties(subset=text, **{"text-align": "left"})
+            .hide(axis="index"))
 
 
 def weekly_volume(tickets: pd.DataFrame, *, by: str = "channel", title: str | None = None) -> Figure:
@@ -442,3 +446,76 @@ def satisfaction_by_path(table: pd.DataFrame) -> Figure:
     ax.set_title("Satisfaction by the path the ticket took")
     ax.margins(x=0.15)
     return _done(fig)
+
+
+def stage_table(stages: pd.DataFrame) -> Styler:
+    """Per stage: volumes, time in stage with its interval, share of time, bottleneck rank
+    and the change against the previous cycle (output of ``process.compare_stages``)."""
+    def hours(v: float) -> str:
+        return "–" if pd.isna(v) else f"{v:.1f} h"
+
+    shown = pd.DataFrame({
+        "stage": stages["label"],
+        "entering": stages["entering"], "ending here": stages["ending_here"],
+        "of which open": stages["open_here"], "loops": stages["loops"],
+        "median time": [hours(v) for v in stages["median_hours"]],
+        "95 % interval": [f"{hours(lo)} to {hours(hi)}" if pd.notna(lo) else "–"
+                          for lo, hi in zip(stages["ci_low"], stages["ci_high"], strict=True)],
+        "p90": [hours(v) for v in stages["p90_hours"]],
+        "over target": [f"{o:.0%} (> {t:g} h)" if pd.notna(o) else ""
+                        for o, t in zip(stages["over_target"], stages["target_hours"], strict=True)],
+        "share of time": [f"{v:.0%}" if pd.notna(v) else "–" for v in stages["share_of_time"]],
+        "bottleneck (before)": [f"#{int(r)} ({'–' if pd.isna(b) else f'#{int(b)}'})" if pd.notna(r)
+                                else "customer time" for r, b in zip(stages["bottleneck_rank"], stages["rank_before"],
+                                                                     strict=True)],
+        "median before": [hours(v) for v in stages["median_before"]],
+        "change of median": [_interval("x_hours", lo, hi, change=True) for lo, hi in
+                   zip(stages["change_low"], stages["change_high"], strict=True)],
+        "verdict": stages["verdict"],
+    })
+
+    def colour(column: pd.Series) -> list[str]:
+        return [f"color: {VERDICT_COLOURS[v]}; font-weight: bold" if v in VERDICT_COLOURS else "" for v in column]
+
+    return (shown.style.apply(colour, subset=["verdict"], axis=0)
+            .format({c: "{:,}" for c in ("entering", "ending here", "of which open", "loops")})
+            .set_properties(subset=["stage"], **{"text-align": "left"})
+            .set_properties(subset=["95 % interval", "change of median", "verdict"], **{"white-space": "nowrap"})
+            .hide(axis="index"))
+
+
+def assessment_table(assessment: pd.DataFrame) -> Styler:
+    """The stage assessment: the four questions per stage and a short finding."""
+    def pct(v: float) -> str:
+        return "–" if pd.isna(v) else f"{v:.0%}"
+
+    shown = pd.DataFrame({
+        "stage": assessment["label"], "tickets": assessment["tickets"],
+        "CSAT through it": [pct(v) for v in assessment["csat_through"]],
+        "CSAT not through it": [pct(v) for v in assessment["csat_not_through"]],
+        "effect on CSAT": [_interval("csat", lo, hi, change=True) for lo, hi in
+                           zip(assessment["effect_low"], assessment["effect_high"], strict=True)],
+        "resolved without reopen": [pct(v) for v in assessment["resolved_clean"]],
+        "share of time": [pct(v) for v in assessment["share_of_time"]],
+        "loops": [pct(v) for v in assessment["loops_share"]],
+        "over target": [pct(v) for v in assessment["over_target"]],
+        "bottleneck": [f"#{int(r)}" if pd.notna(r) else "–" for r in assessment["bottleneck_rank"]],
+        "finding": assessment["finding"],
+    })
+    return (shown.style.format({"tickets": "{:,}"})
+            .set_properties(subset=["stage", "finding"], **{"text-align": "left"})
+            .hide(axis="index"))
+
+
+def path_table(table: pd.DataFrame) -> Styler:
+    """CSAT by path group with the difference to the reference group and its interval."""
+    shown = pd.DataFrame({
+        "path": table["attribute"] + ": " + table["group"].astype("str"),
+        "CSAT": [_fmt("csat", v) for v in table["value"]],
+        "95 % interval": [_interval("csat", lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],
+        "n": table["n"].astype("int64"),
+        "difference to reference": [_fmt("csat", d, change=True) for d in table["difference"]],
+        "its interval": [_interval("csat", lo, hi, change=True) for lo, hi in
+                         zip(table["diff_low"], table["diff_high"], strict=True)],
+    })
+    return shown.style.format({"n": "{:,}"}).set_properties(subset=["path"], **{"text-align": "left"}).hide(axis="index")

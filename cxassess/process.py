@@ -24,12 +24,17 @@ from cxassess.config import Process
 from cxassess.kpis._frame import hours_between
 from cxassess.kpis.satisfaction import TOP_BOX, csat
 from cxassess.kpis.speed import median_interval
-from cxassess.stats import difference_of_proportions, se_from_interval
+from cxassess.stats import (
+    difference_of_estimates,
+    difference_of_proportions,
+    se_from_interval,
+    verdict,
+)
 
 __all__ = [
     "stage_volume", "ordered", "stage_visits", "throughput_times", "directly_follows", "stage_metrics",
     "stage_flow", "handoffs", "variants", "conformance", "path_attributes", "satisfaction_by_path",
-    "stage_assessment",
+    "stage_assessment", "compare_stages",
 ]
 
 UNMAPPED = "(unmapped)"
@@ -132,7 +137,7 @@ def throughput_times(events: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"],
-    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:30", "2026-07-02"])})
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:30", "2026-07-02 00:00"])})
     >>> throughput_times(ev)["hours"].tolist()
     [2.5, 0.0]
     """
@@ -330,7 +335,7 @@ def variants(events: pd.DataFrame, process: Process, *, top: int = 10) -> pd.Dat
     >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B", "B", "C"], "activity": "x",
     ...                    "stage": ["in", "out", "in", "out", "in"],
     ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
-    ...                                                 "2026-07-01 08:00", "2026-07-01 12:00", "2026-07-02"])})
+    ...                                                 "2026-07-01 08:00", "2026-07-01 12:00", "2026-07-02 00:00"])})
     >>> variants(ev, None).values.tolist()
     [['in → out', 2, 0.6666666666666666, 3.0], ['in', 1, 0.3333333333333333, 0.0]]
     """
@@ -475,3 +480,28 @@ def _finding(r) -> str:
     if pd.notna(r.over_target) and r.over_target >= 0.20:
         notes.append(f"{r.over_target:.0%} of tickets exceed its time target")
     return "; ".join(notes) if notes else "no measured problem"
+
+
+def compare_stages(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFrame:
+    """Stage metrics beside the previous cycle's: the change of the median time in stage
+    with its interval (√(SE₁² + SE₂²)) and verdict, and the bottleneck rank before.
+
+    Examples
+    --------
+    >>> now = pd.DataFrame({"stage": ["a"], "median_hours": [10.0], "se": [1.0], "bottleneck_rank": [1],
+    ...                     "share_of_time": [0.5], "entering": [100]})
+    >>> before = now.assign(median_hours=5.0, bottleneck_rank=2)
+    >>> compare_stages(now, before)[["change", "verdict", "rank_before"]].values.tolist()
+    [[5.0, 'worsened', 2]]
+    """
+    out = now.copy()
+    if before is None:
+        before = now.iloc[0:0]
+    prev = before.set_index("stage").reindex(out["stage"])
+    out["median_before"] = prev["median_hours"].to_numpy()
+    out["rank_before"] = prev["bottleneck_rank"].to_numpy()
+    out["share_before"] = prev["share_of_time"].to_numpy()
+    d, lo, hi = difference_of_estimates(out["median_hours"], out["se"], out["median_before"], prev["se"].to_numpy())
+    out["change"], out["change_low"], out["change_high"] = d, lo, hi
+    out["verdict"] = verdict(lo, hi, higher_is_better=False)
+    return out
