@@ -51,8 +51,12 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from cxassess.synth import SampleSpec, write_sample
+    from cxassess.synth import SampleSpec, write_ecommerce_sample, write_sample
 
+    if args.template == "ecommerce":
+        root = write_ecommerce_sample(args.out, orders=max(1, args.tickets // 2), seed=args.seed)
+        print(f"e-commerce sample written to {root} ({max(1, args.tickets // 2):,} orders per cycle, 2 cycles)")
+        return 0
     spec = SampleSpec(tickets_per_cycle=max(1, args.tickets // 4), seed=args.seed)
     root = write_sample(args.out, spec, name=args.name)
     print(f"sample written to {root} ({spec.tickets_per_cycle:,} tickets per cycle, seed {spec.seed})")
@@ -87,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=20_263, help="random seed")
     sample.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder")
     sample.add_argument("--name", default=None, help="dataset name written to review.yml")
+    sample.add_argument("--template", choices=["support", "ecommerce"], default="support",
+                        help="support desk (4 cycles, every table) or e-commerce journey (events, surveys)")
     sample.set_defaults(run=_sample)
     return parser
 

@@ -37,7 +37,7 @@ from cxassess.config import ReviewConfig
 from cxassess.cycles import cycle_window
 from cxassess.io import tickets_from_events
 
-__all__ = ["SampleSpec", "generate", "write_sample", "support_config"]
+__all__ = ["SampleSpec", "generate", "write_sample", "support_config", "ecommerce_cycle", "write_ecommerce_sample"]
 
 TZ = "Europe/Berlin"
 CYCLES = ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
@@ -512,6 +512,74 @@ def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str 
         folder = root / label
         folder.mkdir(exist_ok=True)
         for table, df in tables.items():
+            df = df.copy()
+            for column in df.columns:
+                if isinstance(df[column].dtype, pd.DatetimeTZDtype):
+                    df[column] = _iso(df[column])
+            df.to_csv(folder / f"{table}.csv", index=False, encoding="utf-8", lineterminator="\n")
+    return root
+
+
+# --------------------------------------------------------------------------- e-commerce
+def ecommerce_cycle(label: str, orders: int, seed: int = 7) -> dict[str, pd.DataFrame]:
+    """A small customer-journey log of an online shop for the *e-commerce* template: needs
+    assessment → purchase → delivery tracking → returns → complaints, with CSAT surveys.
+
+    Journeys start in the cycle; some skip the advice, some are returned, some end in a
+    complaint (and those customers are less satisfied). For examples and tests only.
+    """
+    rng = np.random.default_rng(seed)
+    start, end = cycle_window(label, TZ)
+    span = (end - start).total_seconds()
+    rows, surveys = [], []
+    for i in range(orders):
+        ticket = f"O{label[:4]}{label[-1]}{i:05d}"
+        t = start + pd.Timedelta(seconds=float(rng.uniform(0, span * 0.9)))
+        steps: list[str] = []
+        if rng.random() < 0.6:
+            steps += ["Product question", "Advice given"]
+        steps += ["Order placed", "Payment confirmed", "Shipped"]
+        steps += ["Tracking enquiry"] * int(rng.random() < 0.3)
+        steps += ["Delivered"]
+        complained = rng.random() < 0.12
+        if rng.random() < 0.15:
+            steps += ["Return requested", "Return received", "Refund issued"]
+        if complained:
+            steps += ["Complaint registered", "Complaint answered"]
+        for activity in steps:
+            rows.append((ticket, t, activity))
+            t += pd.Timedelta(hours=float(rng.exponential(20 if activity in ("Shipped", "Return requested") else 3)))
+        score = rng.choice([1, 2, 3, 4, 5], p=[0.25, 0.25, 0.2, 0.2, 0.1] if complained else [0.03, 0.05, 0.12, 0.4, 0.4])
+        surveys.append((ticket, t, "csat", 5, float(score) if rng.random() < 0.4 else np.nan, rng.choice(["en", "de"])))
+    events = pd.DataFrame(rows, columns=["ticket_id", "timestamp", "activity"])
+    events["timestamp"] = pd.to_datetime(events["timestamp"]).dt.tz_convert(TZ).dt.floor("s")
+    events = events[events["timestamp"] < end].reset_index(drop=True)
+    s = pd.DataFrame(surveys, columns=["ticket_id", "sent_at", "kind", "scale", "score", "language"])
+    s["sent_at"] = pd.to_datetime(s["sent_at"]).dt.tz_convert(TZ).dt.floor("s")
+    s = s[s["sent_at"] < end].reset_index(drop=True)
+    return {"events": events, "surveys": s}
+
+
+def write_ecommerce_sample(out: Path | str, *, orders: int = 400, cycles: tuple[str, ...] = ("2026Q2", "2026Q3"),
+                           seed: int = 7) -> Path:
+    """Write a small dataset for the *e-commerce* template (review.yml and one folder per
+    cycle holding ``events.csv`` and ``surveys.csv``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = write_ecommerce_sample(tempfile.mkdtemp(), orders=50)
+    >>> sorted(p.name for p in root.iterdir())
+    ['2026Q2', '2026Q3', 'review.yml']
+    """
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    template = resources.files("cxassess").joinpath("templates/review/ecommerce.yml").read_text("utf-8")
+    (root / "review.yml").write_text(template, encoding="utf-8")
+    for k, label in enumerate(cycles):
+        folder = root / label
+        folder.mkdir(exist_ok=True)
+        for table, df in ecommerce_cycle(label, orders, seed + k).items():
             df = df.copy()
             for column in df.columns:
                 if isinstance(df[column].dtype, pd.DatetimeTZDtype):

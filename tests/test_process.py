@@ -167,3 +167,27 @@ def test_stage_notebook_runs_on_the_help_desk_log_alone(tmp_path):
     assert "No surveys in this cycle" in html
     cells = nbformat.read(out, as_version=4).cells
     assert not [o for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+
+
+def test_the_ecommerce_template_runs_on_a_sample_generated_for_it(tmp_path):
+    import papermill as pm
+
+    from cxassess.report import render_html
+    from cxassess.synth import write_ecommerce_sample
+
+    root = write_ecommerce_sample(tmp_path / "shop", orders=300)
+    config = load_config(root)
+    assert config.process.stage_names == ["needs", "purchase", "delivery", "returns", "complaints"]
+    data = load_cycle(root, "2026Q3")
+    m = pr.stage_metrics(data.events, config.process).set_index("stage")
+    # every order is placed and shipped; only some asked for advice first
+    assert m.loc["purchase", "entering"] == m.loc["delivery", "entering"] == 300
+    assert 0 < m.loc["needs", "entering"] < 300
+    out = tmp_path / "10_process_stages.ipynb"
+    pm.execute_notebook(str(REPO / "notebooks" / "10_process_stages.ipynb"), str(out),
+                        parameters={"dataset": str(root), "cycle": "2026Q3"}, kernel_name="python3",
+                        cwd=str(REPO), progress_bar=False)
+    html = render_html(out)
+    assert "Delivery tracking" in html and "Register of requests and complaints" in html
+    assert "Satisfaction by path" in html and html.count("data:image/png;base64") >= 2
+    assert "The event log names no team" in html
