@@ -29,7 +29,8 @@ from cxassess.cycles import cycle_window
 from cxassess.io import Cycle, load_cycle, tickets_from_events
 from cxassess.synth import SampleSpec, write_sample
 
-__all__ = ["measure", "run", "run_scorecard", "synthetic_cycle", "handwritten_scorecard"]
+__all__ = ["measure", "run", "run_scorecard", "run_stages", "synthetic_cycle", "synthetic_events",
+           "handwritten_scorecard"]
 
 
 def _rss_mib() -> float:
@@ -177,6 +178,83 @@ def handwritten_scorecard(cycle: Cycle, by: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: Paths of the synthetic event log of the stage benchmark (activities of the support template).
+_PATHS = (
+    ("Ticket received", "Categorised", "First reply", "Solution provided", "Closed", "Survey sent"),
+    ("Ticket received", "Categorised", "First reply", "Escalated to specialist", "Specialist picked up",
+     "Specialist reply", "Solution provided", "Closed", "Survey sent"),
+    ("Ticket received", "Categorised", "First reply", "Agent reply", "Solution provided", "Reopened",
+     "Agent reply", "Solution provided", "Closed"),
+    ("Ticket received", "Categorised", "First reply", "Escalated to specialist", "Specialist picked up",
+     "Returned to first level", "Agent reply", "Solution provided", "Closed", "Survey sent"),
+)
+
+
+def synthetic_events(events: int, seed: int = 7) -> pd.DataFrame:
+    """An event log of about ``events`` events in the support template's activities, drawn
+    with NumPy (4 path variants, exponential gaps). For benchmarks only."""
+    rng = np.random.default_rng(seed)
+    lengths = np.array([len(p) for p in _PATHS])
+    weights = np.array([0.6, 0.2, 0.1, 0.1])
+    tickets = int(events / (lengths @ weights))
+    variant = rng.choice(len(_PATHS), tickets, p=weights)
+    n = lengths[variant]
+    ticket = np.repeat(np.arange(tickets), n)
+    position = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    table = np.array([list(p) + [""] * (lengths.max() - len(p)) for p in _PATHS], dtype=object)
+    activity = table[np.repeat(variant, n), position]
+    start = pd.Timestamp("2026-07-01", tz="Europe/Berlin")
+    opened = rng.uniform(0, 90 * 86400, tickets)
+    gaps = rng.exponential(4 * 3600, len(ticket)) * (position > 0)
+    seconds = np.repeat(opened, n) + np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[np.cumsum(n) - n], n)
+    teams = np.array(["tier1_north", "tier1_south", "tech_specialists"], dtype=object)
+    specialist = np.isin(activity, ["Specialist picked up", "Specialist reply"])
+    team = np.where(specialist, teams[2], teams[np.repeat(rng.integers(0, 2, tickets), n)])
+    return pd.DataFrame({
+        "ticket_id": np.char.add("T", ticket.astype(str)).astype(object),
+        "timestamp": start + pd.to_timedelta(np.floor(seconds), unit="s"),
+        "activity": activity.astype(str), "team": team.astype(str),
+    })
+
+
+def run_stages(events: int, out: Path) -> pd.DataFrame:
+    """Stage metrics and flow on a synthetic log beside pm4py's DFG and performance DFG."""
+    from cxassess.config import load_config
+    from cxassess.process import directly_follows, stage_flow, stage_metrics
+
+    process = load_config("data/sample").process
+    log = synthetic_events(events)
+    rows = len(log)
+    results = [
+        measure("cxassess stage metrics (visits, times, ranks)", lambda: stage_metrics(log, process), rows),
+        measure("cxassess stage flow (moves, waits, allowed)", lambda: stage_flow(log, process), rows),
+        measure("cxassess directly-follows of activities + median times", lambda: directly_follows(log), rows),
+    ]
+    try:
+        import pm4py
+    except ImportError:  # pm4py is a dev dependency (AGPL): the comparison needs it installed
+        pm4py = None
+    if pm4py is not None:
+        frame = {}
+
+        def formatted() -> None:
+            frame["df"] = pm4py.format_dataframe(log[["ticket_id", "activity", "timestamp"]].copy(),
+                                                 case_id="ticket_id", activity_key="activity",
+                                                 timestamp_key="timestamp")
+
+        results.append(measure("pm4py format_dataframe", formatted, rows))
+        results.append(measure("pm4py discover_dfg", lambda: pm4py.discover_dfg(frame["df"]), rows))
+        results.append(measure("pm4py discover_performance_dfg",
+                               lambda: pm4py.discover_performance_dfg(frame["df"]), rows))
+    table = pd.DataFrame(results)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "stages.csv", index=False)
+    meta = {"python": platform.python_version(), "cpus": os.cpu_count(), "events": rows,
+            "tickets": int(log["ticket_id"].nunique()), "results": results}
+    (out / "stages.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return table
+
+
 def run_scorecard(tickets: int, out: Path) -> pd.DataFrame:
     """Time and memory of the scorecard from pandas and Polars tables and of the
     hand-written pandas version, overall and by channel."""
@@ -211,8 +289,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=200_000, help="tickets of the backbone benchmark")
     parser.add_argument("--scorecard-tickets", type=int, default=1_000_000, help="tickets of the scorecard benchmark")
+    parser.add_argument("--events", type=int, default=5_000_000, help="events of the stage benchmark")
     parser.add_argument("--out", type=Path, default=Path("reports/bench"))
     args = parser.parse_args()
+    print(run_stages(args.events, args.out).to_string(index=False))
+    print(f"written to {args.out}/stages.csv and stages.json")
     print(run_scorecard(args.scorecard_tickets, args.out).to_string(index=False))
     print(f"written to {args.out}/scorecard.csv and scorecard.json")
     print(run(args.tickets, args.out).to_string(index=False))

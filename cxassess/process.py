@@ -115,13 +115,12 @@ def stage_visits(
         {
             "ticket_id": ticket[first],
             "stage": stage[first],
-            "entered": ev["timestamp"].to_numpy()[first],
+            "entered": ev["timestamp"].iloc[first].reset_index(drop=True),
             "events": np.bincount(visit_id),
             "team": team.groupby(visit_id).first().to_numpy(),
             "first_activity": ev["activity"].to_numpy()[first],
         }
     )
-    visits["entered"] = pd.Series(ev["timestamp"].iloc[first].to_numpy(), dtype=ev["timestamp"].dtype)
     last_of_ticket = ev.groupby("ticket_id", sort=False)["timestamp"].transform("max").iloc[first].reset_index(drop=True)
     same_ticket_next = np.r_[visits["ticket_id"].to_numpy()[1:] == visits["ticket_id"].to_numpy()[:-1], False]
     next_entry = visits["entered"].shift(-1)
@@ -226,10 +225,12 @@ def stage_metrics(
     if resolved is None:
         done = events["activity"].isin(process.resolution_activities)
         resolved = events.loc[done, "ticket_id"]
-    resolved_set = set(resolved)
     per_ticket = visits.groupby(["stage", "ticket_id"], sort=False).agg(hours=("hours", "sum"), visits=("visit", "size"))
     per_ticket = per_ticket.reset_index()
     last = visits.groupby("ticket_id", sort=False).tail(1)
+    flag = pd.DataFrame({"ticket_id": pd.Series(resolved).drop_duplicates().to_numpy(), "resolved": True})
+    last = last.merge(flag.astype({"ticket_id": last["ticket_id"].dtype}), on="ticket_id", how="left")
+    last["resolved"] = last["resolved"].fillna(False).astype(bool)
     leaving = visits[visits.groupby("ticket_id", sort=False)["visit"].transform("max") > visits["visit"]]
     total_time = visits["hours"].sum()
     labels = {s.name: s for s in process.stages}
@@ -245,7 +246,7 @@ def stage_metrics(
         rows.append({
             "stage": name, "label": spec.label if spec else name, "lane": spec.lane if spec else "",
             "entering": len(part), "leaving": leaving.loc[leaving["stage"] == name, "ticket_id"].nunique(),
-            "ending_here": len(ends), "open_here": int((~ends["ticket_id"].isin(resolved_set)).sum()),
+            "ending_here": len(ends), "open_here": int((~ends["resolved"]).sum()),
             "loops": int((part["visits"] > 1).sum()), "visits": int(part["visits"].sum()),
             "median_hours": value, "ci_low": low, "ci_high": high,
             "p90_hours": float(np.quantile(hours, 0.9)) if len(hours) else np.nan,
