@@ -445,7 +445,8 @@ def stage_assessment(
     reopened = set(tickets.loc[tickets["reopens"] > 0, "ticket_id"]) if tickets is not None and "reopens" in tickets else set()
     answered = None
     if surveys is not None:
-        answered = surveys[(surveys.get("kind") == "csat") & surveys["score"].notna()] if "kind" in surveys else surveys
+        csat_rows = surveys["kind"] == "csat" if "kind" in surveys else True
+        answered = surveys[csat_rows & surveys["score"].notna()]
     rows = []
     for m in metrics.itertuples():
         ids = set(reached.get(m.stage, []))

@@ -509,15 +509,19 @@ def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str 
     with resources.as_file(templates.joinpath("sample/README.md")) as readme:
         shutil.copyfile(readme, root / "README.md")
     for label, tables in generate(spec).items():
-        folder = root / label
-        folder.mkdir(exist_ok=True)
-        for table, df in tables.items():
-            df = df.copy()
-            for column in df.columns:
-                if isinstance(df[column].dtype, pd.DatetimeTZDtype):
-                    df[column] = _iso(df[column])
-            df.to_csv(folder / f"{table}.csv", index=False, encoding="utf-8", lineterminator="\n")
+        _write_tables(root / label, tables)
     return root
+
+
+def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Write one cycle's tables as UTF-8 CSV, timestamps in ISO 8601 with their offset."""
+    folder.mkdir(exist_ok=True)
+    for table, df in tables.items():
+        df = df.copy()
+        for column in df.columns:
+            if isinstance(df[column].dtype, pd.DatetimeTZDtype):
+                df[column] = _iso(df[column])
+        df.to_csv(folder / f"{table}.csv", index=False, encoding="utf-8", lineterminator="\n")
 
 
 # --------------------------------------------------------------------------- e-commerce
@@ -577,12 +581,5 @@ def write_ecommerce_sample(out: Path | str, *, orders: int = 400, cycles: tuple[
     template = resources.files("cxassess").joinpath("templates/review/ecommerce.yml").read_text("utf-8")
     (root / "review.yml").write_text(template, encoding="utf-8")
     for k, label in enumerate(cycles):
-        folder = root / label
-        folder.mkdir(exist_ok=True)
-        for table, df in ecommerce_cycle(label, orders, seed + k).items():
-            df = df.copy()
-            for column in df.columns:
-                if isinstance(df[column].dtype, pd.DatetimeTZDtype):
-                    df[column] = _iso(df[column])
-            df.to_csv(folder / f"{table}.csv", index=False, encoding="utf-8", lineterminator="\n")
+        _write_tables(root / label, ecommerce_cycle(label, orders, seed + k))
     return root

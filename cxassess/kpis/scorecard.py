@@ -144,10 +144,8 @@ def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.Dat
     group = keys(by)
     config, tickets, surveys = cycle.config, cycle.tickets, cycle.surveys
     calendar = BusinessCalendar.from_config(config) if config.calendar.get("working_hours") else None
-    parts: list[pd.DataFrame] = []
-
-    def add(frame: pd.DataFrame) -> None:
-        parts.append(frame)
+    parts: list = []
+    add = parts.append
 
     scales = config.survey_scales
     if surveys is None:
