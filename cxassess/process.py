@@ -22,7 +22,7 @@ import pandas as pd
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import Process
 from cxassess.kpis._frame import hours_between
-from cxassess.kpis.satisfaction import TOP_BOX, csat
+from cxassess.kpis.satisfaction import csat
 from cxassess.kpis.speed import median_interval
 from cxassess.stats import (
     difference_of_estimates,
@@ -277,15 +277,20 @@ def stage_flow(
     >>> stage_flow(ev, p)[["source", "target", "tickets", "median_wait_hours", "allowed"]].values.tolist()
     [['a', 'b', 1, 2.0, True], ['b', 'a', 1, 1.0, False]]
     """
-    visits = stage_visits(events, process, calendar=calendar)
-    nxt = visits.groupby("ticket_id", sort=False)["stage"].shift(-1)
-    moves = visits.assign(target=nxt).dropna(subset=["target"])
-    out = moves.groupby(["stage", "target"], sort=True).agg(
+    moves = _moves(stage_visits(events, process, calendar=calendar), process)
+    out = moves.groupby(["stage", "target", "allowed"], sort=True).agg(
         moves=("ticket_id", "size"), tickets=("ticket_id", "nunique"), median_wait_hours=("hours", "median"))
     out = out.reset_index().rename(columns={"stage": "source"})
+    return out[["source", "target", "moves", "tickets", "median_wait_hours", "allowed"]]
+
+
+def _moves(visits: pd.DataFrame, process: Process) -> pd.DataFrame:
+    """Each visit followed by another, with the ``target`` stage and whether review.yml
+    allows the move (every move, when it lists no transitions)."""
+    moves = visits.assign(target=visits.groupby("ticket_id", sort=False)["stage"].shift(-1)).dropna(subset=["target"])
     allowed = set(map(tuple, process.transitions))
-    out["allowed"] = [(a, b) in allowed for a, b in zip(out["source"], out["target"], strict=True)] if allowed else True
-    return out
+    ok = [(a, b) in allowed for a, b in zip(moves["stage"], moves["target"], strict=True)] if allowed else True
+    return moves.assign(allowed=ok)
 
 
 def handoffs(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -359,22 +364,29 @@ def conformance(events: pd.DataFrame, process: Process) -> tuple[pd.DataFrame, p
         Per ticket ``ticket_id, conforms, deviations``; and the deviations (moves not
         allowed) with ``source, target, tickets, moves``, most frequent first.
     """
-    flow = stage_flow(events, process)
-    visits = stage_visits(events, process)
-    nxt = visits.groupby("ticket_id", sort=False)["stage"].shift(-1)
-    allowed = set(map(tuple, process.transitions))
-    bad = [(a, b) not in allowed and isinstance(b, str) for a, b in zip(visits["stage"], nxt, strict=True)]
-    per_ticket = pd.Series(bad, index=visits.index).groupby(visits["ticket_id"], sort=False).sum()
+    return _conformance(stage_visits(events, process), process)
+
+
+def _conformance(visits: pd.DataFrame, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not process.transitions:
+        raise ValueError("review.yml lists no process transitions: there is no designed flow to conform to. "
+                         "How to fix: add transitions: [[intake, first_level], ...] under process:.")
+    moves = _moves(visits, process)
+    bad = (~moves["allowed"]).groupby(moves["ticket_id"], sort=False).sum()
+    per_ticket = bad.reindex(visits["ticket_id"].unique(), fill_value=0)
     tickets = pd.DataFrame({"ticket_id": per_ticket.index, "conforms": per_ticket.to_numpy() == 0,
                             "deviations": per_ticket.to_numpy().astype("int64")})
-    deviations = flow[~flow["allowed"]][["source", "target", "tickets", "moves"]]
+    off = moves[~moves["allowed"]]
+    deviations = off.groupby(["stage", "target"]).agg(tickets=("ticket_id", "nunique"), moves=("ticket_id", "size"))
+    deviations = deviations.reset_index().rename(columns={"stage": "source"})
     return tickets, deviations.sort_values(["tickets", "source"], ascending=[False, True]).reset_index(drop=True)
 
 
 def path_attributes(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     """Per ticket, what its path looked like: ``transfers`` (handoffs between teams) as
     ``0`` / ``1`` / ``2+``, ``escalated`` (reached a specialist stage), ``loop`` (re-entered
-    a stage), ``ping_pong`` and ``conforms`` (followed the designed flow)."""
+    a stage), ``ping_pong`` and ``conforms`` (followed the designed flow; only when
+    review.yml lists the transitions)."""
     visits = stage_visits(events, process)
     _, per_ticket = handoffs(events) if "team" in events.columns else (None, None)
     out = visits.groupby("ticket_id", sort=False).agg(
@@ -384,7 +396,9 @@ def path_attributes(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     if per_ticket is not None:
         out = out.merge(per_ticket, on="ticket_id", how="left")
         out["transfers"] = pd.cut(out["handoffs"], [-1, 0, 1, np.inf], labels=["0", "1", "2+"]).astype("str")
-    conform, _ = conformance(events, process)
+    if not process.transitions:
+        return out
+    conform, _ = _conformance(visits, process)
     return out.merge(conform[["ticket_id", "conforms"]], on="ticket_id", how="left")
 
 
@@ -459,11 +473,11 @@ def stage_assessment(
                "csat_through": np.nan, "csat_not_through": np.nan, "csat_effect": np.nan,
                "effect_low": np.nan, "effect_high": np.nan}
         if answered is not None and len(answered):
-            through = answered["ticket_id"].isin(ids)
-            top = answered["score"] >= answered["scale"].map(TOP_BOX)
-            k1, n1, k2, n2 = (top & through).sum(), through.sum(), (top & ~through).sum(), (~through).sum()
+            split = csat(answered.assign(_through=answered["ticket_id"].isin(ids)), by="_through", kind=None)
+            split = split.set_index("_through").reindex([True, False])
+            (k1, k2), (n1, n2) = split["hits"].fillna(0).to_numpy(), split["n"].fillna(0).to_numpy()
             d, lo, hi = difference_of_proportions(k1, n1, k2, n2)
-            row.update(csat_through=k1 / n1 if n1 else np.nan, csat_not_through=k2 / n2 if n2 else np.nan,
+            row.update(csat_through=split["value"].iloc[0], csat_not_through=split["value"].iloc[1],
                        csat_effect=float(d), effect_low=float(lo), effect_high=float(hi))
         rows.append(row)
     out = pd.DataFrame(rows)

@@ -99,3 +99,19 @@ def hours_between(start: pd.Series, end: pd.Series, calendar: BusinessCalendar |
 def column(df: nw.DataFrame, name: str) -> pd.Series:
     """One column as a pandas Series with a fresh index (durations are computed in pandas)."""
     return df[name].to_pandas().reset_index(drop=True)
+
+
+def groups(df: nw.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
+    """Row positions of each group (sorted by its keys; nulls kept as a group)."""
+    if not by:
+        return [((), np.arange(len(df)))]
+    frame = df.select(*by).to_pandas()
+    grouped = frame.groupby(by, dropna=False, sort=True).indices
+    return [((k,) if not isinstance(k, tuple) else k, v) for k, v in grouped.items()]
+
+
+def tidy_table(native: IntoDataFrameT, by: list[str], rows: list[dict], extra: Sequence[str]) -> IntoDataFrameT:
+    """Rows of a per-group loop as the tidy KPI table, of the same kind as ``native``."""
+    backend = nw.get_native_namespace(nw.from_native(native, eager_only=True))
+    data = {c: [r[c] for r in rows] for c in (*by, *RESULT_COLUMNS, *extra)}
+    return nw.from_dict(data, backend=backend).to_native()

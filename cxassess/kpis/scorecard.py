@@ -38,7 +38,7 @@ from cxassess.kpis.speed import first_response_time, resolution_time
 from cxassess.kpis.volume import backlog
 from cxassess.stats import target_status
 
-__all__ = ["LABELS", "FAMILY", "cycle_kpis", "scorecard", "kpi_history", "label"]
+__all__ = ["LABELS", "cycle_kpis", "scorecard", "kpi_history", "label"]
 
 #: The name a CX lead reads for each KPI id.
 LABELS = {
@@ -65,18 +65,6 @@ LABELS = {
     "churn": "Customer churn",
 }
 
-#: KPI family (the module of :mod:`cxassess.kpis` that computes it) and the tables it needs.
-FAMILY = {
-    "csat": ("satisfaction", "surveys"), "nps": ("satisfaction", "surveys"),
-    "ces_agree": ("satisfaction", "surveys"), "ces_mean": ("satisfaction", "surveys"),
-    "frt": ("speed", "tickets"), "ttr": ("speed", "tickets"), "sla": ("sla", "tickets"),
-    "fcr": ("resolution", "tickets"), "one_touch": ("resolution", "tickets"),
-    "reopen_rate": ("resolution", "tickets"), "transfer_rate": ("resolution", "tickets"),
-    "escalation_rate": ("resolution", "tickets, events"), "open_share": ("volume", "tickets"),
-    "backlog_age": ("volume", "tickets"), "retention": ("customers", "customers"),
-    "churn": ("customers", "customers"),
-}
-
 COLUMNS = ["kpi", "policy", "value", "ci_low", "ci_high", "n", "hits", "se", "note"]
 
 
@@ -90,10 +78,6 @@ def label(kpi: str, policy: str | None = None) -> str:
     """
     text = LABELS.get(kpi, kpi)
     return f"{text}: {policy}" if isinstance(policy, str) and policy else text
-
-
-def _family(kpi: str) -> str:
-    return next((f for f in FAMILY if kpi == f or kpi.startswith(f + "_")), kpi)
 
 
 def _surveys_with(surveys, tickets, group: list[str]):

@@ -20,7 +20,7 @@ from narwhals.typing import IntoDataFrameT
 from scipy import stats as _st
 
 from cxassess.calendar import BusinessCalendar
-from cxassess.kpis._frame import RESULT_COLUMNS, column, hours_between, keys
+from cxassess.kpis._frame import column, groups, hours_between, keys, tidy_table
 from cxassess.stats import se_from_interval
 
 __all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile", "median_interval"]
@@ -82,21 +82,6 @@ def kaplan_meier_quantile(
     return value, low, high
 
 
-def _groups(df: nw.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
-    """Row positions of each group (sorted by its keys; nulls kept as a group)."""
-    if not by:
-        return [((), np.arange(len(df)))]
-    frame = df.select(*by).to_pandas()
-    grouped = frame.groupby(by, dropna=False, sort=True).indices
-    return [((k,) if not isinstance(k, tuple) else k, v) for k, v in grouped.items()]
-
-
-def _table(native: IntoDataFrameT, by: list[str], rows: list[dict], extra: Sequence[str]) -> IntoDataFrameT:
-    backend = nw.get_native_namespace(nw.from_native(native, eager_only=True))
-    data = {c: [r[c] for r in rows] for c in (*by, *RESULT_COLUMNS, *extra)}
-    return nw.from_dict(data, backend=backend).to_native()
-
-
 def first_response_time(
     tickets: IntoDataFrameT,
     *,
@@ -121,7 +106,7 @@ def first_response_time(
     hours = hours_between(column(df, "created_at"), column(df, "first_response_at"), calendar)
     kpi = "frt_business_hours" if calendar else "frt_hours"
     rows = []
-    for key, idx in _groups(df, group):
+    for key, idx in groups(df, group):
         h = hours[idx]
         replied = h[~np.isnan(h)]
         value, low, high = median_interval(replied)
@@ -129,7 +114,7 @@ def first_response_time(
                      "ci_high": high, "n": len(replied),
                      "p90": float(np.quantile(replied, 0.9)) if len(replied) else np.nan,
                      "waiting": int(len(h) - len(replied)), "se": float(se_from_interval(low, high))})
-    return _table(tickets, group, rows, ("p90", "waiting", "se"))
+    return tidy_table(tickets, group, rows, ("p90", "waiting", "se"))
 
 
 def resolution_time(
@@ -179,7 +164,7 @@ def resolution_time(
     time = np.where(resolved, to_end, to_censor)
     kpi = ("ttr_first" if first else "ttr") + ("_business_hours" if calendar else "_hours")
     rows = []
-    for key, idx in _groups(df, group):
+    for key, idx in groups(df, group):
         value, low, high = kaplan_meier_quantile(time[idx], resolved[idx])
         done = to_end[idx][resolved[idx]]
         rows.append({**dict(zip(group, key, strict=True)), "kpi": kpi, "value": value, "ci_low": low,
@@ -188,4 +173,4 @@ def resolution_time(
                      "resolved_median": float(np.median(done)) if len(done) else np.nan,
                      "open_share": float((~resolved[idx]).mean()) if len(idx) else np.nan,
                      "se": float(se_from_interval(low, high))})
-    return _table(tickets, group, rows, ("km_p90", "resolved_median", "open_share", "se"))
+    return tidy_table(tickets, group, rows, ("km_p90", "resolved_median", "open_share", "se"))

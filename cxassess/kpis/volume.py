@@ -10,7 +10,7 @@ import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.calendar import BusinessCalendar
-from cxassess.kpis._frame import RESULT_COLUMNS, column, hours_between, keys
+from cxassess.kpis._frame import column, groups, hours_between, keys, tidy_table
 from cxassess.kpis.speed import median_interval
 from cxassess.stats import se_from_interval
 
@@ -61,24 +61,20 @@ def backlog(
     [[25.0, 2.0, 36.0]]
     """
     df = nw.from_native(tickets, eager_only=True)
-    backend = nw.get_native_namespace(df)
     created, resolved = column(df, "created_at"), column(df, "resolved_at")
     at = pd.Timestamp(at)
     is_open = ((created <= at) & (resolved.isna() | (resolved > at))).to_numpy()
     age = hours_between(created, pd.Series(at, index=created.index), calendar)
-    df = df.with_columns(nw.new_series("_age", np.where(is_open, age, np.nan), nw.Float64, backend=backend))
+    ages_all = np.where(is_open, age, np.nan)
     group = keys(by)
-    frame = df.select(*group, "_age").to_pandas()
-    grouped = frame.groupby(group, dropna=False, sort=True) if group else [((), frame)]
     rows = []
-    for key, part in grouped:
-        ages = part["_age"].dropna().to_numpy()
+    for key, idx in groups(df, group):
+        ages = ages_all[idx][~np.isnan(ages_all[idx])]
         value, low, high = median_interval(ages)
-        rows.append({**dict(zip(group, key if isinstance(key, tuple) else (key,), strict=True)),
+        rows.append({**dict(zip(group, key, strict=True)),
                      "kpi": "backlog_age_business_hours" if calendar else "backlog_age_hours",
                      "value": value, "ci_low": low, "ci_high": high, "n": len(ages),
                      "p90": float(np.quantile(ages, 0.9)) if len(ages) else np.nan,
                      "oldest": float(ages.max()) if len(ages) else np.nan,
                      "se": float(se_from_interval(low, high))})
-    data = {c: [r[c] for r in rows] for c in (*group, *RESULT_COLUMNS, "p90", "oldest", "se")}
-    return nw.from_dict(data, backend=backend).to_native()
+    return tidy_table(tickets, group, rows, ("p90", "oldest", "se"))
