@@ -119,6 +119,31 @@ class BusinessCalendar:
         out[valid] = (elapsed(e) - elapsed(s)) / _US
         return out
 
+    def is_open(self, instants: pd.Series) -> np.ndarray:
+        """Whether each tz-aware instant falls in working hours (``False`` where missing).
+
+        Examples
+        --------
+        >>> cal = BusinessCalendar("Europe/Berlin", {0: (dt.time(8), dt.time(18))}, frozenset())
+        >>> t = pd.Series(pd.to_datetime(["2026-07-06 09:00", "2026-07-06 19:00", "2026-07-07 09:00"]))
+        >>> cal.is_open(t.dt.tz_localize("Europe/Berlin")).tolist()  # Monday 9:00, 19:00; Tuesday closed
+        [True, False, False]
+        """
+        instants = pd.Series(instants)
+        valid = instants.notna().to_numpy()
+        out = np.zeros(len(instants), dtype=bool)
+        if not valid.any():
+            return out
+        local = instants[valid].dt.tz_convert(self.timezone)
+        opens, closes = self.open_intervals(local.min().date() - dt.timedelta(days=1),
+                                            local.max().date() + dt.timedelta(days=1))
+        if not len(opens):
+            return out
+        t = instants[valid].dt.tz_convert("UTC").dt.as_unit("us").astype("int64").to_numpy()
+        i = np.searchsorted(opens, t, side="right") - 1
+        out[valid] = (i >= 0) & (t < closes[np.maximum(i, 0)])
+        return out
+
     def business_hours(self, start: pd.Series, end: pd.Series) -> pd.Series:
         """Hours of working time between ``start`` and ``end``; see :meth:`business_seconds`."""
         return self.business_seconds(start, end) / 3600

@@ -51,6 +51,7 @@ class Process:
     resolution_activities: tuple[str, ...] = ()
     closing_activities: tuple[str, ...] = ()
     transitions: tuple[tuple[str, str], ...] = ()
+    non_work_activities: tuple[str, ...] = ()
 
     @property
     def stage_names(self) -> list[str]:
@@ -158,6 +159,10 @@ class ReviewConfig:
             for p in self.raw.get("sla") or []
         ]
 
+    def quality_option(self, key: str, default: float) -> float:
+        """A number of review.yml ``quality:`` (thresholds of the gate and the plausibility checks)."""
+        return float((self.raw.get("quality") or {}).get(key, default))
+
     @property
     def fcr_max_contacts(self) -> int:
         """Most customer contacts a first-contact resolution may take (default 1)."""
@@ -198,6 +203,7 @@ class ReviewConfig:
             resolution_activities=tuple(spec.get("resolution_activities") or ()),
             closing_activities=tuple(spec.get("closing_activities") or ()),
             transitions=tuple(tuple(t) for t in spec.get("transitions") or ()),
+            non_work_activities=tuple(str(a) for a in spec.get("non_work_activities") or ()),
         )
 
 

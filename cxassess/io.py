@@ -458,15 +458,18 @@ def read_raw(path: Path | str, config: ReviewConfig | None = None) -> pd.DataFra
     )
 
 
-def _not_work(process: Process) -> set[str]:
-    """Activities that are no renewed work on a resolved ticket: closing, and every
-    activity of the resolution stage or of a later stage (e.g. the survey)."""
+def not_work(process: Process) -> set[str]:
+    """Activities that are no renewed work on a resolved ticket: closing, the activities
+    review.yml lists under ``process: non_work_activities`` (administrative steps such as
+    an automatic closure or a record update), and every activity of the resolution stage
+    or of a later stage (e.g. the survey)."""
+    fixed = set(process.closing_activities) | set(process.non_work_activities)
     order = process.stage_names
     stages = [process.activities[a] for a in process.resolution_activities if a in process.activities]
     if not stages:
-        return set(process.closing_activities)
+        return fixed
     later = set(order[min(order.index(s) for s in stages) :])
-    return {a for a, s in process.activities.items() if s in later} | set(process.closing_activities)
+    return {a for a, s in process.activities.items() if s in later} | fixed
 
 
 def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
@@ -479,7 +482,9 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     between teams (consecutive events of different teams); ``agent_replies`` the
     agent-reply events; ``status`` is ``open``, ``resolved`` or ``closed``. Other
     ticket-level columns found in the log (channel, priority, ...) take their first
-    non-missing value.
+    non-missing value. What the log cannot tell is left out rather than guessed:
+    ``transfers`` needs a ``team`` column with at least two teams, ``agent_replies``
+    reply activities in review.yml (see ``cxassess.registry.DERIVED_FROM``).
 
     Examples
     --------
@@ -512,7 +517,7 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     is_reply = ev["activity"].isin(process.first_response_activities)
     is_res = ev["activity"].isin(process.resolution_activities)
     is_close = ev["activity"].isin(process.closing_activities)
-    is_work = ~(is_res | ev["activity"].isin(_not_work(process)))
+    is_work = ~(is_res | ev["activity"].isin(not_work(process)))
     out["first_response_at"] = first_or_last(is_reply, "min")
     out["first_resolved_at"] = first_or_last(is_res, "min")
     last_res = first_or_last(is_res, "max")
@@ -528,8 +533,9 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     out["resolved_at"] = last_res.reindex(out.index).where(~open_now)
 
     replies = process.agent_reply_activities or process.first_response_activities
-    out["agent_replies"] = ev.loc[ev["activity"].isin(replies)].groupby("ticket_id").size()
-    if "team" in ev.columns:
+    if replies:
+        out["agent_replies"] = ev.loc[ev["activity"].isin(replies)].groupby("ticket_id").size()
+    if "team" in ev.columns and ev["team"].nunique() >= 2:  # one team: no transfer can be seen
         teams = ev.loc[ev["team"].notna(), ["ticket_id", "team"]]
         previous = teams.groupby("ticket_id")["team"].shift()
         handoff = previous.notna() & (previous != teams["team"])

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 from pandas.io.formats.style import Styler
 
+from cxassess import registry
 from cxassess.kpis.scorecard import LABELS, label
 
 __all__ = [
@@ -25,9 +26,8 @@ __all__ = [
     "path_table", "PERCENT_KPIS", "VERDICT_COLOURS",
 ]
 
-#: KPIs whose value is a share (shown as %); hours end in ``_hours``; NPS is in points.
-PERCENT_KPIS = {"csat", "ces_agree", "transfer_rate", "reopen_rate", "open_share", "fcr", "one_touch",
-                "escalation_rate", "sla", "retention", "churn"}
+#: KPIs whose value is a share (shown as %), from the registry; hours end in ``_hours``.
+PERCENT_KPIS = set(registry.kpi_ids(unit="share"))
 
 #: Colours of verdicts and target statuses.
 VERDICT_COLOURS = {"improved": "#2e7d32", "met": "#2e7d32", "worsened": "#c62828", "missed": "#c62828",
@@ -98,11 +98,12 @@ def _fmt(kpi: str, value: float, *, change: bool = False) -> str:
     if pd.isna(value):
         return "–"
     sign = "+" if change else ""
-    if kpi in PERCENT_KPIS:
+    unit = registry.unit(kpi)
+    if unit == "share":
         return f"{100 * value:{sign}.1f} pp" if change else f"{value:.1%}"
-    if kpi.endswith("_hours"):
+    if unit == "hours" or kpi.endswith("_hours"):
         return f"{value:{sign}.2f} h" if abs(value) < 1 else f"{value:{sign}.1f} h"
-    if kpi == "ces_mean":
+    if unit == "score":
         return f"{value:{sign}.2f}"
     return f"{value:+.1f}"
 
@@ -111,7 +112,10 @@ def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | 
     """A readable KPI table: value with its 95 % interval and n; rows below ``min_n``
     are greyed and marked "n too small" (shown, never hidden)."""
     names = {**LABELS, **(labels or {})}
-    keys = [c for c in table.columns if c not in {"kpi", "value", "ci_low", "ci_high", "n", "hits", "promoters", "detractors"}]
+    keys = [c for c in table.columns
+            if c not in {"kpi", "value", "ci_low", "ci_high", "n", "hits", "promoters", "detractors", "note"}]
+    notes = table["note"].fillna("") if "note" in table else pd.Series("", index=table.index)
+    available = (notes == "").to_numpy()
     shown = pd.DataFrame(
         {
             **{k: table[k] for k in keys},
@@ -121,11 +125,11 @@ def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | 
                 f"{_fmt(k, lo)} to {_fmt(k, hi)}" if pd.notna(lo) else "–"
                 for k, lo, hi in zip(table["kpi"], table["ci_low"], table["ci_high"], strict=True)
             ],
-            "n": table["n"].astype("int64"),
-            "note": np.where(table["n"] < min_n, "n too small", ""),
+            "n": [f"{int(n):,}" if ok else "–" for n, ok in zip(table["n"], available, strict=True)],
+            "note": np.where(~available, notes, np.where(table["n"] < min_n, "n too small", "")),
         }
     )
-    small = (table["n"] < min_n).to_numpy()
+    small = ((table["n"] < min_n) & available).to_numpy()
 
     def grey(row: pd.Series) -> list[str]:
         return ["color: #999" if small[row.name] else "" for _ in row]

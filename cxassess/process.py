@@ -498,9 +498,15 @@ def _finding(r) -> str:
     return "; ".join(notes) if notes else "no measured problem"
 
 
-def compare_stages(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFrame:
+def compare_stages(
+    now: pd.DataFrame, before: pd.DataFrame | None, *, not_comparable: str | None = None
+) -> pd.DataFrame:
     """Stage metrics beside the previous cycle's: the change of the median time in stage
     with its interval (√(SE₁² + SE₂²)) and verdict, and the bottleneck rank before.
+
+    ``not_comparable`` is the reason no change can be judged (e.g. the previous cycle
+    was cut while most of its tickets were open: see :mod:`cxassess.plausibility`); every
+    verdict then says it.
 
     Examples
     --------
@@ -519,5 +525,13 @@ def compare_stages(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFra
     out["share_before"] = prev["share_of_time"].to_numpy()
     d, lo, hi = difference_of_estimates(out["median_hours"], out["se"], out["median_before"], prev["se"].to_numpy())
     out["change"], out["change_low"], out["change_high"] = d, lo, hi
-    out["verdict"] = verdict(lo, hi, higher_is_better=False)
+    judged = verdict(lo, hi, higher_is_better=False)
+    if before.empty:
+        judged = np.full(len(out), "not comparable: no previous cycle", dtype=object)
+    elif not_comparable:
+        judged = np.full(len(out), f"not comparable: {not_comparable}", dtype=object)
+    else:
+        judged = np.where(pd.isna(out["median_before"]), "not comparable: stage not in the previous cycle",
+                          np.where(judged == "not comparable", "not comparable: no interval", judged))
+    out["verdict"] = judged
     return out

@@ -335,11 +335,12 @@ def test_scorecard_says_which_table_a_kpi_needs(sample_cycles):
     q3, _ = sample_cycles
     only_tickets = load_cycle(SAMPLE, "2026Q3", tables=("tickets",))
     card = kpis.scorecard(only_tickets).set_index("kpi")
-    assert card.loc["csat", "note"] == "needs surveys" and card.loc["csat", "verdict"] == "not measured"
-    assert card.loc["retention", "note"] == "needs customers"
-    assert card.loc["escalation_rate", "note"].startswith("needs events")
+    assert card.loc["csat", "note"] == "not available: needs `surveys` (no such table in this cycle)"
+    assert card.loc["csat", "verdict"] == "not available"
+    assert card.loc["retention", "note"] == "not available: needs `customers` (no such table in this cycle)"
+    assert "`tickets.escalated`" in card.loc["escalation_rate", "note"]  # no events to derive it from
     assert np.isnan(card.loc["csat", "value"])
-    assert card.loc["transfer_rate", "verdict"] == "not comparable"  # no previous cycle given
+    assert card.loc["transfer_rate", "verdict"] == "not comparable: no previous cycle"
 
 
 def test_every_calculator_gives_the_same_table_from_pandas_and_polars(sample_cycles):
@@ -401,8 +402,8 @@ def test_scorecard_on_tickets_derived_from_events_names_the_missing_columns(samp
     derived = tickets_from_events(q3.events, q3.config.process)  # no channel, no priority
     card = kpis.cycle_kpis(dataclasses.replace(q3, tables={**q3.tables, "tickets": derived}))
     sla = card[card["kpi"] == "sla"].set_index("policy")["note"]
-    assert sla["first reply chat and phone"] == "needs tickets with channel"
-    assert sla["resolution urgent and high"] == "needs tickets with priority"
+    assert sla["first reply chat and phone"] == "not available: needs `tickets.channel` (no such column)"
+    assert sla["resolution urgent and high"] == "not available: needs `tickets.priority` (no such column)"
     # the event log gives the time to first resolution too, censored like the full one
     first = card.set_index("kpi").loc["ttr_first_business_hours"]
     assert first["n"] == len(derived) and first["value"] <= card.set_index("kpi").loc["ttr_business_hours", "value"]

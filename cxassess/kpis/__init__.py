@@ -31,11 +31,11 @@ from cxassess.kpis.satisfaction import CES_AGREE, TOP_BOX, ces, csat, nps
 from cxassess.kpis.scorecard import LABELS, cycle_kpis, kpi_history, scorecard
 from cxassess.kpis.sla import sla_attainment, sla_outcome
 from cxassess.kpis.speed import first_response_time, resolution_time
-from cxassess.kpis.summary import headline, headline_by_cycle
+from cxassess.kpis.summary import HEADLINE, headline, headline_by_cycle
 from cxassess.kpis.volume import backlog, volume
 
 __all__ = [
-    "headline", "headline_by_cycle", "volume", "backlog", "TOP_BOX", "CES_AGREE", "csat", "nps", "ces",
+    "HEADLINE", "headline", "headline_by_cycle", "volume", "backlog", "TOP_BOX", "CES_AGREE", "csat", "nps", "ces",
     "fcr", "one_touch", "transfer_rate", "reopen_rate", "escalation_rate", "open_share", "flag_escalated",
     "first_response_time", "resolution_time", "sla_attainment", "sla_outcome", "retention",
     "change", "HIGHER_IS_BETTER", "cycle_kpis", "scorecard", "kpi_history", "LABELS",

@@ -10,18 +10,13 @@ import pandas as pd
 from narwhals.typing import IntoDataFrame
 
 from cxassess.kpis._frame import keys
+from cxassess.registry import KPIS
 from cxassess.stats import difference_of_estimates, difference_of_proportions, verdict
 
 __all__ = ["HIGHER_IS_BETTER", "DETAIL_KEYS", "change"]
 
-#: Direction of each KPI: is a higher value an improvement?
-HIGHER_IS_BETTER = {
-    "csat": True, "nps": True, "ces_mean": True, "ces_agree": True, "fcr": True, "one_touch": True,
-    "sla": True, "retention": True, "transfer_rate": False, "reopen_rate": False,
-    "escalation_rate": False, "open_share": False, "churn": False,
-    **{f"{m}{unit}": False for m in ("frt", "ttr", "ttr_first", "backlog_age")
-       for unit in ("_hours", "_business_hours")},
-}
+#: Direction of each KPI: is a higher value an improvement? (from :mod:`cxassess.registry`)
+HIGHER_IS_BETTER = {k.id: k.higher_is_better for k in KPIS.values()}
 
 #: Columns that identify a KPI row besides ``by`` (an SLA row belongs to its policy).
 DETAIL_KEYS = ("policy",)

@@ -10,6 +10,7 @@ table it needs, never guessed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from cxassess import plausibility, registry
 from cxassess.calendar import BusinessCalendar
 from cxassess.cycles import list_cycles
 from cxassess.io import Cycle
@@ -36,34 +38,13 @@ from cxassess.kpis.satisfaction import ces, csat, nps
 from cxassess.kpis.sla import needed_columns, sla_attainment
 from cxassess.kpis.speed import first_response_time, resolution_time
 from cxassess.kpis.volume import backlog
+from cxassess.registry import KPIS
 from cxassess.stats import target_status
 
 __all__ = ["LABELS", "cycle_kpis", "scorecard", "kpi_history", "label"]
 
-#: The name a CX lead reads for each KPI id.
-LABELS = {
-    "csat": "CSAT (top-box share)",
-    "nps": "NPS (points)",
-    "ces_agree": "CES: agree it was easy (5-7)",
-    "ces_mean": "CES: mean score (1-7)",
-    "frt_business_hours": "First response, median (business h)",
-    "frt_hours": "First response, median (h)",
-    "ttr_business_hours": "Time to resolution, KM median (business h)",
-    "ttr_hours": "Time to resolution, KM median (h)",
-    "ttr_first_business_hours": "Time to first resolution, KM median (business h)",
-    "ttr_first_hours": "Time to first resolution, KM median (h)",
-    "sla": "SLA attainment",
-    "fcr": "First-contact resolution",
-    "one_touch": "One-touch resolution",
-    "reopen_rate": "Reopen rate",
-    "transfer_rate": "Transfer rate",
-    "escalation_rate": "Escalation rate (reaches a specialist)",
-    "open_share": "Open at cycle end",
-    "backlog_age_business_hours": "Backlog age, median (business h)",
-    "backlog_age_hours": "Backlog age, median (h)",
-    "retention": "Customer retention",
-    "churn": "Customer churn",
-}
+#: The name a CX lead reads for each KPI id (from the registry).
+LABELS = {k.id: k.label for k in KPIS.values()}
 
 COLUMNS = ["kpi", "policy", "value", "ci_low", "ci_high", "n", "hits", "se", "note"]
 
@@ -76,7 +57,7 @@ def label(kpi: str, policy: str | None = None) -> str:
     >>> label("sla", "first reply chat"), label("csat")
     ('SLA attainment: first reply chat', 'CSAT (top-box share)')
     """
-    text = LABELS.get(kpi, kpi)
+    text = registry.kpi(kpi).label
     return f"{text}: {policy}" if isinstance(policy, str) and policy else text
 
 
@@ -92,17 +73,28 @@ def _surveys_with(surveys, tickets, group: list[str]):
     return left.join(right, on="ticket_id", how="left").to_native()
 
 
-def _absent(kpi: str, needs: str, group: list[str]) -> pd.DataFrame:
-    return pd.DataFrame([{**dict.fromkeys(group), "kpi": kpi, "n": 0, "note": f"needs {needs}"}])
+def _absent(kpi: str, reason: str, group: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{**dict.fromkeys(group), "kpi": kpi, "n": 0, "note": reason}])
 
 
-def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+def _clock_ids(ids: Sequence[str], business: bool) -> list[str]:
+    """Keep the KPIs of the clock in use (business hours when review.yml has working hours)."""
+    wanted = "business" if business else "calendar"
+    return [k for k in ids if registry.kpi(k).clock in (None, wanted)]
+
+
+def cycle_kpis(
+    cycle: Cycle, *, by: str | Sequence[str] | None = None, kpis: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Every KPI the cycle's tables support, in one tidy pandas table.
 
     The cycle's tables may be pandas or Polars frames (the result is a small pandas
     table either way). Speed figures use the business clock of review.yml when it has working hours
     (calendar hours otherwise); tickets still open at the cycle's end are censored
-    there. Surveys are broken down by the attributes of their ticket.
+    there. Surveys are broken down by the attributes of their ticket. A KPI whose input
+    is absent (the table, the column, or a column empty in every row; see
+    :mod:`cxassess.registry`) is listed with ``note`` "not available: needs ...", never
+    computed as 0.
 
     Parameters
     ----------
@@ -110,13 +102,15 @@ def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.Dat
         A loaded (and checked) cycle, e.g. from :func:`cxassess.quality.checked_cycle`.
     by
         Segment columns (channel, team, priority, category); ``None`` for the whole cycle.
+    kpis
+        The KPI ids to compute (default: every registered KPI).
 
     Returns
     -------
     pandas.DataFrame
         ``[*by, kpi, policy, value, ci_low, ci_high, n, hits, se, note]``: ``hits`` for
         shares, ``se`` for the others, ``policy`` for SLA rows, ``note`` naming the
-        table a KPI would need when it cannot be computed.
+        input a KPI would need when it cannot be computed.
 
     Examples
     --------
@@ -127,72 +121,95 @@ def cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None = None) -> pd.Dat
     """
     group = keys(by)
     config, tickets, surveys = cycle.config, cycle.tickets, cycle.surveys
-    calendar = BusinessCalendar.from_config(config) if config.calendar.get("working_hours") else None
-    parts: list = []
+    business = bool(config.calendar.get("working_hours"))
+    calendar = BusinessCalendar.from_config(config) if business else None
+    wanted = _clock_ids(list(kpis) if kpis is not None else list(KPIS), business)
+    process = config.process
+    if (
+        tickets is not None and cycle.events is not None and process is not None and process.specialist_stages
+        and "escalated" not in nw.from_native(tickets, eager_only=True).columns
+        and "stage" in nw.from_native(cycle.events, eager_only=True).columns
+    ):
+        tickets = flag_escalated(tickets, cycle.events, process.specialist_stages)
+    view = dataclasses.replace(cycle, tables={**cycle.tables, **({"tickets": tickets} if tickets is not None else {})})
+    gaps = {k: registry.gap(view, registry.kpi(k)) for k in wanted}
+    ok = [k for k in wanted if gaps[k] is None]
+    parts: list = [_absent(k, gaps[k], group) for k in wanted if gaps[k] is not None and k != "sla"]
     add = parts.append
-
     scales = config.survey_scales
-    if surveys is None:
-        for kpi in ("csat", "nps", "ces_agree", "ces_mean"):
-            add(_absent(kpi, "surveys", group))
-    else:
+
+    survey_kpis = [k for k in ok if registry.kpi(k).family == "satisfaction"]
+    if survey_kpis:
         rated = _surveys_with(surveys, tickets, group)
         if rated is None:
-            for kpi in ("csat", "nps", "ces_agree", "ces_mean"):
-                add(_absent(kpi, f"surveys with {', '.join(group)}", group))
+            for k in survey_kpis:
+                add(_absent(k, f"not available: needs `tickets.{', '.join(group)}` to break surveys down", group))
         else:
-            add(csat(rated, by=group or None))
-            add(nps(rated, by=group or None))
-            kinds = nw.from_native(rated, eager_only=True)
-            if "ces" in scales or ("kind" in kinds.columns and (kinds["kind"] == "ces").any()):
-                add(ces(rated, by=group or None))
-                add(ces(rated, by=group or None, measure="mean"))
-    if tickets is None:
-        for kpi in ("frt", "ttr", "fcr", "one_touch", "reopen_rate", "transfer_rate", "escalation_rate",
-                    "open_share", "backlog_age"):
-            add(_absent(kpi, "tickets", group))
-    else:
-        add(first_response_time(tickets, calendar=calendar, by=group or None))
-        add(resolution_time(tickets, censor_at=cycle.end, calendar=calendar, by=group or None))
-        if "first_resolved_at" in nw.from_native(tickets, eager_only=True).columns:  # derived from events
+            columns = nw.from_native(rated, eager_only=True).columns
+            has_kind, has_scale = "kind" in columns, "scale" in columns
+
+            def options(kind: str) -> dict:
+                return {"kind": kind if has_kind else None,
+                        "scale": None if has_scale else scales.get(kind)}
+
+            if "csat" in survey_kpis:
+                add(csat(rated, by=group or None, **options("csat")))
+            if "nps" in survey_kpis:
+                add(nps(rated, by=group or None, kind="nps" if has_kind else None))
+            if "ces_agree" in survey_kpis:
+                add(ces(rated, by=group or None, **options("ces")))
+            if "ces_mean" in survey_kpis:
+                add(ces(rated, by=group or None, measure="mean", **options("ces")))
+    if tickets is not None:
+        if {"frt_hours", "frt_business_hours"} & set(ok):
+            add(first_response_time(tickets, calendar=calendar, by=group or None))
+        if {"ttr_hours", "ttr_business_hours"} & set(ok):
+            add(resolution_time(tickets, censor_at=cycle.end, calendar=calendar, by=group or None))
+        if {"ttr_first_hours", "ttr_first_business_hours"} & set(ok):
             add(resolution_time(tickets, censor_at=cycle.end, calendar=calendar, first=True, by=group or None))
-        columns = set(nw.from_native(tickets, eager_only=True).columns)
-        usable = [p for p in config.sla if set(needed_columns(p)) <= columns]
-        if usable:
-            add(sla_attainment(tickets, usable, censor_at=cycle.end, calendar=calendar, by=group or None))
-        for policy in config.sla:
-            if policy not in usable:
-                lacking = ", ".join(sorted(set(needed_columns(policy)) - columns))
-                add(_absent("sla", f"tickets with {lacking}", group).assign(policy=policy.name))
-        add(fcr(tickets, by=group or None, max_contacts=config.fcr_max_contacts))
-        add(one_touch(tickets, by=group or None))
-        add(reopen_rate(tickets, by=group or None))
-        add(transfer_rate(tickets, by=group or None))
-        process = config.process
-        if "escalated" in nw.from_native(tickets, eager_only=True).columns:  # the export flags it
-            add(escalation_rate(tickets, by=group or None))
-        elif cycle.events is not None and process is not None and process.specialist_stages:
-            add(escalation_rate(flag_escalated(tickets, cycle.events, process.specialist_stages), by=group or None))
-        else:
-            add(_absent("escalation_rate", "events and a specialist stage in review.yml", group))
-        add(open_share(tickets, by=group or None))
-        add(backlog(tickets, at=cycle.end, calendar=calendar, by=group or None))
+        if "sla" in wanted:
+            usable = [p for p in config.sla if not registry.missing(view, [registry.Need("tickets", c)
+                                                                           for c in needed_columns(p)])]
+            if usable:
+                add(sla_attainment(tickets, usable, censor_at=cycle.end, calendar=calendar, by=group or None))
+            for policy in config.sla:
+                if policy not in usable:
+                    lacking = registry.gap(view, [registry.Need("tickets", c) for c in needed_columns(policy)])
+                    add(_absent("sla", str(lacking), group).assign(policy=policy.name))
+        if "fcr" in ok:
+            add(fcr(tickets, by=group or None, max_contacts=config.fcr_max_contacts))
+        if "one_touch" in ok:
+            add(one_touch(tickets, by=group or None))
+        for kpi_id, calculator in (("reopen_rate", reopen_rate), ("transfer_rate", transfer_rate),
+                                   ("escalation_rate", escalation_rate), ("open_share", open_share)):
+            if kpi_id in ok:
+                add(calculator(tickets, by=group or None))
+        if {"backlog_age_hours", "backlog_age_business_hours"} & set(ok):
+            add(backlog(tickets, at=cycle.end, calendar=calendar, by=group or None))
     customers = cycle.customers
-    if customers is None:
-        add(_absent("retention", "customers", group))
-        add(_absent("churn", "customers", group))
-    elif set(group) <= set(nw.from_native(customers, eager_only=True).columns):
-        add(retention(customers, start=cycle.start, end=cycle.end, by=group or None))
+    if customers is not None and {"retention", "churn"} & set(ok):
+        if set(group) <= set(nw.from_native(customers, eager_only=True).columns):
+            table = nw.from_native(retention(customers, start=cycle.start, end=cycle.end, by=group or None),
+                                   eager_only=True)
+            add(table.filter(nw.col("kpi").is_in([k for k in ("retention", "churn") if k in ok])).to_native())
+    if not parts:
+        return pd.DataFrame(columns=[*group, *COLUMNS])
     out = pd.concat([nw.from_native(p, eager_only=True).to_pandas() for p in parts], ignore_index=True)
     for column in COLUMNS:
         if column not in out:
             out[column] = np.nan if column != "note" else ""
     out["note"] = out["note"].fillna("")
-    return out[[*group, *COLUMNS]]
+    order = {k: i for i, k in enumerate(KPIS)}
+    out = out.assign(_order=out["kpi"].map(order)).sort_values("_order", kind="stable").drop(columns="_order")
+    return out[[*group, *COLUMNS]].reset_index(drop=True)
 
 
 def scorecard(
-    now: Cycle, before: Cycle | None = None, *, by: str | Sequence[str] | None = None
+    now: Cycle,
+    before: Cycle | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    checks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The scorecard: each KPI with its interval and n, the previous cycle, the change with
     its interval and verdict, the target of review.yml and the status against it.
@@ -205,7 +222,21 @@ def scorecard(
         ``verdict`` is *improved* / *worsened* only when the change's interval excludes 0;
         ``target_status`` is *met* / *missed* only when the KPI's interval is wholly on
         one side of the target (*unclear* otherwise); ``small_n`` marks figures with
-        ``n < min_n`` (shown greyed with "n too small", never hidden).
+        ``n < min_n`` (shown greyed with "n too small", never hidden). A change that
+        cannot be judged says why: *not comparable: no previous cycle*, *...: the previous
+        cycle has no figure*, or the warning of a plausibility check (a previous cycle
+        still mostly open at its end, a wrong time zone for business-hours figures ...);
+        a KPI whose input is absent is *not available* with the input named in ``note``.
+
+    Parameters
+    ----------
+    now, before
+        The cycle reviewed and the cycle compared with (``None``: no comparison).
+    by
+        Segment columns; ``None`` for the whole cycle.
+    checks
+        The plausibility checks of :func:`cxassess.plausibility.checks` (computed when
+        not given).
 
     Examples
     --------
@@ -229,8 +260,31 @@ def scorecard(
         for k, lo, hi, t in zip(out["kpi"], out["ci_low"], out["ci_high"], out["target"], strict=True)
     ]
     out["small_n"] = out["n"].fillna(0) < config.min_n
-    out["verdict"] = np.where(out["note"] != "", "not measured", out["verdict"])
+    if checks is None:
+        checks = plausibility.checks(now, before)
+    out["verdict"] = _verdict_reasons(out, before, plausibility.not_comparable(checks))
     out.insert(len(group) + 2, "label", [label(k, p) for k, p in zip(out["kpi"], out["policy"], strict=True)])
+    return out
+
+
+def _verdict_reasons(card: pd.DataFrame, before: Cycle | None, reasons: dict[str, str]) -> list[str]:
+    """Each row's verdict, with the reason wherever the change cannot be judged."""
+    out = []
+    for kpi, verdict, note, previous in zip(card["kpi"], card["verdict"], card["note"], card["previous"],
+                                            strict=True):
+        reason = reasons.get(kpi) or reasons.get("*")
+        if note:
+            out.append("not available")
+        elif before is None:
+            out.append("not comparable: no previous cycle")
+        elif reason:
+            out.append(f"not comparable: {reason}")
+        elif pd.isna(previous):
+            out.append(f"not comparable: no figure in {before.label}")
+        elif verdict == "not comparable":
+            out.append("not comparable: no interval for the change")
+        else:
+            out.append(verdict)
     return out
 
 

@@ -5,33 +5,30 @@ from __future__ import annotations
 import pandas as pd
 
 from cxassess.io import Cycle
-from cxassess.kpis.resolution import open_share, reopen_rate, transfer_rate
-from cxassess.kpis.satisfaction import csat, nps
+from cxassess.kpis.scorecard import cycle_kpis
 
-__all__ = ["headline", "headline_by_cycle"]
+__all__ = ["HEADLINE", "headline", "headline_by_cycle"]
+
+#: The KPIs of the overview page, in the order shown.
+HEADLINE = ("csat", "nps", "reopen_rate", "transfer_rate", "open_share")
+
+_COLUMNS = ["kpi", "value", "ci_low", "ci_high", "n", "note"]
 
 
-def headline(tickets: pd.DataFrame | None, surveys: pd.DataFrame | None) -> pd.DataFrame:
+def headline(cycle: Cycle) -> pd.DataFrame:
     """CSAT, NPS, transfer, reopen and open-at-end rates of one cycle in one tidy table.
 
-    A KPI whose table is absent is left out rather than guessed.
+    A KPI whose input is absent has no value and a ``note`` "not available: needs ..."
+    naming it, rather than a guess (see :mod:`cxassess.registry`).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"transfers": [0, 1], "reopens": [0, 0],
-    ...                   "resolved_at": pd.to_datetime(["2026-07-01", None])})
-    >>> headline(t, None)["kpi"].tolist()
-    ['transfer_rate', 'reopen_rate', 'open_share']
+    >>> from cxassess.io import load_cycle
+    >>> h = headline(load_cycle("data/sample", "2026Q3"))
+    >>> h["kpi"].tolist(), int(h.set_index("kpi").at["transfer_rate", "n"])
+    (['csat', 'nps', 'reopen_rate', 'transfer_rate', 'open_share'], 2500)
     """
-    parts = []
-    if surveys is not None:
-        parts += [csat(surveys), nps(surveys)]
-    if tickets is not None:
-        parts += [transfer_rate(tickets), reopen_rate(tickets), open_share(tickets)]
-    columns = ["kpi", "value", "ci_low", "ci_high", "n"]
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    return pd.concat([p[columns] for p in parts], ignore_index=True)
+    return cycle_kpis(cycle, kpis=HEADLINE)[_COLUMNS]
 
 
 def headline_by_cycle(*cycles: Cycle | None) -> pd.DataFrame:
@@ -39,8 +36,6 @@ def headline_by_cycle(*cycles: Cycle | None) -> pd.DataFrame:
 
     ``None`` entries (a previous cycle that does not exist) are skipped.
     """
-    frames = [
-        headline(c.tickets, c.surveys).assign(cycle=c.label) for c in cycles if c is not None
-    ]
+    frames = [headline(c).assign(cycle=c.label) for c in cycles if c is not None]
     out = pd.concat(frames, ignore_index=True)
     return out[["cycle", *[c for c in out.columns if c != "cycle"]]]

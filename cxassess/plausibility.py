@@ -1,0 +1,274 @@
+"""Plausibility of a cycle as a whole: checks no single row can fail.
+
+The data-quality gate checks rows; these checks look at the whole cycle and catch exports
+whose every row is valid but whose meaning is wrong:
+
+* ``outside_hours``: most agent activity falls outside the working hours of review.yml —
+  the time zone or the calendar is wrong, and every business-hours figure with it;
+* ``instant_response``: the first response equals the creation for most tickets — the
+  first event is itself the "response", so first response time means nothing;
+* ``after_resolution``: an activity that (almost) only happens after a resolution is counted
+  as renewed work, inflating reopens (list it under ``process: non_work_activities``);
+* ``previous_maturity``: the previous cycle was cut while most of its tickets were still
+  open, or it is too small — no comparison with it is meaningful.
+
+Each check returns its figure, the threshold (review.yml ``quality:``), a finding in words,
+the fix, and the KPIs it makes *not comparable*. :func:`not_comparable` turns warnings into
+the reason shown beside each affected verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxassess import registry
+from cxassess.calendar import BusinessCalendar
+from cxassess.io import Cycle, not_work
+
+__all__ = ["CHECK_COLUMNS", "checks", "not_comparable", "clock_warning", "outside_hours",
+           "instant_response", "after_resolution", "previous_maturity", "DEFAULTS"]
+
+#: Columns of the table of plausibility checks.
+CHECK_COLUMNS = ["check", "cycle", "status", "figure", "threshold", "finding", "fix", "affects"]
+
+#: Default thresholds (review.yml ``quality:`` keys).
+DEFAULTS = {"outside_hours_share": 0.25, "instant_response_share": 0.5, "immature_open_share": 0.5,
+            "after_resolution_share": 0.2}
+
+_ALL = ("*",)
+
+
+def _row(check: str, cycle: str, status: str, figure: float = np.nan, threshold: float = np.nan,
+         finding: str = "", fix: str = "", affects: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"check": check, "cycle": cycle, "status": status, "figure": figure, "threshold": threshold,
+            "finding": finding, "fix": fix, "affects": affects}
+
+
+def _work_times(cycle: Cycle) -> tuple[pd.Series, str]:
+    """Instants of agent work and where they come from."""
+    events, process = cycle.events, cycle.config.process
+    if events is not None and len(events):
+        ev = events[events["timestamp"].notna()]
+        if process is not None:
+            agent = set(process.first_response_activities) | set(process.agent_reply_activities) \
+                | set(process.resolution_activities)
+            chosen = ev[ev["activity"].isin(agent)]
+            if len(chosen):
+                return chosen["timestamp"], "agent replies and resolutions in the event log"
+        later = ev.sort_values(["ticket_id", "timestamp"], kind="stable").duplicated("ticket_id")
+        return ev.loc[later.to_numpy(), "timestamp"], "events after each ticket's first"
+    tickets = cycle.tickets
+    if tickets is not None:
+        parts = [tickets[c].dropna() for c in ("first_response_at", "resolved_at") if c in tickets]
+        if parts:
+            return pd.concat(parts, ignore_index=True), "first responses and resolutions of the tickets"
+    return pd.Series([], dtype="datetime64[us, UTC]"), ""
+
+
+def outside_hours(cycle: Cycle) -> dict[str, Any]:
+    """Share of agent activity outside the working hours of review.yml.
+
+    A desk works mostly inside its hours; when most of its replies and resolutions fall
+    outside them, the time zone of review.yml (or of the export) or the calendar is wrong,
+    and every business-hours figure is wrong with it.
+
+    Examples
+    --------
+    >>> from cxassess.io import load_cycle
+    >>> r = outside_hours(load_cycle("data/sample", "2026Q3"))
+    >>> r["status"], r["figure"] < 0.05
+    ('ok', True)
+    """
+    config = cycle.config
+    threshold = config.quality_option("outside_hours_share", DEFAULTS["outside_hours_share"])
+    if not config.calendar.get("working_hours"):
+        return _row("outside_hours", cycle.label, "not applicable",
+                    finding="review.yml has no working hours: every time is counted in calendar hours.")
+    times, source = _work_times(cycle)
+    if not len(times):
+        return _row("outside_hours", cycle.label, "not applicable",
+                    finding="no timestamp of agent work in this cycle (needs events or tickets.first_response_at).")
+    share = float(1 - BusinessCalendar.from_config(config).is_open(times).mean())
+    affects = (*registry.kpi_ids(clock="business"), "sla")
+    if share <= threshold:
+        return _row("outside_hours", cycle.label, "ok", share, threshold,
+                    f"{share:.0%} of agent activity ({source}) falls outside working hours.")
+    return _row(
+        "outside_hours", cycle.label, "warning", share, threshold,
+        f"{share:.0%} of agent activity ({source}, n = {len(times):,}) falls outside the working hours "
+        f"of review.yml (threshold {threshold:.0%}): the time zone ({config.timezone}) or the calendar is "
+        "probably wrong, so business-hours figures are not reliable.",
+        "Check review.yml timezone: (the zone in which the export's timestamps without offset were "
+        "written) and calendar: working_hours.",
+        affects,
+    )
+
+
+def instant_response(cycle: Cycle) -> dict[str, Any]:
+    """Share of answered tickets whose first response is at the very instant of creation.
+
+    Examples
+    --------
+    >>> from cxassess.io import load_cycle
+    >>> instant_response(load_cycle("data/sample", "2026Q3"))["status"]
+    'ok'
+    """
+    config = cycle.config
+    threshold = config.quality_option("instant_response_share", DEFAULTS["instant_response_share"])
+    tickets = cycle.tickets
+    if tickets is None or "first_response_at" not in tickets or not tickets["first_response_at"].notna().any():
+        return _row("instant_response", cycle.label, "not applicable",
+                    finding="no first response times in this cycle.")
+    answered = tickets[tickets["first_response_at"].notna()]
+    share = float((answered["first_response_at"] <= answered["created_at"]).mean())
+    if share <= threshold:
+        return _row("instant_response", cycle.label, "ok", share, threshold,
+                    f"{share:.0%} of answered tickets have their first response at creation.")
+    return _row(
+        "instant_response", cycle.label, "warning", share, threshold,
+        f"For {share:.0%} of the answered tickets (n = {len(answered):,}) the first response is at the "
+        "instant of creation: the ticket's first event is itself counted as the response, so first "
+        "response time is not a measure of the desk's speed.",
+        "Name the activity of the first agent reply in review.yml process: first_response_activities "
+        "(not the activity that opens the ticket), or export the first reply time.",
+        ("frt_hours", "frt_business_hours", "sla"),
+    )
+
+
+def after_resolution(cycle: Cycle) -> dict[str, Any]:
+    """Activities counted as renewed work after a resolution that (almost) never happen before one.
+
+    Work that reopens a ticket (a reply, an escalation) leads to a new resolution; an
+    activity found after a resolution in 90 % or more of its occurrences and followed by a
+    new resolution in fewer than 10 % of them is an administrative step (a closure, a
+    record update) rather than rework. When such
+    activities cause more than ``quality: after_resolution_share`` of the reopens counted
+    from the event log, reopens and everything resting on them are not reliable.
+
+    Examples
+    --------
+    >>> from cxassess.io import load_cycle
+    >>> after_resolution(load_cycle("data/sample", "2026Q3"))["status"]  # tickets come from the export
+    'not applicable'
+    """
+    config, events, process = cycle.config, cycle.events, cycle.config.process
+    threshold = config.quality_option("after_resolution_share", DEFAULTS["after_resolution_share"])
+    if "tickets" not in cycle.derived or events is None or process is None or not process.resolution_activities:
+        return _row("after_resolution", cycle.label, "not applicable",
+                    finding="reopens are not counted from the event log in this cycle.")
+    ev = events[events["timestamp"].notna()].sort_values(["ticket_id", "timestamp"], kind="stable")
+    is_res = ev["activity"].isin(process.resolution_activities).to_numpy()
+    resolved_before = pd.Series(is_res, index=ev.index).groupby(ev["ticket_id"].to_numpy()).cumsum().to_numpy()
+    total = pd.Series(is_res).groupby(ev["ticket_id"].to_numpy()).transform("sum").to_numpy()
+    after = (resolved_before > 0) & ~is_res
+    work = ~ev["activity"].isin(not_work(process)).to_numpy() & ~is_res
+    per_activity = pd.DataFrame({"activity": ev["activity"].to_numpy(), "after": after, "work": work,
+                                 "resolved_again": after & (total > resolved_before)})
+    per_activity = per_activity[per_activity["work"]]
+    stats = per_activity.groupby("activity").agg(mean=("after", "mean"), sum=("after", "sum"),
+                                                 again=("resolved_again", "sum"))
+    # rework leads to a new resolution; an administrative step after one does not
+    admin = stats[(stats["mean"] >= 0.9) & (stats["sum"] > 0) & (stats["again"] < 0.1 * stats["sum"])]
+    # a reopen is a resolution followed by work: the first work event after each resolution
+    triggers = per_activity[per_activity["after"]]
+    share = float(triggers["activity"].isin(admin.index).mean()) if len(triggers) else 0.0
+    if admin.empty or share <= threshold:
+        return _row("after_resolution", cycle.label, "ok", share, threshold,
+                    "No administrative activity is counted as rework after a resolution.")
+    names = ", ".join(f"'{a}'" for a in admin.sort_values("sum", ascending=False).index[:5])
+    return _row(
+        "after_resolution", cycle.label, "warning", share, threshold,
+        f"{share:.0%} of the work counted after a resolution is {names}, which happens after a "
+        "resolution in 90 % or more of its occurrences: an administrative step, not rework, so "
+        "reopens (and resolution times resting on them) are overstated.",
+        f"If {names} is not rework, list it in review.yml under process: non_work_activities.",
+        ("reopen_rate", "fcr", "one_touch", "open_share", "ttr_hours", "ttr_business_hours",
+         "backlog_age_hours", "backlog_age_business_hours", "sla"),
+    )
+
+
+def previous_maturity(previous: Cycle | None, cycle: Cycle) -> dict[str, Any]:
+    """Whether the previous cycle can be compared with: not too small, not cut while most of
+    its tickets were open.
+
+    Examples
+    --------
+    >>> from cxassess.io import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> previous_maturity(q3.load_previous(), q3)["status"]
+    'ok'
+    """
+    config = cycle.config
+    threshold = config.quality_option("immature_open_share", DEFAULTS["immature_open_share"])
+    if previous is None:
+        return _row("previous_maturity", cycle.label, "not applicable", finding="no previous cycle to compare with.")
+    tickets = previous.tickets
+    if tickets is None or "resolved_at" not in tickets or not tickets["resolved_at"].notna().any():
+        return _row("previous_maturity", previous.label, "not applicable",
+                    finding=f"{previous.label} has no resolution times: its maturity cannot be judged.")
+    n = len(tickets)
+    share = float(tickets["resolved_at"].isna().mean()) if n else 1.0
+    if share > threshold:
+        return _row("previous_maturity", previous.label, "warning", share, threshold,
+                    f"previous cycle incomplete ({share:.0%} open at its end)",
+                    f"Compare with a cycle whose export was taken after most of its tickets were closed "
+                    f"(review.yml quality: immature_open_share is {threshold:.0%}).", _ALL)
+    if n < config.min_n:
+        return _row("previous_maturity", previous.label, "warning", float(n), float(config.min_n),
+                    f"previous cycle too small ({n:,} tickets, min_n {config.min_n})",
+                    "Compare with a larger cycle, or lower min_n in review.yml.", _ALL)
+    return _row("previous_maturity", previous.label, "ok", share, threshold,
+                f"{previous.label}: {share:.0%} of its {n:,} tickets open at its end.")
+
+
+def checks(cycle: Cycle, previous: Cycle | None = None) -> pd.DataFrame:
+    """Every plausibility check of ``cycle`` (and of its comparison with ``previous``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per check (:data:`CHECK_COLUMNS`): ``status`` is ``ok``, ``warning`` or
+        ``not applicable``; ``figure`` the measured share, ``threshold`` the limit from
+        review.yml ``quality:``; ``affects`` the KPI ids a warning makes not comparable
+        (``*``: every KPI).
+
+    Examples
+    --------
+    >>> from cxassess.io import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> checks(q3, q3.load_previous())[["check", "status"]].values.tolist()
+    [['outside_hours', 'ok'], ['instant_response', 'ok'], ['after_resolution', 'not applicable'], ['previous_maturity', 'ok']]
+    """
+    rows = [outside_hours(cycle), instant_response(cycle), after_resolution(cycle),
+            previous_maturity(previous, cycle)]
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def not_comparable(table: pd.DataFrame) -> dict[str, str]:
+    """KPI id → the reason its change cannot be judged (``*`` stands for every KPI).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame([{"check": "previous_maturity", "status": "warning", "affects": ("*",),
+    ...                    "finding": "previous cycle incomplete (97% open at its end)"}])
+    >>> not_comparable(t)
+    {'*': 'previous cycle incomplete (97% open at its end)'}
+    """
+    reasons: dict[str, str] = {}
+    for row in table[table["status"] == "warning"].itertuples():
+        short = {"outside_hours": "activity mostly outside working hours (time zone or calendar wrong?)",
+                 "instant_response": "first response equals creation for most tickets",
+                 "after_resolution": "reopens count administrative activity after resolution"}.get(row.check,
+                                                                                                   row.finding)
+        for kpi in row.affects:
+            reasons.setdefault(kpi, short)
+    return reasons
+
+
+def clock_warning(table: pd.DataFrame) -> str | None:
+    """The sentence flagging the business clock on every page that uses it, or ``None``."""
+    hit = table[(table["check"] == "outside_hours") & (table["status"] == "warning")]
+    return None if hit.empty else f"Business clock doubtful: {hit['finding'].iloc[0]} {hit['fix'].iloc[0]}"

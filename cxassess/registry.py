@@ -1,0 +1,331 @@
+"""One registry of facts: every KPI and every page section, and what each needs.
+
+The scorecard, the plots, the notebooks and the docs read the KPIs' labels, units,
+directions and inputs from here, nowhere else. A KPI or a section whose input is absent
+from a cycle — the table, the column, a column that is empty in every row, or one with a
+single value where variation is needed — is *not available*, with the input named and how
+to add it, never computed as 0::
+
+    >>> from cxassess.io import load_cycle
+    >>> cycle = load_cycle("data/sample", "2026Q3")
+    >>> KPIS["transfer_rate"].label, KPIS["transfer_rate"].higher_is_better
+    ('Transfer rate', False)
+    >>> gap(cycle, KPIS["transfer_rate"]) is None
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import narwhals as nw
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cxassess.config import ReviewConfig
+
+__all__ = ["Need", "KPI", "Section", "KPIS", "SECTIONS", "gap", "missing", "kpi", "breakdown",
+           "DERIVED_FROM", "unit", "kpi_ids"]
+
+Unit = Literal["share", "points", "hours", "score"]
+
+
+@dataclass(frozen=True)
+class Need:
+    """One input: a table, a column of it, or a key of review.yml.
+
+    Attributes
+    ----------
+    table
+        A canonical table (``tickets``, ``events`` ...) or ``"review.yml"``.
+    column
+        The column (or, for review.yml, the key path); ``None`` for the table itself.
+    nonempty
+        A column that is empty in every row counts as absent.
+    varies
+        A column holding a single value carries no information (e.g. one team: no handoff
+        between teams can be seen) and counts as absent.
+    how
+        How to add it, when the general advice does not fit.
+    """
+
+    table: str
+    column: str | None = None
+    nonempty: bool = True
+    varies: bool = False
+    how: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}" if self.column else self.table
+
+
+@dataclass(frozen=True)
+class KPI:
+    """A KPI as a CX lead reads it.
+
+    Attributes
+    ----------
+    id
+        The id in every KPI table (``kpi`` column) and in review.yml ``targets``.
+    label
+        The name on the pages.
+    unit
+        ``share`` (shown as %, changes in points), ``points`` (NPS), ``hours``, ``score``.
+    higher_is_better
+        Direction of an improvement.
+    needs
+        Every input it cannot do without (all of them).
+    family
+        The calculator module (``kpis.<family>``).
+    clock
+        ``business`` when it is counted on the business clock of review.yml.
+    definition
+        One sentence (DESIGN.md §5 in plain words).
+    """
+
+    id: str
+    label: str
+    unit: Unit
+    higher_is_better: bool
+    needs: tuple[Need, ...]
+    family: str
+    definition: str
+    clock: Literal["business", "calendar"] | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of a report page and the inputs it needs."""
+
+    id: str
+    page: str
+    title: str
+    needs: tuple[Need, ...] = field(default=())
+
+
+_T, _S, _E, _C = "tickets", "surveys", "events", "customers"
+_RESOLVED = Need(_T, "resolved_at", how="export the resolution time, or name the resolution "
+                 "activities in review.yml process: resolution_activities")
+
+
+def _speed(prefix: str, label: str, end: str, definition: str) -> list[KPI]:
+    end_need = Need(_T, end)
+    out = []
+    for clock, suffix, unit_label in (("calendar", "_hours", "h"), ("business", "_business_hours", "business h")):
+        needs = (end_need,) if clock == "calendar" else (
+            end_need, Need("review.yml", "calendar.working_hours"))
+        out.append(KPI(f"{prefix}{suffix}", f"{label} ({unit_label})", "hours", False, needs, "speed",
+                       definition, clock))
+    return out
+
+
+_KPIS: list[KPI] = [
+    KPI("csat", "CSAT (top-box share)", "share", True, (Need(_S, "score"), Need(_S, "kind:csat")),
+        "satisfaction", "answers in the top box of their scale (5-point: 4-5) ÷ answers"),
+    KPI("nps", "NPS (points)", "points", True, (Need(_S, "score"), Need(_S, "kind:nps")),
+        "satisfaction", "% promoters (9-10) − % detractors (0-6) on the 0-10 scale"),
+    KPI("ces_agree", "CES: agree it was easy (5-7)", "share", True, (Need(_S, "score"), Need(_S, "kind:ces")),
+        "satisfaction", "answers 5-7 on the 7-point 'made it easy' scale ÷ answers"),
+    KPI("ces_mean", "CES: mean score (1-7)", "score", True, (Need(_S, "score"), Need(_S, "kind:ces")),
+        "satisfaction", "mean answer on the 7-point 'made it easy' scale"),
+    *_speed("frt", "First response, median", "first_response_at",
+            "created → first agent reply, median of the tickets answered"),
+    *_speed("ttr", "Time to resolution, KM median", "resolved_at",
+            "created → resolved, Kaplan-Meier median with open tickets censored"),
+    *_speed("ttr_first", "Time to first resolution, KM median", "first_resolved_at",
+            "created → first resolved, Kaplan-Meier median with open tickets censored"),
+    KPI("sla", "SLA attainment", "share", True, (Need(_T, "created_at"), Need("review.yml", "sla")), "sla",
+        "achieved ÷ (achieved + breached), per review.yml policy"),
+    KPI("fcr", "First-contact resolution", "share", True,
+        (_RESOLVED, Need(_T, "reopens"), Need(_T, "transfers")), "resolution",
+        "resolved with no reopen and no transfer ÷ resolved"),
+    KPI("one_touch", "One-touch resolution", "share", True, (_RESOLVED, Need(_T, "agent_replies")), "resolution",
+        "resolved with at most one agent reply ÷ resolved"),
+    KPI("reopen_rate", "Reopen rate", "share", False, (_RESOLVED, Need(_T, "reopens")), "resolution",
+        "resolved tickets reopened ÷ resolved"),
+    KPI("transfer_rate", "Transfer rate", "share", False, (Need(_T, "transfers"),), "resolution",
+        "tickets with at least one transfer ÷ tickets"),
+    KPI("escalation_rate", "Escalation rate (reaches a specialist)", "share", False,
+        (Need(_T, "escalated", how="export an escalated flag, or add events with a stage and mark a "
+              "stage specialist: true in review.yml process: stages"),), "resolution",
+        "tickets reaching a specialist stage ÷ tickets"),
+    KPI("open_share", "Open at cycle end", "share", False, (_RESOLVED,), "resolution",
+        "tickets not resolved at the cycle's end ÷ tickets"),
+    KPI("backlog_age_hours", "Backlog age, median (h)", "hours", False, (_RESOLVED,), "volume",
+        "median age of the tickets open at the cycle's end", "calendar"),
+    KPI("backlog_age_business_hours", "Backlog age, median (business h)", "hours", False,
+        (_RESOLVED, Need("review.yml", "calendar.working_hours")), "volume",
+        "median age of the tickets open at the cycle's end", "business"),
+    KPI("retention", "Customer retention", "share", True, (Need(_C, "active_from"), Need(_C, "active_to", nonempty=False)),
+        "customers", "(customers at the end − new) ÷ customers at the start"),
+    KPI("churn", "Customer churn", "share", False, (Need(_C, "active_from"), Need(_C, "active_to", nonempty=False)),
+        "customers", "customers lost in the cycle ÷ customers at the start"),
+]
+
+#: Every KPI of the package by id, in the order of the scorecard.
+KPIS: dict[str, KPI] = {k.id: k for k in _KPIS}
+
+_PROCESS = Need("review.yml", "process")
+#: Every section of the report pages that needs more than its page's table.
+SECTIONS: dict[str, Section] = {s.id: s for s in [
+    Section("overview.volume", "05_cycle_overview", "Volumes", (Need(_T),)),
+    Section("overview.volume_by_channel", "05_cycle_overview", "Volumes by channel", (Need(_T, "channel"),)),
+    Section("overview.stages", "05_cycle_overview", "Volumes by stage", (Need(_E), _PROCESS)),
+    Section("stages.flow", "10_process_stages", "The flow", (Need(_E), _PROCESS)),
+    Section("stages.assessment_csat", "10_process_stages", "Stage assessment: effect on CSAT",
+            (Need(_E), _PROCESS, Need(_S, "score"))),
+    Section("stages.handoffs", "10_process_stages", "Handoffs between teams",
+            (Need(_E), _PROCESS, Need(_E, "team", varies=True))),
+    Section("stages.conformance", "10_process_stages", "Conformance to the designed flow",
+            (Need(_E), Need("review.yml", "process.transitions"))),
+    Section("stages.satisfaction_by_path", "10_process_stages", "Satisfaction by path",
+            (Need(_E), _PROCESS, Need(_S, "score"))),
+    Section("scorecard.trends", "20_kpi_scorecard", "Trends across the cycles", ()),
+]}
+
+#: Where each column of a ticket table derived from the event log comes from.
+DERIVED_FROM: dict[str, str] = {
+    "first_response_at": "events of the first-response activities (review.yml process: first_response_activities)",
+    "resolved_at": "events of the resolution activities (review.yml process: resolution_activities)",
+    "first_resolved_at": "events of the resolution activities (review.yml process: resolution_activities)",
+    "closed_at": "events of the closing activities (review.yml process: closing_activities)",
+    "reopens": "events of the resolution activities (review.yml process: resolution_activities)",
+    "transfers": "events.team with at least two teams (a transfer is a change of team)",
+    "agent_replies": "events of the agent-reply activities (review.yml process: agent_reply_activities)",
+    "escalated": "events.stage and a stage marked specialist: true in review.yml process: stages",
+}
+
+_CONFIG_KEYS: dict[str, Callable[[ReviewConfig], bool]] = {
+    "process": lambda c: c.process is not None,
+    "process.transitions": lambda c: c.process is not None and bool(c.process.transitions),
+    "calendar.working_hours": lambda c: bool(c.calendar.get("working_hours")),
+    "sla": lambda c: bool(c.sla),
+}
+
+
+def kpi(kpi_id: str) -> KPI:
+    """The registered KPI ``kpi_id``; an unknown id gets a KPI labelled with the id itself.
+
+    Examples
+    --------
+    >>> kpi("csat").unit, kpi("made_up").label
+    ('share', 'made_up')
+    """
+    return KPIS.get(kpi_id) or KPI(kpi_id, kpi_id, "score", True, (), "", "")
+
+
+def unit(kpi_id: str) -> Unit:
+    """The unit of a KPI id (``share``, ``points``, ``hours``, ``score``)."""
+    return kpi(kpi_id).unit
+
+
+def kpi_ids(*, unit: Unit | None = None, clock: str | None = None) -> list[str]:
+    """Registered KPI ids, optionally of one unit or one clock.
+
+    Examples
+    --------
+    >>> kpi_ids(clock="business")[:2]
+    ['frt_business_hours', 'ttr_business_hours']
+    """
+    return [k.id for k in KPIS.values() if (unit is None or k.unit == unit)
+            and (clock is None or k.clock == clock)]
+
+
+def breakdown(column: str, table: str = "tickets") -> Section:
+    """The section breaking the scorecard down by ``column``: it needs the column with at
+    least two values."""
+    return Section(f"scorecard.by_{column}", "20_kpi_scorecard", f"By {column}", (Need(table, column, varies=True),))
+
+
+def _survey_kind(surveys: nw.DataFrame, kind: str, config: ReviewConfig | None) -> str | None:
+    """Why answers of ``kind`` cannot be told apart, or ``None`` when they can."""
+    scales = config.survey_scales if config is not None else {}
+    if "kind" in surveys.columns:
+        if not (surveys["kind"] == kind).any():
+            return f"surveys of kind {kind!r} (column kind has none)"
+        if "scale" not in surveys.columns and kind not in scales:
+            return f"surveys.scale, or review.yml surveys: scales: {{{kind}: <points>}}"
+        return None
+    if set(scales) == {kind} or (not scales and kind == "csat" and "scale" in surveys.columns):
+        return None
+    return "surveys.kind (csat, nps or ces), or review.yml surveys: scales naming this survey kind alone"
+
+
+def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
+    """The needs of ``needs`` that ``cycle`` does not meet, each in words.
+
+    ``cycle`` is a :class:`cxassess.io.Cycle` (anything with ``tables``, ``config`` and
+    ``derived``). Tables may be pandas or Polars.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> c = SimpleNamespace(tables={"tickets": pd.DataFrame({"transfers": [None, None]})},
+    ...                     config=None, derived=())
+    >>> missing(c, [Need("tickets", "transfers"), Need("surveys")])
+    ['`tickets.transfers` (empty in every row)', '`surveys` (no such table in this cycle)']
+    """
+    config: ReviewConfig | None = getattr(cycle, "config", None)
+    tables: Mapping[str, Any] = getattr(cycle, "tables", {}) or {}
+    derived = set(getattr(cycle, "derived", ()) or ())
+    out: list[str] = []
+    absent: set[str] = set()
+    for need in needs:
+        if need.table in absent:
+            continue
+        if need.table == "review.yml":
+            check = _CONFIG_KEYS.get(str(need.column))
+            if config is None or (check is not None and not check(config)):
+                out.append(f"`review.yml {need.column}`")
+            continue
+        native = tables.get(need.table)
+        if native is None:
+            out.append(f"`{need.table}` (no such table in this cycle)")
+            absent.add(need.table)
+            continue
+        if need.column is None:
+            continue
+        df = nw.from_native(native, eager_only=True)
+        if need.column.startswith("kind:"):
+            problem = _survey_kind(df, need.column.split(":", 1)[1], config) if len(df) else "answered surveys"
+            if problem:
+                out.append(f"`{problem}`" if problem.startswith("surveys.") else problem)
+            continue
+        where = f"`{need.table}.{need.column}`"
+        if need.table == "tickets" and "tickets" in derived and need.column in DERIVED_FROM:
+            where = f"`tickets.{need.column}`, derived from {DERIVED_FROM[need.column]}"
+        if need.column not in df.columns:
+            out.append(f"{where} (no such column)")
+        elif need.nonempty and len(df) and df[need.column].null_count() == len(df):
+            out.append(f"{where} (empty in every row)")
+        elif need.varies and df[need.column].drop_nulls().n_unique() < 2:
+            out.append(f"{where} with at least two different values (one value in every row)")
+    return out
+
+
+def gap(cycle: Any, item: KPI | Section | Iterable[Need]) -> str | None:
+    """``None`` when ``cycle`` has what ``item`` needs, else the sentence a page shows:
+    ``not available: needs `tickets.resolved_at` (empty in every row)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> c = SimpleNamespace(tables={"tickets": pd.DataFrame({"ticket_id": ["A"]})}, config=None, derived=())
+    >>> gap(c, KPIS["reopen_rate"])
+    'not available: needs `tickets.resolved_at` (no such column), `tickets.reopens` (no such column)'
+    """
+    needs = item.needs if isinstance(item, KPI | Section) else tuple(item)
+    lacking = missing(cycle, needs)
+    if not lacking:
+        return None
+    return "not available: needs " + ", ".join(lacking)
+
+
+def how_to_add(item: KPI | Section) -> str:
+    """Plain advice on adding what ``item`` needs (export the column, or map it in review.yml)."""
+    tips = [n.how for n in item.needs if n.how]
+    return " ".join(tips) or ("Add the column to the export, or map your column name in review.yml under "
+                              "columns: <table>: {<canonical name>: <your column>} (see data/README.md).")
