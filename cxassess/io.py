@@ -423,11 +423,10 @@ def read_table(
     if missing and errors == "raise":
         raise MissingColumnError(path, table, missing, found)
     df, unreadable = _coerce(df.copy(), table, path, zone, csv_options, errors)
-    if (
-        table == "events" and "stage" not in df.columns and "activity" in df.columns
-        and config is not None and config.process
-    ):
-        df["stage"] = df["activity"].map(config.process.activities).astype("str")
+    if table == "events" and "activity" in df.columns and config is not None and config.process:
+        mapped = df["activity"].map(config.process.activities).astype("str")
+        # stages the export leaves blank come from review.yml's activity -> stage mapping
+        df["stage"] = mapped if "stage" not in df.columns else df["stage"].fillna(mapped)
     df.attrs.update(source=str(path), table=table, unreadable=unreadable, missing=missing)
     return df
 

@@ -157,9 +157,9 @@ _KPIS: list[KPI] = [
     KPI("backlog_age_business_hours", "Backlog age, median (business h)", "hours", False,
         (_RESOLVED, Need("review.yml", "calendar.working_hours")), "volume",
         "median age of the tickets open at the cycle's end", "business"),
-    KPI("retention", "Customer retention", "share", True, (Need(_C, "active_from"), Need(_C, "active_to", nonempty=False)),
+    KPI("retention", "Customer retention", "share", True, (Need(_C, "active_from"), Need(_C, "active_to")),
         "customers", "(customers at the end − new) ÷ customers at the start"),
-    KPI("churn", "Customer churn", "share", False, (Need(_C, "active_from"), Need(_C, "active_to", nonempty=False)),
+    KPI("churn", "Customer churn", "share", False, (Need(_C, "active_from"), Need(_C, "active_to")),
         "customers", "customers lost in the cycle ÷ customers at the start"),
 ]
 
@@ -242,14 +242,17 @@ def _survey_kind(surveys: nw.DataFrame, kind: str, config: ReviewConfig | None) 
     """Why answers of ``kind`` cannot be told apart, or ``None`` when they can."""
     scales = config.survey_scales if config is not None else {}
     if "kind" in surveys.columns:
+        if surveys["kind"].null_count() == len(surveys):
+            return "`surveys.kind` (empty in every row)"
         if not (surveys["kind"] == kind).any():
-            return f"surveys of kind {kind!r} (column kind has none)"
-        if "scale" not in surveys.columns and kind not in scales:
-            return f"surveys.scale, or review.yml surveys: scales: {{{kind}: <points>}}"
+            return f"`surveys.kind` {kind!r} (no survey of this kind)"
+        no_scale = "scale" not in surveys.columns or surveys["scale"].null_count() == len(surveys)
+        if no_scale and kind not in scales:
+            return f"`surveys.scale`, or review.yml surveys: scales: {{{kind}: <points>}}"
         return None
     if set(scales) == {kind} or (not scales and kind == "csat" and "scale" in surveys.columns):
         return None
-    return "surveys.kind (csat, nps or ces), or review.yml surveys: scales naming this survey kind alone"
+    return "`surveys.kind` (no such column; or review.yml surveys: scales naming this survey kind alone)"
 
 
 def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
@@ -291,11 +294,12 @@ def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
         if need.column.startswith("kind:"):
             problem = _survey_kind(df, need.column.split(":", 1)[1], config) if len(df) else "answered surveys"
             if problem:
-                out.append(f"`{problem}`" if problem.startswith("surveys.") else problem)
+                out.append(problem)
             continue
         where = f"`{need.table}.{need.column}`"
-        if need.table == "tickets" and "tickets" in derived and need.column in DERIVED_FROM:
-            where = f"`tickets.{need.column}`, derived from {DERIVED_FROM[need.column]}"
+        if need.table == "tickets" and "tickets" in derived:
+            source = DERIVED_FROM.get(need.column, f"`events.{need.column}`")
+            where = f"`tickets.{need.column}`, derived from {source}"
         if need.column not in df.columns:
             out.append(f"{where} (no such column)")
         elif need.nonempty and len(df) and df[need.column].null_count() == len(df):

@@ -19,8 +19,14 @@ __all__ = ["fcr", "one_touch", "transfer_rate", "reopen_rate", "escalation_rate"
            "flag_escalated"]
 
 
-def _resolved() -> nw.Expr:
-    return ~nw.col("resolved_at").is_null() | (nw.col("reopens").fill_null(0) > 0)
+def _resolved(columns: Sequence[str]) -> nw.Expr:
+    """Resolved: a resolution time, or resolved before and reopened (when reopens are known)."""
+    done = ~nw.col("resolved_at").is_null()
+    return done | (nw.col("reopens").fill_null(0) > 0) if "reopens" in columns else done
+
+
+def _columns(tickets: IntoDataFrameT) -> list[str]:
+    return nw.from_native(tickets, eager_only=True).columns
 
 
 def fcr(
@@ -49,7 +55,7 @@ def fcr(
     checked = "contacts" in columns
     if checked:
         hit = hit & (nw.col("contacts") <= max_contacts)
-    out = nw.from_native(rate(tickets, hit, "fcr", by=by, where=_resolved()), eager_only=True)
+    out = nw.from_native(rate(tickets, hit, "fcr", by=by, where=_resolved(columns)), eager_only=True)
     return out.with_columns(nw.lit(checked).alias("contacts_checked")).to_native()
 
 
@@ -66,7 +72,7 @@ def one_touch(
     >>> one_touch(t)[["value", "n"]].iloc[0].tolist()
     [0.6666666666666666, 3.0]
     """
-    return rate(tickets, nw.col("agent_replies") <= 1, "one_touch", by=by, where=_resolved())
+    return rate(tickets, nw.col("agent_replies") <= 1, "one_touch", by=by, where=_resolved(_columns(tickets)))
 
 
 def transfer_rate(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None) -> IntoDataFrameT:
@@ -95,7 +101,7 @@ def reopen_rate(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = Non
     >>> reopen_rate(t)[["value", "n"]].iloc[0].tolist()
     [0.5, 2.0]
     """
-    return rate(tickets, nw.col("reopens") > 0, "reopen_rate", by=by, where=_resolved())
+    return rate(tickets, nw.col("reopens") > 0, "reopen_rate", by=by, where=_resolved(_columns(tickets)))
 
 
 def open_share(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None) -> IntoDataFrameT:

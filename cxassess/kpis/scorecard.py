@@ -146,7 +146,9 @@ def cycle_kpis(
                 add(_absent(k, f"not available: needs `tickets.{', '.join(group)}` to break surveys down", group))
         else:
             columns = nw.from_native(rated, eager_only=True).columns
-            has_kind, has_scale = "kind" in columns, "scale" in columns
+            frame = nw.from_native(rated, eager_only=True)
+            has_kind = "kind" in columns
+            has_scale = "scale" in columns and frame["scale"].null_count() < len(frame)
 
             def options(kind: str) -> dict:
                 return {"kind": kind if has_kind else None,
