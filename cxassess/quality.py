@@ -475,16 +475,21 @@ class QualityReport:
         """One sentence: passed or stopped, warnings, rows quarantined (Markdown, or plain
         text for a terminal)."""
         b = "**" if markdown else ""
+        name, cycle = self.dataset, self.cycle
+        if markdown:  # the dataset's name comes from review.yml: shown as text, never markup
+            from cxassess.plots import md_text
+
+            name, cycle = md_text(name), md_text(cycle)
         read = int(self.tables["rows_read"].sum())
         kept = f"{self.quarantined_rows:,} of {read:,} rows quarantined"
         if self.critical:
             n = int((self.checks["status"] == "critical").sum())
-            return (f"{b}Data-quality gate failed{b} for {self.dataset} {self.cycle}: {n} critical "
+            return (f"{b}Data-quality gate failed{b} for {name} {cycle}: {n} critical "
                     f"defect(s), {self.warnings} warning(s), {kept}. No KPI is computed on this data.")
         if self.warnings:
             return (f"{b}Data-quality gate passed with {self.warnings} warning(s){b} for "
-                    f"{self.dataset} {self.cycle}: {kept}; the KPIs use the other rows.")
-        return f"{b}Data-quality gate passed{b} for {self.dataset} {self.cycle}: every check holds, {kept}."
+                    f"{name} {cycle}: {kept}; the KPIs use the other rows.")
+        return f"{b}Data-quality gate passed{b} for {name} {cycle}: every check holds, {kept}."
 
     def banner(self) -> tuple[str, str] | None:
         """Text and CSS class of the banner every report page carries, or ``None``."""
