@@ -587,18 +587,20 @@ class Cycle:
 
     def describe(self) -> str:
         """A Markdown paragraph: dataset, window, tables read (rows, file) and tables absent."""
+        from cxassess.plots import md_text  # values from review.yml and file names are escaped
+
         fmt = "%Y-%m-%d"
         last_day = (self.end - pd.Timedelta(days=1)).strftime(fmt)
         lines = [
-            f"**{self.config.title}**, cycle **{self.label}**: {self.start.strftime(fmt)} to "
-            f"{last_day} ({self.config.timezone}).",
+            f"**{md_text(self.config.title)}**, cycle **{md_text(self.label)}**: {self.start.strftime(fmt)} to "
+            f"{last_day} ({md_text(self.config.timezone)}).",
             "",
             "| table | rows | source |",
             "|---|---:|---|",
         ]
         for table in TABLES:
             if table in self.tables:
-                source = "derived from the event log" if table in self.derived else f"`{self.files[table].name}`"
+                source = "derived from the event log" if table in self.derived else md_text(self.files[table].name)
                 lines.append(f"| {table} | {len(self.tables[table]):,} | {source} |")
         absent = self.missing(*TABLES)
         if absent:

@@ -6,6 +6,8 @@ tables of KPIs are pandas Stylers that grey out figures whose n is too small.
 
 from __future__ import annotations
 
+import html
+import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -23,7 +25,7 @@ __all__ = [
     "use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "quality_lights",
     "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
     "kpi_breakdown", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table", "assessment_table",
-    "path_table", "PERCENT_KPIS", "VERDICT_COLOURS",
+    "path_table", "md_text", "styled", "PERCENT_KPIS", "VERDICT_COLOURS",
 ]
 
 #: KPIs whose value is a share (shown as %), from the registry; hours end in ``_hours``.
@@ -41,6 +43,49 @@ def use_style() -> None:
     plt.rcParams.update({"figure.dpi": 100, "figure.figsize": (9, 4), "axes.titleweight": "bold"})
 
 
+#: Characters with a meaning in Markdown inline text (escaped with a backslash by :func:`md_text`).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
+
+
+def md_text(value: object) -> str:
+    r"""A value from data or review.yml as plain text inside Markdown that the report renders.
+
+    The report's Markdown passes raw HTML through, so ``< > &`` become entities, Markdown
+    syntax (emphasis, links, images, code, table pipes, ``$`` math) is backslash-escaped
+    and line breaks become spaces: the value shows as written, never as markup.
+
+    Examples
+    --------
+    >>> print(md_text('<img src=x onerror=alert(1)> & [x](y) *a*'))
+    &lt;img src=x onerror=alert\(1\)&gt; &amp; \[x\]\(y\) \*a\*
+    >>> md_text("Support desk 2026")
+    'Support desk 2026'
+    """
+    text = html.escape(" ".join(str(value).splitlines()), quote=False)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def styled(df: pd.DataFrame, formats: dict[str, str] | None = None, *, na_rep: str | None = None) -> Styler:
+    """A pandas Styler of ``df`` whose every cell and header label is HTML-escaped.
+
+    Every table of the report starts here, so a value from the data (a team called
+    ``<script>...``) is shown as text and never becomes markup. Give the number formats
+    here: a later ``Styler.format`` call would replace the escaping formatter of every
+    cell it covers.
+
+    Examples
+    --------
+    >>> html_out = styled(pd.DataFrame({"<b>team</b>": ["<script>x</script>"]})).to_html()
+    >>> "<script>" in html_out, "&lt;script&gt;x&lt;/script&gt;" in html_out, "&lt;b&gt;team" in html_out
+    (False, True, True)
+    >>> out = styled(pd.DataFrame({"n": [1234], "team": ["<i>"]}), {"n": "{:,}"}).to_html()
+    >>> "1,234" in out, "&lt;i&gt;" in out, "<i>" in out
+    (True, True, False)
+    """
+    return (Styler(df).format(formats or {}, na_rep=na_rep, escape="html")
+            .format_index(escape="html", axis=0).format_index(escape="html", axis=1))
+
+
 def _done(fig: Figure) -> Figure:
     """Lay out and detach a figure from pyplot, so that a notebook shows it once: when
     the caller displays it, not again when the cell ends."""
@@ -55,7 +100,7 @@ def table(df: pd.DataFrame, *, percent: tuple[str, ...] = ("share",)) -> Styler:
     formats.update({c: "{:.1%}" for c in percent if c in df.columns})
     formats.update({c: "{:,}" for c in df.columns if pd.api.types.is_integer_dtype(df[c])})
     text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
-    return (df.reset_index(drop=True).style.format(formats).set_properties(subset=text, **{"text-align": "left"})
+    return (styled(df.reset_index(drop=True), formats).set_properties(subset=text, **{"text-align": "left"})
             .hide(axis="index"))
 
 
@@ -134,7 +179,7 @@ def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | 
     def grey(row: pd.Series) -> list[str]:
         return ["color: #999" if small[row.name] else "" for _ in row]
 
-    return shown.reset_index(drop=True).style.apply(grey, axis=1).hide(axis="index")
+    return styled(shown.reset_index(drop=True)).apply(grey, axis=1).hide(axis="index")
 
 
 #: Colours of the data-quality traffic lights.
@@ -164,8 +209,8 @@ def quality_lights(tables: pd.DataFrame) -> Styler:
         return [f"color: {c}; font-size: 1.4em" for c in colours]
 
     return (
-        shown.style.apply(light, subset=[""], axis=0)
-        .format({c: "{:,}" for c in shown.columns if c.startswith("rows") or c in ("critical", "warnings")})
+        styled(shown, {c: "{:,}" for c in shown.columns if c.startswith("rows") or c in ("critical", "warnings")})
+        .apply(light, subset=[""], axis=0)
         .set_properties(subset=["table", "verdict", "file"], **{"text-align": "left"})
         .hide(axis="index")
     )
@@ -192,8 +237,8 @@ def quality_failures(failures: pd.DataFrame) -> Styler:
         return [f"color: {c}; font-size: 1.4em" for c in colours]
 
     return (
-        shown.reset_index(drop=True).style.apply(light, subset=[""], axis=0)
-        .format({"rows": "{:,}", "quarantined": "{:,}", "share": "{:.2%}"})
+        styled(shown.reset_index(drop=True), {"rows": "{:,}", "quarantined": "{:,}", "share": "{:.2%}"})
+        .apply(light, subset=[""], axis=0)
         .set_properties(
             subset=["table", "column", "problem", "examples", "how to fix it"], **{"text-align": "left"}
         )
@@ -215,7 +260,7 @@ def quality_comparison(comparison: pd.DataFrame, *, cycle: str, previous: str) -
     formats = {c: "{:.2%}" for c in shown.columns if c.endswith("quarantined")}
     formats.update({c: "{:.0f}" for c in shown.columns if c.endswith("warnings")})
     return (
-        shown.style.format(formats, na_rep="–")
+        styled(shown, formats, na_rep="–")
         .set_properties(subset=["table"], **{"text-align": "left"})
         .hide(axis="index")
     )
@@ -253,7 +298,7 @@ def what_moved(card: pd.DataFrame) -> str:
     '- **CSAT** worsened: 80.0% → 70.0%'
     """
     moved = card[card["verdict"].isin(["worsened", "improved"])].sort_values("verdict", ascending=False)
-    lines = [f"- **{r.label}** {r.verdict}: {_fmt(r.kpi, r.previous)} → {_fmt(r.kpi, r.value)}"
+    lines = [f"- **{md_text(r.label)}** {r.verdict}: {_fmt(r.kpi, r.previous)} → {_fmt(r.kpi, r.value)}"
              for r in moved.itertuples()]
     return "\n".join(lines) if lines else "Nothing: every change is within noise."
 
@@ -295,7 +340,7 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
                 for i, v in enumerate(column)]
 
     return (
-        shown.reset_index(drop=True).style.apply(grey, axis=1)
+        styled(shown.reset_index(drop=True)).apply(grey, axis=1)
         .apply(colour, subset=["verdict", "status"], axis=0)
         .set_properties(subset=["KPI", *group], **{"text-align": "left"})
         .set_properties(subset=["value", "95 % interval", "previous", "change", "change interval", "verdict"],
@@ -481,8 +526,8 @@ def stage_table(stages: pd.DataFrame) -> Styler:
     def colour(column: pd.Series) -> list[str]:
         return [f"color: {VERDICT_COLOURS[v]}; font-weight: bold" if v in VERDICT_COLOURS else "" for v in column]
 
-    return (shown.style.apply(colour, subset=["verdict"], axis=0)
-            .format({c: "{:,}" for c in ("entering", "ending here", "of which open", "loops")})
+    return (styled(shown, {c: "{:,}" for c in ("entering", "ending here", "of which open", "loops")})
+            .apply(colour, subset=["verdict"], axis=0)
             .set_properties(subset=["stage"], **{"text-align": "left"})
             .set_properties(subset=["95 % interval", "change of median", "verdict"], **{"white-space": "nowrap"})
             .hide(axis="index"))
@@ -506,7 +551,7 @@ def assessment_table(assessment: pd.DataFrame) -> Styler:
         "bottleneck": [f"#{int(r)}" if pd.notna(r) else "–" for r in assessment["bottleneck_rank"]],
         "finding": assessment["finding"],
     })
-    return (shown.style.format({"tickets": "{:,}"})
+    return (styled(shown, {"tickets": "{:,}"})
             .set_properties(subset=["stage", "finding"], **{"text-align": "left"})
             .hide(axis="index"))
 
@@ -522,4 +567,4 @@ def path_table(table: pd.DataFrame) -> Styler:
         "its interval": [_interval("csat", lo, hi, change=True) for lo, hi in
                          zip(table["diff_low"], table["diff_high"], strict=True)],
     })
-    return shown.style.format({"n": "{:,}"}).set_properties(subset=["path"], **{"text-align": "left"}).hide(axis="index")
+    return styled(shown, {"n": "{:,}"}).set_properties(subset=["path"], **{"text-align": "left"}).hide(axis="index")

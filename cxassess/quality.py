@@ -41,6 +41,8 @@ import pandas as pd
 from cxassess.config import TABLES, ReviewConfig, load_config
 from cxassess.cycles import cycle_window, latest_cycle
 from cxassess.errors import ConfigError, DataQualityError
+from cxassess.export import ENCODING as EXPORT_ENCODING
+from cxassess.export import write_csv
 from cxassess.io import Cycle, load_cycle, read_raw, with_derived_tickets
 from cxassess.kpis.satisfaction import scale_range
 
@@ -475,16 +477,21 @@ class QualityReport:
         """One sentence: passed or stopped, warnings, rows quarantined (Markdown, or plain
         text for a terminal)."""
         b = "**" if markdown else ""
+        name, cycle = self.dataset, self.cycle
+        if markdown:  # the dataset's name comes from review.yml: shown as text, never markup
+            from cxassess.plots import md_text
+
+            name, cycle = md_text(name), md_text(cycle)
         read = int(self.tables["rows_read"].sum())
         kept = f"{self.quarantined_rows:,} of {read:,} rows quarantined"
         if self.critical:
             n = int((self.checks["status"] == "critical").sum())
-            return (f"{b}Data-quality gate failed{b} for {self.dataset} {self.cycle}: {n} critical "
+            return (f"{b}Data-quality gate failed{b} for {name} {cycle}: {n} critical "
                     f"defect(s), {self.warnings} warning(s), {kept}. No KPI is computed on this data.")
         if self.warnings:
             return (f"{b}Data-quality gate passed with {self.warnings} warning(s){b} for "
-                    f"{self.dataset} {self.cycle}: {kept}; the KPIs use the other rows.")
-        return f"{b}Data-quality gate passed{b} for {self.dataset} {self.cycle}: every check holds, {kept}."
+                    f"{name} {cycle}: {kept}; the KPIs use the other rows.")
+        return f"{b}Data-quality gate passed{b} for {name} {cycle}: every check holds, {kept}."
 
     def banner(self) -> tuple[str, str] | None:
         """Text and CSS class of the banner every report page carries, or ``None``."""
@@ -496,12 +503,15 @@ class QualityReport:
         return None
 
     def save(self, folder: Path | str) -> Path:
-        """Write ``quality.json`` and ``quarantine/<table>.csv`` into ``folder``."""
+        """Write ``quality.json`` and ``quarantine/<table>.csv`` into ``folder``.
+
+        The quarantine files go through :func:`cxassess.export.write_csv`: cells a
+        spreadsheet would take for a formula are prefixed with ``'``, UTF-8 with BOM."""
         folder = Path(folder)
         (folder / "quarantine").mkdir(parents=True, exist_ok=True)
         for table, rows in self.quarantine.items():
             if len(rows):
-                rows.to_csv(folder / "quarantine" / f"{table}.csv", index=False)
+                write_csv(rows, folder / "quarantine" / f"{table}.csv")
         record = {
             "dataset": self.dataset, "cycle": self.cycle, "fingerprint": self.fingerprint,
             "critical": self.critical, "warnings": self.warnings,
@@ -513,11 +523,14 @@ class QualityReport:
 
     @classmethod
     def read(cls, folder: Path | str) -> QualityReport:
-        """Read a report written by :meth:`save` (without the clean data)."""
+        """Read a report written by :meth:`save` (without the clean data).
+
+        Quarantined rows are matched to the data by their ``row`` number only; their
+        other cells are read as written (text, neutralised cells with their ``'``)."""
         folder = Path(folder)
         record = json.loads((folder / "quality.json").read_text(encoding="utf-8"))
         quarantine = {
-            p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
+            p.stem: pd.read_csv(p, dtype=str, keep_default_na=False, encoding=EXPORT_ENCODING)
             for p in sorted((folder / "quarantine").glob("*.csv"))
         }
         return cls(

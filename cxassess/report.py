@@ -143,9 +143,10 @@ def _first_error(nb_path: Path) -> tuple[int | None, str]:
 
 
 def _write_index(folder: Path, context: dict) -> None:
+    # autoescape on for every template: review.yml strings (title, name) and file names are data
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("cxassess", "templates/report"),
-        autoescape=jinja2.select_autoescape(["html"]),
+        autoescape=True,
     )
     (folder / "index.html").write_text(env.get_template("index.html.j2").render(**context), "utf-8")
 
