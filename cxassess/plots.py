@@ -16,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
+from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from cxassess import registry
@@ -25,7 +26,8 @@ __all__ = [
     "use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "quality_lights",
     "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
     "kpi_breakdown", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table", "assessment_table",
-    "path_table", "md_text", "styled", "PERCENT_KPIS", "VERDICT_COLOURS",
+    "path_table", "md_text", "styled", "note", "gap_note", "plausibility_table", "kpi_definitions",
+    "PERCENT_KPIS", "VERDICT_COLOURS",
 ]
 
 #: KPIs whose value is a share (shown as %), from the registry; hours end in ``_hours``.
@@ -86,6 +88,62 @@ def styled(df: pd.DataFrame, formats: dict[str, str] | None = None, *, na_rep: s
             .format_index(escape="html", axis=0).format_index(escape="html", axis=1))
 
 
+def note(text: str, *, lead: str = "") -> Markdown:
+    """A sentence for a page (e.g. "not available: needs ..."), escaped, with a bold lead;
+    parts between backticks are shown as code.
+
+    Examples
+    --------
+    >>> note("not available: needs `tickets.team` (no such column)", lead="By <team>").data
+    '<p><strong>By &lt;team&gt;:</strong> not available: needs <code>tickets.team</code> (no such column)</p>'
+    """
+    parts = str(text).split("`")
+    body = "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
+    head = f"<strong>{html.escape(lead)}:</strong> " if lead else ""
+    return Markdown(f"<p>{head}{body}</p>")
+
+
+def gap_note(cycle: object, section: str | registry.Section) -> Markdown | None:
+    """The "not available: needs ..." note of a page section (see :data:`cxassess.registry.SECTIONS`),
+    or ``None`` when the cycle has what it needs."""
+    item = registry.SECTIONS[section] if isinstance(section, str) else section
+    missing = registry.gap(cycle, item)
+    return None if missing is None else note(f"{missing}. {registry.how_to_add(item)}", lead=item.title)
+
+
+def plausibility_table(checks: pd.DataFrame) -> Styler:
+    """The plausibility checks of a cycle: status, figure against its threshold, finding, fix."""
+    names = {"outside_hours": "activity inside working hours", "instant_response": "first response after creation",
+             "after_resolution": "rework after resolution", "previous_maturity": "previous cycle complete"}
+    shown = pd.DataFrame({
+        "check": checks["check"].map(lambda c: names.get(c, c)),
+        "cycle": checks["cycle"],
+        "status": checks["status"],
+        "figure": [f"{v:.0%}" if pd.notna(v) and v <= 1 else ("–" if pd.isna(v) else f"{v:,.0f}")
+                   for v in checks["figure"]],
+        "limit": [f"{v:.0%}" if pd.notna(v) and v <= 1 else ("–" if pd.isna(v) else f"{v:,.0f}")
+                  for v in checks["threshold"]],
+        "finding": checks["finding"],
+        "how to fix it": checks["fix"],
+    })
+    colours = {"warning": "#b26a00", "ok": "#2e7d32", "not applicable": "#666666"}
+
+    def colour(column: pd.Series) -> list[str]:
+        return [f"color: {colours.get(v, '')}; font-weight: bold" for v in column]
+
+    return (styled(shown.reset_index(drop=True)).apply(colour, subset=["status"], axis=0)
+            .set_properties(subset=["check", "finding", "how to fix it"], **{"text-align": "left"})
+            .hide(axis="index"))
+
+
+def kpi_definitions() -> Styler:
+    """Every KPI of the registry: label, unit, direction, definition and what it needs."""
+    rows = [{"KPI": k.label, "id": k.id, "unit": k.unit, "better": "higher" if k.higher_is_better else "lower",
+             "definition": k.definition, "needs": ", ".join(str(n).replace("kind:", "kind = ") for n in k.needs)}
+            for k in registry.KPIS.values()]
+    return (styled(pd.DataFrame(rows)).set_properties(**{"text-align": "left"}).hide(axis="index"))
+
+
 def _done(fig: Figure) -> Figure:
     """Lay out and detach a figure from pyplot, so that a notebook shows it once: when
     the caller displays it, not again when the cell ends."""
@@ -104,11 +162,13 @@ def table(df: pd.DataFrame, *, percent: tuple[str, ...] = ("share",)) -> Styler:
             .hide(axis="index"))
 
 
-def weekly_volume(tickets: pd.DataFrame, *, by: str = "channel", title: str | None = None) -> Figure:
-    """Stacked bars of tickets created per week (weeks starting Monday), split by ``by``."""
+def weekly_volume(tickets: pd.DataFrame, *, by: str | None = "channel", title: str | None = None) -> Figure:
+    """Stacked bars of tickets created per week (weeks starting Monday), split by ``by``
+    (``None``: one bar per week)."""
     local = tickets["created_at"].dt.tz_localize(None)
     week = local.dt.to_period("W-SUN").dt.start_time
-    counts = pd.crosstab(week, tickets[by].fillna("(missing)"))
+    split = tickets[by].fillna("(missing)") if by is not None else pd.Series("tickets", index=tickets.index)
+    counts = pd.crosstab(week, split)
     fig, ax = plt.subplots()
     bottom = np.zeros(len(counts))
     colours = sns.color_palette(PALETTE, len(counts.columns))
@@ -117,8 +177,9 @@ def weekly_volume(tickets: pd.DataFrame, *, by: str = "channel", title: str | No
         bottom += counts[column].to_numpy()
     ax.set_ylabel("tickets created")
     ax.set_xlabel("week")
-    ax.set_title(title or f"Tickets per week by {by}")
-    ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_title(title or (f"Tickets per week by {by}" if by else "Tickets per week"))
+    if by is not None:
+        ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.autofmt_xdate()
     return _done(fig)
 
@@ -343,7 +404,7 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
         styled(shown.reset_index(drop=True)).apply(grey, axis=1)
         .apply(colour, subset=["verdict", "status"], axis=0)
         .set_properties(subset=["KPI", *group], **{"text-align": "left"})
-        .set_properties(subset=["value", "95 % interval", "previous", "change", "change interval", "verdict"],
+        .set_properties(subset=["value", "95 % interval", "previous", "change", "change interval"],
                         **{"white-space": "nowrap"})
         .hide(axis="index")
     )
@@ -529,7 +590,7 @@ def stage_table(stages: pd.DataFrame) -> Styler:
     return (styled(shown, {c: "{:,}" for c in ("entering", "ending here", "of which open", "loops")})
             .apply(colour, subset=["verdict"], axis=0)
             .set_properties(subset=["stage"], **{"text-align": "left"})
-            .set_properties(subset=["95 % interval", "change of median", "verdict"], **{"white-space": "nowrap"})
+            .set_properties(subset=["95 % interval", "change of median"], **{"white-space": "nowrap"})
             .hide(axis="index"))
 
 
