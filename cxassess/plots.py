@@ -14,9 +14,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from IPython.display import Markdown
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
-from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from cxassess import registry
