@@ -232,7 +232,8 @@ def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | 
                 for k, lo, hi in zip(table["kpi"], table["ci_low"], table["ci_high"], strict=True)
             ],
             "n": [f"{int(n):,}" if ok else "–" for n, ok in zip(table["n"], available, strict=True)],
-            "note": np.where(~available, notes, np.where(table["n"] < min_n, "n too small", "")),
+            "note": np.where(~available, notes.str.replace("`", "", regex=False),
+                             np.where(table["n"] < min_n, "n too small", "")),
         }
     )
     small = ((table["n"] < min_n) & available).to_numpy()
@@ -389,7 +390,8 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
         "verdict": card["verdict"],
         "target": [_fmt(k, t) if pd.notna(t) else "" for k, t in zip(kpis, card["target"], strict=True)],
         "status": card["target_status"].replace({"no target": "", "not measured": ""}),
-        "note": np.where(card["note"] != "", card["note"], np.where(card["small_n"], "n too small", "")),
+        "note": np.where(card["note"] != "", card["note"].str.replace("`", "", regex=False),
+                         np.where(card["small_n"], "n too small", "")),
     })
     small = card["small_n"].to_numpy()
 
