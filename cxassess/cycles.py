@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxassess.errors import ConfigError
+from cxassess.errors import ConfigError, shown
 
 __all__ = ["cycle_window", "previous_cycle", "list_cycles", "latest_cycle", "is_cycle_label"]
 
@@ -77,7 +77,7 @@ def latest_cycle(dataset_dir: Path | str) -> str:
     cycles = list_cycles(dataset_dir)
     if not cycles:
         raise ConfigError(
-            f"{dataset_dir} holds no cycle folder. How to fix: put each cycle's files in a "
+            f"{shown(dataset_dir)} holds no cycle folder. How to fix: put each cycle's files in a "
             "folder named after the cycle, e.g. data/mydesk/2026Q3/tickets.csv."
         )
     return cycles[-1]
