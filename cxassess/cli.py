@@ -34,8 +34,11 @@ def _review(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Run the data-quality gate alone; exit 1 when it finds a critical defect."""
+    from cxassess.cycles import check_cycle_label
     from cxassess.quality import check_cycle
 
+    if args.cycle:
+        check_cycle_label(args.cycle, "--cycle")
     report = check_cycle(args.dataset, args.cycle or None)
     print(f"cxassess validate: {report.dataset} {report.cycle} (Great Expectations suites)")
     for t in report.tables.itertuples():

@@ -263,6 +263,11 @@ def read_review_yml(path: Path) -> Any:
             f"{shown(path)}: uses a YAML tag that is not allowed ({exc.problem})", path=path,
             fix="remove the '!!...' tag: review.yml holds plain values, lists and mappings only",
         ) from None
+    except ValueError as exc:  # a date-like value that is no date (2026-02-30)
+        raise ConfigError(
+            f"{shown(path)}: a value YAML reads as a date is not a valid date ({exc})", path=path,
+            fix="write dates as YYYY-MM-DD with a day that exists, e.g. 2026-12-25",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -40,7 +40,13 @@ import jinja2
 import nbformat
 
 from cxassess.config import ReviewConfig, load_config
-from cxassess.cycles import is_cycle_label, latest_cycle, list_cycles, previous_cycle
+from cxassess.cycles import (
+    check_cycle_label,
+    is_cycle_label,
+    latest_cycle,
+    list_cycles,
+    previous_cycle,
+)
 from cxassess.errors import (
     ConfigError,
     CxAssessError,
@@ -302,14 +308,6 @@ def _open_permissions(folder: Path) -> None:
         os.chmod(path, mode)
 
 
-def _check_cycle_label(label: str, option: str) -> None:
-    if not is_cycle_label(label):
-        raise ConfigError(
-            f"{option} {label!r} is not a review cycle",
-            fix="name cycles as quarters (2026Q3) or months (2026-07), as the dataset's cycle folders",
-        )
-
-
 def _folder_error(exc: OSError, reports: Path, folder: Path) -> OSError | ReportFolderError:
     """An OS error while writing under ``reports`` as a one-line error naming ``folder``."""
     root = Path(reports).absolute()
@@ -377,7 +375,7 @@ def run_review(
     config = load_config(dataset)
     for label, option in ((cycle, "--cycle"), (previous, "--previous")):
         if label is not None:
-            _check_cycle_label(label, option)
+            check_cycle_label(label, option)
     cycle = cycle or latest_cycle(config.root)
     previous = previous or previous_cycle(cycle)
     nb_dir = Path(notebooks)
