@@ -199,7 +199,7 @@ class ReviewRunError(CxAssessError):
         where = f"cell {cell} (counting every cell from the top)" if cell is not None else "an unknown cell"
         msg = f"notebook {notebook} failed in {where}: {error}"
         if kept_at is not None:
-            msg += f"\n  The executed notebook with the traceback is kept at {kept_at}"
+            msg += f"\n  The executed notebook with the traceback is kept at {shown(kept_at)}"
         msg += "\n  The last good report was left untouched."
         super().__init__(msg)
 
@@ -217,6 +217,6 @@ class DataQualityError(CxAssessError):
         if len(self.defects) > 10:
             lines.append(f"  ... and {len(self.defects) - 10} more")
         if page is not None:
-            lines.append(f"  The data-quality page and the quarantined rows are kept in {page.parent}")
+            lines.append(f"  The data-quality page and the quarantined rows are kept in {shown(page.parent)}")
         lines.append("  No KPI was computed; the last good report was left untouched.")
         super().__init__("\n".join(lines))

@@ -449,7 +449,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
                 failed_dir.mkdir()
                 shutil.copy2(out, failed_dir / page.name)
                 cell, error = _first_error(out)
-                raise ReviewRunError(page.name, cell, error or str(exc), Path(shown(failed_dir / page.name))) from None
+                raise ReviewRunError(page.name, cell, error or str(exc), failed_dir / page.name) from None
             seconds = time.perf_counter() - t0
             title = notebook_title(nbformat.read(out, as_version=4), page.stem)
             results.append(PageResult(page.name, title, f"{page.stem}.html", seconds))
@@ -477,7 +477,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             _ready_to_publish(staging)
             staging.rename(failed_dir)
             page = next((failed_dir / r.html for r in results), failed_dir / "quality.json")
-            raise DataQualityError(gate.dataset, gate.cycle, quality.critical_lines(gate), Path(shown(page)))
+            raise DataQualityError(gate.dataset, gate.cycle, quality.critical_lines(gate), page)
         finished = dt.datetime.now(dt.UTC)
         inputs = sorted(
             p for label in (*history, previous, cycle) if (config.root / label).is_dir()
