@@ -1,17 +1,20 @@
-"""Command line: ``cxassess review``, ``cxassess validate``, ``cxassess sample``.
+"""Command line: ``cxassess review``, ``validate``, ``check-config``, ``sample``.
 
-Errors that cxassess raises on purpose print their message (what, where, how to fix)
-without a traceback and exit with status 1; a usage error exits with status 2.
+Exit status: 0 done; 1 an error cxassess raises on purpose (its message says what, where
+and how to fix it) or an OS error (one line); 2 a usage error; 3 an internal error (a bug:
+run again with ``--debug`` and report it); 130 interrupted. No traceback is shown unless
+``cxassess --debug ...``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxassess.errors import CxAssessError
+from cxassess.errors import CxAssessError, shown
 
 __all__ = ["main"]
 
@@ -31,8 +34,11 @@ def _review(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Run the data-quality gate alone; exit 1 when it finds a critical defect."""
+    from cxassess.cycles import check_cycle_label
     from cxassess.quality import check_cycle
 
+    if args.cycle:
+        check_cycle_label(args.cycle, "--cycle")
     report = check_cycle(args.dataset, args.cycle or None)
     print(f"cxassess validate: {report.dataset} {report.cycle} (Great Expectations suites)")
     for t in report.tables.itertuples():
@@ -48,6 +54,15 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"  gate record and quarantined rows written to {where.parent}")
     print(report.verdict(markdown=False))
     return 1 if report.critical else 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    """Validate review.yml alone; a problem raises a ConfigError listing every problem."""
+    from cxassess.config import load_config
+
+    config = load_config(args.dataset)
+    print(f"review.yml is valid ({shown(config.path)})")
+    return 0
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -67,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cxassess", description="Reproducible, honest review of a customer-service process."
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (give it before the command)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     review = sub.add_parser("review", help="run every notebook and publish the HTML review")
@@ -86,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(run=_validate)
 
+    check = sub.add_parser("check-config", help="validate review.yml: every problem at once")
+    check.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    check.set_defaults(run=_check_config)
+
     sample = sub.add_parser("sample", help="generate the seeded sample dataset (any size)")
     sample.add_argument("--tickets", type=int, default=10_000, help="tickets over the four cycles")
     sample.add_argument("--seed", type=int, default=20_263, help="random seed")
@@ -97,11 +118,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_error(exc: OSError) -> str:
+    """An OS error as one line: what failed, on which file."""
+    where = f": {shown(exc.filename)}" if exc.filename else ""
+    return f"cxassess: error: {exc.strerror or exc}{where}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``cxassess`` command."""
+    """Entry point of the ``cxassess`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
+    except KeyboardInterrupt:
+        print("cxassess: interrupted", file=sys.stderr)
+        return 130
     except CxAssessError as exc:
+        _traceback(args)
         print(f"cxassess: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        _traceback(args)
+        print(_os_error(exc), file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last resort: never a bare traceback
+        _traceback(args)
+        print(f"cxassess: internal error: {type(exc).__name__}: {exc} — run again with --debug "
+              "and report it", file=sys.stderr)
+        return 3
+
+
+def _traceback(args: argparse.Namespace) -> None:
+    if getattr(args, "debug", False):
+        traceback.print_exc()

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from cxassess.errors import ConfigError
+from cxassess.config_schema import ReviewSettings, validate_review
+from cxassess.errors import ConfigError, ConfigProblem, shown
 
-__all__ = ["ReviewConfig", "Process", "Stage", "SlaPolicy", "load_config", "find_dataset"]
+__all__ = ["ReviewConfig", "Process", "Stage", "SlaPolicy", "load_config", "find_dataset", "shown"]
 
 TABLES = ("tickets", "events", "surveys", "audits", "customers", "actions")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -92,6 +92,11 @@ class ReviewConfig:
     path: Path
     raw: dict[str, Any] = field(repr=False)
 
+    @cached_property
+    def settings(self) -> ReviewSettings:
+        """The validated settings, every default filled in (see :mod:`cxassess.config_schema`)."""
+        return validate_review(self.raw, self.path)
+
     @property
     def root(self) -> Path:
         """The dataset folder."""
@@ -99,198 +104,121 @@ class ReviewConfig:
 
     @property
     def name(self) -> str:
-        """Short name of the dataset (used for the report folder)."""
-        return str(self.raw.get("name") or self.root.name)
+        """Short name of the dataset (review.yml ``name``, else the folder's name)."""
+        return str(self.settings.name or self.root.name)
 
     @property
     def title(self) -> str:
         """Human title of the dataset."""
-        return str(self.raw.get("title") or self.name)
+        return str(self.settings.title or self.name)
 
     @property
     def timezone(self) -> str:
         """IANA time zone in which naive timestamps of the dataset are read."""
-        return str(self.raw["timezone"])
+        return self.settings.timezone
 
     @property
     def min_n(self) -> int:
         """Minimum sample size under which a figure is shown as "n too small"."""
-        return int(self.raw.get("min_n", 30))
+        return self.settings.min_n
 
     def columns(self, table: str) -> dict[str, str]:
         """Mapping canonical column name → column name in the file, for ``table``."""
-        return dict((self.raw.get("columns") or {}).get(table) or {})
+        return dict(getattr(self.settings.columns, table, None) or {})
 
     def file_for(self, table: str) -> str | None:
         """File name of ``table`` inside a cycle folder, when review.yml names one."""
-        return (self.raw.get("files") or {}).get(table)
+        return getattr(self.settings.files, table, None)
 
     @property
     def csv(self) -> dict[str, Any]:
         """CSV reading options (encoding, delimiter, decimal, datetime_format, dayfirst)."""
-        return dict(self.raw.get("csv") or {})
+        return self.settings.csv.model_dump(exclude_none=True)
 
     def values(self, kind: str) -> list[str]:
         """Allowed values of a categorical column (``channels``, ``priorities``, ...)."""
-        return [str(v) for v in (self.raw.get("values") or {}).get(kind) or []]
+        return list(getattr(self.settings.values, kind, None) or [])
 
     @property
     def survey_scales(self) -> dict[str, int]:
         """Number of points of each survey kind's scale (NPS: 11, i.e. 0-10)."""
-        return {k: int(v) for k, v in ((self.raw.get("surveys") or {}).get("scales") or {}).items()}
+        return dict(self.settings.surveys.scales)
 
     @property
     def targets(self) -> dict[str, float]:
         """Planned quality: the target value of each KPI (review.yml ``targets``)."""
-        return {str(k): float(v) for k, v in (self.raw.get("targets") or {}).items()}
+        return {k: float(v) for k, v in self.settings.targets.items()}
+
+    @property
+    def quality(self) -> dict[str, float]:
+        """Thresholds of the data-quality gate (review.yml ``quality``, defaults filled in).
+
+        Examples
+        --------
+        >>> load_config("data/sample").quality["outside_hours_share"]
+        0.25
+        """
+        return self.settings.quality.model_dump()
+
+    @property
+    def top_segments(self) -> int:
+        """Most segments shown in a breakdown chart (review.yml ``report.top_segments``)."""
+        return self.settings.report.top_segments
 
     @property
     def sla(self) -> list[SlaPolicy]:
         """The SLA policies of review.yml ``sla``, in the order written."""
         return [
             SlaPolicy(
-                name=str(p["name"]),
-                metric=p["metric"],
-                hours=float(p["hours"]),
-                clock=p.get("clock", "business"),
-                channels=tuple(str(c) for c in p.get("channels") or ()),
-                priorities=tuple(str(c) for c in p.get("priorities") or ()),
+                name=p.name, metric=p.metric, hours=float(p.hours), clock=p.clock,
+                channels=tuple(p.channels), priorities=tuple(p.priorities),
             )
-            for p in self.raw.get("sla") or []
+            for p in self.settings.sla
         ]
-
-    def quality_option(self, key: str, default: float) -> float:
-        """A number of review.yml ``quality:`` (thresholds of the gate and the plausibility checks)."""
-        return float((self.raw.get("quality") or {}).get(key, default))
 
     @property
     def fcr_max_contacts(self) -> int:
         """Most customer contacts a first-contact resolution may take (default 1)."""
-        return int((self.raw.get("kpis") or {}).get("fcr_max_contacts", 1))
+        return self.settings.kpis.fcr_max_contacts
 
     @property
     def calendar(self) -> dict[str, Any]:
         """The business calendar section (working hours per weekday, holidays)."""
-        return dict(self.raw.get("calendar") or {})
+        cal = self.settings.calendar
+        out: dict[str, Any] = {"holidays": list(cal.holidays)}
+        if cal.working_hours is not None:
+            out["working_hours"] = {d: list(s) for d, s in cal.working_hours if s is not None}
+        return out
 
     @property
     def holidays(self) -> list[dt.date]:
         """Public holidays of the business calendar."""
-        return [_as_date(d, self.path) for d in self.calendar.get("holidays") or []]
+        return list(self.settings.calendar.holidays)
 
     @cached_property
     def process(self) -> Process | None:
         """The process definition, or ``None`` when review.yml has none."""
-        spec = self.raw.get("process")
-        if not spec:
+        spec = self.settings.process
+        if spec is None:
             return None
         stages = tuple(
             Stage(
-                name=str(s["name"]),
-                label=str(s.get("label", s["name"])),
-                lane=str(s.get("lane", "")),
-                specialist=bool(s.get("specialist", False)),
-                customer_time=bool(s.get("customer_time", False)),
-                target_hours=None if s.get("target_hours") is None else float(s["target_hours"]),
+                name=s.name, label=s.label or s.name, lane=s.lane, specialist=s.specialist,
+                customer_time=s.customer_time,
+                target_hours=None if s.target_hours is None else float(s.target_hours),
             )
-            for s in spec.get("stages") or []
+            for s in spec.stages
         )
         return Process(
             stages=stages,
-            activities={str(k): str(v) for k, v in (spec.get("activities") or {}).items()},
-            first_response_activities=tuple(spec.get("first_response_activities") or ()),
-            agent_reply_activities=tuple(spec.get("agent_reply_activities") or ()),
-            resolution_activities=tuple(spec.get("resolution_activities") or ()),
-            closing_activities=tuple(spec.get("closing_activities") or ()),
-            transitions=tuple(tuple(t) for t in spec.get("transitions") or ()),
-            non_work_activities=tuple(str(a) for a in spec.get("non_work_activities") or ()),
+            activities=dict(spec.activities),
+            first_response_activities=tuple(spec.first_response_activities),
+            agent_reply_activities=tuple(spec.agent_reply_activities),
+            resolution_activities=tuple(spec.resolution_activities),
+            closing_activities=tuple(spec.closing_activities),
+            transitions=tuple(tuple(t) for t in spec.transitions),
+            non_work_activities=tuple(spec.non_work_activities),
         )
-
-
-def _as_date(value: Any, path: Path) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(
-            f"{path}: holiday {value!r} is not a date. How to fix: write holidays as "
-            "YYYY-MM-DD, e.g. - 2026-12-25"
-        ) from None
-
-
-def _check(config: ReviewConfig) -> None:
-    path, raw = config.path, config.raw
-    if "timezone" not in raw:
-        raise ConfigError(
-            f"{path}: no 'timezone'. How to fix: add e.g. 'timezone: Europe/Berlin' "
-            "(the zone in which naive timestamps of your export were written)."
-        )
-    try:
-        ZoneInfo(str(raw["timezone"]))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{path}: unknown time zone {raw['timezone']!r}. How to fix: use an IANA "
-            "name such as Europe/Berlin, America/New_York or UTC."
-        ) from None
-    unknown_tables = set(raw.get("columns") or {}) - set(TABLES)
-    if unknown_tables:
-        raise ConfigError(
-            f"{path}: columns: names unknown table(s) {sorted(unknown_tables)}. "
-            f"How to fix: use one of {', '.join(TABLES)}."
-        )
-    hours = config.calendar.get("working_hours") or {}
-    for day, span in hours.items():
-        if day not in WEEKDAYS:
-            raise ConfigError(f"{path}: working_hours: {day!r} is not one of {WEEKDAYS}.")
-        if span and not (
-            isinstance(span, list) and len(span) == 2 and all(isinstance(t, str) for t in span)
-        ):
-            raise ConfigError(
-                f"{path}: working_hours: {day}: {span!r} is not a pair of times. How to fix: "
-                f'write quoted times, e.g. {day}: ["08:00", "18:00"] (YAML reads 18:00 '
-                "unquoted as a number)."
-            )
-    config.holidays  # noqa: B018 - parses and checks the dates
-    _check_sla(config)
-    bad_targets = {k: v for k, v in (raw.get("targets") or {}).items() if not isinstance(v, int | float)}
-    if bad_targets:
-        raise ConfigError(f"{path}: targets: {bad_targets} are not numbers. How to fix: write e.g. csat: 0.80.")
-    process = config.process
-    if process is not None:
-        names = set(process.stage_names)
-        if not names:
-            raise ConfigError(f"{path}: process: has no stages. How to fix: list them under stages:.")
-        bad = {a: s for a, s in process.activities.items() if s not in names}
-        if bad:
-            raise ConfigError(
-                f"{path}: process: activities map to unknown stage(s) {bad}. How to fix: map "
-                f"each activity to one of the stages {sorted(names)}."
-            )
-        for a, b in process.transitions:
-            if a not in names or b not in names:
-                raise ConfigError(
-                    f"{path}: process: transition {a} -> {b} names a stage that is not "
-                    f"defined. How to fix: use stages from {sorted(names)}."
-                )
-
-
-def _check_sla(config: ReviewConfig) -> None:
-    example = ("How to fix: write each policy as {name: first reply chat, metric: first_response, "
-               "hours: 0.5, clock: business, channels: [chat]}.")
-    for i, policy in enumerate(config.raw.get("sla") or [], start=1):
-        where = f"{config.path}: sla: policy {i}"
-        if not isinstance(policy, dict) or not {"name", "metric", "hours"} <= set(policy):
-            raise ConfigError(f"{where} needs name, metric and hours. {example}")
-        if policy["metric"] not in ("first_response", "resolution"):
-            raise ConfigError(f"{where}: metric {policy['metric']!r} is not first_response or resolution. {example}")
-        if policy.get("clock", "business") not in ("business", "calendar"):
-            raise ConfigError(f"{where}: clock {policy['clock']!r} is not business or calendar. {example}")
-        if not isinstance(policy["hours"], int | float) or policy["hours"] <= 0:
-            raise ConfigError(f"{where}: hours {policy['hours']!r} is not a positive number. {example}")
-    names = [p.name for p in config.sla]
-    if len(names) != len(set(names)):
-        raise ConfigError(f"{config.path}: sla: policy names repeat ({names}). How to fix: give each a unique name.")
 
 
 def find_dataset(dataset: Path | str) -> Path:
@@ -310,14 +238,51 @@ def find_dataset(dataset: Path | str) -> Path:
     for base in bases:
         if (base / path).is_dir():
             return (base / path).resolve()
+        if (base / path).exists():
+            raise ConfigError(
+                f"dataset {str(dataset)!r} is a file, not a dataset folder",
+                fix="pass the folder that holds review.yml and the cycle folders, e.g. data/sample",
+            )
     raise ConfigError(
-        f"dataset folder {str(dataset)!r} not found from {Path.cwd()} or its parents. "
-        "How to fix: pass the folder that holds review.yml, e.g. data/sample."
+        f"dataset folder {str(dataset)!r} not found in the working folder or its parents",
+        fix="pass the folder that holds review.yml, e.g. data/sample",
     )
 
 
+def read_review_yml(path: Path) -> Any:
+    """The parsed YAML of ``path`` (safe loader: plain values only), or a ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown(path)}: is not UTF-8 text", path=path,
+                          fix="save review.yml as UTF-8 in your editor") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        raise ConfigError(
+            f"{shown(path)}: uses a YAML tag that is not allowed ({exc.problem})", path=path,
+            fix="remove the '!!...' tag: review.yml holds plain values, lists and mappings only",
+        ) from None
+    except ValueError as exc:  # a date-like value that is no date (2026-02-30)
+        raise ConfigError(
+            f"{shown(path)}: a value YAML reads as a date is not a valid date ({exc})", path=path,
+            fix="write dates as YYYY-MM-DD with a day that exists, e.g. 2026-12-25",
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            f"{shown(path)}: not valid YAML{where}: {problem}", path=path,
+            fix="check the indentation and quote values that hold ': ', '#', '[' or '{'",
+        ) from None
+
+
 def load_config(dataset: Path | str) -> ReviewConfig:
-    """Read and check ``<dataset>/review.yml``.
+    """Read ``<dataset>/review.yml`` and validate it against the schema.
+
+    Every problem is reported at once in one :class:`~cxassess.errors.ConfigError`
+    (see :func:`cxassess.config_schema.validate_review`).
 
     Examples
     --------
@@ -329,15 +294,21 @@ def load_config(dataset: Path | str) -> ReviewConfig:
     path = root / "review.yml"
     if not path.is_file():
         raise ConfigError(
-            f"{path} not found. How to fix: every dataset folder needs a review.yml; copy "
-            "data/sample/review.yml and adapt the column mapping, time zone and process."
+            f"{shown(path)} not found", path=path,
+            fix="every dataset folder needs a review.yml; copy data/sample/review.yml and adapt "
+            "the column mapping, time zone and process",
         )
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_review_yml(path)
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: must be a mapping of sections (name:, timezone:, ...).")
+        raise ConfigError(
+            f"{shown(path)}: must be a mapping of sections (name:, timezone:, ...), "
+            f"not a {type(raw).__name__}", path=path,
+            problems=[ConfigProblem("", raw, "review.yml is not a mapping of sections",
+                                    "one 'section: value' per line, as in data/sample/review.yml")],
+            fix="write one 'section: value' per line, as in data/sample/review.yml",
+        )
     config = ReviewConfig(path=path, raw=raw)
-    _check(config)
+    config.settings  # noqa: B018 - validates every key, raising one ConfigError with every problem
     return config

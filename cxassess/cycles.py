@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxassess.errors import ConfigError
+from cxassess.errors import ConfigError, shown
 
-__all__ = ["cycle_window", "previous_cycle", "list_cycles", "latest_cycle", "is_cycle_label"]
+__all__ = [
+    "cycle_window", "previous_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
+]
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -22,6 +24,22 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def is_cycle_label(label: str) -> bool:
     """Tell whether ``label`` names a quarter (``2026Q3``) or a month (``2026-07``)."""
     return bool(_QUARTER.match(label) or _MONTH.match(label))
+
+
+def check_cycle_label(label: str, option: str = "cycle") -> str:
+    """``label`` when it names a cycle, else a ConfigError (no path such as ``../x`` passes).
+
+    Examples
+    --------
+    >>> check_cycle_label("2026Q3")
+    '2026Q3'
+    """
+    if not is_cycle_label(str(label)):
+        raise ConfigError(
+            f"{option} {str(label)!r} is not a review cycle",
+            fix="name cycles as quarters (2026Q3) or months (2026-07), as the dataset's cycle folders",
+        )
+    return label
 
 
 def _period(label: str) -> pd.Period:
@@ -77,7 +95,7 @@ def latest_cycle(dataset_dir: Path | str) -> str:
     cycles = list_cycles(dataset_dir)
     if not cycles:
         raise ConfigError(
-            f"{dataset_dir} holds no cycle folder. How to fix: put each cycle's files in a "
+            f"{shown(dataset_dir)} holds no cycle folder. How to fix: put each cycle's files in a "
             "folder named after the cycle, e.g. data/mydesk/2026Q3/tickets.csv."
         )
     return cycles[-1]

@@ -7,26 +7,131 @@ so that a CX lead reading a failed run knows what to change in the export or in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CxAssessError",
     "ConfigError",
+    "ConfigProblem",
+    "InputError",
+    "ReportFolderError",
     "DataFileError",
     "MissingColumnError",
     "ParseError",
     "ReviewRunError",
     "DataQualityError",
+    "shown",
 ]
 
 
+def shown(path: Path | str) -> str:
+    """``path`` as written for people: relative to the working folder (no machine paths).
+
+    Falls back to the folder's name when no relative path exists (another drive).
+
+    Examples
+    --------
+    >>> shown(Path.cwd() / "data" / "sample")
+    'data/sample'
+    """
+    try:
+        return os.path.relpath(Path(path).absolute(), Path.cwd())
+    except ValueError:
+        return Path(path).name
+
+
 class CxAssessError(Exception):
-    """Base class of every error cxassess raises on purpose."""
+    """Base class of every error cxassess raises on purpose.
+
+    ``message`` says what is wrong and where; ``fix`` (optional) how to fix it. The CLI
+    prints ``str(error)`` without a traceback and exits 1.
+
+    Examples
+    --------
+    >>> print(CxAssessError("the cycle 2026Q5 does not exist", fix="use 2026Q1 to 2026Q4"))
+    the cycle 2026Q5 does not exist
+      How to fix: use 2026Q1 to 2026Q4
+    """
+
+    def __init__(self, message: str = "", *, fix: str | None = None) -> None:
+        self.message = message
+        self.fix = fix
+        super().__init__(message + (f"\n  How to fix: {fix}" if fix else ""))
+
+
+class InputError(CxAssessError, ValueError):
+    """A function of the package was called with input it cannot use (a missing column,
+    a scale without a rule, an option it does not know). Also a ``ValueError`` for callers
+    that catch that."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem of ``review.yml``: the key path, the value given, what is wrong, the fix.
+
+    Examples
+    --------
+    >>> ConfigProblem("min_n", "thirty", "'thirty' is not a whole number", "write e.g. 30").line()
+    "min_n: 'thirty' is not a whole number. How to fix: write e.g. 30"
+    """
+
+    key: str
+    value: Any
+    problem: str
+    fix: str
+
+    def line(self) -> str:
+        """The problem as one line: ``key: problem. How to fix: fix``."""
+        where = f"{self.key}: " if self.key else ""
+        return f"{where}{self.problem}. How to fix: {self.fix}"
 
 
 class ConfigError(CxAssessError):
-    """``review.yml`` is missing, unreadable or inconsistent."""
+    """``review.yml`` is missing, unreadable or inconsistent.
+
+    ``path`` is the file (when known) and ``problems`` every :class:`ConfigProblem` found
+    (empty for an error that is not about one key, e.g. a missing file)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        problems: Sequence[ConfigProblem] = (),
+        fix: str | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.problems = list(problems)
+        super().__init__(message, fix=fix)
+
+    @classmethod
+    def from_problems(cls, path: Path | str, problems: Sequence[ConfigProblem]) -> ConfigError:
+        """One error listing every problem, one line each."""
+        lines = [f"{shown(path)}: {len(problems)} problem(s)"]
+        lines += [f"  - {p.line()}" for p in problems]
+        return cls("\n".join(lines), path=path, problems=problems)
+
+
+class ReportFolderError(CxAssessError):
+    """The reports folder cannot be written (read-only, disk full, no permission)."""
+
+    REASONS = {
+        13: ("permission denied", "give yourself write permission on it, or pass --reports <folder>"),
+        28: ("the disk is full", "free some space on that disk, or pass --reports <folder> elsewhere"),
+        30: ("the file system is read-only", "pass --reports <a writable folder>"),
+    }
+
+    def __init__(self, folder: Path | str, error: OSError) -> None:
+        self.folder = Path(folder)
+        self.errno = error.errno
+        problem, fix = self.REASONS.get(
+            error.errno or 0, (error.strerror or str(error), "check the folder and try again")
+        )
+        super().__init__(f"cannot write the report to {self.folder}: {problem}", fix=fix)
 
 
 class DataFileError(CxAssessError):
@@ -35,8 +140,7 @@ class DataFileError(CxAssessError):
     def __init__(self, path: Path | str, problem: str, fix: str) -> None:
         self.path = Path(path)
         self.problem = problem
-        self.fix = fix
-        super().__init__(f"{self.path}: {problem}\n  How to fix: {fix}")
+        super().__init__(f"{self.path}: {problem}", fix=fix)
 
 
 class MissingColumnError(DataFileError):
@@ -95,7 +199,7 @@ class ReviewRunError(CxAssessError):
         where = f"cell {cell} (counting every cell from the top)" if cell is not None else "an unknown cell"
         msg = f"notebook {notebook} failed in {where}: {error}"
         if kept_at is not None:
-            msg += f"\n  The executed notebook with the traceback is kept at {kept_at}"
+            msg += f"\n  The executed notebook with the traceback is kept at {shown(kept_at)}"
         msg += "\n  The last good report was left untouched."
         super().__init__(msg)
 
@@ -113,6 +217,6 @@ class DataQualityError(CxAssessError):
         if len(self.defects) > 10:
             lines.append(f"  ... and {len(self.defects) - 10} more")
         if page is not None:
-            lines.append(f"  The data-quality page and the quarantined rows are kept in {page.parent}")
+            lines.append(f"  The data-quality page and the quarantined rows are kept in {shown(page.parent)}")
         lines.append("  No KPI was computed; the last good report was left untouched.")
         super().__init__("\n".join(lines))

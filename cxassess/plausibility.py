@@ -29,14 +29,10 @@ from cxassess.calendar import BusinessCalendar
 from cxassess.io import Cycle, not_work
 
 __all__ = ["CHECK_COLUMNS", "checks", "not_comparable", "clock_warning", "outside_hours",
-           "instant_response", "after_resolution", "previous_maturity", "DEFAULTS"]
+           "instant_response", "after_resolution", "previous_maturity"]
 
 #: Columns of the table of plausibility checks.
 CHECK_COLUMNS = ["check", "cycle", "status", "figure", "threshold", "finding", "fix", "affects"]
-
-#: Default thresholds (review.yml ``quality:`` keys).
-DEFAULTS = {"outside_hours_share": 0.25, "instant_response_share": 0.5, "immature_open_share": 0.5,
-            "after_resolution_share": 0.2}
 
 _ALL = ("*",)
 
@@ -83,7 +79,7 @@ def outside_hours(cycle: Cycle) -> dict[str, Any]:
     ('ok', True)
     """
     config = cycle.config
-    threshold = config.quality_option("outside_hours_share", DEFAULTS["outside_hours_share"])
+    threshold = config.quality["outside_hours_share"]
     if not config.calendar.get("working_hours"):
         return _row("outside_hours", cycle.label, "not applicable",
                     finding="review.yml has no working hours: every time is counted in calendar hours.")
@@ -117,7 +113,7 @@ def instant_response(cycle: Cycle) -> dict[str, Any]:
     'ok'
     """
     config = cycle.config
-    threshold = config.quality_option("instant_response_share", DEFAULTS["instant_response_share"])
+    threshold = config.quality["instant_response_share"]
     tickets = cycle.tickets
     if tickets is None or "first_response_at" not in tickets or not tickets["first_response_at"].notna().any():
         return _row("instant_response", cycle.label, "not applicable",
@@ -155,7 +151,7 @@ def after_resolution(cycle: Cycle) -> dict[str, Any]:
     'not applicable'
     """
     config, events, process = cycle.config, cycle.events, cycle.config.process
-    threshold = config.quality_option("after_resolution_share", DEFAULTS["after_resolution_share"])
+    threshold = config.quality["after_resolution_share"]
     if "tickets" not in cycle.derived or events is None or process is None or not process.resolution_activities:
         return _row("after_resolution", cycle.label, "not applicable",
                     finding="reopens are not counted from the event log in this cycle.")
@@ -202,7 +198,7 @@ def previous_maturity(previous: Cycle | None, cycle: Cycle) -> dict[str, Any]:
     'ok'
     """
     config = cycle.config
-    threshold = config.quality_option("immature_open_share", DEFAULTS["immature_open_share"])
+    threshold = config.quality["immature_open_share"]
     if previous is None:
         return _row("previous_maturity", cycle.label, "not applicable", finding="no previous cycle to compare with.")
     tickets = previous.tickets

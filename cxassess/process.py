@@ -21,6 +21,7 @@ import pandas as pd
 
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import Process
+from cxassess.errors import InputError
 from cxassess.kpis._frame import hours_between
 from cxassess.kpis.satisfaction import csat
 from cxassess.kpis.speed import median_interval
@@ -369,8 +370,8 @@ def conformance(events: pd.DataFrame, process: Process) -> tuple[pd.DataFrame, p
 
 def _conformance(visits: pd.DataFrame, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not process.transitions:
-        raise ValueError("review.yml lists no process transitions: there is no designed flow to conform to. "
-                         "How to fix: add transitions: [[intake, first_level], ...] under process:.")
+        raise InputError("review.yml lists no process transitions: there is no designed flow to conform to",
+                         fix="add transitions: [[intake, first_level], ...] under process:")
     moves = _moves(visits, process)
     bad = (~moves["allowed"]).groupby(moves["ticket_id"], sort=False).sum()
     per_ticket = bad.reindex(visits["ticket_id"].unique(), fill_value=0)

@@ -10,6 +10,12 @@ when every notebook succeeded, so a failed run never touches the last good repor
         manifest.json         inputs' sha256, package versions, git commit, timings
         quality.json          the data-quality gate of the cycle; quarantine/ its rows
         previous/, history/   the gates of the previous and of earlier cycles (trends)
+
+The report folder is named after the dataset *folder*; ``reports/<dataset>/.dataset``
+records which dataset folder owns it, so a second dataset folder of the same name is
+refused instead of overwriting the first one's reports. A staging folder records its owner
+(host and process id); the next run removes the staging folders whose process is gone.
+Paths written into the report are relative to the working folder.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,11 +39,27 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-from cxassess.config import load_config
-from cxassess.cycles import latest_cycle, list_cycles, previous_cycle
-from cxassess.errors import CxAssessError, DataQualityError, ReviewRunError
+from cxassess.config import ReviewConfig, load_config
+from cxassess.cycles import (
+    check_cycle_label,
+    is_cycle_label,
+    latest_cycle,
+    list_cycles,
+    previous_cycle,
+)
+from cxassess.errors import (
+    ConfigError,
+    CxAssessError,
+    DataQualityError,
+    ReportFolderError,
+    ReviewRunError,
+    shown,
+)
 
-__all__ = ["PageResult", "run_review", "render_html", "remote_references", "notebook_title"]
+__all__ = [
+    "PageResult", "run_review", "render_html", "remote_references", "notebook_title",
+    "clean_dead_runs", "claim_report_folder",
+]
 
 #: Packages whose versions the manifest records.
 RECORDED_PACKAGES = (
@@ -46,6 +69,11 @@ RECORDED_PACKAGES = (
 _REMOTE = re.compile(r"https?://", re.IGNORECASE)
 _STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL | re.IGNORECASE)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+#: A staging folder: ``.<cycle>.staging-<pid>-<random>``; its owner file says host and pid.
+_STAGING = re.compile(r"^\.(?P<cycle>.+)\.staging-(?P<pid>\d+)-[A-Za-z0-9_]+$")
+OWNER_FILE = ".owner"
+DATASET_FILE = ".dataset"
+_FOLDER_ERRNOS = (13, 28, 30)  # permission denied, no space left, read-only file system
 
 
 @dataclass(frozen=True)
@@ -163,6 +191,134 @@ def _swap_into_place(staging: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (a process of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
+
+
+def _owner(staging: Path) -> tuple[str, int] | None:
+    """(host, pid) of the run that made ``staging``, or ``None`` when it is not recorded."""
+    try:
+        host, pid = (staging / OWNER_FILE).read_text(encoding="utf-8").split()
+        return host, int(pid)
+    except (OSError, ValueError):
+        return None
+
+
+def _owner_gone(staging: Path) -> bool:
+    owner = _owner(staging)
+    return owner is not None and owner[0] == socket.gethostname() and not _alive(owner[1])
+
+
+def clean_dead_runs(folder: Path | str) -> list[str]:
+    """Remove the staging folders of runs that were killed; restore a half-published report.
+
+    Only staging folders whose owner file names this host and a process that no longer
+    exists are removed; one without an owner file (just being created, or from another
+    host) is kept. A report left as ``.<cycle>.old`` by a run killed between its two
+    renames is put back when no live run of that cycle is staging.
+
+    Parameters
+    ----------
+    folder
+        The dataset's report folder, ``reports/<dataset>``.
+
+    Returns
+    -------
+    list of str
+        Names of the folders removed or restored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> dead = root / ".2026Q3.staging-999999999-abc"
+    >>> dead.mkdir()
+    >>> _ = (dead / OWNER_FILE).write_text(f"{socket.gethostname()} 999999999")
+    >>> clean_dead_runs(root), dead.exists()
+    (['.2026Q3.staging-999999999-abc'], False)
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    done, live = [], set()
+    for path in sorted(folder.iterdir()):
+        m = _STAGING.match(path.name)
+        if not (m and path.is_dir()):
+            continue
+        if _owner_gone(path):
+            shutil.rmtree(path, ignore_errors=True)
+            done.append(path.name)
+        else:
+            live.add(m["cycle"])
+    for old in sorted(folder.glob(".*.old")):
+        cycle = old.name[1:-4]
+        if is_cycle_label(cycle) and not (folder / cycle).exists() and cycle not in live:
+            old.rename(folder / cycle)
+            done.append(old.name)
+    return done
+
+
+def claim_report_folder(folder: Path | str, dataset_root: Path, reports: Path | str) -> None:
+    """Record in ``folder/.dataset`` which dataset folder owns it; refuse another one.
+
+    The dataset is recorded relative to the folder holding ``reports`` (the working
+    folder when ``reports`` is relative), so the record holds no machine path.
+
+    Raises
+    ------
+    ConfigError
+        ``folder`` belongs to another dataset folder of the same name.
+    """
+    folder = Path(folder)
+    base = Path(reports).absolute().parent
+    try:
+        mine = os.path.relpath(dataset_root.resolve(), base.resolve())
+    except ValueError:
+        mine = dataset_root.name
+    marker = folder / DATASET_FILE
+    if marker.is_file():
+        theirs = marker.read_text(encoding="utf-8").strip()
+        if theirs and (base / theirs).resolve() != dataset_root.resolve():
+            raise ConfigError(
+                f"the report folder {shown(folder)} belongs to the dataset {theirs}, "
+                f"not to {shown(dataset_root)} (both dataset folders are named {dataset_root.name!r})",
+                fix=f"rename the dataset folder {shown(dataset_root)}, or pass --reports <another folder>",
+            )
+        if theirs == mine:
+            return
+    marker.write_text(mine + "\n", encoding="utf-8")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _open_permissions(folder: Path) -> None:
+    """Give ``folder`` and its sub-folders the permissions of the umask (mkdtemp: 0700)."""
+    mode = 0o777 & ~_umask()
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        os.chmod(path, mode)
+
+
+def _folder_error(exc: OSError, reports: Path, folder: Path) -> OSError | ReportFolderError:
+    """An OS error while writing under ``reports`` as a one-line error naming ``folder``."""
+    root = Path(reports).absolute()
+    name = Path(str(exc.filename)).absolute() if exc.filename else None
+    inside = name is None or name == root or root in name.parents
+    if exc.errno in _FOLDER_ERRNOS and inside:
+        return ReportFolderError(shown(folder), exc)
+    return exc
+
+
 def _earlier_cycles(root: Path, cycle: str, previous: str) -> list[str]:
     """Cycle folders before ``cycle`` other than ``previous``: the trends' other points."""
     labels = list_cycles(root)
@@ -192,7 +348,7 @@ def run_review(
     notebooks
         Folder of the notebooks, run in name order.
     reports
-        Root of the reports; the review goes to ``<reports>/<dataset name>/<cycle>/``.
+        Root of the reports; the review goes to ``<reports>/<dataset folder name>/<cycle>/``.
     echo
         Where progress lines go (default: standard error).
 
@@ -207,31 +363,57 @@ def run_review(
         The data-quality gate found a critical defect. Only the data-quality pages
         (notebooks named ``00_*``) are run; they and the quarantined rows are written to
         ``<reports>/<dataset name>/<cycle>.failed/`` and the report folder is left as it was.
+    ConfigError
+        review.yml is invalid, ``cycle`` is not a cycle label, or the report folder belongs
+        to another dataset folder of the same name.
+    ReportFolderError
+        The reports folder is read-only, full or not writable (one line naming it).
     ReviewRunError
         A notebook failed. The report folder is left as it was; the executed notebook
         with its traceback is kept in ``<reports>/<dataset name>/<cycle>.failed/``.
     """
-    import papermill as pm
-
-    from cxassess import quality
-
     say = echo or (lambda line: print(line, file=sys.stderr, flush=True))
     config = load_config(dataset)
+    for label, option in ((cycle, "--cycle"), (previous, "--previous")):
+        if label is not None:
+            check_cycle_label(label, option)
     cycle = cycle or latest_cycle(config.root)
     previous = previous or previous_cycle(cycle)
     nb_dir = Path(notebooks)
     pages = sorted(p for p in nb_dir.glob("*.ipynb") if not p.name.startswith("."))
     if not pages:
-        raise CxAssessError(f"no notebook found in {nb_dir.resolve()}")
-    final = Path(reports) / config.name / cycle
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{cycle}.staging-", dir=final.parent))
+        raise CxAssessError(f"no notebook found in {shown(nb_dir)}",
+                            fix="pass --notebooks <the folder holding the review notebooks>")
+    reports = Path(reports)
+    folder = reports / config.root.name
+    final = folder / cycle
+    try:
+        return _publish(config, cycle, previous, pages, folder, final, say)
+    except OSError as exc:
+        error = _folder_error(exc, reports, folder)
+        if error is exc:
+            raise
+        raise error from None
+
+
+def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path], folder: Path, final: Path,
+             say: Callable[[str], None]) -> Path:
+    """The body of :func:`run_review`: stage, execute, render, swap into place."""
+    import papermill as pm
+
+    from cxassess import quality
+
+    folder.mkdir(parents=True, exist_ok=True)
+    claim_report_folder(folder, config.root, folder.parent)
+    for name in clean_dead_runs(folder):
+        say(f"  housekeeping: removed {name}, left by a run that was killed")
+    staging = Path(tempfile.mkdtemp(prefix=f".{cycle}.staging-{os.getpid()}-", dir=folder))
     failed_dir = final.with_name(f"{cycle}.failed")
     parameters = {
-        "dataset": str(config.root),
+        "dataset": shown(config.root),
         "cycle": cycle,
         "previous_cycle": previous,
-        "report_dir": str(staging),
+        "report_dir": shown(staging),
     }
     os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "cxassess-mpl"))
     os.environ.setdefault("IPYTHONDIR", str(Path(tempfile.gettempdir()) / "cxassess-ipython"))
@@ -239,6 +421,7 @@ def run_review(
     say(f"cxassess review: {config.name} {cycle} (compared with {previous}), {len(pages)} notebook(s)")
     results: list[PageResult] = []
     try:
+        (staging / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
         say("  data-quality gate: validating every table with Great Expectations ...")
         gate = quality.check_cycle(config.root, cycle)
         gate.save(staging)
@@ -292,6 +475,7 @@ def run_review(
         if gate.critical:
             if failed_dir.exists():
                 shutil.rmtree(failed_dir)
+            _ready_to_publish(staging)
             staging.rename(failed_dir)
             page = next((failed_dir / r.html for r in results), failed_dir / "quality.json")
             raise DataQualityError(gate.dataset, gate.cycle, quality.critical_lines(gate), page)
@@ -302,7 +486,7 @@ def run_review(
         ) + [config.path]
         manifest = {
             "dataset": config.name,
-            "dataset_path": str(config.root),
+            "dataset_path": shown(config.root),
             "cycle": cycle,
             "previous_cycle": previous,
             "started_utc": started.isoformat(timespec="seconds"),
@@ -334,11 +518,18 @@ def run_review(
                 "manifest": manifest,
             },
         )
+        _ready_to_publish(staging)
         _swap_into_place(staging, final)
     finally:
         if staging.exists():
-            shutil.rmtree(staging)
+            shutil.rmtree(staging, ignore_errors=True)
     if failed_dir.exists():
         shutil.rmtree(failed_dir)
-    say(f"review written to {final / 'index.html'} in {manifest['total_seconds']:.1f} s")
+    say(f"review written to {shown(final / 'index.html')} in {manifest['total_seconds']:.1f} s")
     return final
+
+
+def _ready_to_publish(staging: Path) -> None:
+    """Drop the owner file and give the folder normal permissions before it is published."""
+    (staging / OWNER_FILE).unlink(missing_ok=True)
+    _open_permissions(staging)

@@ -151,7 +151,7 @@ def test_failed_run_leaves_the_last_good_report_untouched(tmp_path):
     assert tree(good) == before
     # the failing notebook is kept for diagnosis beside, not inside, the report; no staging left
     assert (reports / "sample" / "2026Q3.failed" / "02_broken.ipynb").is_file()
-    assert sorted(p.name for p in (reports / "sample").iterdir()) == ["2026Q3", "2026Q3.failed"]
+    assert sorted(p.name for p in (reports / "sample").iterdir()) == [".dataset", "2026Q3", "2026Q3.failed"]
 
 
 def test_notebooks_run_all_from_the_notebooks_folder_as_in_jupyterlab(tmp_path):

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import narwhals as nw
 from narwhals.typing import IntoDataFrameT
 
+from cxassess.errors import InputError
 from cxassess.kpis._frame import answered, attach, counts, keys, rate, ratio
 from cxassess.stats import mean_interval, nps_standard_error, z_value
 
@@ -40,7 +41,7 @@ def scale_range(points: int) -> tuple[int, int]:
 def _threshold(df: nw.DataFrame, scale: int | None, lowest: dict[int, int], kpi: str) -> nw.Expr:
     """The lowest score that counts, per row, from each row's scale (or ``scale``).
 
-    Raises ``ValueError`` for a scale without a rule rather than counting it as a miss.
+    Raises ``InputError`` (a ``ValueError``) for a scale without a rule rather than counting it as a miss.
     """
     if scale is not None:
         present = {scale}
@@ -48,9 +49,10 @@ def _threshold(df: nw.DataFrame, scale: int | None, lowest: dict[int, int], kpi:
         present = set(df.select(nw.col("scale").cast(nw.Float64)).unique()["scale"].to_list())
     unknown = sorted(f"{v:g}" for v in present - set(lowest))
     if unknown:
-        raise ValueError(
-            f"{kpi}: no rule for a {', '.join(unknown)}-point scale. How to fix: use one of "
-            f"{sorted(lowest)} points, or correct the 'scale' column / surveys: scales in review.yml."
+        raise InputError(
+            f"{kpi}: no rule for a {', '.join(unknown)}-point scale",
+            fix=f"use one of {sorted(lowest)} points, or correct the 'scale' column / surveys: scales "
+            "in review.yml",
         )
     if scale is not None:
         return nw.lit(float(lowest[scale]))
@@ -172,7 +174,7 @@ def ces(
         hit = nw.col("score") >= _threshold(df, scale, CES_AGREE, "ces")
         return rate(df.to_native(), hit, "ces_agree", by=by)
     if measure != "mean":
-        raise ValueError(f"measure must be 'agree' or 'mean', not {measure!r}")
+        raise InputError(f"ces: measure {measure!r} is not known", fix="use measure='agree' or 'mean'")
     group = keys(by)
     df = df.with_columns((nw.col("score") ** 2).alias("_square"))
     out = counts(df, group, total=nw.col("score").sum(), squares=nw.col("_square").sum())

@@ -22,6 +22,7 @@ from narwhals.typing import IntoDataFrameT
 
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import SlaPolicy
+from cxassess.errors import InputError
 from cxassess.kpis._frame import column, hours_between, keys, rate
 
 __all__ = ["sla_attainment", "sla_outcome", "needed_columns"]
@@ -74,9 +75,9 @@ def sla_outcome(
     ['achieved', 'breached', 'pending']
     """
     if policy.clock == "business" and calendar is None:
-        raise ValueError(
-            f"SLA policy {policy.name!r} runs on business hours but no calendar was given. "
-            "How to fix: pass calendar=BusinessCalendar.from_config(config), or set clock: calendar."
+        raise InputError(
+            f"SLA policy {policy.name!r} runs on business hours but no calendar was given",
+            fix="pass calendar=BusinessCalendar.from_config(config), or set clock: calendar",
         )
     clock = calendar if policy.clock == "business" else None
     df = nw.from_native(tickets, eager_only=True)
@@ -85,9 +86,9 @@ def sla_outcome(
     waited = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), clock)
     missing = [c for c in needed_columns(policy) if c not in df.columns]
     if missing:
-        raise ValueError(
-            f"SLA policy {policy.name!r} needs the ticket column(s) {', '.join(missing)}. How to fix: "
-            "map them in review.yml (columns: tickets:), or drop the policy's channels/priorities."
+        raise InputError(
+            f"SLA policy {policy.name!r} needs the ticket column(s) {', '.join(missing)}",
+            fix="map them in review.yml (columns: tickets:), or drop the policy's channels/priorities",
         )
     covered = np.ones(len(df), dtype=bool)
     for name, allowed in (("channel", policy.channels), ("priority", policy.priorities)):
@@ -160,5 +161,5 @@ def sla_attainment(
         parts.append(decided.select("policy", *group, "kpi", "value", "ci_low", "ci_high", "n", "hits",
                                     "pending", "target_hours"))
     if not parts:
-        raise ValueError("no SLA policy given. How to fix: add an sla: section to review.yml.")
+        raise InputError("no SLA policy given", fix="add an sla: section to review.yml")
     return nw.concat(parts, how="vertical").to_native()

@@ -1,0 +1,207 @@
+"""review.yml schema, the error tree and the report folder's housekeeping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cxassess.cli import main
+from cxassess.config import load_config
+from cxassess.config_schema import (
+    KPI_IDS,
+    README_END,
+    README_START,
+    ReviewSettings,
+    reference_markdown,
+    validate_review,
+)
+from cxassess.errors import ConfigError, CxAssessError, InputError, ReportFolderError
+from cxassess.report import DATASET_FILE, OWNER_FILE, claim_report_folder, clean_dead_runs
+
+from .conftest import FIXTURES, REPO, SAMPLE
+
+TEMPLATES = sorted((REPO / "cxassess" / "templates" / "review").glob("*.yml"))
+
+
+@pytest.mark.parametrize("path", [SAMPLE / "review.yml", FIXTURES / "helpdesk-italy" / "review.yml", *TEMPLATES],
+                         ids=lambda p: p.parent.name + "/" + p.name)
+def test_every_shipped_review_yml_is_valid(path):
+    validate_review(yaml.safe_load(path.read_text(encoding="utf-8")), path)
+
+
+def test_the_properties_read_the_file_with_the_schema_defaults():
+    raw = yaml.safe_load((SAMPLE / "review.yml").read_text(encoding="utf-8"))
+    config = load_config(SAMPLE)
+    assert config.timezone == raw["timezone"] and config.min_n == raw["min_n"]
+    assert config.values("teams") == raw["values"]["teams"] and config.values("nothing") == []
+    assert config.survey_scales == raw["surveys"]["scales"]
+    assert config.targets == {k: float(v) for k, v in raw["targets"].items()}
+    assert [p.name for p in config.sla] == [p["name"] for p in raw["sla"]]
+    assert config.holidays == raw["calendar"]["holidays"]
+    assert config.calendar["working_hours"] == raw["calendar"]["working_hours"]
+    assert config.process.activities == raw["process"]["activities"]
+    assert config.process.transitions == tuple(tuple(t) for t in raw["process"]["transitions"])
+    assert config.process.non_work_activities == ()
+    # keys the sample leaves out take the documented defaults
+    assert config.quality == {"critical_share": 0.05, "window_tolerance_days": 1.0, "outside_hours_share": 0.25,
+                              "instant_response_share": 0.5, "immature_open_share": 0.5}
+    assert config.top_segments == 12 and config.fcr_max_contacts == 1 and config.csv == {"dayfirst": False}
+
+
+def test_a_minimal_review_yml_gets_every_default():
+    s = ReviewSettings.model_validate({"timezone": "UTC"})
+    assert (s.min_n, s.report.top_segments, s.kpis.fcr_max_contacts) == (30, 12, 1)
+    assert s.process is None and s.sla == [] and s.targets == {} and s.calendar.working_hours is None
+
+
+def test_names_written_as_numbers_are_text_and_empty_sections_take_defaults():
+    s = validate_review({"timezone": "UTC", "values": {"priorities": [1, 2]}, "files": None, "quality": None})
+    assert s.values.priorities == ["1", "2"] and s.quality.critical_share == 0.05
+
+
+def test_new_keys_are_read():
+    raw = yaml.safe_load((SAMPLE / "review.yml").read_text(encoding="utf-8"))
+    raw["process"]["non_work_activities"] = ["Survey sent", "Closed"]
+    raw["quality"].update(outside_hours_share=0.3, instant_response_share=0.2, immature_open_share=0.4)
+    raw["report"] = {"top_segments": 5}
+    raw["imported"] = {"source": "zendesk export", "columns": {"any": ["thing"]}}
+    raw["qa_scorecard"][0]["na"] = "pass"
+    s = validate_review(raw)
+    assert s.process.non_work_activities == ["Survey sent", "Closed"]
+    assert (s.quality.outside_hours_share, s.quality.instant_response_share, s.quality.immature_open_share) == (0.3, 0.2, 0.4)
+    assert s.report.top_segments == 5 and s.qa_scorecard[0].na == "pass"
+
+
+@pytest.mark.parametrize(("section", "value", "key"), [
+    ({"quality": {"outside_hours_share": 1.5}}, 1.5, "quality.outside_hours_share"),
+    ({"quality": {"instant_response_share": -0.1}}, -0.1, "quality.instant_response_share"),
+    ({"report": {"top_segments": 0}}, 0, "report.top_segments"),
+    ({"kpis": {"fcr_max_contacts": "one"}}, "one", "kpis.fcr_max_contacts"),
+    ({"qa_scorecard": [{"criterion": "x", "weight": 0}]}, 0, "qa_scorecard[1].weight"),
+    ({"process": {"stages": [{"name": "a"}], "activities": {"Received": "a"}, "non_work_activities": ["Survey sent"]}}, "Survey sent",
+     "process.non_work_activities[1]"),
+    ({"surveys": {"scales": {"csat": 4}}}, 4, "surveys.scales.csat"),
+    ({"sla": [{"name": "x", "metric": "resolution", "hours": 2, "clock": "wall"}]}, "wall", "sla[1].clock"),
+])
+def test_each_problem_names_its_key_and_value(section, value, key):
+    with pytest.raises(ConfigError) as info:
+        validate_review({"timezone": "UTC", **section})
+    [problem] = info.value.problems
+    assert (problem.key, problem.value) == (key, value)
+    assert problem.fix and "How to fix" in str(info.value)
+
+
+def test_did_you_mean_at_every_level():
+    raw = {"timezone": "UTC", "titel": "x", "calendar": {"working_hour": {}},
+           "process": {"stages": [{"name": "a", "lable": "A"}]}, "sla": [{"name": "x", "metric": "resolution",
+                                                                          "hours": 1, "chanels": []}]}
+    with pytest.raises(ConfigError) as info:
+        validate_review(raw)
+    hints = {p.key: p.problem for p in info.value.problems}
+    assert "did you mean 'title'" in hints["titel"]
+    assert "did you mean 'working_hours'" in hints["calendar.working_hour"]
+    assert "did you mean 'label'" in hints["process.stages[1].lable"]
+    assert "did you mean 'channels'" in hints["sla[1].chanels"]
+
+
+def test_kpi_ids_agree_with_the_scorecard():
+    from cxassess.kpis.scorecard import LABELS
+
+    assert set(KPI_IDS) == set(LABELS)
+
+
+def test_readme_reference_is_up_to_date():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index(README_START) + len(README_START): text.index(README_END)]
+    assert section.strip() == reference_markdown().strip(), (
+        'run: python -c "import cxassess.config_schema as s; s.update_readme()"')
+    for key in ("quality.critical_share", "process.non_work_activities", "report.top_segments", "imported"):
+        assert f"| `{key}` |" in section
+
+
+def test_check_config_says_valid_or_lists_the_problems(tmp_path, capsys):
+    assert main(["check-config"]) == 0
+    assert "review.yml is valid (data/sample/review.yml)" in capsys.readouterr().out
+    (tmp_path / "review.yml").write_text("timezone: UTC\nmin_n: many\n")
+    assert main(["check-config", "--dataset", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "min_n: 'many'" in err and "Traceback" not in err
+
+
+def test_deliberate_errors_are_cxassess_errors_with_a_fix():
+    from cxassess.kpis.satisfaction import ces
+
+    with pytest.raises(InputError) as info:
+        ces(__import__("pandas").DataFrame({"ticket_id": ["t"], "kind": ["ces"], "score": [5.0]}), measure="median")
+    assert isinstance(info.value, CxAssessError) and isinstance(info.value, ValueError) and info.value.fix
+    error = ReportFolderError("reports/x", OSError(28, "No space left on device"))
+    assert str(error).splitlines()[0] == "cannot write the report to reports/x: the disk is full"
+
+
+# ----------------------------------------------------------------------------- housekeeping
+def _staging(folder: Path, name: str, owner: str | None) -> Path:
+    path = folder / name
+    path.mkdir()
+    if owner is not None:
+        (path / OWNER_FILE).write_text(owner)
+    return path
+
+
+def test_only_staging_folders_of_dead_processes_on_this_host_are_removed(tmp_path):
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+    host = socket.gethostname()
+    gone = _staging(tmp_path, f".2026Q3.staging-{dead}-aa", f"{host} {dead}")
+    alive = _staging(tmp_path, f".2026Q3.staging-{os.getpid()}-bb", f"{host} {os.getpid()}")
+    elsewhere = _staging(tmp_path, f".2026Q3.staging-{dead}-cc", f"other-host {dead}")
+    unknown = _staging(tmp_path, ".2026Q3.staging-dd", None)
+    assert clean_dead_runs(tmp_path) == [gone.name]
+    assert [p.exists() for p in (gone, alive, elsewhere, unknown)] == [False, True, True, True]
+
+
+def test_a_report_left_half_swapped_is_put_back(tmp_path):
+    old = tmp_path / ".2026Q2.old"
+    old.mkdir()
+    (old / "index.html").write_text("good")
+    assert clean_dead_runs(tmp_path) == [".2026Q2.old"]
+    assert (tmp_path / "2026Q2" / "index.html").read_text() == "good"
+
+
+def test_the_report_folder_belongs_to_one_dataset_folder(tmp_path):
+    reports = tmp_path / "reports"
+    folder = reports / "desk"
+    folder.mkdir(parents=True)
+    first, second = tmp_path / "data" / "desk", tmp_path / "copy" / "desk"
+    first.mkdir(parents=True)
+    second.mkdir(parents=True)
+    claim_report_folder(folder, first, reports)
+    assert (folder / DATASET_FILE).read_text() == "data/desk\n"  # relative: no machine path
+    claim_report_folder(folder, first, reports)
+    with pytest.raises(ConfigError, match="belongs to the dataset data/desk"):
+        claim_report_folder(folder, second, reports)
+
+
+def test_published_folders_follow_the_umask(tmp_path):
+    from cxassess.report import _open_permissions
+
+    staging = Path(tempfile.mkdtemp(dir=tmp_path))
+    (staging / "sub").mkdir()
+    assert staging.stat().st_mode & 0o777 == 0o700
+    old = os.umask(0o027)
+    try:
+        _open_permissions(staging)
+    finally:
+        os.umask(old)
+    assert [p.stat().st_mode & 0o777 for p in (staging, staging / "sub")] == [0o750, 0o750]
+
+
+def test_holidays_are_dates():
+    assert all(isinstance(d, dt.date) for d in load_config(SAMPLE).holidays)
