@@ -52,7 +52,8 @@ def test_the_properties_read_the_file_with_the_schema_defaults():
     assert config.process.non_work_activities == ()
     # keys the sample leaves out take the documented defaults
     assert config.quality == {"critical_share": 0.05, "window_tolerance_days": 1.0, "outside_hours_share": 0.25,
-                              "instant_response_share": 0.5, "immature_open_share": 0.5}
+                              "instant_response_share": 0.5, "immature_open_share": 0.5,
+                              "after_resolution_share": 0.2}
     assert config.top_segments == 12 and config.fcr_max_contacts == 1 and config.csv == {"dayfirst": False}
 
 

@@ -148,7 +148,8 @@ def test_an_administrative_activity_after_resolution_is_named(cycles):
         "not comparable: reopens count administrative activity after resolution"
     assert card.at["reopen_rate", "value"] > 0.25  # the planted activity counts as rework
     # listed as not work, it no longer reopens anything: the reopen rate is the clean one
-    fixed = with_config(cycle, **{"process.non_work_activities": ["Record updated"]})
+    activities = {**q3.config.raw["process"]["activities"], "Record updated": "resolution"}
+    fixed = with_config(cycle, **{"process.activities": activities, "process.non_work_activities": ["Record updated"]})
     fixed = with_derived_tickets(dataclasses.replace(fixed, tables={"events": noisy}, derived=(), files={}))
     assert plausibility.after_resolution(fixed)["status"] == "ok"
     expected = tickets_from_events(events, p)
