@@ -18,6 +18,8 @@ __all__ = [
     "ParseError",
     "ReviewRunError",
     "DataQualityError",
+    "ImportSourceError",
+    "DatasetFolderError",
 ]
 
 
@@ -116,3 +118,12 @@ class DataQualityError(CxAssessError):
             lines.append(f"  The data-quality page and the quarantined rows are kept in {page.parent}")
         lines.append("  No KPI was computed; the last good report was left untouched.")
         super().__init__("\n".join(lines))
+
+
+class ImportSourceError(DataFileError):
+    """``cxassess import`` cannot read a source export or cannot find what it needs in it
+    (a case id, a timestamp, an activity)."""
+
+
+class DatasetFolderError(DataFileError):
+    """``cxassess import`` would overwrite a dataset folder it did not create."""
