@@ -587,14 +587,14 @@ def _required(proposal: Proposal, source: Path | str, df: pd.DataFrame) -> None:
     missing = [c for c in needed if c not in proposal.mapping]
     if missing:
         what = {
-            "ticket_id": "a case / ticket id column",
-            "timestamp": "a timestamp-like column (values such as 2024-07-01 09:30)",
-            "created_at": "a timestamp-like column for the creation date (values such as 2024-07-01 09:30)",
-            "activity": "an activity column",
+            "ticket_id": "case / ticket id column",
+            "timestamp": "timestamp-like column (values such as 2024-07-01 09:30)",
+            "created_at": "timestamp-like column for the creation date (values such as 2024-07-01 09:30)",
+            "activity": "activity column",
         }
         raise ImportSourceError(
             source,
-            f"no {', no '.join(what[c] for c in missing)} found for a {proposal.kind} table "
+            f"found no {', no '.join(what[c] for c in missing)} for a {proposal.kind} table "
             f"(columns: {', '.join(map(str, df.columns))})",
             "name the column with --map, e.g. "
             + " ".join(f'--map {c}="<your column>"' for c in missing)
@@ -1127,7 +1127,7 @@ def import_source(
             notes.append(f"{review} was edited since the import and was kept; the new proposal is in {written.name}")
     written.write_text(text, encoding="utf-8")
     file = "events.csv" if proposal.kind == "events" else "tickets.csv"
-    for folder in dataset.iterdir():
+    for folder in dataset.iterdir() if previous is not None else ():
         if folder.is_dir() and is_cycle_label(folder.name) and folder.name not in cycles:
             for stale in ("events.csv", "tickets.csv"):
                 (folder / stale).unlink(missing_ok=True)
