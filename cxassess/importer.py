@@ -1091,13 +1091,16 @@ def import_source(
     else:
         pairs = info.get("offsets") or _offset_pairs(raw[proposal.mapping[key]])
         zone, others = guess_timezone(pairs)
+        shown = sorted({p[1] for p in pairs})
+        offsets = ", ".join(f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in shown)
         if zone:
-            shown = sorted({p[1] for p in pairs})
-            offsets = ", ".join(f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in shown)
             tz = zone
             tz_note = f"guessed from the UTC offsets {offsets} in the file"
             if others:
                 tz_note += f"; {', '.join(others[:3])} fit too"
+        elif pairs:
+            tz, tz_note = "UTC", (f"assumed: the UTC offsets {offsets} in the file fit no time zone; "
+                                  "give the desk's zone with --timezone")
         else:
             tz, tz_note = "UTC", "assumed: the timestamps carry no UTC offset; give the desk's zone with --timezone"
     table, notes = to_canonical(raw, proposal, tz)
