@@ -594,7 +594,8 @@ def _required(proposal: Proposal, source: Path | str, df: pd.DataFrame) -> None:
         }
         raise ImportSourceError(
             source,
-            f"found no {', no '.join(what[c] for c in missing)} for a {proposal.kind} table "
+            f"found no {', no '.join(what[c] for c in missing)} for "
+            f"{'an event log' if proposal.kind == 'events' else 'a ticket table'} "
             f"(columns: {', '.join(map(str, df.columns))})",
             "name the column with --map, e.g. "
             + " ".join(f'--map {c}="<your column>"' for c in missing)
