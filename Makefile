@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 DATASET ?= data/sample
 CYCLE ?=
 PORT ?= 8888
+SOURCE ?=
+ARGS ?=
 
-.PHONY: help env report test lab validate bench sample lint clean
+.PHONY: help env report test lab validate bench sample import schema lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "cxassess targets (DATASET=$(DATASET) CYCLE=$(or $(CYCLE),latest)):\n"} \
@@ -42,6 +44,15 @@ bench: $(STAMP) ## Run the benchmarks; figures go to reports/bench/
 
 sample: $(STAMP) ## Regenerate the committed sample data/sample (seeded, byte-for-byte)
 	$(BIN)/cxassess sample --out data/sample
+
+import: $(STAMP) ## Import a raw export: make import SOURCE=export.csv DATASET=data/mydesk [ARGS="--timezone Europe/Rome"]
+	@test -n "$(SOURCE)" || { echo "make import needs SOURCE=<exported file> DATASET=data/<name>"; exit 2; }
+	@test "$(DATASET)" != "data/sample" || { echo "make import needs DATASET=data/<name> (not the sample)"; exit 2; }
+	$(BIN)/cxassess import "$(SOURCE)" --dataset $(DATASET) $(ARGS)
+
+schema: $(STAMP) ## Print the data contract; rewrite its tables in data/README.md
+	$(BIN)/cxassess schema --update data/README.md
+	$(BIN)/cxassess schema
 
 lint: $(STAMP) ## Lint with ruff
 	$(BIN)/ruff check cxassess tests

@@ -1,4 +1,4 @@
-"""Command line: ``cxassess review``, ``validate``, ``check-config``, ``sample``.
+"""Command line: ``cxassess review``, ``validate``, ``check-config``, ``sample``, ``import``, ``schema``.
 
 Exit status: 0 done; 1 an error cxassess raises on purpose (its message says what, where
 and how to fix it) or an OS error (one line); 2 a usage error; 3 an internal error (a bug:
@@ -78,6 +78,35 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    """Import a raw export into a dataset folder; print what was guessed and what to check."""
+    from cxassess.importer import import_source
+
+    result = import_source(
+        args.source,
+        args.dataset,
+        period=args.period,
+        timezone=args.timezone,
+        overrides=args.map,
+        kind=args.kind,
+        force=args.force,
+    )
+    print(result.summary())
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    """Print the data contract, or bring the generated part of a README up to date."""
+    from cxassess.contract import contract_json, contract_markdown, update_readme
+
+    if args.update:
+        fresh = update_readme(args.update)
+        print(f"{args.update}: {'already up to date' if fresh else 'tables of the data contract rewritten'}")
+        return 0
+    print(contract_json(args.table) if args.format == "json" else contract_markdown(args.table), end="")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cxassess", description="Reproducible, honest review of a customer-service process."
@@ -115,6 +144,36 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--template", choices=["support", "ecommerce"], default="support",
                         help="support desk (4 cycles, every table) or e-commerce journey (events, surveys)")
     sample.set_defaults(run=_sample)
+
+    imp = sub.add_parser(
+        "import", help="import a raw export (XES, CSV/Parquet event log, ticket register) into a dataset",
+        description=(
+            "Read an XES / XES.gz event log, a flat CSV or Parquet event log, or a ticket / complaint "
+            "register; propose the column mapping from names and content; write DATASET/review.yml "
+            "(every activity listed, guesses marked 'check') and one folder per cycle with the "
+            "canonical columns (tickets created in the cycle, their events up to its end). The "
+            "source is only read; re-running writes the same bytes."
+        ),
+    )
+    imp.add_argument("source", type=Path, help="the exported file (.xes, .xes.gz, .csv, .parquet)")
+    imp.add_argument("--dataset", type=Path, required=True, help="dataset folder to write, e.g. data/mydesk")
+    imp.add_argument("--period", choices=["quarter", "month"], default="quarter", help="cycle length (default quarter)")
+    imp.add_argument("--timezone", default=None,
+                     help="IANA zone of the desk, e.g. Europe/Rome (default: guessed from UTC offsets, else UTC)")
+    imp.add_argument("--map", action="append", default=[], metavar="CANONICAL=SOURCE",
+                     help='map a source column to a canonical one, e.g. --map timestamp="Complete Timestamp" '
+                          "(repeatable; CANONICAL= maps nothing)")
+    imp.add_argument("--kind", choices=["events", "tickets"], default=None,
+                     help="event log or ticket register (default: decided from the content)")
+    imp.add_argument("--force", action="store_true", help="overwrite a dataset folder not written by cxassess import")
+    imp.set_defaults(run=_import)
+
+    schema = sub.add_parser("schema", help="print the data contract: tables, columns, types, allowed values")
+    schema.add_argument("--table", default=None, help="one table (default: all)")
+    schema.add_argument("--format", choices=["markdown", "json"], default="markdown", help="output format")
+    schema.add_argument("--update", type=Path, default=None, metavar="README",
+                        help="rewrite the generated tables in this file (data/README.md) instead of printing")
+    schema.set_defaults(run=_schema)
     return parser
 
 

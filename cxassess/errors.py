@@ -25,6 +25,8 @@ __all__ = [
     "ReviewRunError",
     "DataQualityError",
     "shown",
+    "ImportSourceError",
+    "DatasetFolderError",
 ]
 
 
@@ -220,3 +222,12 @@ class DataQualityError(CxAssessError):
             lines.append(f"  The data-quality page and the quarantined rows are kept in {shown(page.parent)}")
         lines.append("  No KPI was computed; the last good report was left untouched.")
         super().__init__("\n".join(lines))
+
+
+class ImportSourceError(DataFileError):
+    """``cxassess import`` cannot read a source export or cannot find what it needs in it
+    (a case id, a timestamp, an activity)."""
+
+
+class DatasetFolderError(DataFileError):
+    """``cxassess import`` would overwrite a dataset folder it did not create."""
