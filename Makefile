@@ -12,7 +12,7 @@ PORT ?= 8888
 SOURCE ?=
 ARGS ?=
 
-.PHONY: help env report test lab validate bench sample import schema lint clean
+.PHONY: help env report test test-slow test-all lab validate bench sample import schema lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "cxassess targets (DATASET=$(DATASET) CYCLE=$(or $(CYCLE),latest)):\n"} \
@@ -29,7 +29,14 @@ env: $(STAMP) ## Create or update the virtual environment .venv (python3 -m venv
 report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html
 	$(BIN)/cxassess review --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
 
-test: $(STAMP) ## Lint, then run the test suite (doctests included)
+test: $(STAMP) ## Lint, then run the test suite (doctests included) without the slow tests (a few minutes)
+	$(BIN)/ruff check cxassess tests
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: $(STAMP) ## Run the slow tests alone: whole reviews on ablated and real data, large files, browser
+	$(BIN)/python -m pytest -m slow
+
+test-all: $(STAMP) ## Lint, then every test (what CI runs)
 	$(BIN)/ruff check cxassess tests
 	$(BIN)/python -m pytest
 
