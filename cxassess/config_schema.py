@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from cxassess.errors import ConfigError, ConfigProblem, shown
+from cxassess.registry import KPIS
 
 __all__ = [
     "ReviewSettings",
@@ -42,18 +43,10 @@ __all__ = [
     "SCALE_POINTS",
 ]
 
-#: KPI ids a target may name (the scorecard's KPIs; a test keeps both lists in agreement).
-KPI_IDS = (
-    "csat", "nps", "ces_agree", "ces_mean", "frt_business_hours", "frt_hours",
-    "ttr_business_hours", "ttr_hours", "ttr_first_business_hours", "ttr_first_hours", "sla",
-    "fcr", "one_touch", "reopen_rate", "transfer_rate", "escalation_rate", "open_share",
-    "backlog_age_business_hours", "backlog_age_hours", "retention", "churn",
-)
+#: KPI ids a target may name (from the registry of :mod:`cxassess.registry`).
+KPI_IDS = tuple(KPIS)
 #: KPIs that are shares: their target is a number between 0 and 1.
-SHARE_KPIS = frozenset({
-    "csat", "ces_agree", "sla", "fcr", "one_touch", "reopen_rate", "transfer_rate",
-    "escalation_rate", "open_share", "retention", "churn",
-})
+SHARE_KPIS = frozenset(k.id for k in KPIS.values() if k.unit == "share")
 #: Scale sizes a survey kind may have (NPS: 11 points, 0-10).
 SCALE_POINTS = (3, 5, 7, 10, 11)
 
