@@ -108,7 +108,7 @@ def gap_note(cycle: object, section: str | registry.Section) -> Markdown | None:
     or ``None`` when the cycle has what it needs."""
     item = registry.SECTIONS[section] if isinstance(section, str) else section
     missing = registry.gap(cycle, item)
-    return None if missing is None else note(f"{missing}. {registry.how_to_add(item)}", lead=item.title)
+    return None if missing is None else note(f"{missing}. {registry.how_to_add(item, cycle)}", lead=item.title)
 
 
 def plausibility_table(checks: pd.DataFrame) -> Styler:

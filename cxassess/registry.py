@@ -328,8 +328,29 @@ def gap(cycle: Any, item: KPI | Section | Iterable[Need]) -> str | None:
     return "not available: needs " + ", ".join(lacking)
 
 
-def how_to_add(item: KPI | Section) -> str:
-    """Plain advice on adding what ``item`` needs (export the column, or map it in review.yml)."""
-    tips = [n.how for n in item.needs if n.how]
-    return " ".join(tips) or ("Add the column to the export, or map your column name in review.yml under "
-                              "columns: <table>: {<canonical name>: <your column>} (see data/README.md).")
+def how_to_add(item: KPI | Section, cycle: Any = None) -> str:
+    """Plain advice on adding what ``item`` needs (only what ``cycle`` lacks, when given):
+    put the table's file in the cycle folder, add or map the column, or set review.yml.
+
+    Examples
+    --------
+    >>> how_to_add(SECTIONS["stages.conformance"])
+    'Put an events file (events.csv or .parquet) in the cycle folder (data/README.md lists its columns). Set process.transitions in review.yml.'
+    """
+    needs = [n for n in item.needs if cycle is None or missing(cycle, [n])]
+    tips: list[str] = []
+    for need in needs:
+        if need.how:
+            tip = need.how[0].upper() + need.how[1:] + "."
+        elif need.table == "review.yml":
+            tip = f"Set {need.column} in review.yml."
+        elif need.column is None or (cycle is not None and need.table not in (getattr(cycle, "tables", {}) or {})):
+            article = "an" if need.table[0] in "aeiou" else "a"
+            tip = (f"Put {article} {need.table} file ({need.table}.csv or .parquet) in the cycle folder "
+                   "(data/README.md lists its columns).")
+        else:
+            tip = (f"Add the column {need.column} to the {need.table} export, or map your column name in "
+                   f"review.yml under columns: {need.table}: {{{need.column}: <your column>}}.")
+        if tip not in tips:
+            tips.append(tip)
+    return " ".join(tips)

@@ -170,7 +170,8 @@ def test_stage_notebook_runs_on_the_help_desk_log_alone(tmp_path):
     html = render_html(out)
     assert html.count("data:image/png;base64") >= 1  # the flow chart
     assert "Specialist level" in html and "bottleneck" in html and "Traceback" not in html
-    assert "No surveys in this cycle" in html
+    assert "not available: needs <code>surveys</code> (no such table in this cycle)" in html
+    assert "Put a surveys file (surveys.csv or .parquet) in the cycle folder" in html
     cells = nbformat.read(out, as_version=4).cells
     assert not [o for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
 
@@ -196,4 +197,4 @@ def test_the_ecommerce_template_runs_on_a_sample_generated_for_it(tmp_path):
     html = render_html(out)
     assert "Delivery tracking" in html and "Register of requests and complaints" in html
     assert "Satisfaction by path" in html and html.count("data:image/png;base64") >= 2
-    assert "The event log names no team" in html
+    assert "not available: needs <code>events.team</code> (no such column)" in html
