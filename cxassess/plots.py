@@ -21,7 +21,7 @@ from cxassess.kpis.scorecard import LABELS, label
 __all__ = [
     "use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "quality_lights",
     "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
-    "kpi_breakdown", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table", "assessment_table",
+    "kpi_breakdown", "breakdown_section", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table", "assessment_table",
     "path_table", "PERCENT_KPIS", "VERDICT_COLOURS",
 ]
 
@@ -337,30 +337,70 @@ def kpi_trends(history: pd.DataFrame, *, targets: dict[str, float] | None = None
     return _done(fig)
 
 
+#: Largest height of a breakdown chart (inches): a chart never grows with the segments.
+MAX_CHART_HEIGHT = 9.0
+
+
 def kpi_breakdown(card: pd.DataFrame, *, by: str, kpis: list[str], min_n: int = 30) -> Figure:
     """Each segment's value with its 95 % interval (dot and bar), the previous cycle as a
-    hollow ring, coloured by the verdict of the change: one panel per KPI."""
+    hollow ring, coloured by the verdict of the change: one panel per KPI, segments in the
+    order of ``card`` (show the largest ones: :func:`cxassess.kpis.breakdown`). The height
+    grows with the segments up to :data:`MAX_CHART_HEIGHT`."""
     kpis = [k for k in kpis if (card["kpi"] == k).any()]
-    fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 0.9 + 0.45 * card[by].nunique()),
+    segments = list(dict.fromkeys(card[by].astype("string").fillna("(missing)")))
+    height = min(MAX_CHART_HEIGHT, 0.9 + 0.4 * len(segments))
+    fig, axes = plt.subplots(1, max(1, len(kpis)), figsize=(min(16.0, 3.2 * max(1, len(kpis))), height),
                              squeeze=False, sharey=True)
-    for ax, kpi in zip(axes.flat, kpis, strict=True):
-        part = card[(card["kpi"] == kpi) & card["policy"].isna()].reset_index(drop=True)
+    position = {s: i for i, s in enumerate(segments)}
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        part = card[(card["kpi"] == kpi) & card["policy"].isna()]
         scale = 100.0 if kpi in PERCENT_KPIS else 1.0
-        y = np.arange(len(part))
-        for i, row in part.iterrows():
-            c = VERDICT_COLOURS.get(row["verdict"], "#666666") if row["n"] >= min_n else "#bbbbbb"
-            ax.plot([row["ci_low"] * scale, row["ci_high"] * scale], [i, i], color=c, linewidth=2)
-            ax.scatter(row["value"] * scale, i, color=c, zorder=3, s=30)
-            ax.scatter(row["previous"] * scale, i, facecolors="none", edgecolors="#333333", zorder=2, s=30)
-        ax.set_yticks(y, part[by].astype("string").fillna("(missing)"))
+        y = part[by].astype("string").fillna("(missing)").map(position).to_numpy(dtype=float)
+        colours = [VERDICT_COLOURS.get(v, "#666666") if n >= min_n else "#bbbbbb"
+                   for v, n in zip(part["verdict"], part["n"].fillna(0), strict=True)]
+        ax.hlines(y, part["ci_low"] * scale, part["ci_high"] * scale, colors=colours, linewidth=2)
+        ax.scatter(part["value"] * scale, y, color=colours, zorder=3, s=30)
+        ax.scatter(part["previous"] * scale, y, facecolors="none", edgecolors="#333333", zorder=2, s=30)
         ax.set_title(textwrap.fill(label(kpi, None), 30), fontsize=8)
         if scale == 100.0:
             ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
-        ax.margins(y=0.3)
-    axes.flat[0].invert_yaxis()
+    first = axes.flat[0]
+    first.set_yticks(range(len(segments)), [textwrap.shorten(s, 28, placeholder="…") for s in segments])
+    first.set_ylim(len(segments) - 0.5, -0.5)
     fig.suptitle(f"By {by}: this cycle (dot, 95 % interval; green improved, red worsened) and the "
                  "previous one (ring)", fontsize=10, fontweight="bold")
     return _done(fig)
+
+
+def breakdown_section(part, *, kpis: list[str], min_n: int = 30, csv: str | None = None,
+                      moved_rows: int = 20) -> list:
+    """What a report page shows for one breakdown (:class:`cxassess.kpis.Breakdown`), as
+    objects to ``display``: a heading, what is shown, the chart, the segments whose KPI
+    moved for real (at most ``moved_rows``, largest first), every KPI of the shown
+    segments in a fold-out table, and the link to ``csv`` (every segment) when written."""
+    from html import escape
+
+    from IPython.display import HTML, Markdown
+
+    by = escape(part.by)
+    title = Markdown(f"### By {by}")
+    if part.missing:
+        return [title, Markdown(f"**Not available: {escape(part.missing)}.** No breakdown by it.")]
+    segments = len(part.segments)
+    said = (f"The {part.top} largest of {segments:,} segments by tickets this cycle, and "
+            f"**{part.other}** pooled: its KPIs are computed on the tickets of those segments together."
+            if part.pooled_count else f"All {segments:,} segments, largest first.")
+    card = part.full
+    moved = card[card["verdict"].isin(["improved", "worsened"]) & ~card["small_n"]]
+    moved = moved.sort_values("n", ascending=False, kind="stable")
+    cut = f", the {moved_rows} with the largest n shown" if len(moved) > moved_rows else ""
+    shown = scorecard_table(part.shown[part.shown["note"] == ""], min_n=min_n).to_html()
+    fold = f"<details><summary>Every KPI of these segments by {by}</summary>{shown}</details>"
+    if csv:
+        fold += f'<p><a href="{escape(csv, quote=True)}">Every {by} as CSV ({segments:,} segments)</a></p>'
+    return [title, Markdown(said), kpi_breakdown(part.shown, by=part.by, kpis=kpis, min_n=min_n),
+            Markdown(f"Segments whose KPI moved for real ({len(moved)} of {len(card)} figures{cut}):"),
+            scorecard_table(moved.head(moved_rows), min_n=min_n), HTML(fold)]
 
 
 def flow_chart(metrics: pd.DataFrame, flow: pd.DataFrame, *, title: str = "The service process") -> Figure:

@@ -86,3 +86,67 @@ def test_backlog_by_segment_equals_plain_pandas():
     assert (joined["n"] == joined["size"].fillna(0)).all()
     assert np.allclose(joined["value"], joined["median"], equal_nan=True)
     assert np.allclose(joined["oldest"], joined["max"], equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """A small wide desk: 40 teams with a long tail, 15 stages, two cycles."""
+    from cxassess.io import load_cycle
+    from cxassess.synth import write_wide_sample
+
+    root = write_wide_sample(tmp_path_factory.mktemp("wide"), tickets=1500, teams=40)
+    now = load_cycle(root, "2026Q3")
+    return now, now.load_previous()
+
+
+def test_breakdown_shows_the_largest_segments_and_the_real_kpi_of_the_rest_pooled(wide, tmp_path):
+    from cxassess.kpis import breakdown
+
+    now, before = wide
+    part = breakdown(now, before, by="team", top=12)
+    t, s = now.tickets, now.surveys
+    sizes = t["team"].value_counts()
+    top = sorted(sizes.index, key=lambda k: (-sizes[k], k))[:12]
+    assert part.shown["team"].dropna().drop_duplicates().tolist() == [*top, part.other]
+    assert part.other == f"other ({t['team'].nunique() - 12} segments)"
+    rest = t[~t["team"].isin(top)]
+    shown = part.shown[part.shown["policy"].isna()].set_index(["team", "kpi"])
+    # the pooled segment is measured on its tickets, not averaged over segments
+    assert shown.loc[(part.other, "transfer_rate"), "value"] == pytest.approx((rest["transfers"] > 0).mean())
+    assert shown.loc[(part.other, "transfer_rate"), "n"] == len(rest)
+    answered = s[(s["kind"] == "csat") & s["score"].notna() & s["ticket_id"].isin(rest["ticket_id"])]
+    assert shown.loc[(part.other, "csat"), "value"] == pytest.approx((answered["score"] >= 4).mean())
+    old = before.tickets[~before.tickets["team"].isin(top)]
+    assert shown.loc[(part.other, "transfer_rate"), "previous"] == pytest.approx((old["transfers"] > 0).mean())
+    # the top segments are the same figures as in the full breakdown
+    full = part.full[part.full["policy"].isna()].set_index(["team", "kpi"])
+    for team in top:
+        a, b = shown.loc[team, "value"], full.loc[team, "value"]
+        assert np.allclose(a.to_numpy(dtype=float), b.loc[a.index].to_numpy(dtype=float), equal_nan=True)
+    # every segment goes to the CSV beside the page
+    name = part.write_csv(tmp_path)
+    assert name == "breakdown_team.csv"
+    written = pd.read_csv(tmp_path / name)
+    assert set(written["team"].dropna()) == set(t["team"]) and len(written) == len(part.full)
+    assert part.write_csv(None) is None
+
+
+def test_breakdown_of_an_absent_column_says_so(wide):
+    from cxassess.kpis import breakdown
+    from cxassess.plots import breakdown_section
+
+    now, before = wide
+    part = breakdown(now, before, by="region")
+    shown = breakdown_section(part, kpis=["csat"])
+    assert "no ticket column `region`" in shown[1].data
+
+
+def test_breakdown_chart_height_is_bounded(wide):
+    from cxassess.plots import MAX_CHART_HEIGHT, kpi_breakdown
+
+    now, before = wide
+    from cxassess.kpis import scorecard
+
+    card = scorecard(now, before, by="team")  # 40 segments, all drawn
+    fig = kpi_breakdown(card, by="team", kpis=["csat", "transfer_rate"])
+    assert fig.get_size_inches()[1] <= MAX_CHART_HEIGHT
