@@ -338,8 +338,7 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
         shown.reset_index(drop=True).style.apply(grey, axis=1)
         .apply(colour, subset=["verdict", "status"], axis=0)
         .set_properties(subset=["KPI", *group], **{"text-align": "left"})
-        .set_properties(subset=["value", "95 % interval", "previous", "change", "change interval", "verdict"],
-                        **{"white-space": "nowrap"})
+        .set_properties(subset=["value", "verdict", "status"], **{"white-space": "nowrap"})
         .hide(axis="index")
     )
 
@@ -618,7 +617,7 @@ def stage_table(stages: pd.DataFrame) -> Styler:
     """Per stage: volumes, time in stage with its interval, share of time, bottleneck rank
     and the change against the previous cycle (output of ``process.compare_stages``)."""
     def hours(v: float) -> str:
-        return "–" if pd.isna(v) else f"{v:.1f} h"
+        return "–" if pd.isna(v) else f"{v:.1f}\u00a0h"  # the unit stays with its number
 
     shown = pd.DataFrame({
         "stage": stages["label"],
@@ -631,7 +630,7 @@ def stage_table(stages: pd.DataFrame) -> Styler:
         "over target": [f"{o:.0%} (> {t:g} h)" if pd.notna(o) else ""
                         for o, t in zip(stages["over_target"], stages["target_hours"], strict=True)],
         "share of time": [f"{v:.0%}" if pd.notna(v) else "–" for v in stages["share_of_time"]],
-        "bottleneck (before)": [f"#{int(r)} ({'–' if pd.isna(b) else f'#{int(b)}'})" if pd.notna(r)
+        "rank (before)": [f"#{int(r)} ({'–' if pd.isna(b) else f'#{int(b)}'})" if pd.notna(r)
                                 else "customer time" for r, b in zip(stages["bottleneck_rank"], stages["rank_before"],
                                                                      strict=True)],
         "median before": [hours(v) for v in stages["median_before"]],
@@ -646,7 +645,7 @@ def stage_table(stages: pd.DataFrame) -> Styler:
     return (shown.style.apply(colour, subset=["verdict"], axis=0)
             .format({c: "{:,}" for c in ("entering", "ending here", "of which open", "loops")})
             .set_properties(subset=["stage"], **{"text-align": "left"})
-            .set_properties(subset=["95 % interval", "change of median", "verdict"], **{"white-space": "nowrap"})
+            .set_properties(subset=["verdict"], **{"white-space": "nowrap"})
             .hide(axis="index"))
 
 
