@@ -29,8 +29,8 @@ from cxassess.cycles import cycle_window
 from cxassess.io import Cycle, load_cycle, tickets_from_events
 from cxassess.synth import SampleSpec, write_sample
 
-__all__ = ["measure", "run", "run_scorecard", "run_stages", "synthetic_cycle", "synthetic_events",
-           "handwritten_scorecard"]
+__all__ = ["measure", "run", "run_scorecard", "run_stages", "run_cardinality", "synthetic_cycle",
+           "synthetic_events", "handwritten_scorecard"]
 
 
 def _rss_mib() -> float:
@@ -285,6 +285,58 @@ def run_scorecard(tickets: int, out: Path) -> pd.DataFrame:
     return table
 
 
+def run_cardinality(out: Path, *, tickets: int = 10_000, teams: int = 300, repeats: int = 3) -> dict:
+    """The scorecard notebook at real cardinality: ``teams`` teams (long tail) and 15 stages
+    on ``tickets`` tickets per cycle (:func:`cxassess.synth.write_wide_sample`).
+
+    Measures, ``repeats`` times each: the scorecard by team (``kpis.scorecard(now, before,
+    by="team")``, in process) and the whole scorecard notebook executed by papermill (kernel
+    start included, data-quality gate saved beforehand as a review run does) plus its HTML
+    rendering. Reports the median, min and max seconds and the page size.
+    """
+    import statistics
+
+    import papermill as pm
+
+    from cxassess import quality
+    from cxassess.kpis import scorecard
+    from cxassess.report import render_html
+    from cxassess.synth import write_wide_sample
+
+    runs: dict[str, list[float]] = {"scorecard by team (in process)": [], "scorecard notebook (papermill)": [],
+                                    "render the page (nbconvert)": []}
+    page_bytes = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_wide_sample(Path(tmp) / "wide", tickets=tickets, teams=teams)
+        report = Path(tmp) / "report"
+        quality.check_cycle(root, "2026Q3").save(report)
+        quality.check_cycle(root, "2026Q2").save(report / "previous")
+        now = load_cycle(root, "2026Q3")
+        before = now.load_previous()
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            scorecard(now, before, by="team")
+            runs["scorecard by team (in process)"].append(time.perf_counter() - t0)
+            executed = report / "20_kpi_scorecard.ipynb"
+            t0 = time.perf_counter()
+            pm.execute_notebook("notebooks/20_kpi_scorecard.ipynb", str(executed), kernel_name="python3",
+                                progress_bar=False, parameters={"dataset": str(root), "cycle": "2026Q3",
+                                                                "previous_cycle": "2026Q2", "report_dir": str(report)})
+            runs["scorecard notebook (papermill)"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            page_bytes = len(render_html(executed).encode("utf-8"))
+            runs["render the page (nbconvert)"].append(time.perf_counter() - t0)
+    results = [{"step": step, "repeats": len(v), "median_seconds": round(statistics.median(v), 2),
+                "min_seconds": round(min(v), 2), "max_seconds": round(max(v), 2)} for step, v in runs.items()]
+    meta = {"what": f"scorecard notebook (scorecard, trends, breakdowns by channel and team) on a synthetic cycle "
+                    f"of {tickets:,} tickets, {teams} teams (long tail), 15 stages, with a previous cycle",
+            "python": platform.python_version(), "cpus": os.cpu_count(), "tickets": tickets, "teams": teams,
+            "page_mb": round(page_bytes / 1e6, 2), "results": results}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cardinality.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return meta
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=200_000, help="tickets of the backbone benchmark")
@@ -292,6 +344,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5_000_000, help="events of the stage benchmark")
     parser.add_argument("--out", type=Path, default=Path("reports/bench"))
     args = parser.parse_args()
+    cardinality = run_cardinality(args.out)
+    print(cardinality["what"])
+    print(pd.DataFrame(cardinality["results"]).to_string(index=False), f"\npage: {cardinality['page_mb']} MB")
+    print(f"written to {args.out}/cardinality.json")
     print(run_stages(args.events, args.out).to_string(index=False))
     print(f"written to {args.out}/stages.csv and stages.json")
     print(run_scorecard(args.scorecard_tickets, args.out).to_string(index=False))

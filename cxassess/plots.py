@@ -23,11 +23,11 @@ from cxassess import registry
 from cxassess.kpis.scorecard import LABELS, label
 
 __all__ = [
-    "use_style", "weekly_volume", "stage_funnel", "kpi_table", "table", "quality_lights",
+    "use_style", "weekly_volume", "weekly_counts", "stage_funnel", "kpi_table", "table", "quality_lights",
     "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
-    "kpi_breakdown", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table", "assessment_table",
-    "path_table", "md_text", "styled", "note", "gap_note", "plausibility_table", "kpi_definitions",
-    "PERCENT_KPIS", "VERDICT_COLOURS",
+    "kpi_breakdown", "breakdown_section", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table",
+    "assessment_table", "path_table", "md_text", "styled", "note", "gap_note", "plausibility_table",
+    "kpi_definitions", "PERCENT_KPIS", "VERDICT_COLOURS",
 ]
 
 #: KPIs whose value is a share (shown as %), from the registry; hours end in ``_hours``.
@@ -162,21 +162,64 @@ def table(df: pd.DataFrame, *, percent: tuple[str, ...] = ("share",)) -> Styler:
             .hide(axis="index"))
 
 
-def weekly_volume(tickets: pd.DataFrame, *, by: str | None = "channel", title: str | None = None) -> Figure:
-    """Stacked bars of tickets created per week (weeks starting Monday), split by ``by``
-    (``None``: one bar per week)."""
-    local = tickets["created_at"].dt.tz_localize(None)
-    week = local.dt.to_period("W-SUN").dt.start_time
+def weekly_counts(tickets: pd.DataFrame, *, by: str | None = "channel", start: pd.Timestamp | None = None,
+                  end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Tickets created per week (weeks start on Monday, local time) and ``by``: one row
+    per week from the week of ``start`` to the week before ``end`` (default: the first
+    and last ticket), weeks without tickets as 0; ``by=None``: one ``tickets`` column.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["2026-07-01", "2026-07-15"]).tz_localize("UTC"),
+    ...                   "channel": ["chat", "email"]})
+    >>> weekly_counts(t).to_dict("index")  # doctest: +NORMALIZE_WHITESPACE
+    {Timestamp('2026-06-29 00:00:00'): {'chat': 1, 'email': 0},
+     Timestamp('2026-07-06 00:00:00'): {'chat': 0, 'email': 0},
+     Timestamp('2026-07-13 00:00:00'): {'chat': 0, 'email': 1}}
+    """
+    created = tickets["created_at"]
+    local = created.dt.tz_localize(None) if created.dt.tz is not None else created
+
+    def monday(ts: pd.Series) -> pd.Series:
+        return ts.dt.to_period("W-SUN").dt.start_time
+
+    week = monday(local)
     split = tickets[by].fillna("(missing)") if by is not None else pd.Series("tickets", index=tickets.index)
-    counts = pd.crosstab(week, split)
+    counts = pd.crosstab(week, split) if len(tickets) else pd.DataFrame()
+
+    def wall(ts: pd.Timestamp | None, fallback: pd.Timestamp) -> pd.Timestamp:
+        if ts is None:
+            return fallback
+        ts = pd.Timestamp(ts)
+        return ts.tz_convert(created.dt.tz).tz_localize(None) if ts.tzinfo is not None and created.dt.tz else ts
+
+    first = monday(pd.Series([wall(start, local.min())]))[0]
+    last = monday(pd.Series([wall(end, local.max()) - pd.Timedelta(microseconds=1) if end is not None
+                             else local.max()]))[0]
+    weeks = pd.date_range(first, last, freq="7D")
+    return counts.reindex(weeks, fill_value=0).rename_axis("week").rename_axis(by or "tickets", axis=1)
+
+
+def weekly_volume(tickets: pd.DataFrame, *, by: str | None = "channel", title: str | None = None,
+                  start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Figure:
+    """Stacked bars of tickets created per week, split by ``by``: one bar per week of the
+    cycle (``start`` to ``end``, the cycle's window), weeks without tickets drawn as 0,
+    ticks on the Mondays the weeks start; ``by=None``: one bar per week."""
+    import matplotlib.dates as mdates
+
+    counts = weekly_counts(tickets, by=by, start=start, end=end)
     fig, ax = plt.subplots()
     bottom = np.zeros(len(counts))
     colours = sns.color_palette(PALETTE, len(counts.columns))
     for colour, column in zip(colours, counts.columns, strict=True):
-        ax.bar(counts.index, counts[column], bottom=bottom, width=5, label=column, color=colour)
+        ax.bar(counts.index, counts[column], bottom=bottom, width=6, align="edge", label=column, color=colour)
         bottom += counts[column].to_numpy()
+    ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO, interval=1 if len(counts) <= 16 else 2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    if len(counts):
+        ax.set_xlim(counts.index[0] - pd.Timedelta(days=1), counts.index[-1] + pd.Timedelta(days=6.5))
     ax.set_ylabel("tickets created")
-    ax.set_xlabel("week")
+    ax.set_xlabel("week starting on Monday")
     ax.set_title(title or (f"Tickets per week by {by}" if by else "Tickets per week"))
     if by is not None:
         ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
@@ -406,8 +449,7 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
         styled(shown.reset_index(drop=True)).apply(grey, axis=1)
         .apply(colour, subset=["verdict", "status"], axis=0)
         .set_properties(subset=["KPI", *group], **{"text-align": "left"})
-        .set_properties(subset=["value", "95 % interval", "previous", "change", "change interval"],
-                        **{"white-space": "nowrap"})
+        .set_properties(subset=["value", "status"], **{"white-space": "nowrap"})
         .hide(axis="index")
     )
 
@@ -449,93 +491,215 @@ def kpi_trends(history: pd.DataFrame, *, targets: dict[str, float] | None = None
     return _done(fig)
 
 
+#: Largest height of a breakdown chart (inches): a chart never grows with the segments.
+MAX_CHART_HEIGHT = 9.0
+
+
 def kpi_breakdown(card: pd.DataFrame, *, by: str, kpis: list[str], min_n: int = 30) -> Figure:
     """Each segment's value with its 95 % interval (dot and bar), the previous cycle as a
-    hollow ring, coloured by the verdict of the change: one panel per KPI."""
+    hollow ring, coloured by the verdict of the change: one panel per KPI, segments in the
+    order of ``card`` (show the largest ones: :func:`cxassess.kpis.breakdown`). The height
+    grows with the segments up to :data:`MAX_CHART_HEIGHT`."""
     kpis = [k for k in kpis if (card["kpi"] == k).any()]
-    fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 0.9 + 0.45 * card[by].nunique()),
+    segments = list(dict.fromkeys(card[by].astype("string").fillna("(missing)")))
+    height = min(MAX_CHART_HEIGHT, 0.9 + 0.4 * len(segments))
+    fig, axes = plt.subplots(1, max(1, len(kpis)), figsize=(min(16.0, 3.2 * max(1, len(kpis))), height),
                              squeeze=False, sharey=True)
-    for ax, kpi in zip(axes.flat, kpis, strict=True):
-        part = card[(card["kpi"] == kpi) & card["policy"].isna()].reset_index(drop=True)
+    position = {s: i for i, s in enumerate(segments)}
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        part = card[(card["kpi"] == kpi) & card["policy"].isna()]
         scale = 100.0 if kpi in PERCENT_KPIS else 1.0
-        y = np.arange(len(part))
-        for i, row in part.iterrows():
-            c = VERDICT_COLOURS.get(row["verdict"], "#666666") if row["n"] >= min_n else "#bbbbbb"
-            ax.plot([row["ci_low"] * scale, row["ci_high"] * scale], [i, i], color=c, linewidth=2)
-            ax.scatter(row["value"] * scale, i, color=c, zorder=3, s=30)
-            ax.scatter(row["previous"] * scale, i, facecolors="none", edgecolors="#333333", zorder=2, s=30)
-        ax.set_yticks(y, part[by].astype("string").fillna("(missing)"))
+        y = part[by].astype("string").fillna("(missing)").map(position).to_numpy(dtype=float)
+        colours = [VERDICT_COLOURS.get(v, "#666666") if n >= min_n else "#bbbbbb"
+                   for v, n in zip(part["verdict"], part["n"].fillna(0), strict=True)]
+        ax.hlines(y, part["ci_low"] * scale, part["ci_high"] * scale, colors=colours, linewidth=2)
+        ax.scatter(part["value"] * scale, y, color=colours, zorder=3, s=30)
+        ax.scatter(part["previous"] * scale, y, facecolors="none", edgecolors="#333333", zorder=2, s=30)
         ax.set_title(textwrap.fill(label(kpi, None), 30), fontsize=8)
         if scale == 100.0:
             ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
-        ax.margins(y=0.3)
-    axes.flat[0].invert_yaxis()
+    first = axes.flat[0]
+    first.set_yticks(range(len(segments)), [textwrap.shorten(s, 28, placeholder="…") for s in segments])
+    first.set_ylim(len(segments) - 0.5, -0.5)
     fig.suptitle(f"By {by}: this cycle (dot, 95 % interval; green improved, red worsened) and the "
                  "previous one (ring)", fontsize=10, fontweight="bold")
     return _done(fig)
 
 
-def flow_chart(metrics: pd.DataFrame, flow: pd.DataFrame, *, title: str = "The service process") -> Figure:
-    """The stages as boxes in their swim lanes (one band per lane, process order left to
-    right), arrows weighted by the tickets that move and coloured by the median time in
-    the stage they leave; moves the designed flow does not allow are dashed.
+def breakdown_section(part, *, kpis: list[str], min_n: int = 30, csv: str | None = None,
+                      moved_rows: int = 20) -> list:
+    """What a report page shows for one breakdown (:class:`cxassess.kpis.Breakdown`), as
+    objects to ``display``: a heading, what is shown, the chart, the segments whose KPI
+    moved for real (at most ``moved_rows``, largest first), every KPI of the shown
+    segments in a fold-out table, and the link to ``csv`` (every segment) when written."""
+    from html import escape
+
+    from IPython.display import HTML, Markdown
+
+    by = escape(part.by)
+    title = Markdown(f"### By {by}")
+    if part.missing:
+        return [title, note(f"{part.missing}. No breakdown by it.")]
+    segments = len(part.segments)
+    said = (f"The {part.top} largest of {segments:,} segments by tickets this cycle, and "
+            f"**{part.other}** pooled: its KPIs are computed on the tickets of those segments together."
+            if part.pooled_count else f"All {segments:,} segments, largest first.")
+    card = part.full
+    moved = card[card["verdict"].isin(["improved", "worsened"]) & ~card["small_n"]]
+    moved = moved.sort_values("n", ascending=False, kind="stable")
+    cut = f", the {moved_rows} with the largest n shown" if len(moved) > moved_rows else ""
+    shown = scorecard_table(part.shown[part.shown["note"] == ""], min_n=min_n).to_html()
+    fold = f"<details><summary>Every KPI of these segments by {by}</summary>{shown}</details>"
+    if csv:
+        fold += f'<p><a href="{escape(csv, quote=True)}">Every {by} as CSV ({segments:,} segments)</a></p>'
+    return [title, Markdown(said), kpi_breakdown(part.shown, by=part.by, kpis=kpis, min_n=min_n),
+            Markdown(f"Segments whose KPI moved for real ({len(moved)} of {len(card)} figures{cut}):"),
+            scorecard_table(moved.head(moved_rows), min_n=min_n), HTML(fold)]
+
+
+#: Font size (points) of every text of the flow chart: legible when the page shows it.
+FLOW_FONT = 8.0
+#: Largest size of the flow chart (inches): its width fits a report page at 100 dpi
+#: without being scaled down, so the fonts keep their size on screen.
+FLOW_MAX_SIZE = (10.4, 14.0)
+
+
+def _polyline(path, transform) -> np.ndarray:
+    """The longest polyline of ``path`` (an arrow's shaft) in display coordinates."""
+    lines = [transform.transform(v) for v in path.to_polygons(closed_only=False) if len(v) > 1]
+    return max(lines, key=lambda v: float(np.hypot(*np.diff(v, axis=0).T).sum()))
+
+
+def _point_along(line: np.ndarray, t: float) -> np.ndarray:
+    """The point at the fraction ``t`` of the length of a polyline."""
+    steps = np.hypot(*np.diff(line, axis=0).T)
+    at = np.r_[0.0, np.cumsum(steps)]
+    goal = t * at[-1]
+    i = int(np.clip(np.searchsorted(at, goal) - 1, 0, len(steps) - 1))
+    share = 0.0 if steps[i] == 0 else (goal - at[i]) / steps[i]
+    return line[i] + share * (line[i + 1] - line[i])
+
+
+def flow_chart(metrics: pd.DataFrame, flow: pd.DataFrame, *, title: str = "The service process",
+               min_tickets: int | None = None) -> Figure:
+    """The stages as boxes in their swim lanes (one column per lane, process order top to
+    bottom), arrows weighted by the tickets that move and coloured by the median time in
+    the stage they leave; moves of the designed flow are solid, moves outside it dashed.
+
+    Every count sits on its arrow (centred on it, on a white label); no two texts
+    overlap: a label slides along its arrow until it is clear of the others. Moves with
+    fewer than ``min_tickets`` tickets (default 1 % of the tickets, at least 1) are not
+    drawn, and the chart says how many. Fonts are :data:`FLOW_FONT` points and the figure
+    fits :data:`FLOW_MAX_SIZE`, so the page shows it at that size.
 
     ``metrics`` comes from :func:`cxassess.process.stage_metrics`, ``flow`` from
     :func:`cxassess.process.stage_flow`.
     """
     from matplotlib import colormaps
     from matplotlib.colors import ListedColormap, Normalize
+    from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     stages = metrics[metrics["entering"] > 0].reset_index(drop=True)
     lanes = list(dict.fromkeys(stages["lane"].replace("", "(no lane)")))
-    x = {s: i * 2.6 for i, s in enumerate(stages["stage"])}
-    y = {s: -lanes.index(lane if lane else "(no lane)") * 1.6
-         for s, lane in zip(stages["stage"], stages["lane"], strict=True)}
-    width = 2.6 * len(stages)
-    fig, ax = plt.subplots(figsize=(min(16, 2.4 + 2.3 * len(stages)), 1.2 + 1.5 * len(lanes)))
+    row = {s: i for i, s in enumerate(stages["stage"])}
+    column = {s: lanes.index(lane or "(no lane)") for s, lane in zip(stages["stage"], stages["lane"], strict=True)}
+    left, right, top, bottom = 0.5, 1.0, 0.75, 0.4  # margins (inches): colour bar right, legend below
+    lane_in = min(2.2, (FLOW_MAX_SIZE[0] - left - right) / max(1, len(lanes)))
+    row_in = min(1.0, (FLOW_MAX_SIZE[1] - top - bottom) / max(1, len(stages)))
+    width, height = left + lane_in * len(lanes) + right, top + row_in * len(stages) + bottom
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes((left / width, bottom / height, lane_in * len(lanes) / width, row_in * len(stages) / height))
+    ax.set_xlim(-0.5, len(lanes) - 0.5)
+    ax.set_ylim(len(stages) - 0.5, -0.5)
+    ax.axis("off")
+    line_in = FLOW_FONT * 1.25 / 72  # one line of text
+    box_w_in = min(lane_in - 0.25, 1.7)
+    box_w, box_h = box_w_in / lane_in, (3 * line_in + 0.08) / row_in
+    chars = max(8, int(box_w_in * 72 / (FLOW_FONT * 0.6)) - 1)
     for i, lane in enumerate(lanes):
-        ax.add_patch(plt.Rectangle((-2.4, -i * 1.6 - 0.8), width + 1.4, 1.6, color="#eeeeee" if i % 2 else "#f8f8f8",
+        ax.add_patch(plt.Rectangle((i - 0.5, -0.5), 1.0, len(stages), color="#eeeeee" if i % 2 else "#f8f8f8",
                                    zorder=0))
-        ax.text(-2.3, -i * 1.6, textwrap.fill(lane, 12), va="center", ha="left", fontsize=8, color="#555555",
-                fontweight="bold")
+        ax.text(i, -0.5 - 0.05 / row_in, textwrap.shorten(lane, int(lane_in * 72 / (FLOW_FONT * 0.65)),
+                                                           placeholder="…"),
+                ha="center", va="bottom", fontsize=FLOW_FONT, color="#555555", fontweight="bold")
     cmap = ListedColormap(colormaps["YlOrRd"](np.linspace(0.3, 1.0, 256)))
     waits = flow["median_wait_hours"].to_numpy(dtype=float)
-    norm = Normalize(vmin=0, vmax=max(1.0, float(np.nanmax(waits)) if len(waits) else 1.0))
-    most = max(1, int(flow["tickets"].max()) if len(flow) else 1)
+    norm = Normalize(vmin=0, vmax=max(1.0, float(np.nanmax(waits)) if np.isfinite(waits).any() else 1.0))
     box = {}
     for s in stages.itertuples():
         first = pd.notna(s.bottleneck_rank) and s.bottleneck_rank == 1
         edge = "#c62828" if first else "#333333"
-        box[s.stage] = FancyBboxPatch((x[s.stage] - 0.9, y[s.stage] - 0.45), 1.8, 0.9,
-                                      boxstyle="round,pad=0.02,rounding_size=0.12", facecolor="white",
+        x, y = column[s.stage], row[s.stage]
+        box[s.stage] = FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
+                                      boxstyle="round,pad=0.0,rounding_size=0.06", facecolor="white",
                                       edgecolor=edge, linewidth=2.2 if first else 1.0, zorder=3)
         ax.add_patch(box[s.stage])
-        ax.text(x[s.stage], y[s.stage] + 0.18, textwrap.fill(s.label, 20), ha="center", va="center", fontsize=8,
-                fontweight="bold", zorder=4)
-        detail = f"{s.entering:,} tickets\nmedian {s.median_hours:.1f} h" + ("  ·  bottleneck" if first else "")
-        ax.text(x[s.stage], y[s.stage] - 0.2, detail, ha="center", va="center", fontsize=6.5, color=edge, zorder=4)
-    for r in flow.itertuples():
-        if r.source not in x or r.target not in x:
-            continue
-        backward = x[r.target] <= x[r.source]
+        lines = textwrap.wrap(str(s.label), chars, max_lines=2, placeholder="…") or [""]
+        ax.text(x, y - box_h / 2 + 0.04 / row_in, "\n".join(lines), ha="center", va="top", fontsize=FLOW_FONT,
+                fontweight="bold", zorder=4, linespacing=1.0)
+        hours = "–" if pd.isna(s.median_hours) else f"{s.median_hours:.1f} h"
+        ax.text(x, y + box_h / 2 - 0.04 / row_in, f"{s.entering:,} · {hours}", ha="center", va="bottom",
+                fontsize=FLOW_FONT, color=edge, zorder=4)
+    total = int(stages["entering"].max()) if len(stages) else 0
+    floor = max(1, round(0.01 * total)) if min_tickets is None else min_tickets
+    known = flow["source"].isin(row) & flow["target"].isin(row)
+    drawn = flow[known & (flow["tickets"] >= floor)]
+    hidden = int(known.sum() - len(drawn))
+    most = max(1, int(drawn["tickets"].max()) if len(drawn) else 1)
+    arrows = []
+    for r in drawn.sort_values("tickets", ascending=False).itertuples():
+        (x1, y1), (x2, y2) = (column[r.source], row[r.source]), (column[r.target], row[r.target])
+        span = abs(y2 - y1)
+        length = float(np.hypot((x2 - x1) * lane_in, (y2 - y1) * row_in)) or 1.0
+        forward = y2 > y1
+        if forward and span == 1:
+            rad = 0.0 if x1 == x2 else -0.1
+        else:  # skips bulge right (going down), moves back left (going up), clear of the boxes between
+            bulge = (box_w_in / 2 + 0.12 + 0.05 * span) if x1 == x2 else 0.15 + 0.05 * span + 0.1 * (not forward)
+            rad = -2 * bulge / length
+        lw = 0.8 + 5 * r.tickets / most
         arrow = FancyArrowPatch(
-            (x[r.source], y[r.source]), (x[r.target], y[r.target]),
-            connectionstyle=f"arc3,rad={0.35 if backward else 0.08}", arrowstyle="-|>", mutation_scale=12,
-            linewidth=0.8 + 7 * r.tickets / most, color=cmap(norm(r.median_wait_hours)),
-            linestyle="-" if r.allowed else "--", patchA=box[r.source], patchB=box[r.target], shrinkA=1,
-            shrinkB=1, zorder=2, alpha=0.9,
+            (x1, y1), (x2, y2), connectionstyle=f"arc3,rad={rad:.3f}", arrowstyle="-|>", mutation_scale=8 + 2 * lw,
+            linewidth=lw, color=cmap(norm(r.median_wait_hours)), linestyle="-" if r.allowed else (0, (3, 1.5)),
+            patchA=box[r.source], patchB=box[r.target], shrinkA=1, shrinkB=1, zorder=2, alpha=0.9,
+            gid=f"arrow:{r.source}->{r.target}", clip_on=False,
         )
         ax.add_patch(arrow)
-        mx, my = (x[r.source] + x[r.target]) / 2, (y[r.source] + y[r.target]) / 2 + (0.45 if backward else 0.12)
-        ax.text(mx, my, f"{r.tickets:,}", fontsize=7, ha="center", va="center", color="#333333", zorder=4)
-    ax.set_xlim(-2.4, width - 1.0)
-    ax.set_ylim(-1.6 * len(lanes) + 0.7, 0.9)
-    ax.axis("off")
-    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.025, pad=0.01)
-    bar.set_label("median hours in the stage left", fontsize=8)
-    ax.set_title(f"{title}: arrows weighted by tickets, dashed = outside the designed flow", fontsize=10)
-    return _done(fig)
+        arrows.append((r, arrow))
+    cax = fig.add_axes(((width - right + 0.15) / width, bottom / height, 0.14 / width, row_in * len(stages) / height))
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+    bar.set_label("median hours in the stage left", fontsize=FLOW_FONT)
+    bar.ax.tick_params(labelsize=FLOW_FONT)
+    ax.legend(handles=[Line2D([], [], color="#666666", linewidth=2, label="designed flow"),
+                       Line2D([], [], color="#666666", linewidth=2, linestyle=(0, (3, 1.5)), label="outside the flow"),
+                       plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="#c62828", linewidth=2,
+                                     label="bottleneck"),
+                       plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="#333333",
+                                     label="stage: tickets · median time")],
+              loc="upper left", bbox_to_anchor=(0.0, 0.0), ncol=4, frameon=False, fontsize=FLOW_FONT,
+              borderaxespad=0.3, handlelength=1.6, columnspacing=1.0)
+    note = f" ({hidden} move(s) with fewer than {floor:,} tickets not drawn)" if hidden else ""
+    fig.suptitle(textwrap.fill(f"{title}: arrows weighted by tickets{note}", int(width * 12)), fontsize=10,
+                 fontweight="bold", x=0.5 * (left + lane_in * len(lanes)) / width, y=1 - 0.06 / height, va="top")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    taken = [t.get_window_extent(renderer) for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text()]
+    taken += [b.get_window_extent(renderer) for b in box.values()]
+    candidates = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8, 0.46, 0.54, 0.38, 0.62, 0.3, 0.7, 0.15, 0.85)
+    for r, arrow in arrows:
+        line = _polyline(arrow.get_path(), ax.transData)
+        text = ax.text(0, 0, f"{r.tickets:,}", fontsize=FLOW_FONT, ha="center", va="center", color="#222222",
+                       zorder=5, gid=f"count:{r.source}->{r.target}",
+                       bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.9})
+        for t in candidates:
+            text.set_position(ax.transData.inverted().transform(_point_along(line, t)))
+            extent = text.get_window_extent(renderer).padded(1)
+            if not any(extent.overlaps(other) for other in taken):
+                break
+        taken.append(text.get_window_extent(renderer))
+    plt.close(fig)
+    return fig
 
 
 def satisfaction_by_path(table: pd.DataFrame) -> Figure:
@@ -564,7 +728,7 @@ def stage_table(stages: pd.DataFrame) -> Styler:
     """Per stage: volumes, time in stage with its interval, share of time, bottleneck rank
     and the change against the previous cycle (output of ``process.compare_stages``)."""
     def hours(v: float) -> str:
-        return "–" if pd.isna(v) else f"{v:.1f} h"
+        return "–" if pd.isna(v) else f"{v:.1f}\u00a0h"  # the unit stays with its number
 
     shown = pd.DataFrame({
         "stage": stages["label"],
@@ -577,7 +741,7 @@ def stage_table(stages: pd.DataFrame) -> Styler:
         "over target": [f"{o:.0%} (> {t:g} h)" if pd.notna(o) else ""
                         for o, t in zip(stages["over_target"], stages["target_hours"], strict=True)],
         "share of time": [f"{v:.0%}" if pd.notna(v) else "–" for v in stages["share_of_time"]],
-        "bottleneck (before)": [f"#{int(r)} ({'–' if pd.isna(b) else f'#{int(b)}'})" if pd.notna(r)
+        "rank (before)": [f"#{int(r)} ({'–' if pd.isna(b) else f'#{int(b)}'})" if pd.notna(r)
                                 else "customer time" for r, b in zip(stages["bottleneck_rank"], stages["rank_before"],
                                                                      strict=True)],
         "median before": [hours(v) for v in stages["median_before"]],
@@ -592,7 +756,6 @@ def stage_table(stages: pd.DataFrame) -> Styler:
     return (styled(shown, {c: "{:,}" for c in ("entering", "ending here", "of which open", "loops")})
             .apply(colour, subset=["verdict"], axis=0)
             .set_properties(subset=["stage"], **{"text-align": "left"})
-            .set_properties(subset=["95 % interval", "change of median"], **{"white-space": "nowrap"})
             .hide(axis="index"))
 
 

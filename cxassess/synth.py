@@ -37,7 +37,8 @@ from cxassess.config import ReviewConfig
 from cxassess.cycles import cycle_window
 from cxassess.io import tickets_from_events
 
-__all__ = ["SampleSpec", "generate", "write_sample", "support_config", "ecommerce_cycle", "write_ecommerce_sample"]
+__all__ = ["SampleSpec", "generate", "write_sample", "support_config", "ecommerce_cycle", "write_ecommerce_sample",
+           "wide_config", "wide_cycle", "write_wide_sample"]
 
 TZ = "Europe/Berlin"
 CYCLES = ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
@@ -582,4 +583,145 @@ def write_ecommerce_sample(out: Path | str, *, orders: int = 400, cycles: tuple[
     (root / "review.yml").write_text(template, encoding="utf-8")
     for k, label in enumerate(cycles):
         _write_tables(root / label, ecommerce_cycle(label, orders, seed + k))
+    return root
+
+
+# --------------------------------------------------------------------------- real cardinality
+#: The 15 stages of the wide synthetic desk: (name, label, lane, flags).
+WIDE_STAGES = (
+    ("intake", "Request received", "Front office", {"target_hours": 2}),
+    ("triage", "Triage and categorisation", "Front office", {}),
+    ("entitlement", "Entitlement check", "Front office", {}),
+    ("first_reply", "First reply", "Tier 1", {"target_hours": 8}),
+    ("diagnosis", "Diagnosis", "Tier 1", {}),
+    ("remote", "Remote session", "Tier 1", {}),
+    ("escalation", "Escalation queue", "Specialists", {"specialist": True}),
+    ("analysis", "Specialist analysis", "Specialists", {"specialist": True, "target_hours": 24}),
+    ("vendor", "Vendor contact", "Vendor and change", {"specialist": True}),
+    ("change", "Change request", "Vendor and change", {}),
+    ("fix", "Fix deployed", "Vendor and change", {}),
+    ("solution", "Solution proposed", "Tier 1", {}),
+    ("confirmation", "Customer confirmation", "Customer", {"customer_time": True}),
+    ("closure", "Closure", "Tier 1", {}),
+    ("survey", "Satisfaction survey", "Customer", {"customer_time": True}),
+)
+
+
+def wide_config(teams: int = 300, stages: int = 15) -> dict:
+    """The review.yml (as a dict) of the wide synthetic desk: the *support* template with
+    ``stages`` stages (at most 15) in several swim lanes and ``teams`` teams."""
+    raw = yaml.safe_load(resources.files("cxassess").joinpath("templates/review/support.yml").read_text("utf-8"))
+    chosen = WIDE_STAGES[:: max(1, len(WIDE_STAGES) // stages)][:stages] if stages < len(WIDE_STAGES) else WIDE_STAGES
+    names = [s[0] for s in chosen]
+    activity = {f"{label}": name for name, label, _, _ in chosen}
+    label_of = {name: label for name, label, _, _ in chosen}
+    raw.update(name="wide", title=f"Wide synthetic desk ({teams} teams, {len(chosen)} stages)")
+    raw["process"] = {
+        "stages": [{"name": n, "label": lb, "lane": lane, **flags} for n, lb, lane, flags in chosen],
+        "activities": activity,
+        "first_response_activities": [label_of.get("first_reply", chosen[min(1, len(chosen) - 1)][1])],
+        "agent_reply_activities": [label_of.get("first_reply", chosen[min(1, len(chosen) - 1)][1])],
+        "resolution_activities": [label_of.get("solution", chosen[-2][1] if len(chosen) > 1 else chosen[0][1])],
+        "closing_activities": [label_of.get("closure", chosen[-1][1])],
+        "transitions": [[a, b] for a, b in zip(names, names[1:], strict=False)]
+        + [[a, b] for a, b in zip(names, names[2:], strict=False)],
+    }
+    raw["values"]["teams"] = [f"team_{i:03d}" for i in range(teams)]
+    return raw
+
+
+def wide_cycle(label: str, tickets: int, *, teams: int = 300, stages: int = 15, seed: int = 7) -> dict[str, pd.DataFrame]:
+    """One cycle of the wide synthetic desk: an event log whose tickets walk through the
+    stages (mostly forward, some skipping one, some going back), team volumes with a long
+    tail (Zipf-like), and CSAT/NPS surveys. For scale tests and benchmarks only.
+
+    Examples
+    --------
+    >>> t = wide_cycle("2026Q3", 200, teams=20, stages=15)
+    >>> sorted(t), t["events"]["team"].nunique() > 5
+    (['events', 'surveys', 'tickets'], True)
+    """
+    from cxassess.config import ReviewConfig
+
+    rng = np.random.default_rng(seed)
+    raw = wide_config(teams, stages)
+    config = ReviewConfig(path=Path("review.yml"), raw=raw)
+    names = [s["name"] for s in raw["process"]["stages"]]
+    labels = [s["label"] for s in raw["process"]["stages"]]
+    k = len(names)
+    start, end = cycle_window(label, TZ)
+    span = (end - start).total_seconds()
+    weight = 1.0 / np.arange(1, teams + 1) ** 0.9
+    team = rng.choice(teams, tickets, p=weight / weight.sum())
+    channel = _choice(rng, CHANNELS, tickets)
+    priority = _choice(rng, PRIORITIES, tickets)
+    category = _choice(rng, CATEGORIES, tickets)
+    position = np.zeros(tickets, dtype=int)
+    clock = start + pd.to_timedelta(np.sort(rng.uniform(0, span * 0.97, tickets)), unit="s")
+    seconds = np.array((clock - start).total_seconds(), dtype=float)
+    alive = np.ones(tickets, dtype=bool)
+    rows_ticket, rows_stage, rows_time, rows_team = [], [], [], []
+    specialist = np.array([bool(s.get("specialist")) for s in raw["process"]["stages"]])
+    for _ in range(3 * k):
+        idx = np.flatnonzero(alive)
+        if not len(idx):
+            break
+        rows_ticket.append(idx)
+        rows_stage.append(position[idx])
+        rows_time.append(seconds[idx].copy())
+        own = team[idx]
+        other = (own + 1 + rng.integers(0, teams - 1, len(idx))) % teams if teams > 1 else own
+        rows_team.append(np.where(specialist[position[idx]], other, own))
+        done = position[idx] >= k - 1
+        alive[idx[done]] = False
+        idx = idx[~done]
+        step = rng.choice([1, 1, 1, 1, 1, 1, 1, 2, 2, -1], len(idx))
+        position[idx] = np.clip(position[idx] + step, 0, k - 1)
+        position[idx] = np.where(position[idx] == 0, 1, position[idx]) if k > 1 else position[idx]
+        seconds[idx] += rng.exponential(6 * 3600, len(idx))
+        alive[idx[rng.random(len(idx)) < 0.01]] = False  # a few drop out
+    ticket = np.concatenate(rows_ticket)
+    stage = np.concatenate(rows_stage)
+    ids = np.array([f"W{label}{i:06d}" for i in range(tickets)], dtype=object)
+    team_names = np.array([f"team_{i:03d}" for i in range(teams)], dtype=object)
+    events = pd.DataFrame({
+        "ticket_id": ids[ticket],
+        "timestamp": start + pd.to_timedelta(np.floor(np.concatenate(rows_time)), unit="s"),
+        "activity": np.array(labels, dtype=object)[stage],
+        "team": team_names[np.concatenate(rows_team)],
+        "channel": channel[ticket], "priority": priority[ticket], "category": category[ticket],
+    })
+    events = events[events["timestamp"] < end].sort_values(["ticket_id", "timestamp"], kind="stable")
+    events = events.reset_index(drop=True)
+    events["timestamp"] = events["timestamp"].dt.tz_convert(TZ)
+    derived = tickets_from_events(events, config.process)
+    derived = derived[[c for c in derived.columns if c != "first_resolved_at"]]  # as a help desk exports them
+    answered = rng.random(len(derived)) < 0.35
+    kind = np.where(rng.random(len(derived)) < 0.7, "csat", "nps")
+    scale = np.where(kind == "csat", 5, 11)
+    score = np.where(kind == "csat", rng.integers(1, 6, len(derived)), rng.integers(0, 11, len(derived)))
+    surveys = pd.DataFrame({"ticket_id": derived["ticket_id"], "sent_at": derived["created_at"], "kind": kind,
+                            "scale": scale, "score": np.where(answered, score, np.nan)})
+    return {"tickets": derived, "events": events, "surveys": surveys}
+
+
+def write_wide_sample(out: Path | str, *, tickets: int = 10_000, teams: int = 300, stages: int = 15,
+                      cycles: tuple[str, ...] = ("2026Q2", "2026Q3"), seed: int = 7) -> Path:
+    """Write the wide synthetic desk (review.yml and one folder per cycle with tickets,
+    events and surveys): ``teams`` teams with a long tail and ``stages`` stages, to check
+    that the review stays legible and fast at real cardinality.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = write_wide_sample(tempfile.mkdtemp(), tickets=100, teams=10)
+    >>> sorted(p.name for p in root.iterdir())
+    ['2026Q2', '2026Q3', 'review.yml']
+    """
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(wide_config(teams, stages), sort_keys=False, allow_unicode=True)
+    (root / "review.yml").write_text(text, encoding="utf-8")
+    for k, label in enumerate(cycles):
+        _write_tables(root / label, wide_cycle(label, tickets, teams=teams, stages=stages, seed=seed + k))
     return root

@@ -13,9 +13,11 @@ module             KPIs
 ``resolution``     FCR, one-touch, reopen, transfer and escalation rates
 ``customers``      retention, churn
 ``volume``         volume per segment, backlog at the cycle's end
+``breakdown``      the scorecard by segment: largest segments plus "other" pooled
 =================  ==========================================================
 """
 
+from cxassess.kpis.breakdown import Breakdown, breakdown
 from cxassess.kpis.compare import HIGHER_IS_BETTER, change
 from cxassess.kpis.customers import retention
 from cxassess.kpis.resolution import (
@@ -38,5 +40,5 @@ __all__ = [
     "HEADLINE", "headline", "headline_by_cycle", "volume", "backlog", "TOP_BOX", "CES_AGREE", "csat", "nps", "ces",
     "fcr", "one_touch", "transfer_rate", "reopen_rate", "escalation_rate", "open_share", "flag_escalated",
     "first_response_time", "resolution_time", "sla_attainment", "sla_outcome", "retention",
-    "change", "HIGHER_IS_BETTER", "cycle_kpis", "scorecard", "kpi_history", "LABELS",
+    "change", "HIGHER_IS_BETTER", "cycle_kpis", "scorecard", "kpi_history", "LABELS", "breakdown", "Breakdown",
 ]

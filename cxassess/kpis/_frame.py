@@ -110,8 +110,82 @@ def groups(df: nw.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
     return [((k,) if not isinstance(k, tuple) else k, v) for k, v in grouped.items()]
 
 
+def group_codes(df: nw.DataFrame, by: list[str]) -> tuple[dict[str, list], np.ndarray]:
+    """The groups of ``df`` by ``by`` as ``(keys, codes)``: ``keys`` maps each column to
+    its value per group (groups sorted by their keys, nulls kept as a group, as
+    :func:`groups`), ``codes`` gives each row's group number (0 for all rows without ``by``).
+
+    Examples
+    --------
+    >>> keys_, codes = group_codes(nw.from_native(pd.DataFrame({"team": ["b", "a", "b"]})), ["team"])
+    >>> keys_, codes.tolist()
+    ({'team': ['a', 'b']}, [1, 0, 1])
+    """
+    if not by:
+        return {}, np.zeros(len(df), dtype=np.int64)
+    grouped = df.select(*by).to_pandas().groupby(by, dropna=False, sort=True, observed=True)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    index = grouped.size().index
+    values = [index.get_level_values(i) for i in range(len(by))] if len(by) > 1 else [index]
+    return {c: list(v) for c, v in zip(by, values, strict=True)}, codes
+
+
 def tidy_table(native: IntoDataFrameT, by: list[str], rows: list[dict], extra: Sequence[str]) -> IntoDataFrameT:
     """Rows of a per-group loop as the tidy KPI table, of the same kind as ``native``."""
     backend = nw.get_native_namespace(nw.from_native(native, eager_only=True))
     data = {c: [r[c] for r in rows] for c in (*by, *RESULT_COLUMNS, *extra)}
     return nw.from_dict(data, backend=backend).to_native()
+
+
+def tidy_columns(native: IntoDataFrameT, keys_: dict[str, list], kpi: str, columns: dict[str, np.ndarray],
+                 extra: Sequence[str]) -> IntoDataFrameT:
+    """Per-group arrays (one value per group of :func:`group_codes`) as the tidy KPI
+    table, of the same kind as ``native``."""
+    backend = nw.get_native_namespace(nw.from_native(native, eager_only=True))
+    size = len(columns["value"])
+    data = {**{c: list(v) for c, v in keys_.items()}, "kpi": [kpi] * size,
+            **{c: columns[c] for c in ("value", "ci_low", "ci_high", "n", *extra)}}
+    return nw.from_dict(data, backend=backend).to_native()
+
+
+def sorted_by_group(values: np.ndarray, codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-missing ``values`` sorted within their group: ``(sorted, start, n)`` where
+    group ``g`` holds ``sorted[start[g] : start[g] + n[g]]`` in ascending order.
+
+    Examples
+    --------
+    >>> x, start, n = sorted_by_group(np.array([3.0, 1.0, np.nan, 2.0]), np.array([1, 1, 0, 0]), 2)
+    >>> x.tolist(), start.tolist(), n.tolist()
+    ([2.0, 1.0, 3.0], [0, 1], [1, 2])
+    """
+    values = np.asarray(values, dtype=float)
+    keep = ~np.isnan(values)
+    v, c = values[keep], np.asarray(codes)[keep]
+    order = np.lexsort((v, c))
+    n = np.bincount(c, minlength=size)
+    return v[order], np.cumsum(n) - n, n
+
+
+def group_quantile(x: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` of each group of :func:`sorted_by_group`, exactly as
+    :func:`numpy.quantile` (linear method) computes it; ``nan`` for an empty group.
+
+    Examples
+    --------
+    >>> x, start, n = sorted_by_group(np.array([1.0, 2.0, 4.0, 10.0]), np.array([0, 0, 0, 1]), 3)
+    >>> group_quantile(x, start, n, 0.5).tolist()
+    [2.0, 10.0, nan]
+    """
+    ok = n > 0
+    out = np.full(len(n), np.nan)
+    if not ok.any():
+        return out
+    s, m = start[ok], n[ok]
+    virtual = (m - 1) * q
+    below = np.floor(virtual).astype(np.int64)
+    above = np.minimum(below + 1, m - 1)
+    t = virtual - below
+    a, b = x[s + below], x[s + above]
+    diff = b - a
+    out[ok] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    return out

@@ -20,10 +20,19 @@ from narwhals.typing import IntoDataFrameT
 from scipy import stats as _st
 
 from cxassess.calendar import BusinessCalendar
-from cxassess.kpis._frame import column, groups, hours_between, keys, tidy_table
+from cxassess.kpis._frame import (
+    column,
+    group_codes,
+    group_quantile,
+    hours_between,
+    keys,
+    sorted_by_group,
+    tidy_columns,
+)
 from cxassess.stats import se_from_interval
 
-__all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile", "median_interval"]
+__all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile", "median_interval",
+           "median_intervals"]
 
 def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
     """Median of ``values`` with its distribution-free (order-statistic) interval.
@@ -44,6 +53,55 @@ def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float
     return float(np.median(x)), float(ci.low), float(ci.high)
 
 
+def group_median(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Median of each group of :func:`~cxassess.kpis._frame.sorted_by_group`, as
+    :func:`numpy.median` computes it (mean of the two middle values when n is even)."""
+    out = np.full(len(n), np.nan)
+    ok = n > 0
+    s, m = start[ok], n[ok]
+    low, high = x[s + (m - 1) // 2], x[s + m // 2]
+    out[ok] = np.where(m % 2 == 1, high, (low + high) / 2)
+    return out
+
+
+def median_intervals(
+    values: np.ndarray, codes: np.ndarray, size: int, confidence: float = 0.95
+) -> dict[str, np.ndarray]:
+    """:func:`median_interval` of every group at once, with the p90 and n.
+
+    ``values[i]`` belongs to group ``codes[i]`` (``0 .. size - 1``); missing values are
+    left out. The order-statistic interval is the one of :func:`scipy.stats.quantile_test`
+    (binomial quantiles of each group's n), computed for all groups in one call.
+
+    Returns
+    -------
+    dict
+        ``value, ci_low, ci_high, p90, n, max`` as arrays of length ``size``.
+
+    Examples
+    --------
+    >>> r = median_intervals(np.r_[np.arange(1.0, 12.0), 5.0], np.r_[[0] * 11, 1], 2)
+    >>> [[float(v) for v in r[c]] for c in ("value", "ci_low", "ci_high", "n")]
+    [[6.0, 5.0], [2.0, nan], [10.0, nan], [11.0, 1.0]]
+    """
+    x, start, n = sorted_by_group(values, codes, size)
+    low = np.full(size, np.nan)
+    high = np.full(size, np.nan)
+    ok = n > 0
+    if ok.any():
+        alpha = (1 - confidence) / 2
+        m = n[ok]
+        low_index = _st.binom.ppf(alpha, m, 0.5).astype(np.int64) - 1
+        high_index = _st.binom.isf(alpha, m, 0.5).astype(np.int64)
+        s = start[ok]
+        low[ok] = np.where(low_index >= 0, x[s + np.maximum(low_index, 0)], np.nan)
+        high[ok] = np.where(high_index < m, x[s + np.minimum(high_index, m - 1)], np.nan)
+    top = np.full(size, np.nan)
+    top[ok] = x[start[ok] + n[ok] - 1]
+    return {"value": group_median(x, start, n), "ci_low": low, "ci_high": high,
+            "p90": group_quantile(x, start, n, 0.9), "n": n, "max": top}
+
+
 def kaplan_meier_quantile(
     durations: np.ndarray, observed: np.ndarray, p: float = 0.5, confidence: float = 0.95
 ) -> tuple[float, float, float]:
@@ -60,26 +118,32 @@ def kaplan_meier_quantile(
     >>> float(kaplan_meier_quantile(t, resolved)[0])  # S: 0.8, 0.6, 0.4 at t = 3
     3.0
     """
+    return _kaplan_meier_quantiles(durations, observed, (p,), confidence)[0]
+
+
+def _kaplan_meier_quantiles(
+    durations: np.ndarray, observed: np.ndarray, ps: tuple[float, ...], confidence: float = 0.95
+) -> list[tuple[float, float, float]]:
+    """:func:`kaplan_meier_quantile` for several ``ps`` from one survival curve."""
     t = np.asarray(durations, dtype=float)
     done = np.asarray(observed, dtype=bool)
     keep = ~np.isnan(t)
     t, done = t[keep], done[keep]
     if not done.any():
-        return np.nan, np.nan, np.nan
+        return [(np.nan, np.nan, np.nan) for _ in ps]
     data = _st.CensoredData(uncensored=t[done], right=t[~done])
     sf = _st.ecdf(data).sf
 
-    def first_below(times: np.ndarray, survival: np.ndarray) -> float:
+    def first_below(times: np.ndarray, survival: np.ndarray, p: float) -> float:
         hit = np.flatnonzero(survival <= 1 - p + 1e-12)
         return float(times[hit[0]]) if len(hit) else np.nan
 
     with warnings.catch_warnings():  # undefined where the curve is 0 or 1: left as nan
         warnings.simplefilter("ignore", RuntimeWarning)
         band = sf.confidence_interval(confidence)
-    value = first_below(sf.quantiles, sf.probabilities)
-    low = first_below(band.low.quantiles, band.low.probabilities)
-    high = first_below(band.high.quantiles, band.high.probabilities)
-    return value, low, high
+    return [(first_below(sf.quantiles, sf.probabilities, p),
+             first_below(band.low.quantiles, band.low.probabilities, p),
+             first_below(band.high.quantiles, band.high.probabilities, p)) for p in ps]
 
 
 def first_response_time(
@@ -105,16 +169,12 @@ def first_response_time(
     group = keys(by)
     hours = hours_between(column(df, "created_at"), column(df, "first_response_at"), calendar)
     kpi = "frt_business_hours" if calendar else "frt_hours"
-    rows = []
-    for key, idx in groups(df, group):
-        h = hours[idx]
-        replied = h[~np.isnan(h)]
-        value, low, high = median_interval(replied)
-        rows.append({**dict(zip(group, key, strict=True)), "kpi": kpi, "value": value, "ci_low": low,
-                     "ci_high": high, "n": len(replied),
-                     "p90": float(np.quantile(replied, 0.9)) if len(replied) else np.nan,
-                     "waiting": int(len(h) - len(replied)), "se": float(se_from_interval(low, high))})
-    return tidy_table(tickets, group, rows, ("p90", "waiting", "se"))
+    segments, codes = group_codes(df, group)
+    size = len(next(iter(segments.values()))) if group else 1
+    out = median_intervals(hours, codes, size)
+    out["waiting"] = np.bincount(codes, minlength=size) - out["n"]
+    out["se"] = se_from_interval(out["ci_low"], out["ci_high"])
+    return tidy_columns(tickets, segments, kpi, out, ("p90", "waiting", "se"))
 
 
 def resolution_time(
@@ -163,14 +223,18 @@ def resolution_time(
     to_censor = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), calendar)
     time = np.where(resolved, to_end, to_censor)
     kpi = ("ttr_first" if first else "ttr") + ("_business_hours" if calendar else "_hours")
-    rows = []
-    for key, idx in groups(df, group):
-        value, low, high = kaplan_meier_quantile(time[idx], resolved[idx])
-        done = to_end[idx][resolved[idx]]
-        rows.append({**dict(zip(group, key, strict=True)), "kpi": kpi, "value": value, "ci_low": low,
-                     "ci_high": high, "n": len(idx),
-                     "km_p90": kaplan_meier_quantile(time[idx], resolved[idx], p=0.9)[0],
-                     "resolved_median": float(np.median(done)) if len(done) else np.nan,
-                     "open_share": float((~resolved[idx]).mean()) if len(idx) else np.nan,
-                     "se": float(se_from_interval(low, high))})
-    return tidy_table(tickets, group, rows, ("km_p90", "resolved_median", "open_share", "se"))
+    segments, codes = group_codes(df, group)
+    size = len(next(iter(segments.values()))) if group else 1
+    value, low, high, p90 = (np.full(size, np.nan) for _ in range(4))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=size))]
+    for g in range(size):  # one Kaplan-Meier curve per group (scipy's ecdf)
+        idx = order[bounds[g] : bounds[g + 1]]
+        (value[g], low[g], high[g]), (p90[g], _, _) = _kaplan_meier_quantiles(time[idx], resolved[idx], (0.5, 0.9))
+    done = median_intervals(np.where(resolved, to_end, np.nan), codes, size)
+    n = np.bincount(codes, minlength=size)
+    still_open = np.bincount(codes, weights=~resolved, minlength=size)
+    out = {"value": value, "ci_low": low, "ci_high": high, "n": n, "km_p90": p90, "resolved_median": done["value"],
+           "open_share": np.divide(still_open, n, out=np.full(size, np.nan), where=n > 0),
+           "se": se_from_interval(low, high)}
+    return tidy_columns(tickets, segments, kpi, out, ("km_p90", "resolved_median", "open_share", "se"))

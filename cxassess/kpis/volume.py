@@ -10,8 +10,8 @@ import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.calendar import BusinessCalendar
-from cxassess.kpis._frame import column, groups, hours_between, keys, tidy_table
-from cxassess.kpis.speed import median_interval
+from cxassess.kpis._frame import column, group_codes, hours_between, keys, tidy_columns
+from cxassess.kpis.speed import median_intervals
 from cxassess.stats import se_from_interval
 
 __all__ = ["volume", "backlog"]
@@ -67,14 +67,10 @@ def backlog(
     age = hours_between(created, pd.Series(at, index=created.index), calendar)
     ages_all = np.where(is_open, age, np.nan)
     group = keys(by)
-    rows = []
-    for key, idx in groups(df, group):
-        ages = ages_all[idx][~np.isnan(ages_all[idx])]
-        value, low, high = median_interval(ages)
-        rows.append({**dict(zip(group, key, strict=True)),
-                     "kpi": "backlog_age_business_hours" if calendar else "backlog_age_hours",
-                     "value": value, "ci_low": low, "ci_high": high, "n": len(ages),
-                     "p90": float(np.quantile(ages, 0.9)) if len(ages) else np.nan,
-                     "oldest": float(ages.max()) if len(ages) else np.nan,
-                     "se": float(se_from_interval(low, high))})
-    return tidy_table(tickets, group, rows, ("p90", "oldest", "se"))
+    segments, codes = group_codes(df, group)
+    size = len(next(iter(segments.values()))) if group else 1
+    out = median_intervals(ages_all, codes, size)
+    out["oldest"] = out["max"]
+    out["se"] = se_from_interval(out["ci_low"], out["ci_high"])
+    kpi = "backlog_age_business_hours" if calendar else "backlog_age_hours"
+    return tidy_columns(tickets, segments, kpi, out, ("p90", "oldest", "se"))

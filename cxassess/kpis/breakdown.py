@@ -1,0 +1,119 @@
+"""Breakdowns of the scorecard by a segment column (channel, team ...) at real
+cardinality: the largest segments by volume, the rest pooled into one "other" segment
+whose KPIs are computed on its tickets (not averaged over segments), and every segment in
+a table for a CSV file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import narwhals as nw
+import pandas as pd
+
+from cxassess import plausibility, registry
+from cxassess.io import Cycle
+from cxassess.kpis.scorecard import scorecard
+from cxassess.kpis.volume import volume
+
+__all__ = ["Breakdown", "breakdown", "pooled"]
+
+
+@dataclass
+class Breakdown:
+    """The scorecard of a cycle by ``by``.
+
+    ``shown`` holds the ``top`` largest segments (by tickets this cycle, largest first)
+    and, when there are more, one segment named :attr:`other` pooling the rest;
+    ``full`` every segment; ``segments`` the tickets per segment. ``missing`` says why
+    there is no breakdown (the column or the tickets are absent), else it is empty.
+    """
+
+    by: str
+    shown: pd.DataFrame
+    full: pd.DataFrame
+    segments: pd.DataFrame
+    top: int
+    missing: str = ""
+
+    @property
+    def pooled_count(self) -> int:
+        """How many segments the "other" segment pools (0 when all are shown)."""
+        return max(0, len(self.segments) - self.top)
+
+    @property
+    def other(self) -> str:
+        """The name of the pooled segment, e.g. ``other (288 teams)``."""
+        return f"other ({self.pooled_count:,} segments)"
+
+    @property
+    def csv_name(self) -> str:
+        """File name of the full table: ``breakdown_<column>.csv``."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.by)
+        return f"breakdown_{safe}.csv"
+
+    def write_csv(self, folder: Path | str | None) -> str | None:
+        """Write :attr:`full` as ``breakdown_<column>.csv`` into ``folder`` (the report
+        folder) and return the file name, for a relative link; ``None`` without a folder
+        or without a breakdown."""
+        from cxassess.export import write_csv
+
+        if folder is None or self.missing:
+            return None
+        write_csv(self.full, Path(folder) / self.csv_name)
+        return self.csv_name
+
+
+def pooled(cycle: Cycle, by: str, keep: list, other: str) -> Cycle:
+    """A copy of ``cycle`` whose ``by`` column reads ``other`` outside the segments
+    ``keep`` (in every table that has the column); the raw tables are not modified."""
+    tables = {}
+    for name, table in cycle.tables.items():
+        frame = nw.from_native(table, eager_only=True)
+        if by not in frame.columns:
+            tables[name] = table
+            continue
+        df = frame.to_pandas()
+        column = df[by].astype(object)
+        tables[name] = df.assign(**{by: column.where(column.isin(keep), other)})
+    return dataclasses.replace(cycle, tables=tables)
+
+
+def breakdown(
+    now: Cycle, before: Cycle | None = None, *, by: str, top: int = 12, checks: pd.DataFrame | None = None
+) -> Breakdown:
+    """The scorecard by ``by`` for the ``top`` segments with the most tickets this cycle
+    plus one "other" segment pooling the tickets of all the others (its KPIs computed on
+    those tickets, in both cycles), and the full scorecard of every segment.
+
+    Examples
+    --------
+    >>> from cxassess.io import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> b = breakdown(q3, q3.load_previous(), by="channel", top=2)
+    >>> b.shown["channel"].unique().tolist(), b.full["channel"].nunique()
+    (['email', 'chat', 'other (2 segments)'], 4)
+    """
+    tickets = now.tickets
+    why = registry.gap(now, registry.breakdown(by))
+    if why is not None:
+        empty = pd.DataFrame()
+        return Breakdown(by, empty, empty, empty, top, missing=why)
+    if checks is None:
+        checks = plausibility.checks(now, before)
+    segments = nw.from_native(volume(tickets, by=by), eager_only=True).to_pandas()
+    full = scorecard(now, before, by=by, checks=checks)
+    if len(segments) <= top:
+        order = {k: i for i, k in enumerate(segments[by])}
+        shown = full.sort_values(by, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+        return Breakdown(by, shown, full, segments, top)
+    result = Breakdown(by, full, full, segments, top)
+    keep = segments[by].head(top).tolist()
+    other = result.other
+    shown = scorecard(pooled(now, by, keep, other), pooled(before, by, keep, other) if before is not None else None,
+                      by=by, checks=checks)
+    order = {k: i for i, k in enumerate([*keep, other])}
+    result.shown = shown.sort_values(by, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    return result
