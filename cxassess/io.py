@@ -85,8 +85,8 @@ SCHEMA: dict[str, dict[str, str]] = {
     },
     "customers": {
         "customer_id": "id",
-        "active_from": "datetime",
-        "active_to": "datetime",
+        "active_from": "date",
+        "active_to": "date",
         "segment": "str",
         "annual_value": "float",
     },
@@ -100,10 +100,16 @@ SCHEMA: dict[str, dict[str, str]] = {
         "status": "str",
         "expected_effect": "float",
         "cost": "float",
-        "due": "datetime",
-        "done_at": "datetime",
+        "due": "date",
+        "done_at": "date",
     },
 }
+
+#: ``datetime`` columns need a full date and a time (``2026-07-01 09:30``); ``date`` columns
+#: (customers.active_from/active_to, actions.due/done_at) also accept a full date alone
+#: (``2026-07-01``, read as midnight in the dataset's zone). A partial value (``07/2026``,
+#: ``2026-07``) is unreadable in both, never completed to the first of the month.
+DATE_KINDS = ("datetime", "date")
 
 #: Columns a table cannot do without (bold in DESIGN.md §4).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -250,6 +256,7 @@ def parse_timestamps(
     *,
     fmt: str | None = None,
     dayfirst: bool = False,
+    require_time: bool = True,
 ) -> pd.Series:
     """Parse timestamp strings into tz-aware timestamps in ``tz``.
 
@@ -257,19 +264,28 @@ def parse_timestamps(
     strings are read as local time in ``tz``. Across a daylight-saving change a naive
     time in the repeated autumn hour is read as its first (summer-time) occurrence and a
     time in the skipped spring hour is moved forward to the first valid instant.
-    Values that cannot be parsed become ``NaT``.
+
+    A value must be complete: a day, a month and a year, and with ``require_time`` (the
+    default, for timestamp columns) an hour and minute. ``07/2026``, ``2026-07`` or, when
+    a time is required, ``2026-07-01`` are not completed with defaults: like values that
+    cannot be parsed, they become ``NaT``. With ``fmt`` the format decides what a value
+    holds.
 
     Examples
     --------
-    >>> s = pd.Series(["2026-03-29 01:30", "2026-03-29T03:30:00+02:00", "n/a"])
+    >>> s = pd.Series(["2026-03-29 01:30", "2026-03-29T03:30:00+02:00", "n/a", "07/2026"])
     >>> [str(t) for t in parse_timestamps(s, "Europe/Berlin")]
-    ['2026-03-29 01:30:00+01:00', '2026-03-29 03:30:00+02:00', 'NaT']
+    ['2026-03-29 01:30:00+01:00', '2026-03-29 03:30:00+02:00', 'NaT', 'NaT']
+    >>> [str(t) for t in parse_timestamps(pd.Series(["2026-07-01", "2026-07"]), "UTC", require_time=False)]
+    ['2026-07-01 00:00:00+00:00', 'NaT']
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert(tz).astype(f"datetime64[us, {tz}]")
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _localize(values, tz)
     text = values.astype("str").str.strip()
+    if fmt is None:
+        text = text.where(_complete(text, require_time=require_time))
     out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {tz}]")
     has_offset = text.str.contains(_OFFSET, regex=True, na=False)
     naive = text.notna() & ~has_offset
@@ -279,6 +295,25 @@ def parse_timestamps(
     if naive.any():
         out[naive] = _localize(_to_datetime(text[naive], fmt, dayfirst, utc=False), tz)
     return out
+
+
+_TIME = r"\d{1,2}:\d{2}|\d{8}T\d{4}"
+_MONTH_NAME = r"(?i)\b(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-z.]*"
+
+
+def _complete(text: pd.Series, *, require_time: bool) -> pd.Series:
+    """Whether each value names a whole date (three numbers, or two and a month name, or
+    a compact ``20260701``) and, with ``require_time``, an hour and minute."""
+    date_part = text.str.replace(r"[T ]*\d{1,2}:\d{2}.*$", "", regex=True)
+    numbers = date_part.str.count(r"\d+")
+    whole_date = (
+        (numbers >= 3)
+        | ((numbers >= 2) & date_part.str.contains(_MONTH_NAME, regex=True, na=False))
+        | date_part.str.match(r"\d{8}(?:T|$)", na=False)
+    )
+    if require_time:
+        whole_date &= text.str.contains(_TIME, regex=True, na=False)
+    return whole_date.fillna(False).astype(bool)
 
 
 def _to_datetime(text: pd.Series, fmt: str | None, dayfirst: bool, *, utc: bool) -> pd.Series:
@@ -311,7 +346,8 @@ def _parse_numbers(text: pd.Series, decimal: str) -> pd.Series:
 
 
 _EXPECTED = {
-    "datetime": "a timestamp",
+    "datetime": "a full date and time",
+    "date": "a full date",
     "int": "a whole number",
     "float": "a number",
 }
@@ -320,6 +356,7 @@ _FIXES = {
         "write timestamps as ISO 8601 (2026-07-01 09:30:00, optionally with +02:00), or "
         "set csv: {datetime_format: '%d.%m.%Y %H:%M'} in review.yml"
     ),
+    "date": "write full dates (2026-07-01, or a timestamp), or set csv: {datetime_format: '%d.%m.%Y'} in review.yml",
     "int": "leave the cell empty or write a whole number",
     "float": "leave the cell empty or write a number; set csv: {decimal: ','} for decimal commas",
 }
@@ -337,12 +374,13 @@ def _coerce(
         if kind in ("id", "str"):
             df[column] = raw.astype("str").str.strip()
             continue
-        if kind == "datetime":
+        if kind in DATE_KINDS:
             parsed = parse_timestamps(
                 raw,
                 tz,
                 fmt=csv_options.get("datetime_format"),
                 dayfirst=bool(csv_options.get("dayfirst", False)),
+                require_time=kind == "datetime",
             )
         else:
             parsed = _parse_numbers(raw, str(csv_options.get("decimal", "auto")))
