@@ -186,7 +186,7 @@ def _with_helpers(
     the previous event's time per ticket, the declared scale and its bounds per survey, and
     ``_referenced_ticket``, the ticket_id looked up in the tickets table (empty when it is
     not there). A lookup column keeps GX from copying a list of every id into each check."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the helper columns never reach ``df``
     if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
         out["_referenced_ticket"] = df["ticket_id"].where(df["ticket_id"].isin(ticket_ids))
     if table == "events" and {"ticket_id", "timestamp"} <= set(df.columns):
@@ -632,7 +632,8 @@ def _without(loaded: Cycle, held: dict[str, list[int]]) -> Cycle:
     for table, df in loaded.tables.items():
         if table in loaded.derived:
             continue
-        kept = df.drop(index=df.index[held.get(table, [])]).reset_index(drop=True)
+        rows = held.get(table, [])
+        kept = df.drop(index=df.index[rows]).reset_index(drop=True) if rows else df.copy(deep=False)
         kept.attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
         tables[table] = kept
     data = dataclasses.replace(loaded, tables=tables, derived=(), unreadable={}, errors="raise")

@@ -335,3 +335,27 @@ def test_previous_cycle_is_loaded_when_present_and_none_otherwise():
     assert before.label == "2026Q2" and sorted(before.tables) == ["surveys", "tickets"]
     assert current.load_previous("2025Q4").label == "2025Q4"
     assert load_cycle(SAMPLE, "2025Q4", tables=("actions",)).load_previous() is None  # no 2025Q3 folder
+
+
+def test_encoding_is_detected_from_the_start_and_corrected_when_utf8_fails_later(tmp_path):
+    # the first megabyte is ASCII; a cp1252 "é" comes after it
+    rows = "".join(f"T{i:07d},2026-07-01 09:00,plain\n" for i in range(40_000))
+    path = tmp_path / "tickets.csv"
+    path.write_bytes(("ticket_id,created_at,comment\n" + rows + "T9,2026-07-01 10:00,café\n").encode("cp1252"))
+    assert path.stat().st_size > (1 << 20)
+    df = read_csv_text(path)
+    assert len(df) == 40_001 and df["comment"].iloc[-1] == "café" and df.attrs["encoding"] == "cp1252"
+
+
+def test_rows_with_the_wrong_number_of_fields_name_the_problem(tmp_path):
+    path = write(tmp_path, "tickets.csv", "ticket_id,created_at\nT1,2026-07-01 09:00,extra\n")
+    with pytest.raises(DataFileError) as info:
+        read_csv_text(path)
+    assert "not a well-formed CSV" in str(info.value) and "as many fields as the header" in str(info.value)
+
+
+def test_spaces_after_the_delimiter_are_skipped_and_null_markers_found(tmp_path):
+    path = write(tmp_path, "t.csv", "a, b\nx, NA\ny,  z\n")
+    df = read_csv_text(path)
+    assert list(df.columns) == ["a", "b"] and df["b"].isna().tolist() == [True, False]
+    assert df.loc[1, "b"] == "z"
