@@ -15,6 +15,10 @@ import gc
 import json
 import os
 import platform
+import resource
+import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -29,8 +33,8 @@ from cxassess.cycles import cycle_window
 from cxassess.io import Cycle, load_cycle, tickets_from_events
 from cxassess.synth import SampleSpec, write_sample
 
-__all__ = ["measure", "run", "run_scorecard", "run_stages", "run_cardinality", "synthetic_cycle",
-           "synthetic_events", "handwritten_scorecard"]
+__all__ = ["measure", "run", "run_read", "run_scorecard", "run_stages", "run_cardinality", "synthetic_cycle",
+           "synthetic_events", "handwritten_scorecard", "write_tickets_csv"]
 
 
 def _rss_mib() -> float:
@@ -337,17 +341,136 @@ def run_cardinality(out: Path, *, tickets: int = 10_000, teams: int = 300, repea
     return meta
 
 
+def write_tickets_csv(path: Path, tickets: int, seed: int = 11) -> Path:
+    """Write a 2026Q3 tickets CSV of the sample's shape (16 columns, ISO timestamps with
+    their offset) with NumPy and pyarrow: the sample generator is too slow at 1 M tickets."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2026-07-01T00:00:00")
+    span = 92 * 86_400
+    created = start + np.sort(rng.integers(0, span, tickets)).astype("timedelta64[s]")
+
+    def stamp(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+        text = np.char.add(np.datetime_as_string(values, unit="s"), "+02:00")  # Q3: summer time
+        return pa.array(text, pa.string(), mask=missing)
+
+    reply = created + rng.exponential(3 * 3600, tickets).astype("timedelta64[s]")
+    resolved = reply + rng.exponential(30 * 3600, tickets).astype("timedelta64[s]")
+    closed = resolved + rng.exponential(24 * 3600, tickets).astype("timedelta64[s]")
+    end = start + np.timedelta64(span, "s")
+    pick = lambda values, p=None: pa.array(rng.choice(np.array(values), tickets, p=p))  # noqa: E731
+    columns = {
+        "ticket_id": pa.array(np.char.add("T", np.char.zfill(np.arange(tickets).astype(str), 8))),
+        "created_at": stamp(created),
+        "channel": pick(["email", "chat", "phone", "web"], [0.35, 0.25, 0.2, 0.2]),
+        "priority": pick(["low", "normal", "high", "urgent"], [0.2, 0.55, 0.2, 0.05]),
+        "category": pick(["billing", "technical", "account", "delivery"]),
+        "team": pick(["tier1_north", "tier1_south", "billing_specialists", "tech_specialists"]),
+        "agent_id": pick([f"north-{i:02d}" for i in range(40)]),
+        "customer_id": pa.array(np.char.add("C", np.char.zfill(rng.integers(0, tickets // 2, tickets).astype(str), 6))),
+        "first_response_at": stamp(reply, reply >= end),
+        "resolved_at": stamp(resolved, resolved >= end),
+        "closed_at": stamp(closed, closed >= end),
+        "reopens": pa.array(rng.binomial(1, 0.07, tickets)),
+        "transfers": pa.array(rng.poisson(0.3, tickets)),
+        "agent_replies": pa.array(1 + rng.poisson(0.6, tickets)),
+        "handle_minutes": pa.array(np.round(rng.gamma(2.0, 6.0, tickets), 1)),
+        "status": pick(["open", "resolved", "closed"], [0.1, 0.2, 0.7]),
+    }
+    pacsv.write_csv(pa.table(columns), path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    return path
+
+
+_GATE_CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from cxassess.quality import _context, check_cycle
+_context()
+t1 = time.perf_counter()
+if sys.argv[2] == "gate":
+    report = check_cycle(sys.argv[1], "2026Q3")
+    assert int(report.tables["rows_read"].sum()) > 0
+t2 = time.perf_counter()
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"import_seconds": t1 - t0, "gate_seconds": t2 - t1, "peak_rss_mib": hwm / 1024,
+                  "ru_maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_read(tickets: int, out: Path, repeats: int = 3) -> pd.DataFrame:
+    """Peak memory of validating one cycle holding a ``tickets``-row tickets CSV.
+
+    Each repetition runs ``check_cycle`` (what ``cxassess validate`` runs: read, type,
+    Great Expectations, quarantine) in a fresh Python process and takes its peak RSS
+    (``VmHWM`` of ``/proc/self/status``; Linux's ``ru_maxrss`` of an exec'd child also counts
+    the forked parent's pages, it is recorded beside it with the parent's
+    ``RUSAGE_CHILDREN``, a running maximum over the children). A
+    baseline process does the same imports and creates the GX context but reads nothing,
+    so the data's own share is the peak minus the baseline.
+    """
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "big"
+        (root / "2026Q3").mkdir(parents=True)
+        shutil.copy(Path("data/sample/review.yml"), root / "review.yml")
+        csv_path = root / "2026Q3" / "tickets.csv"
+        # written by another process: this one stays small, so RUSAGE_CHILDREN is the children's own
+        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from cxassess.bench import "
+                        "write_tickets_csv; write_tickets_csv(Path(sys.argv[1]), int(sys.argv[2]))",
+                        str(csv_path), str(tickets)], check=True)
+        size_mib = csv_path.stat().st_size / 2**20
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        for step in ["baseline"] + ["gate"] * repeats:
+            proc = subprocess.run([sys.executable, "-c", _GATE_CHILD, str(root), step],
+                                  capture_output=True, text=True, env=env, check=True)
+            child = json.loads(proc.stdout.strip().splitlines()[-1])
+            children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            results.append({"step": "imports + GX context only" if step == "baseline" else "check_cycle (validate)",
+                            "tickets": tickets, "csv_mib": round(size_mib, 1),
+                            "seconds": round(child["gate_seconds"], 2),
+                            "peak_rss_mib": round(child["peak_rss_mib"], 1),
+                            "ru_maxrss_mib": round(child["ru_maxrss_mib"], 1),
+                            "children_max_rss_mib": round(children, 1),
+                            "ratio_to_csv": round(child["peak_rss_mib"] / size_mib, 2)})
+    table = pd.DataFrame(results)
+    baseline = table.loc[0, "peak_rss_mib"]
+    table["above_baseline_ratio"] = ((table["peak_rss_mib"] - baseline) / table["csv_mib"]).round(2)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "read.csv", index=False)
+    meta = {
+        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+        "label": (f"peak resident memory (VmHWM of a fresh process) of cxassess.quality.check_cycle on one "
+                  f"cycle whose only table is a {tickets:,}-ticket tickets.csv of {size_mib:.1f} MiB (16 columns); "
+                  "read + typing + Great Expectations + quarantine, i.e. what `cxassess validate` runs; "
+                  "ratio_to_csv = peak RSS / CSV size; the baseline row is a process that only imports "
+                  "cxassess.quality and creates the GX context; above_baseline_ratio = (peak - baseline) / CSV size"),
+        "results": table.to_dict(orient="records"),
+    }
+    (out / "read.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=200_000, help="tickets of the backbone benchmark")
     parser.add_argument("--scorecard-tickets", type=int, default=1_000_000, help="tickets of the scorecard benchmark")
     parser.add_argument("--events", type=int, default=5_000_000, help="events of the stage benchmark")
+    parser.add_argument("--read-tickets", type=int, default=1_000_000, help="tickets of the memory benchmark of validate")
     parser.add_argument("--out", type=Path, default=Path("reports/bench"))
+    parser.add_argument("--only", choices=["read", "cardinality"], default=None, help="run only this benchmark")
     args = parser.parse_args()
-    cardinality = run_cardinality(args.out)
-    print(cardinality["what"])
-    print(pd.DataFrame(cardinality["results"]).to_string(index=False), f"\npage: {cardinality['page_mb']} MB")
-    print(f"written to {args.out}/cardinality.json")
+    if args.only in (None, "read"):
+        print(run_read(args.read_tickets, args.out).to_string(index=False))
+        print(f"written to {args.out}/read.csv and read.json")
+    if args.only in (None, "cardinality"):
+        cardinality = run_cardinality(args.out)
+        print(cardinality["what"])
+        print(pd.DataFrame(cardinality["results"]).to_string(index=False), f"\npage: {cardinality['page_mb']} MB")
+        print(f"written to {args.out}/cardinality.json")
+    if args.only is not None:
+        return
     print(run_stages(args.events, args.out).to_string(index=False))
     print(f"written to {args.out}/stages.csv and stages.json")
     print(run_scorecard(args.scorecard_tickets, args.out).to_string(index=False))

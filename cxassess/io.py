@@ -10,7 +10,8 @@ Raw files are only ever read, never written.
 
 from __future__ import annotations
 
-import io as _io
+import codecs
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -85,8 +86,8 @@ SCHEMA: dict[str, dict[str, str]] = {
     },
     "customers": {
         "customer_id": "id",
-        "active_from": "datetime",
-        "active_to": "datetime",
+        "active_from": "date",
+        "active_to": "date",
         "segment": "str",
         "annual_value": "float",
     },
@@ -100,10 +101,16 @@ SCHEMA: dict[str, dict[str, str]] = {
         "status": "str",
         "expected_effect": "float",
         "cost": "float",
-        "due": "datetime",
-        "done_at": "datetime",
+        "due": "date",
+        "done_at": "date",
     },
 }
+
+#: ``datetime`` columns need a full date and a time (``2026-07-01 09:30``); ``date`` columns
+#: (customers.active_from/active_to, actions.due/done_at) also accept a full date alone
+#: (``2026-07-01``, read as midnight in the dataset's zone). A partial value (``07/2026``,
+#: ``2026-07``) is unreadable in both, never completed to the first of the month.
+DATE_KINDS = ("datetime", "date")
 
 #: Columns a table cannot do without (bold in DESIGN.md §4).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -141,37 +148,63 @@ def _plausibility(text: str) -> float:
     return good / len(odd)
 
 
-def _detect_encoding(raw: bytes) -> str:
+#: Bytes read from the start of a file to detect its encoding and delimiter.
+SAMPLE_BYTES = 1 << 20
+_UTF8 = ("utf-8", "utf-8-sig", "utf8", "utf_8", "utf_8_sig")
+
+
+def _detect_encoding(sample: bytes, *, complete: bool = True, utf8: bool = True) -> str:
     """UTF-8 (BOM stripped) when the bytes decode as UTF-8, else the most plausible of
     :data:`FALLBACK_ENCODINGS` (cp1252 wins ties). Other code pages (Cyrillic, Greek, ...)
-    and Chinese are set in review.yml with ``csv: {encoding: ...}``."""
-    try:
-        raw.decode("utf-8")
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        pass
-    sample = raw[:200_000]
+    and Chinese are set in review.yml with ``csv: {encoding: ...}``.
+
+    ``sample`` is the start of the file (``complete=False``: a character may be cut at its
+    end); ``utf8=False`` skips UTF-8 (the file turned out not to be UTF-8 further on)."""
+    if utf8:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    sample = sample[:200_000]
     best, best_score = "cp1252", -1.0
     for encoding in FALLBACK_ENCODINGS:
         try:
-            text = sample.decode(encoding)
+            text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
         except UnicodeDecodeError:
-            # a multi-byte character may be cut at the end of the sample
-            try:
-                text = sample[:-1].decode(encoding)
-            except UnicodeDecodeError:
-                continue
+            continue
         score = _plausibility(text)
         if score > best_score:
             best, best_score = encoding, score
     return best
 
 
+def _header_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
 def _detect_delimiter(text: str) -> str:
-    header = next((line for line in text.splitlines() if line.strip()), "")
+    header = _header_line(text)
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] > 0 else ","
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Column names made unique as pandas does (``a``, ``a.1``, ``a.2``)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+            while candidate in seen:
+                seen[name] += 1
+                candidate = f"{name}.{seen[name]}"
+            name = candidate
+        seen.setdefault(name, 0)
+        out.append(name)
+    return out
 
 
 def read_csv_text(
@@ -182,10 +215,14 @@ def read_csv_text(
 ) -> pd.DataFrame:
     """Read a CSV file as text columns, detecting its encoding and delimiter.
 
+    The file is parsed by pyarrow block by block (transcoded per block when it is not
+    UTF-8), so memory stays close to the size of the values, not several copies of the
+    file; the encoding and the delimiter are detected from its first megabyte.
+
     Parameters
     ----------
     path
-        The CSV file.
+        The CSV file (``.gz`` is decompressed on the fly).
     encoding
         ``"auto"`` (UTF-8 with or without BOM, else the best guess, e.g. cp1252 or
         Shift-JIS) or a Python codec name.
@@ -195,8 +232,9 @@ def read_csv_text(
     Returns
     -------
     pandas.DataFrame
-        Every column as ``str``; empty cells and common null markers are missing.
-        ``attrs`` records the encoding and delimiter used.
+        Every column as ``str``; empty cells and common null markers are missing; spaces
+        after a delimiter are skipped; header names stripped. ``attrs`` records the
+        encoding and delimiter used.
 
     Examples
     --------
@@ -207,38 +245,95 @@ def read_csv_text(
     >>> list(df.columns), df.attrs["delimiter"], df.loc[0, "b"]
     (['a', 'b'], ';', 'Köln')
     """
+    import pyarrow as pa
+
     path = Path(path)
     if not path.is_file():
         raise DataFileError(path, "file not found", "check the dataset folder and review.yml files:.")
-    raw = path.read_bytes()
-    if not raw.strip():
+    try:
+        with pa.input_stream(str(path), compression="detect") as stream:
+            sample = stream.read(SAMPLE_BYTES + 1)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataFileError(path, f"cannot be read ({exc})", "check that the file is a CSV export.") from None
+    complete = len(sample) <= SAMPLE_BYTES
+    sample = sample[:SAMPLE_BYTES]
+    if not sample.strip():
         raise DataFileError(path, "the file is empty", "export the table again; it needs a header row.")
-    enc = _detect_encoding(raw) if encoding == "auto" else encoding
+    enc = _detect_encoding(sample, complete=complete) if encoding == "auto" else encoding
     try:
-        text = raw.decode(enc)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise DataFileError(
-            path,
-            f"cannot be decoded as {enc} ({exc})",
-            "set the export's encoding in review.yml, e.g. csv: {encoding: cp1252}.",
-        ) from None
-    text = text.removeprefix("\ufeff")
+        df = _parse_csv(path, sample, enc, delimiter)
+    except _NotUtf8:
+        if encoding != "auto":
+            raise DataFileError(
+                path,
+                f"cannot be decoded as {enc}",
+                "set the export's encoding in review.yml, e.g. csv: {encoding: cp1252}.",
+            ) from None
+        enc = _detect_encoding(sample, complete=complete, utf8=False)
+        df = _parse_csv(path, sample, enc, delimiter)
+    return df
+
+
+class _NotUtf8(Exception):
+    """The file is not valid UTF-8 after its first megabyte."""
+
+
+def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    problem = (
+        f"cannot be decoded as {enc}",
+        "set the export's encoding in review.yml, e.g. csv: {encoding: cp1252}.",
+    )
+    try:
+        text = codecs.getincrementaldecoder(enc)().decode(sample, final=False).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(path, f"{problem[0]} ({exc})", problem[1]) from None
+    except LookupError:
+        raise DataFileError(path, f"unknown encoding {enc!r}", "use a Python codec name, e.g. cp1252.") from None
     sep = _detect_delimiter(text) if delimiter == "auto" else delimiter
+    header = next(csv.reader([_header_line(text)], delimiter=sep), [])
+    names = _unique([name if name.strip() else f"Unnamed: {i}" for i, name in enumerate(header)])
+    utf8 = enc.lower().replace("_", "-") in _UTF8
     try:
-        df = pd.read_csv(
-            _io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=_NA_VALUES,
-            skipinitialspace=True,
+        table = pacsv.read_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if utf8 else enc, column_names=names, skip_rows=1
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                null_values=_NA_VALUES,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
         )
-    except pd.errors.ParserError as exc:
+    except pa.ArrowInvalid as exc:
+        message = str(exc)
+        if "UTF8" in message or "UTF-8" in message:
+            if utf8:
+                raise _NotUtf8 from None
+            raise DataFileError(path, f"{problem[0]} ({message})", problem[1]) from None
         raise DataFileError(
             path,
-            f"not a well-formed CSV with delimiter {sep!r}: {exc}",
-            "check quoting in the export, or set csv: {delimiter: ...} in review.yml.",
+            f"not a well-formed CSV with delimiter {sep!r}: {message}",
+            "check quoting in the export (every row needs as many fields as the header), "
+            "or set csv: {delimiter: ...} in review.yml.",
         ) from None
+    except UnicodeDecodeError as exc:
+        raise DataFileError(path, f"{problem[0]} ({exc})", problem[1]) from None
+    nulls = pa.array(_NA_VALUES, pa.string())
+    for i in range(table.num_columns):  # spaces after the delimiter are skipped, as pandas does
+        column = table.column(i)
+        if column.null_count < len(column) and pc.any(pc.starts_with(column, " ")).as_py():
+            column = pc.utf8_ltrim(column, characters=" ")
+            column = pc.if_else(pc.is_in(column, value_set=nulls), pa.scalar(None, pa.string()), column)
+            table = table.set_column(i, table.field(i).name, column)
+    df = table.to_pandas(self_destruct=True)
+    del table
     df.columns = [str(c).strip() for c in df.columns]
     df.attrs.update(encoding=enc, delimiter=sep)
     return df
@@ -250,6 +345,7 @@ def parse_timestamps(
     *,
     fmt: str | None = None,
     dayfirst: bool = False,
+    require_time: bool = True,
 ) -> pd.Series:
     """Parse timestamp strings into tz-aware timestamps in ``tz``.
 
@@ -257,19 +353,41 @@ def parse_timestamps(
     strings are read as local time in ``tz``. Across a daylight-saving change a naive
     time in the repeated autumn hour is read as its first (summer-time) occurrence and a
     time in the skipped spring hour is moved forward to the first valid instant.
-    Values that cannot be parsed become ``NaT``.
+
+    A value must be complete: a day, a month and a year, and with ``require_time`` (the
+    default, for timestamp columns) an hour and minute. ``07/2026``, ``2026-07`` or, when
+    a time is required, ``2026-07-01`` are not completed with defaults: like values that
+    cannot be parsed, they become ``NaT``. With ``fmt`` the format decides what a value
+    holds.
 
     Examples
     --------
-    >>> s = pd.Series(["2026-03-29 01:30", "2026-03-29T03:30:00+02:00", "n/a"])
+    >>> s = pd.Series(["2026-03-29 01:30", "2026-03-29T03:30:00+02:00", "n/a", "07/2026"])
     >>> [str(t) for t in parse_timestamps(s, "Europe/Berlin")]
-    ['2026-03-29 01:30:00+01:00', '2026-03-29 03:30:00+02:00', 'NaT']
+    ['2026-03-29 01:30:00+01:00', '2026-03-29 03:30:00+02:00', 'NaT', 'NaT']
+    >>> [str(t) for t in parse_timestamps(pd.Series(["2026-07-01", "2026-07"]), "UTC", require_time=False)]
+    ['2026-07-01 00:00:00+00:00', 'NaT']
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert(tz).astype(f"datetime64[us, {tz}]")
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _localize(values, tz)
+    if len(values) > _CHUNK:  # pandas parses via Python strings: a chunk at a time bounds the memory
+        parts = [
+            _parse_text(values.iloc[i : i + _CHUNK], tz, fmt, dayfirst, require_time)
+            for i in range(0, len(values), _CHUNK)
+        ]
+        return pd.concat(parts)
+    return _parse_text(values, tz, fmt, dayfirst, require_time)
+
+
+_CHUNK = 100_000
+
+
+def _parse_text(values: pd.Series, tz: str, fmt: str | None, dayfirst: bool, require_time: bool) -> pd.Series:
     text = values.astype("str").str.strip()
+    if fmt is None:
+        text = text.where(_complete(text, require_time=require_time))
     out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {tz}]")
     has_offset = text.str.contains(_OFFSET, regex=True, na=False)
     naive = text.notna() & ~has_offset
@@ -279,6 +397,25 @@ def parse_timestamps(
     if naive.any():
         out[naive] = _localize(_to_datetime(text[naive], fmt, dayfirst, utc=False), tz)
     return out
+
+
+_TIME = r"\d{1,2}:\d{2}|\d{8}T\d{4}"
+_MONTH_NAME = r"(?i)\b(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-z.]*"
+
+
+def _complete(text: pd.Series, *, require_time: bool) -> pd.Series:
+    """Whether each value names a whole date (three numbers, or two and a month name, or
+    a compact ``20260701``) and, with ``require_time``, an hour and minute."""
+    date_part = text.str.replace(r"[T ]*\d{1,2}:\d{2}.*$", "", regex=True)
+    numbers = date_part.str.count(r"\d+")
+    whole_date = (
+        (numbers >= 3)
+        | ((numbers >= 2) & date_part.str.contains(_MONTH_NAME, regex=True, na=False))
+        | date_part.str.match(r"\d{8}(?:T|$)", na=False)
+    )
+    if require_time:
+        whole_date &= text.str.contains(_TIME, regex=True, na=False)
+    return whole_date.fillna(False).astype(bool)
 
 
 def _to_datetime(text: pd.Series, fmt: str | None, dayfirst: bool, *, utc: bool) -> pd.Series:
@@ -311,7 +448,8 @@ def _parse_numbers(text: pd.Series, decimal: str) -> pd.Series:
 
 
 _EXPECTED = {
-    "datetime": "a timestamp",
+    "datetime": "a full date and time",
+    "date": "a full date",
     "int": "a whole number",
     "float": "a number",
 }
@@ -320,6 +458,7 @@ _FIXES = {
         "write timestamps as ISO 8601 (2026-07-01 09:30:00, optionally with +02:00), or "
         "set csv: {datetime_format: '%d.%m.%Y %H:%M'} in review.yml"
     ),
+    "date": "write full dates (2026-07-01, or a timestamp), or set csv: {datetime_format: '%d.%m.%Y'} in review.yml",
     "int": "leave the cell empty or write a whole number",
     "float": "leave the cell empty or write a number; set csv: {decimal: ','} for decimal commas",
 }
@@ -337,12 +476,13 @@ def _coerce(
         if kind in ("id", "str"):
             df[column] = raw.astype("str").str.strip()
             continue
-        if kind == "datetime":
+        if kind in DATE_KINDS:
             parsed = parse_timestamps(
                 raw,
                 tz,
                 fmt=csv_options.get("datetime_format"),
                 dayfirst=bool(csv_options.get("dayfirst", False)),
+                require_time=kind == "datetime",
             )
         else:
             parsed = _parse_numbers(raw, str(csv_options.get("decimal", "auto")))
@@ -422,7 +562,7 @@ def read_table(
     missing = absent + [c for c in REQUIRED[table] if c not in df.columns and c not in absent]
     if missing and errors == "raise":
         raise MissingColumnError(path, table, missing, found)
-    df, unreadable = _coerce(df.copy(), table, path, zone, csv_options, errors)
+    df, unreadable = _coerce(df, table, path, zone, csv_options, errors)  # df is this call's own frame
     if table == "events" and "activity" in df.columns and config is not None and config.process:
         mapped = df["activity"].map(config.process.activities).astype("str")
         # stages the export leaves blank come from review.yml's activity -> stage mapping

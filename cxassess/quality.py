@@ -186,7 +186,7 @@ def _with_helpers(
     the previous event's time per ticket, the declared scale and its bounds per survey, and
     ``_referenced_ticket``, the ticket_id looked up in the tickets table (empty when it is
     not there). A lookup column keeps GX from copying a list of every id into each check."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the helper columns never reach ``df``
     if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
         out["_referenced_ticket"] = df["ticket_id"].where(df["ticket_id"].isin(ticket_ids))
     if table == "events" and {"ticket_id", "timestamp"} <= set(df.columns):
@@ -231,12 +231,19 @@ def _shown(kwargs: dict, values: list) -> list:
     return values
 
 
+def _example(value: Any) -> str:
+    """A failing value as text; a missing one (None, NaN, NaT) reads "(empty)"."""
+    if value is None or (not isinstance(value, str | tuple | list | dict) and pd.isna(value)):
+        return "(empty)"
+    return str(value)
+
+
 def _examples(values: list, k: int = 5) -> str:
     shown = []
     for v in values:
         if isinstance(v, dict):
             v = tuple(v.values())
-        text = " / ".join(map(str, v)) if isinstance(v, tuple | list) else str(v)
+        text = " / ".join(map(_example, v)) if isinstance(v, tuple | list) else _example(v)
         if text not in shown:
             shown.append(text)
         if len(shown) == k:
@@ -297,6 +304,7 @@ def validate_table(
     params = suite_parameters(config) if parameters is None else parameters
     critical_share = _quality_option(config, "critical_share", 0.05)
     frame = _with_helpers(df.reset_index(drop=True), table, config, ticket_ids)
+    original = {(u["column"], int(u["row"]) - 1): u["value"] for u in df.attrs.get("unreadable") or []}
     columns = list(frame.columns)
     applicable, checks, positions = [], [], {}
     for number, expectation in enumerate(suite["expectations"]):
@@ -348,6 +356,9 @@ def validate_table(
         values = outcome.get("unexpected_list") or []
         if meta.get("example_column"):
             values = frame[meta["example_column"]].iloc[index].tolist()
+        elif "column" in expectation["kwargs"] and len(values) == len(index):
+            column = expectation["kwargs"]["column"]  # a value the loader could not read: its text
+            values = [original.get((column, i), v) for i, v in zip(index, values, strict=True)]
         row.update(
             failed_rows=failed,
             share=failed / len(frame) if len(frame) else 0.0,
@@ -621,7 +632,8 @@ def _without(loaded: Cycle, held: dict[str, list[int]]) -> Cycle:
     for table, df in loaded.tables.items():
         if table in loaded.derived:
             continue
-        kept = df.drop(index=df.index[held.get(table, [])]).reset_index(drop=True)
+        rows = held.get(table, [])
+        kept = df.drop(index=df.index[rows]).reset_index(drop=True) if rows else df.copy(deep=False)
         kept.attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
         tables[table] = kept
     data = dataclasses.replace(loaded, tables=tables, derived=(), unreadable={}, errors="raise")

@@ -117,7 +117,7 @@ def test_parquet_with_naive_timestamps(tmp_path):
 
 # ----------------------------------------------------------------------------- errors
 def test_unparseable_date_names_file_column_rows_and_fix(tmp_path):
-    text = "ticket_id,created_at\nT1,2026-07-01 09:00\nT2,yesterday\nT3,2026-07-03\nT4,31/02/2026 x\n"
+    text = "ticket_id,created_at\nT1,2026-07-01 09:00\nT2,yesterday\nT3,2026-07-03 10:00\nT4,31/02/2026 x\n"
     path = write(tmp_path, "tickets.csv", text)
     with pytest.raises(ParseError) as info:
         read_table(path, "tickets", tz=TZ)
@@ -130,7 +130,7 @@ def test_unparseable_date_names_file_column_rows_and_fix(tmp_path):
 
 
 def test_unparseable_values_can_be_coerced_and_listed(tmp_path):
-    path = write(tmp_path, "tickets.csv", "ticket_id,created_at,reopens\nT1,2026-07-01,1\nT2,soon,1.5\n")
+    path = write(tmp_path, "tickets.csv", "ticket_id,created_at,reopens\nT1,2026-07-01 08:00,1\nT2,soon,1.5\n")
     t = read_table(path, "tickets", tz=TZ, errors="coerce")
     assert t["created_at"].isna().tolist() == [False, True]
     assert t["reopens"].isna().tolist() == [False, True]
@@ -138,6 +138,29 @@ def test_unparseable_values_can_be_coerced_and_listed(tmp_path):
         (2, "created_at", "soon"),
         (2, "reopens", "1.5"),
     ]
+
+
+@pytest.mark.parametrize("value", ["07/2026", "2026-07", "2026-07-01", "Jul 2026", "2026", "09:30"])
+def test_partial_timestamps_are_unreadable_with_their_original_text(tmp_path, value):
+    path = write(tmp_path, "tickets.csv", f"ticket_id,created_at\nT1,2026-07-01 09:00\nT2,{value}\n")
+    t = read_table(path, "tickets", tz=TZ, errors="coerce")
+    assert t["created_at"].isna().tolist() == [False, True]  # never completed to 2026-07-01 00:00
+    assert [(u["row"], u["value"]) for u in t.attrs["unreadable"]] == [(2, value)]
+    assert "full date and time" in t.attrs["unreadable"][0]["problem"]
+
+
+@pytest.mark.parametrize(("value", "readable"), [
+    ("2026-07-01", True), ("2026/07/01", True), ("1 Jul 2026", True), ("2026-06-30T00:00:00+02:00", True),
+    ("07/2026", False), ("2026-07", False), ("July 2026", False),
+])
+def test_date_columns_accept_a_full_date_alone(tmp_path, value, readable):
+    path = write(tmp_path, "customers.csv", f"customer_id,active_from\nC1,{value}\n")
+    c = read_table(path, "customers", tz=TZ, errors="coerce")
+    assert c["active_from"].notna().tolist() == [readable]
+    if readable:
+        assert c.loc[0, "active_from"].strftime("%Y-%m-%d") in ("2026-07-01", "2026-06-30")
+    else:
+        assert c.attrs["unreadable"][0]["value"] == value
 
 
 def test_missing_required_column(tmp_path):
@@ -183,7 +206,7 @@ def test_bad_review_yml_is_explained(tmp_path):
 
 
 def test_raw_files_are_never_modified(tmp_path):
-    path = write(tmp_path, "tickets.csv", "\ufeffticket_id;created_at;handle_minutes\nT1;2026-07-01;3,5\n", "utf-8")
+    path = write(tmp_path, "tickets.csv", "\ufeffticket_id;created_at;handle_minutes\nT1;2026-07-01 08:00;3,5\n", "utf-8")
     before = path.read_bytes()
     read_table(path, "tickets", tz=TZ)
     assert path.read_bytes() == before
@@ -312,3 +335,27 @@ def test_previous_cycle_is_loaded_when_present_and_none_otherwise():
     assert before.label == "2026Q2" and sorted(before.tables) == ["surveys", "tickets"]
     assert current.load_previous("2025Q4").label == "2025Q4"
     assert load_cycle(SAMPLE, "2025Q4", tables=("actions",)).load_previous() is None  # no 2025Q3 folder
+
+
+def test_encoding_is_detected_from_the_start_and_corrected_when_utf8_fails_later(tmp_path):
+    # the first megabyte is ASCII; a cp1252 "é" comes after it
+    rows = "".join(f"T{i:07d},2026-07-01 09:00,plain\n" for i in range(40_000))
+    path = tmp_path / "tickets.csv"
+    path.write_bytes(("ticket_id,created_at,comment\n" + rows + "T9,2026-07-01 10:00,café\n").encode("cp1252"))
+    assert path.stat().st_size > (1 << 20)
+    df = read_csv_text(path)
+    assert len(df) == 40_001 and df["comment"].iloc[-1] == "café" and df.attrs["encoding"] == "cp1252"
+
+
+def test_rows_with_the_wrong_number_of_fields_name_the_problem(tmp_path):
+    path = write(tmp_path, "tickets.csv", "ticket_id,created_at\nT1,2026-07-01 09:00,extra\n")
+    with pytest.raises(DataFileError) as info:
+        read_csv_text(path)
+    assert "not a well-formed CSV" in str(info.value) and "as many fields as the header" in str(info.value)
+
+
+def test_spaces_after_the_delimiter_are_skipped_and_null_markers_found(tmp_path):
+    path = write(tmp_path, "t.csv", "a, b\nx, NA\ny,  z\n")
+    df = read_csv_text(path)
+    assert list(df.columns) == ["a", "b"] and df["b"].isna().tolist() == [True, False]
+    assert df.loc[1, "b"] == "z"

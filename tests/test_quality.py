@@ -204,9 +204,56 @@ def test_unparseable_date_is_quarantined_with_its_original_text(tmp_path):
     report = check_cycle(dataset, "2026Q3")
     check = failed(report).loc[("tickets", "resolved_at")]
     assert check["failed_rows"] == 1 and check["examples"] == "31.02.2026 25:00"
-    assert "cannot be read as a timestamp" in check["reason"]
+    assert "cannot be read as a full date and time" in check["reason"]
     held = report.quarantine["tickets"]
     assert held.loc[0, "resolved_at"] == "31.02.2026 25:00"
+    assert_reconciles(report, dataset)
+
+
+def test_partial_date_is_quarantined_never_completed_and_shown_as_written(tmp_path):
+    dataset = copy_sample(tmp_path)
+    row = {}
+
+    def edit(lines):
+        out, row["n"] = replace_first(lines, "2026-07-01T17:04:22+02:00", "07/2026")
+        return out
+
+    rewrite(dataset, "tickets", edit)
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "resolved_at")]
+    assert check["failed_rows"] == 1 and check["examples"] == "07/2026"
+    assert list(report.quarantine["tickets"]["row"]) == [row["n"]]
+    assert_reconciles(report, dataset)
+
+
+def test_unreadable_sent_at_examples_show_the_text_not_nat(tmp_path):
+    dataset = copy_sample(tmp_path)
+    sent = pd.read_csv(dataset / "2026Q3" / "surveys.csv", dtype=str)["sent_at"].iloc[4]
+    rewrite(dataset, "surveys", lambda lines: replace_first(lines, sent, "2026-07")[0])
+    report = check_cycle(dataset, "2026Q3")
+    examples = report.checks.loc[report.checks["column"] == "sent_at", "examples"]
+    assert (examples == "2026-07").sum() >= 1
+    assert not examples.str.contains("NaT").any()
+    assert list(report.quarantine["surveys"]["row"]) == [5]
+    assert_reconciles(report, dataset)
+
+
+@pytest.mark.parametrize("score", ["", "NaN"])
+def test_answered_survey_without_a_score_is_quarantined(tmp_path, score):
+    dataset = copy_sample(tmp_path)
+    row = {}
+
+    def edit(lines):
+        out, row["n"] = replace_first(lines, ",csat,5,4,", f",csat,5,{score},")
+        return out
+
+    rewrite(dataset, "surveys", edit)
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("surveys", "score")]
+    assert check["failed_rows"] == 1 and check["quarantined"] == 1 and check["examples"] == "(empty)"
+    held = report.quarantine["surveys"]
+    assert list(held["row"]) == [row["n"]]
+    assert "answered survey (responded_at set) has no readable score" in held.loc[0, "reasons"]
     assert_reconciles(report, dataset)
 
 
