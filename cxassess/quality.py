@@ -14,7 +14,9 @@ Each expectation's ``meta`` says how a failure counts:
   of the KPIs and written with their original values and a reason to
   ``quarantine/<table>.csv``. Above ``quality.critical_share`` of the rows (review.yml,
   default 5 %) the defect is critical. ``quarantine: false`` marks warnings that only
-  describe the data (an unmapped activity, a column that is mostly empty).
+  describe the data (an unmapped activity, a column that is mostly empty); a value
+  set of this kind (statuses outside the contract, activities not mapped to a stage)
+  missed by more than ``quality.critical_share`` of the rows is critical all the same.
 
 A file that cannot be read at all is critical too. Values the loader cannot read
 (an unparseable date) are quarantined like a failed expectation. Rows read always equal
@@ -372,6 +374,10 @@ def validate_table(
                 keep = [i for i in index if repeated[i]]
             positions[number] = keep
             row["quarantined"] = len(keep)
+            row["status"] = "critical" if row["share"] > critical_share else "warning"
+        elif expectation["type"] == "expect_column_values_to_be_in_set":
+            # a value set describes rather than rejects rows, but a set missed by more than
+            # critical_share of a table follows the rule of every other check
             row["status"] = "critical" if row["share"] > critical_share else "warning"
         else:
             row["status"] = "warning"

@@ -268,6 +268,26 @@ def test_row_level_defects_above_the_critical_share_stop_the_review(tmp_path):
     assert web / 2500 > 0.05 and report.critical
 
 
+@pytest.mark.parametrize(("word", "critical"), [("solved", True), (None, False)])
+def test_a_status_outside_the_contract_follows_the_critical_share(tmp_path, word, critical):
+    """Statuses outside the contract's list are described, not quarantined; in more than
+    critical_share of the rows (every row here, or 3 rows) they stop the review like any check."""
+    dataset = copy_sample(tmp_path)
+    path = dataset / "2026Q3" / "tickets.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if word is None:
+        frame.loc[:2, "status"] = "solved"  # 3 of 2,500 rows
+    else:
+        frame["status"] = word
+    frame.to_csv(path, index=False)
+    expected = (frame["status"] == "solved").sum()
+    report = check_cycle(dataset, "2026Q3")
+    check = failed(report).loc[("tickets", "status")]
+    assert check["failed_rows"] == expected and check["quarantined"] == 0
+    assert check["status"] == ("critical" if critical else "warning") and report.critical is critical
+    assert "new, open, pending, on_hold, resolved, closed" in check["reason"]
+
+
 def test_raw_files_are_never_written(tmp_path):
     dataset = copy_sample(tmp_path)
     rewrite(dataset, "tickets", lambda lines: replace_first(lines, ",web,", ",fax,")[0])
