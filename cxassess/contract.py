@@ -107,6 +107,7 @@ _TYPES = {
     "id": "text (id)",
     "str": "text",
     "datetime": "timestamp",
+    "date": "date (a full date; a time is optional)",
     "int": "whole number",
     "float": "number",
 }

@@ -46,7 +46,7 @@ def _row(check: str, cycle: str, status: str, figure: float = np.nan, threshold:
 def _work_times(cycle: Cycle) -> tuple[pd.Series, str]:
     """Instants of agent work and where they come from."""
     events, process = cycle.events, cycle.config.process
-    if events is not None and len(events):
+    if events is not None and len(events) and {"ticket_id", "timestamp", "activity"} <= set(events.columns):
         ev = events[events["timestamp"].notna()]
         if process is not None:
             agent = set(process.first_response_activities) | set(process.agent_reply_activities) \
@@ -58,7 +58,7 @@ def _work_times(cycle: Cycle) -> tuple[pd.Series, str]:
         return ev.loc[later.to_numpy(), "timestamp"], "events after each ticket's first"
     tickets = cycle.tickets
     if tickets is not None:
-        parts = [tickets[c].dropna() for c in ("first_response_at", "resolved_at") if c in tickets]
+        parts = [tickets[c].dropna() for c in ("first_response_at", "resolved_at") if c in tickets.columns]
         if parts:
             return pd.concat(parts, ignore_index=True), "first responses and resolutions of the tickets"
     return pd.Series([], dtype="datetime64[us, UTC]"), ""
@@ -115,7 +115,8 @@ def instant_response(cycle: Cycle) -> dict[str, Any]:
     config = cycle.config
     threshold = config.quality["instant_response_share"]
     tickets = cycle.tickets
-    if tickets is None or "first_response_at" not in tickets or not tickets["first_response_at"].notna().any():
+    if (tickets is None or not {"created_at", "first_response_at"} <= set(tickets.columns)
+            or not tickets["first_response_at"].notna().any()):
         return _row("instant_response", cycle.label, "not applicable",
                     finding="no first response times in this cycle.")
     answered = tickets[tickets["first_response_at"].notna()]
@@ -152,7 +153,8 @@ def after_resolution(cycle: Cycle) -> dict[str, Any]:
     """
     config, events, process = cycle.config, cycle.events, cycle.config.process
     threshold = config.quality["after_resolution_share"]
-    if "tickets" not in cycle.derived or events is None or process is None or not process.resolution_activities:
+    if ("tickets" not in cycle.derived or events is None or process is None or not process.resolution_activities
+            or not {"ticket_id", "timestamp", "activity"} <= set(events.columns)):
         return _row("after_resolution", cycle.label, "not applicable",
                     finding="reopens are not counted from the event log in this cycle.")
     ev = events[events["timestamp"].notna()].sort_values(["ticket_id", "timestamp"], kind="stable")
@@ -202,7 +204,7 @@ def previous_maturity(previous: Cycle | None, cycle: Cycle) -> dict[str, Any]:
     if previous is None:
         return _row("previous_maturity", cycle.label, "not applicable", finding="no previous cycle to compare with.")
     tickets = previous.tickets
-    if tickets is None or "resolved_at" not in tickets or not tickets["resolved_at"].notna().any():
+    if tickets is None or "resolved_at" not in tickets.columns or not tickets["resolved_at"].notna().any():
         return _row("previous_maturity", previous.label, "not applicable",
                     finding=f"{previous.label} has no resolution times: its maturity cannot be judged.")
     n = len(tickets)

@@ -66,7 +66,14 @@ RECORDED_PACKAGES = (
     "cxassess", "pandas", "numpy", "pyarrow", "great-expectations", "papermill", "nbconvert",
     "nbclient", "ipykernel", "matplotlib", "seaborn", "scipy", "narwhals",
 )
-_REMOTE = re.compile(r"https?://", re.IGNORECASE)
+#: A resource the browser would fetch from the network: src=, <link href=, CSS url() or @import
+#: of an http(s) or protocol-relative address. A URL written in the data (a survey comment)
+#: is text on the page, and a link is followed only when clicked: neither fetches anything.
+_REMOTE = re.compile(
+    r"""(?:\bsrc\s*=\s*["']?|<link\b[^>]*?\bhref\s*=\s*["']?|url\(\s*["']?|@import\s+(?:url\()?["']?)"""
+    r"(?:https?:)?//",
+    re.IGNORECASE,
+)
 _STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL | re.IGNORECASE)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 #: A staging folder: ``.<cycle>.staging-<pid>-<random>``; its owner file says host and pid.
@@ -97,7 +104,16 @@ def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
 
 
 def remote_references(text: str) -> list[str]:
-    """Every ``http(s)://`` occurrence in ``text`` with a little context (for checks)."""
+    """Every resource of an HTML page that would be fetched from the network (``src``,
+    ``<link href>``, CSS ``url()`` and ``@import`` of a remote address), with a little context.
+
+    Examples
+    --------
+    >>> remote_references('<p>see http://example.org</p><img src="data:image/png;base64,AA">')
+    []
+    >>> len(remote_references('<script src="https://cdn.example.org/x.js"></script>'))
+    1
+    """
     return [text[max(0, m.start() - 40) : m.end() + 40] for m in _REMOTE.finditer(text)]
 
 

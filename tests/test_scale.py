@@ -138,7 +138,7 @@ def test_breakdown_of_an_absent_column_says_so(wide):
     now, before = wide
     part = breakdown(now, before, by="region")
     shown = breakdown_section(part, kpis=["csat"])
-    assert "no ticket column `region`" in shown[1].data
+    assert "not available: needs <code>tickets.region</code> (no such column)" in shown[1].data
 
 
 def test_breakdown_chart_height_is_bounded(wide):

@@ -105,6 +105,7 @@ def breakdown(
         checks = plausibility.checks(now, before)
     segments = nw.from_native(volume(tickets, by=by), eager_only=True).to_pandas()
     full = scorecard(now, before, by=by, checks=checks)
+    full = full[full["note"] == ""].reset_index(drop=True)  # the cycle's scorecard says what is not available
     if len(segments) <= top:
         order = {k: i for i, k in enumerate(segments[by])}
         shown = full.sort_values(by, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
@@ -114,6 +115,7 @@ def breakdown(
     other = result.other
     shown = scorecard(pooled(now, by, keep, other), pooled(before, by, keep, other) if before is not None else None,
                       by=by, checks=checks)
+    shown = shown[shown["note"] == ""]
     order = {k: i for i, k in enumerate([*keep, other])}
     result.shown = shown.sort_values(by, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return result
