@@ -154,6 +154,7 @@ def test_failed_run_leaves_the_last_good_report_untouched(tmp_path):
     assert sorted(p.name for p in (reports / "sample").iterdir()) == [".dataset", "2026Q3", "2026Q3.failed"]
 
 
+@pytest.mark.slow
 def test_notebooks_run_all_from_the_notebooks_folder_as_in_jupyterlab(tmp_path):
     """JupyterLab starts kernels in notebooks/: the default parameters must work there."""
     import papermill as pm
