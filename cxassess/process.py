@@ -403,10 +403,24 @@ def path_attributes(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     return out.merge(conform[["ticket_id", "conforms"]], on="ticket_id", how="left")
 
 
-def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame) -> pd.DataFrame:
+def _csat_answers(surveys: pd.DataFrame | None, scale: int | None) -> tuple[pd.DataFrame | None, int | None]:
+    """Answered CSAT surveys and the scale to read them on (``None`` for the ``scale``
+    column); ``(None, None)`` when the surveys carry no score."""
+    if surveys is None or "score" not in surveys.columns:
+        return None, None
+    rows = surveys["kind"] == "csat" if "kind" in surveys.columns else pd.Series(True, index=surveys.index)
+    answered = surveys[rows & surveys["score"].notna()]
+    has_scale = "scale" in answered.columns and answered["scale"].notna().all()
+    return answered, None if has_scale else scale
+
+
+def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: int | None = None) -> pd.DataFrame:
     """CSAT per path attribute (transfers 0 / 1 / 2+, escalated, loop, conforms), with
     Wilson intervals, and the difference against the attribute's reference group
     (no transfer, not escalated, no loop, conforming) with Newcombe's interval.
+
+    ``scale`` is the CSAT scale (review.yml ``surveys: scales: csat``) for surveys without
+    a ``scale`` column.
 
     Returns
     -------
@@ -414,13 +428,17 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame) -> pd.DataF
         ``attribute, group, value, ci_low, ci_high, n, hits, difference, diff_low,
         diff_high`` (difference = group − reference; reference rows have 0).
     """
-    rated = surveys.merge(paths, on="ticket_id", how="inner")
+    answered, scale = _csat_answers(surveys, scale)
+    columns = ["attribute", "group", "value", "ci_low", "ci_high", "n", "hits", "difference", "diff_low", "diff_high"]
+    if answered is None:
+        return pd.DataFrame(columns=columns)
+    rated = answered.merge(paths, on="ticket_id", how="inner")
     reference = {"transfers": "0", "escalated": False, "loop": False, "conforms": True}
     parts = []
     for attribute, ref in reference.items():
         if attribute not in rated.columns:
             continue
-        table = csat(rated, by=attribute).rename(columns={attribute: "group"})
+        table = csat(rated, by=attribute, kind=None, scale=scale).rename(columns={attribute: "group"})
         base = table[table["group"] == ref]
         if base.empty:
             continue
@@ -428,7 +446,6 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame) -> pd.DataF
         table = table.assign(attribute=attribute, difference=d, diff_low=lo, diff_high=hi)
         table["group"] = table["group"].astype("str")
         parts.append(table)
-    columns = ["attribute", "group", "value", "ci_low", "ci_high", "n", "hits", "difference", "diff_low", "diff_high"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
@@ -439,8 +456,12 @@ def stage_assessment(
     surveys: pd.DataFrame | None = None,
     tickets: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
+    scale: int | None = None,
 ) -> pd.DataFrame:
     """The four questions of a stage assessment, answered by measured proxies.
+
+    ``scale`` is the CSAT scale (review.yml ``surveys: scales: csat``) for surveys without
+    a ``scale`` column; surveys without a score leave the CSAT effect empty.
 
     * **Effect on the customer's experience**: CSAT of tickets that went through the stage
       minus CSAT of those that did not (Newcombe interval; needs surveys).
@@ -458,10 +479,7 @@ def stage_assessment(
     reached = visits.groupby("stage")["ticket_id"].unique()
     resolved = set(events.loc[events["activity"].isin(process.resolution_activities), "ticket_id"])
     reopened = set(tickets.loc[tickets["reopens"] > 0, "ticket_id"]) if tickets is not None and "reopens" in tickets else set()
-    answered = None
-    if surveys is not None:
-        csat_rows = surveys["kind"] == "csat" if "kind" in surveys else True
-        answered = surveys[csat_rows & surveys["score"].notna()]
+    answered, scale = _csat_answers(surveys, scale)
     rows = []
     for m in metrics.itertuples():
         ids = set(reached.get(m.stage, []))
@@ -474,7 +492,8 @@ def stage_assessment(
                "csat_through": np.nan, "csat_not_through": np.nan, "csat_effect": np.nan,
                "effect_low": np.nan, "effect_high": np.nan}
         if answered is not None and len(answered):
-            split = csat(answered.assign(_through=answered["ticket_id"].isin(ids)), by="_through", kind=None)
+            split = csat(answered.assign(_through=answered["ticket_id"].isin(ids)), by="_through", kind=None,
+                         scale=scale)
             split = split.set_index("_through").reindex([True, False])
             (k1, k2), (n1, n2) = split["hits"].fillna(0).to_numpy(), split["n"].fillna(0).to_numpy()
             d, lo, hi = difference_of_proportions(k1, n1, k2, n2)

@@ -174,13 +174,13 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
     Section("overview.stages", "05_cycle_overview", "Volumes by stage", (Need(_E), _PROCESS)),
     Section("stages.flow", "10_process_stages", "The flow", (Need(_E), _PROCESS)),
     Section("stages.assessment_csat", "10_process_stages", "Stage assessment: effect on CSAT",
-            (Need(_E), _PROCESS, Need(_S, "score"))),
+            (Need(_E), _PROCESS, Need(_S, "score"), Need(_S, "kind:csat"))),
     Section("stages.handoffs", "10_process_stages", "Handoffs between teams",
             (Need(_E), _PROCESS, Need(_E, "team", varies=True))),
     Section("stages.conformance", "10_process_stages", "Conformance to the designed flow",
             (Need(_E), Need("review.yml", "process.transitions"))),
     Section("stages.satisfaction_by_path", "10_process_stages", "Satisfaction by path",
-            (Need(_E), _PROCESS, Need(_S, "score"))),
+            (Need(_E), _PROCESS, Need(_S, "score"), Need(_S, "kind:csat"))),
     Section("scorecard.trends", "20_kpi_scorecard", "Trends across the cycles", ()),
 ]}
 

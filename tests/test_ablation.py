@@ -44,6 +44,8 @@ SECTIONS_AFFECTED = {
     ("events", "team"): {"stages.handoffs"},
     ("tickets", "channel"): {"overview.volume_by_channel"},
     ("surveys", "score"): {"stages.assessment_csat", "stages.satisfaction_by_path"},
+    # CSAT answers cannot be told from NPS and CES answers without the kind
+    ("surveys", "kind"): {"stages.assessment_csat", "stages.satisfaction_by_path"},
 }
 
 OPTIONAL = [(t, c) for t, columns in SCHEMA.items() for c in columns if c not in REQUIRED[t]]
