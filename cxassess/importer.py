@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -33,7 +32,7 @@ import yaml
 
 from cxassess.cycles import cycle_window, is_cycle_label
 from cxassess.errors import ConfigError, DatasetFolderError, ImportSourceError
-from cxassess.io import SCHEMA, parse_timestamps, read_csv_text
+from cxassess.io import SCHEMA, file_sha256, parse_timestamps, read_csv_text
 
 __all__ = [
     "Proposal",
@@ -988,14 +987,6 @@ def _review_yml(
 # ---------------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _existing_import(dataset: Path) -> dict | None:
     """The ``imported:`` block of a dataset's review.yml, or None when there is none."""
     review = dataset / "review.yml"
@@ -1113,7 +1104,7 @@ def import_source(
     if proposal.kind == "events" and "lifecycle:transition" in raw.columns:
         notes.append("lifecycle:transition not imported: every event is kept as one activity")
     cycles = split_cycles(table, proposal.kind, period, tz)
-    sha = _sha256(source)
+    sha = file_sha256(source)
     date = str(previous.get("date")) if previous and previous.get("sha256") == sha else today().isoformat()
     name = dataset.name
     text, checks = _review_yml(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ from cxassess.cycles import cycle_window, latest_cycle, previous_cycle
 from cxassess.errors import ConfigError, DataFileError, MissingColumnError, ParseError
 
 __all__ = [
+    "file_sha256",
     "SCHEMA",
     "REQUIRED",
     "Cycle",
@@ -205,6 +207,15 @@ def _unique(names: list[str]) -> list[str]:
         seen.setdefault(name, 0)
         out.append(name)
     return out
+
+
+def file_sha256(path: Path | str) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (the record of a run's inputs and an import's source)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_csv_text(

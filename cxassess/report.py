@@ -21,7 +21,6 @@ Paths written into the report are relative to the working folder.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -55,6 +54,7 @@ from cxassess.errors import (
     ReviewRunError,
     shown,
 )
+from cxassess.io import file_sha256
 
 __all__ = [
     "PageResult", "run_review", "render_html", "remote_references", "notebook_title",
@@ -139,14 +139,6 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
         nb = nbformat.read(notebook, as_version=4)
         body, _ = exporter.from_notebook_node(nb, resources={"cxassess": extra or {}})
     return _STYLE.sub(lambda m: m[1] + _CSS_COMMENT.sub("", m[2]) + m[3], body)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _git_commit(cwd: Path) -> str | None:
@@ -509,7 +501,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             "finished_utc": finished.isoformat(timespec="seconds"),
             "git_commit": _git_commit(Path.cwd()),
             "versions": _versions(),
-            "inputs": {str(p.relative_to(config.root)): _sha256(p) for p in inputs},
+            "inputs": {str(p.relative_to(config.root)): file_sha256(p) for p in inputs},
             "pages": [
                 {"notebook": r.notebook, "html": r.html, "title": r.title, "seconds": round(r.seconds, 2)}
                 for r in results
