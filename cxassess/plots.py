@@ -26,7 +26,7 @@ __all__ = [
     "use_style", "weekly_volume", "weekly_counts", "stage_funnel", "kpi_table", "table", "quality_lights",
     "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
     "kpi_breakdown", "breakdown_section", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table",
-    "assessment_table", "path_table", "md_text", "styled", "note", "gap_note", "plausibility_table",
+    "assessment_table", "path_table", "md_text", "styled", "note", "gap_note", "page_heading", "share_sentence", "plausibility_table",
     "kpi_definitions", "PERCENT_KPIS", "VERDICT_COLOURS",
 ]
 
@@ -101,6 +101,37 @@ def note(text: str, *, lead: str = "") -> Markdown:
     body = "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
     head = f"<strong>{html.escape(lead)}:</strong> " if lead else ""
     return Markdown(f"<p>{head}{body}</p>")
+
+
+def page_heading(cycle: object, before: object | None = None, *, events: bool = False) -> Markdown:
+    """The line under a page's title: dataset title, cycle, the cycle compared with (and,
+    with ``events``, the tickets and events of the log), every value escaped.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> c = SimpleNamespace(config=SimpleNamespace(title="<Desk>"), label="2026Q3")
+    >>> page_heading(c, None).data
+    '**&lt;Desk&gt;**, cycle **2026Q3** compared with **no previous cycle**.'
+    """
+    compared = md_text(before.label) if before is not None else "no previous cycle"
+    counts = ""
+    if events and getattr(cycle, "events", None) is not None:
+        log = cycle.events
+        counts = f" ({log['ticket_id'].nunique():,} tickets, {len(log):,} events)"
+    return Markdown(f"**{md_text(cycle.config.title)}**, cycle **{md_text(cycle.label)}**{counts} "
+                    f"compared with **{compared}**.")
+
+
+def share_sentence(share: float, text: str) -> Markdown:
+    """A share in bold followed by its sentence: ``**12.3%** of tickets ...`` (text escaped).
+
+    Examples
+    --------
+    >>> share_sentence(0.1234, "of tickets followed the designed flow.").data
+    '**12.3%** of tickets followed the designed flow.'
+    """
+    return Markdown(f"**{share:.1%}** {md_text(text)}")
 
 
 def gap_note(cycle: object, section: str | registry.Section) -> Markdown | None:
