@@ -23,7 +23,7 @@ from cxassess.calendar import BusinessCalendar
 from cxassess.config import Process
 from cxassess.errors import InputError
 from cxassess.kpis._frame import hours_between
-from cxassess.kpis.satisfaction import csat
+from cxassess.kpis.satisfaction import csat, fill_scale
 from cxassess.kpis.speed import median_interval
 from cxassess.stats import (
     difference_of_estimates,
@@ -403,15 +403,13 @@ def path_attributes(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     return out.merge(conform[["ticket_id", "conforms"]], on="ticket_id", how="left")
 
 
-def _csat_answers(surveys: pd.DataFrame | None, scale: int | None) -> tuple[pd.DataFrame | None, int | None]:
-    """Answered CSAT surveys and the scale to read them on (``None`` for the ``scale``
-    column); ``(None, None)`` when the surveys carry no score."""
+def _csat_answers(surveys: pd.DataFrame | None, scale: int | None) -> pd.DataFrame | None:
+    """Answered CSAT surveys with their scale (the column, else ``scale`` from review.yml);
+    ``None`` when the surveys carry no score."""
     if surveys is None or "score" not in surveys.columns:
-        return None, None
+        return None
     rows = surveys["kind"] == "csat" if "kind" in surveys.columns else pd.Series(True, index=surveys.index)
-    answered = surveys[rows & surveys["score"].notna()]
-    has_scale = "scale" in answered.columns and answered["scale"].notna().all()
-    return answered, None if has_scale else scale
+    return fill_scale(surveys[rows & surveys["score"].notna()], scale)
 
 
 def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: int | None = None) -> pd.DataFrame:
@@ -428,7 +426,7 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: i
         ``attribute, group, value, ci_low, ci_high, n, hits, difference, diff_low,
         diff_high`` (difference = group − reference; reference rows have 0).
     """
-    answered, scale = _csat_answers(surveys, scale)
+    answered = _csat_answers(surveys, scale)
     columns = ["attribute", "group", "value", "ci_low", "ci_high", "n", "hits", "difference", "diff_low", "diff_high"]
     if answered is None:
         return pd.DataFrame(columns=columns)
@@ -438,7 +436,7 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: i
     for attribute, ref in reference.items():
         if attribute not in rated.columns:
             continue
-        table = csat(rated, by=attribute, kind=None, scale=scale).rename(columns={attribute: "group"})
+        table = csat(rated, by=attribute, kind=None).rename(columns={attribute: "group"})
         base = table[table["group"] == ref]
         if base.empty:
             continue
@@ -479,7 +477,7 @@ def stage_assessment(
     reached = visits.groupby("stage")["ticket_id"].unique()
     resolved = set(events.loc[events["activity"].isin(process.resolution_activities), "ticket_id"])
     reopened = set(tickets.loc[tickets["reopens"] > 0, "ticket_id"]) if tickets is not None and "reopens" in tickets else set()
-    answered, scale = _csat_answers(surveys, scale)
+    answered = _csat_answers(surveys, scale)
     rows = []
     for m in metrics.itertuples():
         ids = set(reached.get(m.stage, []))
@@ -492,8 +490,7 @@ def stage_assessment(
                "csat_through": np.nan, "csat_not_through": np.nan, "csat_effect": np.nan,
                "effect_low": np.nan, "effect_high": np.nan}
         if answered is not None and len(answered):
-            split = csat(answered.assign(_through=answered["ticket_id"].isin(ids)), by="_through", kind=None,
-                         scale=scale)
+            split = csat(answered.assign(_through=answered["ticket_id"].isin(ids)), by="_through", kind=None)
             split = split.set_index("_through").reindex([True, False])
             (k1, k2), (n1, n2) = split["hits"].fillna(0).to_numpy(), split["n"].fillna(0).to_numpy()
             d, lo, hi = difference_of_proportions(k1, n1, k2, n2)

@@ -14,7 +14,7 @@ from cxassess.errors import InputError
 from cxassess.kpis._frame import answered, attach, counts, keys, rate, ratio
 from cxassess.stats import mean_interval, nps_standard_error, z_value
 
-__all__ = ["TOP_BOX", "CES_AGREE", "csat", "nps", "ces", "scale_range"]
+__all__ = ["TOP_BOX", "CES_AGREE", "csat", "nps", "ces", "scale_range", "fill_scale"]
 
 #: Lowest score in the top box for each scale size (points on the scale).
 #: 3-point: "good" (3); 5-point: 4-5; 7-point: 6-7; 10-point (1-10) and 11-point (0-10): 9-10.
@@ -36,6 +36,26 @@ def scale_range(points: int) -> tuple[int, int]:
     ((0, 10), (1, 5))
     """
     return (0, 10) if points == 11 else (1, points)
+
+
+def fill_scale(surveys: IntoDataFrameT, points: int | None) -> IntoDataFrameT:
+    """Surveys whose ``scale`` reads ``points`` (review.yml ``surveys: scales``) where the
+    export gives none: the column is absent or the cell empty. ``points=None`` changes nothing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fill_scale(pd.DataFrame({"score": [4, 5], "scale": [5, None]}), 5)["scale"].tolist()
+    [5.0, 5.0]
+    >>> fill_scale(pd.DataFrame({"score": [4]}), 5)["scale"].tolist()
+    [5]
+    """
+    if points is None:
+        return surveys
+    df = nw.from_native(surveys, eager_only=True)
+    if "scale" not in df.columns:
+        return df.with_columns(nw.lit(points).alias("scale")).to_native()
+    return df.with_columns(nw.col("scale").fill_null(points)).to_native()
 
 
 def _threshold(df: nw.DataFrame, scale: int | None, lowest: dict[int, int], kpi: str) -> nw.Expr:

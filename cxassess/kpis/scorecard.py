@@ -34,7 +34,7 @@ from cxassess.kpis.resolution import (
     reopen_rate,
     transfer_rate,
 )
-from cxassess.kpis.satisfaction import ces, csat, nps
+from cxassess.kpis.satisfaction import ces, csat, fill_scale, nps
 from cxassess.kpis.sla import needed_columns, sla_attainment
 from cxassess.kpis.speed import first_response_time, resolution_time
 from cxassess.kpis.volume import backlog
@@ -126,7 +126,8 @@ def cycle_kpis(
     wanted = _clock_ids(list(kpis) if kpis is not None else list(KPIS), business)
     process = config.process
     if (
-        tickets is not None and cycle.events is not None and process is not None and process.specialist_stages
+        "escalation_rate" in wanted and tickets is not None and cycle.events is not None
+        and process is not None and process.specialist_stages
         and "escalated" not in nw.from_native(tickets, eager_only=True).columns
         and "stage" in nw.from_native(cycle.events, eager_only=True).columns
     ):
@@ -145,23 +146,20 @@ def cycle_kpis(
             for k in survey_kpis:
                 add(_absent(k, f"not available: needs `tickets.{', '.join(group)}` to break surveys down", group))
         else:
-            columns = nw.from_native(rated, eager_only=True).columns
-            frame = nw.from_native(rated, eager_only=True)
-            has_kind = "kind" in columns
-            has_scale = "scale" in columns and frame["scale"].null_count() < len(frame)
+            has_kind = "kind" in nw.from_native(rated, eager_only=True).columns
 
-            def options(kind: str) -> dict:
-                return {"kind": kind if has_kind else None,
-                        "scale": None if has_scale else scales.get(kind)}
+            def kind(name: str) -> str | None:
+                return name if has_kind else None
 
             if "csat" in survey_kpis:
-                add(csat(rated, by=group or None, **options("csat")))
+                add(csat(fill_scale(rated, scales.get("csat")), by=group or None, kind=kind("csat")))
             if "nps" in survey_kpis:
-                add(nps(rated, by=group or None, kind="nps" if has_kind else None))
+                add(nps(rated, by=group or None, kind=kind("nps")))
+            rated_ces = fill_scale(rated, scales.get("ces"))
             if "ces_agree" in survey_kpis:
-                add(ces(rated, by=group or None, **options("ces")))
+                add(ces(rated_ces, by=group or None, kind=kind("ces")))
             if "ces_mean" in survey_kpis:
-                add(ces(rated, by=group or None, measure="mean", **options("ces")))
+                add(ces(rated_ces, by=group or None, measure="mean", kind=kind("ces")))
     if tickets is not None:
         if {"frt_hours", "frt_business_hours"} & set(ok):
             add(first_response_time(tickets, calendar=calendar, by=group or None))
