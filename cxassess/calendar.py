@@ -17,7 +17,7 @@ import pandas as pd
 
 from cxassess.config import WEEKDAYS, ReviewConfig
 
-__all__ = ["BusinessCalendar"]
+__all__ = ["BusinessCalendar", "hours_between"]
 
 _US = np.int64(1_000_000)
 
@@ -147,3 +147,11 @@ class BusinessCalendar:
     def business_hours(self, start: pd.Series, end: pd.Series) -> pd.Series:
         """Hours of working time between ``start`` and ``end``; see :meth:`business_seconds`."""
         return self.business_seconds(start, end) / 3600
+
+
+def hours_between(start: pd.Series, end: pd.Series, calendar: BusinessCalendar | None) -> np.ndarray:
+    """Hours from ``start`` to ``end`` per row, calendar or business (``nan`` where either
+    is missing); never rounded to whole seconds."""
+    if calendar is None:
+        return ((end - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float, na_value=np.nan)
+    return calendar.business_hours(start, end).to_numpy(dtype=float)

@@ -18,9 +18,8 @@ import yaml
 from cxassess.config_schema import ReviewSettings, validate_review
 from cxassess.errors import ConfigError, ConfigProblem, shown
 
-__all__ = ["ReviewConfig", "Process", "Stage", "SlaPolicy", "load_config", "find_dataset", "shown"]
+__all__ = ["ReviewConfig", "Process", "Stage", "SlaPolicy", "load_config", "find_dataset", "scale_range", "shown"]
 
-TABLES = ("tickets", "events", "surveys", "audits", "customers", "actions")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -312,3 +311,17 @@ def load_config(dataset: Path | str) -> ReviewConfig:
     config = ReviewConfig(path=path, raw=raw)
     config.settings  # noqa: B018 - validates every key, raising one ConfigError with every problem
     return config
+
+
+def scale_range(points: int) -> tuple[int, int]:
+    """Lowest and highest score of a scale with ``points`` points.
+
+    An 11-point scale (NPS, "how likely ... recommend") runs 0-10; every other scale
+    starts at 1.
+
+    Examples
+    --------
+    >>> scale_range(11), scale_range(5)
+    ((0, 10), (1, 5))
+    """
+    return (0, 10) if points == 11 else (1, points)

@@ -32,6 +32,7 @@ from pydantic.fields import FieldInfo
 
 from cxassess.errors import ConfigError, ConfigProblem, shown
 from cxassess.registry import KPIS
+from cxassess.schema import SCHEMA
 
 __all__ = [
     "ReviewSettings",
@@ -499,8 +500,6 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
 
     def unknown(key: str, value: Any, what: str, choices: list[str], fix: str) -> None:
         problems.append(ConfigProblem(key, value, f"{value!r} is not {what}{did_you_mean(value, choices)}", fix))
-
-    from cxassess.io import SCHEMA  # late: cxassess.io imports cxassess.config
 
     for table, mapping in _as_dict(raw.get("columns")).items():
         known = list(SCHEMA.get(table, {}))

@@ -1,7 +1,7 @@
 """The data contract as text: ``cxassess schema`` and the tables of ``data/README.md``.
 
-One source: the columns and types come from :data:`cxassess.io.SCHEMA` and
-:data:`cxassess.io.REQUIRED`, the allowed values from the data-quality suites in
+One source: the columns and types come from :data:`cxassess.schema.SCHEMA` and
+:data:`cxassess.schema.REQUIRED`, the allowed values from the data-quality suites in
 ``expectations/<table>.json``; only the plain-words meaning of each column is written
 here. ``data/README.md`` holds the Markdown this module prints, between two markers, and
 a test keeps it up to date (``make schema`` rewrites it).
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxassess.config import TABLES
 from cxassess.errors import ConfigError
-from cxassess.io import REQUIRED, SCHEMA
+from cxassess.quality.suites import suite_folder
+from cxassess.schema import REQUIRED, SCHEMA, TABLES
 
 __all__ = ["contract", "contract_markdown", "contract_json", "update_readme", "BEGIN", "END"]
 
@@ -120,8 +120,6 @@ _PARAMETERS = {
 
 def _allowed_values(table: str) -> dict[str, str]:
     """Column → allowed values, as the table's suite checks them."""
-    from cxassess.quality import suite_folder
-
     try:
         path = suite_folder() / f"{table}.json"
     except ConfigError:

@@ -7,14 +7,21 @@ cycle lives in ``data/<dataset>/<cycle>/``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
-from cxassess.errors import ConfigError, shown
+from cxassess.config import ReviewConfig, load_config
+from cxassess.errors import ConfigError, DataFileError, shown
+from cxassess.eventlog import tickets_from_events
+from cxassess.io import read_table
+from cxassess.schema import REQUIRED, TABLES
 
 __all__ = [
-    "cycle_window", "previous_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
+    "Cycle", "load_cycle", "with_derived_tickets", "cycle_window", "previous_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
 ]
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -99,3 +106,198 @@ def latest_cycle(dataset_dir: Path | str) -> str:
             "folder named after the cycle, e.g. data/mydesk/2026Q3/tickets.csv."
         )
     return cycles[-1]
+
+
+#: Folder, beside the gate's ``quality.json``, of the checked tables stored as Parquet.
+TABLES_FOLDER = "tables"
+
+
+class Tables(MutableMapping):
+    """The tables of a cycle by name. A table the gate stored as Parquet is read on first
+    use, so a page that never touches the audits never loads them.
+
+    Examples
+    --------
+    >>> t = Tables({"tickets": pd.DataFrame({"ticket_id": ["T1"]})})
+    >>> list(t), len(t["tickets"]), "events" in t
+    (['tickets'], 1, False)
+    """
+
+    def __init__(self, frames: dict[str, pd.DataFrame] | None = None,
+                 stored: dict[str, Path] | None = None) -> None:
+        self._frames = dict(frames or {})
+        self._stored = {k: v for k, v in (stored or {}).items() if k not in self._frames}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames and name in self._stored:
+            self._frames[name] = pd.read_parquet(self._stored.pop(name))
+        return self._frames[name]
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        self._stored.pop(name, None)
+        self._frames[name] = frame
+
+    def __delitem__(self, name: str) -> None:
+        if name in self._stored:
+            del self._stored[name]
+        else:
+            del self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([t for t in TABLES if t in self._frames or t in self._stored]
+                    + [t for t in self._frames if t not in TABLES])
+
+    def __len__(self) -> int:
+        return len(self._frames) + len(self._stored)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._frames or name in self._stored
+
+
+@dataclass
+class Cycle:
+    """The tables of one review cycle, loaded and typed.
+
+    Tables the cycle folder does not hold are ``None``; the notebooks say so plainly.
+    """
+
+    config: ReviewConfig
+    label: str
+    previous: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    tables: MutableMapping[str, pd.DataFrame] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    derived: tuple[str, ...] = ()
+    errors: Literal["raise", "coerce"] = "raise"
+    unreadable: dict[str, DataFileError] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> pd.DataFrame | None:
+        if name in TABLES:
+            return self.tables.get(name)
+        raise AttributeError(name)
+
+    def load_previous(self, label: str | None = None) -> Cycle | None:
+        """Load the cycle to compare with (default :attr:`previous`, the cycle before),
+        or ``None`` when the dataset has no folder for it."""
+        label = label or self.previous
+        if not (self.config.root / label).is_dir():
+            return None
+        return load_cycle(self.config.root, label, tables=tuple(self.tables), errors=self.errors)
+
+    def missing(self, *tables: str) -> list[str]:
+        """The tables among ``tables`` that this cycle does not hold."""
+        return [t for t in tables if t not in self.tables]
+
+    def __repr__(self) -> str:
+        held = ", ".join(self.tables)
+        return f"Cycle({self.config.name} {self.label}: {held or 'no tables'})"
+
+
+def _table_file(folder: Path, table: str, config: ReviewConfig) -> Path | None:
+    named = config.file_for(table)
+    if named:
+        return folder / named
+    for suffix in (".parquet", ".csv", ".csv.gz", ".txt"):
+        candidate = folder / f"{table}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_cycle(
+    dataset: Path | str,
+    cycle: str | None = None,
+    *,
+    tables: tuple[str, ...] = TABLES,
+    errors: Literal["raise", "coerce"] = "raise",
+) -> Cycle:
+    """Load every table of one cycle of a dataset.
+
+    Parameters
+    ----------
+    dataset
+        The dataset folder holding ``review.yml`` (e.g. ``data/sample``).
+    cycle
+        The cycle label (``2026Q3``); default the latest cycle folder.
+    tables
+        Which tables to load.
+    errors
+        See :func:`read_table`. With ``"coerce"`` a file that cannot be read at all
+        is recorded in :attr:`Cycle.unreadable` instead of raising.
+
+    Examples
+    --------
+    >>> c = load_cycle("data/sample", "2026Q3")
+    >>> c.label, c.previous, len(c.tickets) > 0
+    ('2026Q3', '2026Q2', True)
+    """
+    config = load_config(dataset)
+    label = cycle or latest_cycle(config.root)
+    folder = config.root / label
+    if not folder.is_dir():
+        raise DataFileError(
+            folder, "cycle folder not found", f"put the {label} export files in {folder}/"
+        )
+    start, end = cycle_window(label, config.timezone)
+    result = Cycle(
+        config=config, label=label, previous=previous_cycle(label), start=start, end=end, errors=errors
+    )
+    for table in tables:
+        path = _table_file(folder, table, config)
+        if path is None:
+            continue
+        result.files[table] = path
+        try:
+            result.tables[table] = read_table(path, table, config, errors=errors)
+        except DataFileError as exc:
+            if errors == "raise":
+                raise
+            result.unreadable[table] = exc
+    return with_derived_tickets(result)
+
+
+def with_derived_tickets(cycle: Cycle) -> Cycle:
+    """Add the tickets table derived from the event log when the cycle has no tickets
+    file (and the event log has what the derivation needs)."""
+    events = cycle.tables.get("events")
+    if (
+        "tickets" not in cycle.files and events is not None and cycle.config.process
+        and all(c in events.columns for c in REQUIRED["events"])
+    ):
+        cycle.tables["tickets"] = tickets_from_events(events, cycle.config.process)
+        cycle.derived = ("tickets",)
+    return cycle
+
+
+def store_tables(cycle: Cycle, folder: Path | str) -> dict:
+    """Write every table of ``cycle`` as Parquet into ``folder`` (typed: the pages read
+    them back without parsing the exports again) and return what :func:`stored_cycle`
+    needs to rebuild the cycle: the source file of each table and the derived ones."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in cycle.tables:
+        cycle.tables[table].to_parquet(folder / f"{table}.parquet", index=False)
+    return {"tables": list(cycle.tables), "derived": list(cycle.derived),
+            "files": {t: p.name for t, p in cycle.files.items() if t in cycle.tables}}
+
+
+def stored_cycle(config: ReviewConfig, label: str, folder: Path | str, stored: dict) -> Cycle:
+    """The cycle :func:`store_tables` wrote into ``folder``; each table is read on first use.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> c = load_cycle("data/sample", "2026Q3")
+    >>> folder = tempfile.mkdtemp()
+    >>> back = stored_cycle(c.config, "2026Q3", folder, store_tables(c, folder))
+    >>> back.label, back.previous, list(back.tables) == list(c.tables), len(back.tickets) == len(c.tickets)
+    ('2026Q3', '2026Q2', True, True)
+    """
+    folder = Path(folder)
+    start, end = cycle_window(label, config.timezone)
+    tables = Tables(stored={t: folder / f"{t}.parquet" for t in stored["tables"]
+                            if (folder / f"{t}.parquet").is_file()})
+    return Cycle(config=config, label=label, previous=previous_cycle(label), start=start, end=end,
+                 tables=tables, files={t: config.root / label / name for t, name in stored["files"].items()},
+                 derived=tuple(stored["derived"]))

@@ -49,8 +49,9 @@ def shown(path: Path | str) -> str:
 class CxAssessError(Exception):
     """Base class of every error cxassess raises on purpose.
 
-    ``message`` says what is wrong and where; ``fix`` (optional) how to fix it. The CLI
-    prints ``str(error)`` without a traceback and exits 1.
+    ``message`` says what is wrong and where; ``fix`` (optional) how to fix it; ``path``
+    (optional) the file or folder concerned. The CLI prints ``str(error)`` without a
+    traceback and exits 1.
 
     Examples
     --------
@@ -59,9 +60,10 @@ class CxAssessError(Exception):
       How to fix: use 2026Q1 to 2026Q4
     """
 
-    def __init__(self, message: str = "", *, fix: str | None = None) -> None:
+    def __init__(self, message: str = "", *, fix: str | None = None, path: Path | str | None = None) -> None:
         self.message = message
         self.fix = fix
+        self.path = Path(path) if path is not None else None
         super().__init__(message + (f"\n  How to fix: {fix}" if fix else ""))
 
 
@@ -106,9 +108,8 @@ class ConfigError(CxAssessError):
         problems: Sequence[ConfigProblem] = (),
         fix: str | None = None,
     ) -> None:
-        self.path = Path(path) if path is not None else None
         self.problems = list(problems)
-        super().__init__(message, fix=fix)
+        super().__init__(message, fix=fix, path=path)
 
     @classmethod
     def from_problems(cls, path: Path | str, problems: Sequence[ConfigProblem]) -> ConfigError:
@@ -133,16 +134,15 @@ class ReportFolderError(CxAssessError):
         problem, fix = self.REASONS.get(
             error.errno or 0, (error.strerror or str(error), "check the folder and try again")
         )
-        super().__init__(f"cannot write the report to {self.folder}: {problem}", fix=fix)
+        super().__init__(f"cannot write the report to {self.folder}: {problem}", fix=fix, path=folder)
 
 
 class DataFileError(CxAssessError):
     """A data file is missing, unreadable or empty."""
 
     def __init__(self, path: Path | str, problem: str, fix: str) -> None:
-        self.path = Path(path)
         self.problem = problem
-        super().__init__(f"{self.path}: {problem}", fix=fix)
+        super().__init__(f"{Path(path)}: {problem}", fix=fix, path=path)
 
 
 class MissingColumnError(DataFileError):
@@ -203,7 +203,8 @@ class ReviewRunError(CxAssessError):
         if kept_at is not None:
             msg += f"\n  The executed notebook with the traceback is kept at {shown(kept_at)}"
         msg += "\n  The last good report was left untouched."
-        super().__init__(msg)
+        super().__init__(msg, fix="open the kept notebook, correct the cause, and run the review again",
+                         path=kept_at)
 
 
 class DataQualityError(CxAssessError):
@@ -221,7 +222,7 @@ class DataQualityError(CxAssessError):
         if page is not None:
             lines.append(f"  The data-quality page and the quarantined rows are kept in {shown(page.parent)}")
         lines.append("  No KPI was computed; the last good report was left untouched.")
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines), path=page)
 
 
 class ImportSourceError(DataFileError):

@@ -1,4 +1,7 @@
-"""CSV files written for people: safe to open in a spreadsheet.
+"""Safe output: values from data or review.yml, written for people.
+
+:func:`md_text` turns a value into plain text inside the Markdown the report renders (no
+value ever becomes markup). CSV files written for people are safe to open in a spreadsheet.
 
 Every CSV the project writes for a reader (the quarantined rows, breakdown tables) goes
 through :func:`write_csv`. A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
@@ -18,12 +21,13 @@ and cxassess's own reader skip it.
 from __future__ import annotations
 
 import csv
+import html
 import re
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["FORMULA_STARTS", "neutralise", "write_csv", "ENCODING"]
+__all__ = ["FORMULA_STARTS", "neutralise", "write_csv", "ENCODING", "md_text"]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -88,3 +92,25 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     out.columns = [neutralise(str(c)) for c in out.columns]
     out.to_csv(path, index=False, encoding=ENCODING, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     return path
+
+
+#: Characters with a meaning in Markdown inline text (escaped with a backslash by :func:`md_text`).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
+
+
+def md_text(value: object) -> str:
+    r"""A value from data or review.yml as plain text inside Markdown that the report renders.
+
+    The report's Markdown passes raw HTML through, so ``< > &`` become entities, Markdown
+    syntax (emphasis, links, images, code, table pipes, ``$`` math) is backslash-escaped
+    and line breaks become spaces: the value shows as written, never as markup.
+
+    Examples
+    --------
+    >>> print(md_text('<img src=x onerror=alert(1)> & [x](y) *a*'))
+    &lt;img src=x onerror=alert\(1\)&gt; &amp; \[x\]\(y\) \*a\*
+    >>> md_text("Support desk 2026")
+    'Support desk 2026'
+    """
+    text = html.escape(" ".join(str(value).splitlines()), quote=False)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

@@ -32,7 +32,8 @@ import yaml
 
 from cxassess.cycles import cycle_window, is_cycle_label
 from cxassess.errors import ConfigError, DatasetFolderError, ImportSourceError
-from cxassess.io import SCHEMA, file_sha256, parse_timestamps, read_csv_text
+from cxassess.io import file_sha256, parse_timestamps, read_csv_text
+from cxassess.schema import SCHEMA
 
 __all__ = [
     "Proposal",

@@ -26,7 +26,8 @@ import pandas as pd
 
 from cxassess import registry
 from cxassess.calendar import BusinessCalendar
-from cxassess.io import Cycle, not_work
+from cxassess.cycles import Cycle
+from cxassess.eventlog import not_work
 
 __all__ = ["CHECK_COLUMNS", "checks", "not_comparable", "clock_warning", "outside_hours",
            "instant_response", "after_resolution", "previous_maturity"]
@@ -73,7 +74,7 @@ def outside_hours(cycle: Cycle) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> r = outside_hours(load_cycle("data/sample", "2026Q3"))
     >>> r["status"], r["figure"] < 0.05
     ('ok', True)
@@ -108,7 +109,7 @@ def instant_response(cycle: Cycle) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> instant_response(load_cycle("data/sample", "2026Q3"))["status"]
     'ok'
     """
@@ -147,7 +148,7 @@ def after_resolution(cycle: Cycle) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> after_resolution(load_cycle("data/sample", "2026Q3"))["status"]  # tickets come from the export
     'not applicable'
     """
@@ -194,7 +195,7 @@ def previous_maturity(previous: Cycle | None, cycle: Cycle) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> q3 = load_cycle("data/sample", "2026Q3")
     >>> previous_maturity(q3.load_previous(), q3)["status"]
     'ok'
@@ -235,7 +236,7 @@ def checks(cycle: Cycle, previous: Cycle | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> q3 = load_cycle("data/sample", "2026Q3")
     >>> checks(q3, q3.load_previous())[["check", "status"]].values.tolist()
     [['outside_hours', 'ok'], ['instant_response', 'ok'], ['after_resolution', 'not applicable'], ['previous_maturity', 'ok']]

@@ -7,7 +7,6 @@ tables of KPIs are pandas Stylers that grey out figures whose n is too small.
 from __future__ import annotations
 
 import html
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -20,9 +19,12 @@ from matplotlib.ticker import PercentFormatter
 from pandas.io.formats.style import Styler
 
 from cxassess import registry
+from cxassess.export import md_text
 from cxassess.kpis.scorecard import LABELS, label
+from cxassess.schema import TABLES
 
 __all__ = [
+    "cycle_summary",
     "use_style", "weekly_volume", "weekly_counts", "stage_funnel", "kpi_table", "table", "quality_lights",
     "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
     "kpi_breakdown", "breakdown_section", "what_moved", "flow_chart", "satisfaction_by_path", "stage_table",
@@ -43,28 +45,6 @@ def use_style() -> None:
     """Apply the report's seaborn theme (call once at the top of a notebook)."""
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
     plt.rcParams.update({"figure.dpi": 100, "figure.figsize": (9, 4), "axes.titleweight": "bold"})
-
-
-#: Characters with a meaning in Markdown inline text (escaped with a backslash by :func:`md_text`).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
-
-
-def md_text(value: object) -> str:
-    r"""A value from data or review.yml as plain text inside Markdown that the report renders.
-
-    The report's Markdown passes raw HTML through, so ``< > &`` become entities, Markdown
-    syntax (emphasis, links, images, code, table pipes, ``$`` math) is backslash-escaped
-    and line breaks become spaces: the value shows as written, never as markup.
-
-    Examples
-    --------
-    >>> print(md_text('<img src=x onerror=alert(1)> & [x](y) *a*'))
-    &lt;img src=x onerror=alert\(1\)&gt; &amp; \[x\]\(y\) \*a\*
-    >>> md_text("Support desk 2026")
-    'Support desk 2026'
-    """
-    text = html.escape(" ".join(str(value).splitlines()), quote=False)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def styled(df: pd.DataFrame, formats: dict[str, str] | None = None, *, na_rep: str | None = None) -> Styler:
@@ -121,6 +101,35 @@ def page_heading(cycle: object, before: object | None = None, *, events: bool = 
         counts = f" ({log['ticket_id'].nunique():,} tickets, {len(log):,} events)"
     return Markdown(f"**{md_text(cycle.config.title)}**, cycle **{md_text(cycle.label)}**{counts} "
                     f"compared with **{compared}**.")
+
+
+def cycle_summary(cycle: object) -> Markdown:
+    """The cycle at a glance: dataset, window, tables read (rows, file) and tables absent,
+    every value from review.yml or a file name escaped.
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> print(cycle_summary(load_cycle("data/sample", "2026Q3")).data.splitlines()[0])
+    **Sample support desk \\(synthetic, seeded\\)**, cycle **2026Q3**: 2026-07-01 to 2026-09-30 (Europe/Berlin).
+    """
+    fmt = "%Y-%m-%d"
+    last_day = (cycle.end - pd.Timedelta(days=1)).strftime(fmt)
+    lines = [
+        f"**{md_text(cycle.config.title)}**, cycle **{md_text(cycle.label)}**: {cycle.start.strftime(fmt)} to "
+        f"{last_day} ({md_text(cycle.config.timezone)}).",
+        "",
+        "| table | rows | source |",
+        "|---|---:|---|",
+    ]
+    for table in TABLES:
+        if table in cycle.tables:
+            source = "derived from the event log" if table in cycle.derived else md_text(cycle.files[table].name)
+            lines.append(f"| {table} | {len(cycle.tables[table]):,} | {source} |")
+    absent = cycle.missing(*TABLES)
+    if absent:
+        lines += ["", f"Not in this cycle: {', '.join(absent)}. Sections that need them say so."]
+    return Markdown("\n".join(lines))
 
 
 def share_sentence(share: float, text: str) -> Markdown:

@@ -19,15 +19,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cxassess.calendar import BusinessCalendar
+from cxassess.calendar import BusinessCalendar, hours_between
 from cxassess.config import Process
 from cxassess.errors import InputError
-from cxassess.kpis._frame import hours_between
 from cxassess.kpis.satisfaction import csat, fill_scale
-from cxassess.kpis.speed import median_interval
 from cxassess.stats import (
     difference_of_estimates,
     difference_of_proportions,
+    median_interval,
     se_from_interval,
     verdict,
 )

@@ -6,7 +6,7 @@ from a cycle — the table, the column, a column that is empty in every row, or 
 single value where variation is needed — is *not available*, with the input named and how
 to add it, never computed as 0::
 
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> cycle = load_cycle("data/sample", "2026Q3")
     >>> KPIS["transfer_rate"].label, KPIS["transfer_rate"].higher_is_better
     ('Transfer rate', False)
@@ -258,7 +258,7 @@ def _survey_kind(surveys: nw.DataFrame, kind: str, config: ReviewConfig | None) 
 def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
     """The needs of ``needs`` that ``cycle`` does not meet, each in words.
 
-    ``cycle`` is a :class:`cxassess.io.Cycle` (anything with ``tables``, ``config`` and
+    ``cycle`` is a :class:`cxassess.cycles.Cycle` (anything with ``tables``, ``config`` and
     ``derived``). Tables may be pandas or Polars.
 
     Examples

@@ -38,6 +38,7 @@ from pathlib import Path
 import jinja2
 import nbformat
 
+from cxassess import quality
 from cxassess.config import ReviewConfig, load_config
 from cxassess.cycles import (
     check_cycle_label,
@@ -54,7 +55,6 @@ from cxassess.errors import (
     ReviewRunError,
     shown,
 )
-from cxassess.io import file_sha256
 
 __all__ = [
     "PageResult", "run_review", "render_html", "remote_references", "notebook_title",
@@ -409,8 +409,6 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
     """The body of :func:`run_review`: stage, execute, render, swap into place."""
     import papermill as pm
 
-    from cxassess import quality
-
     folder.mkdir(parents=True, exist_ok=True)
     claim_report_folder(folder, config.root, folder.parent)
     for name in clean_dead_runs(folder):
@@ -431,16 +429,16 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
     try:
         (staging / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
         say("  data-quality gate: validating every table with Great Expectations ...")
-        gate = quality.check_cycle(config.root, cycle)
-        gate.save(staging)
+        gate = _gate(config, cycle, staging)
+        checked = {cycle: gate.inputs}
         if (config.root / previous).is_dir():
-            quality.check_cycle(config.root, previous).save(staging / "previous")
+            checked[previous] = _gate(config, previous, staging / "previous").inputs
         say(f"  data-quality gate: {gate.verdict(markdown=False)}")
         history = _earlier_cycles(config.root, cycle, previous)
         if history and not gate.critical:
             say(f"  data-quality gate on {len(history)} earlier cycle(s) for the trends ...")
             for label in history:
-                quality.check_cycle(config.root, label).save(staging / "history" / label)
+                checked[label] = _gate(config, label, staging / "history" / label).inputs
         if gate.critical:
             pages = [p for p in pages if p.stem.startswith("00_")]
         for i, page in enumerate(pages, start=1):
@@ -488,10 +486,8 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             page = next((failed_dir / r.html for r in results), failed_dir / "quality.json")
             raise DataQualityError(gate.dataset, gate.cycle, quality.critical_lines(gate), page)
         finished = dt.datetime.now(dt.UTC)
-        inputs = sorted(
-            p for label in (*history, previous, cycle) if (config.root / label).is_dir()
-            for p in (config.root / label).iterdir() if p.is_file()
-        ) + [config.path]
+        inputs = {key: found["sha256"] for label in (*history, previous, cycle) if label in checked
+                  for key, found in checked[label].items() if not key.startswith("expectations/")}
         manifest = {
             "dataset": config.name,
             "dataset_path": shown(config.root),
@@ -501,7 +497,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             "finished_utc": finished.isoformat(timespec="seconds"),
             "git_commit": _git_commit(Path.cwd()),
             "versions": _versions(),
-            "inputs": {str(p.relative_to(config.root)): file_sha256(p) for p in inputs},
+            "inputs": dict(sorted(inputs.items())),
             "pages": [
                 {"notebook": r.notebook, "html": r.html, "title": r.title, "seconds": round(r.seconds, 2)}
                 for r in results
@@ -537,7 +533,22 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
     return final
 
 
+def _gate(config: ReviewConfig, cycle: str, folder: Path) -> quality.QualityReport:
+    """Run the gate on ``cycle``, save its report and checked tables into ``folder`` (the
+    pages read them from there), and release the tables: this process holds no data
+    while the notebooks run."""
+    report = quality.check_cycle(config.root, cycle)
+    report.save(folder)
+    report.data = None
+    return report
+
+
 def _ready_to_publish(staging: Path) -> None:
-    """Drop the owner file and give the folder normal permissions before it is published."""
+    """Drop the owner file and the checked tables the pages read (a working copy of the
+    data, not part of the review) and give the folder normal permissions before it is
+    published."""
     (staging / OWNER_FILE).unlink(missing_ok=True)
+    for stored in staging.rglob(quality.TABLES_FOLDER):  # the pages' working copy of the data
+        if stored.is_dir():
+            shutil.rmtree(stored)
     _open_permissions(staging)

@@ -14,6 +14,7 @@ from scipy import stats as _st
 __all__ = [
     "z_value", "wilson_interval", "nps_standard_error", "mean_interval", "se_from_interval",
     "difference_of_proportions", "difference_of_estimates", "verdict", "target_status",
+    "median_interval", "median_intervals",
 ]
 
 
@@ -183,3 +184,114 @@ def target_status(
         out = np.where(good_low >= aim, "met", np.where(good_high < aim, "missed", "unclear"))
     out = np.where(np.isnan(lo) | np.isnan(hi), "not measured", out)
     return np.where(np.isnan(goal), "no target", out).astype(object)
+
+
+def sorted_by_group(values: np.ndarray, codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-missing ``values`` sorted within their group: ``(sorted, start, n)`` where
+    group ``g`` holds ``sorted[start[g] : start[g] + n[g]]`` in ascending order.
+
+    Examples
+    --------
+    >>> x, start, n = sorted_by_group(np.array([3.0, 1.0, np.nan, 2.0]), np.array([1, 1, 0, 0]), 2)
+    >>> x.tolist(), start.tolist(), n.tolist()
+    ([2.0, 1.0, 3.0], [0, 1], [1, 2])
+    """
+    values = np.asarray(values, dtype=float)
+    keep = ~np.isnan(values)
+    v, c = values[keep], np.asarray(codes)[keep]
+    order = np.lexsort((v, c))
+    n = np.bincount(c, minlength=size)
+    return v[order], np.cumsum(n) - n, n
+
+
+def group_quantile(x: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` of each group of :func:`sorted_by_group`, exactly as
+    :func:`numpy.quantile` (linear method) computes it; ``nan`` for an empty group.
+
+    Examples
+    --------
+    >>> x, start, n = sorted_by_group(np.array([1.0, 2.0, 4.0, 10.0]), np.array([0, 0, 0, 1]), 3)
+    >>> group_quantile(x, start, n, 0.5).tolist()
+    [2.0, 10.0, nan]
+    """
+    ok = n > 0
+    out = np.full(len(n), np.nan)
+    if not ok.any():
+        return out
+    s, m = start[ok], n[ok]
+    virtual = (m - 1) * q
+    below = np.floor(virtual).astype(np.int64)
+    above = np.minimum(below + 1, m - 1)
+    t = virtual - below
+    a, b = x[s + below], x[s + above]
+    diff = b - a
+    out[ok] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    return out
+
+
+def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Median of ``values`` with its distribution-free (order-statistic) interval.
+
+    The interval comes from :func:`scipy.stats.quantile_test`; it is ``nan`` when there
+    are too few values to reach the confidence.
+
+    Examples
+    --------
+    >>> [round(float(v), 2) for v in median_interval(np.arange(1.0, 12.0))]
+    [6.0, 2.0, 10.0]
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if not len(x):
+        return np.nan, np.nan, np.nan
+    ci = _st.quantile_test(x, q=np.median(x), p=0.5).confidence_interval(confidence)
+    return float(np.median(x)), float(ci.low), float(ci.high)
+
+
+def group_median(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Median of each group of :func:`sorted_by_group`, as
+    :func:`numpy.median` computes it (mean of the two middle values when n is even)."""
+    out = np.full(len(n), np.nan)
+    ok = n > 0
+    s, m = start[ok], n[ok]
+    low, high = x[s + (m - 1) // 2], x[s + m // 2]
+    out[ok] = np.where(m % 2 == 1, high, (low + high) / 2)
+    return out
+
+
+def median_intervals(
+    values: np.ndarray, codes: np.ndarray, size: int, confidence: float = 0.95
+) -> dict[str, np.ndarray]:
+    """:func:`median_interval` of every group at once, with the p90 and n.
+
+    ``values[i]`` belongs to group ``codes[i]`` (``0 .. size - 1``); missing values are
+    left out. The order-statistic interval is the one of :func:`scipy.stats.quantile_test`
+    (binomial quantiles of each group's n), computed for all groups in one call.
+
+    Returns
+    -------
+    dict
+        ``value, ci_low, ci_high, p90, n, max`` as arrays of length ``size``.
+
+    Examples
+    --------
+    >>> r = median_intervals(np.r_[np.arange(1.0, 12.0), 5.0], np.r_[[0] * 11, 1], 2)
+    >>> [[float(v) for v in r[c]] for c in ("value", "ci_low", "ci_high", "n")]
+    [[6.0, 5.0], [2.0, nan], [10.0, nan], [11.0, 1.0]]
+    """
+    x, start, n = sorted_by_group(values, codes, size)
+    low = np.full(size, np.nan)
+    high = np.full(size, np.nan)
+    ok = n > 0
+    if ok.any():
+        alpha = (1 - confidence) / 2
+        m = n[ok]
+        low_index = _st.binom.ppf(alpha, m, 0.5).astype(np.int64) - 1
+        high_index = _st.binom.isf(alpha, m, 0.5).astype(np.int64)
+        s = start[ok]
+        low[ok] = np.where(low_index >= 0, x[s + np.maximum(low_index, 0)], np.nan)
+        high[ok] = np.where(high_index < m, x[s + np.minimum(high_index, m - 1)], np.nan)
+    top = np.full(size, np.nan)
+    top[ok] = x[start[ok] + n[ok] - 1]
+    return {"value": group_median(x, start, n), "ci_low": low, "ci_high": high,
+            "p90": group_quantile(x, start, n, 0.9), "n": n, "max": top}

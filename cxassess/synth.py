@@ -18,7 +18,7 @@ The planted truths, documented in ``data/sample/README.md`` and asserted by the 
 8. QA audits find ``flow_followed`` failing far more often for ``tier1_south`` in 2026Q3.
 
 The ticket table is derived from the generated event log with
-:func:`cxassess.io.tickets_from_events`, so the two tables always agree.
+:func:`cxassess.eventlog.tickets_from_events`, so the two tables always agree.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import yaml
 
 from cxassess.config import ReviewConfig
 from cxassess.cycles import cycle_window
-from cxassess.io import tickets_from_events
+from cxassess.eventlog import tickets_from_events
 
 __all__ = ["SampleSpec", "generate", "write_sample", "support_config", "ecommerce_cycle", "write_ecommerce_sample",
            "wide_config", "wide_cycle", "write_wide_sample"]
@@ -641,8 +641,6 @@ def wide_cycle(label: str, tickets: int, *, teams: int = 300, stages: int = 15, 
     >>> sorted(t), t["events"]["team"].nunique() > 5
     (['events', 'surveys', 'tickets'], True)
     """
-    from cxassess.config import ReviewConfig
-
     rng = np.random.default_rng(seed)
     raw = wide_config(teams, stages)
     config = ReviewConfig(path=Path("review.yml"), raw=raw)

@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 
 from cxassess import kpis, registry
-from cxassess.io import REQUIRED, SCHEMA, load_cycle, read_table
+from cxassess.cycles import load_cycle
+from cxassess.io import read_table
+from cxassess.schema import REQUIRED, SCHEMA
 
 from .conftest import SAMPLE
 
@@ -134,7 +136,7 @@ def test_one_team_in_the_event_log_shows_no_transfer_rate():
     """A log with a single team cannot show a handoff between teams: not available, not 0 %."""
     events = load_cycle(SAMPLE, "2026Q3", tables=("events",))
     events.tables["events"] = events.events.assign(team="the_desk")
-    from cxassess.io import with_derived_tickets
+    from cxassess.cycles import with_derived_tickets
 
     data = with_derived_tickets(dataclasses.replace(events, files={}))
     assert "transfers" not in data.tickets.columns

@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 
 from cxassess.config import load_config
+from cxassess.cycles import load_cycle
 from cxassess.errors import ConfigError, DataFileError, MissingColumnError, ParseError
-from cxassess.io import load_cycle, parse_timestamps, read_csv_text, read_table, tickets_from_events
+from cxassess.eventlog import tickets_from_events
+from cxassess.io import parse_timestamps, read_csv_text, read_table
 
 from .conftest import FIXTURES, SAMPLE, shared_file
 

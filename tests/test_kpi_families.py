@@ -14,8 +14,8 @@ from scipy import stats as st
 from cxassess import kpis
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import SlaPolicy
+from cxassess.cycles import load_cycle
 from cxassess.errors import ConfigError
-from cxassess.io import load_cycle
 from cxassess.stats import mean_interval, se_from_interval, target_status, wilson_interval
 
 from .conftest import SAMPLE, shared_file
@@ -396,7 +396,7 @@ def test_the_scorecard_agrees_with_the_hand_written_pandas_of_the_benchmark():
 def test_scorecard_on_tickets_derived_from_events_names_the_missing_columns(sample_cycles):
     import dataclasses
 
-    from cxassess.io import tickets_from_events
+    from cxassess.eventlog import tickets_from_events
 
     q3, _ = sample_cycles
     derived = tickets_from_events(q3.events, q3.config.process)  # no channel, no priority

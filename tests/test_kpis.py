@@ -132,7 +132,7 @@ def test_volume_shares_sum_to_one():
 
 
 def test_planted_transfer_rise_of_the_gaming_team_is_worsened_and_a_stable_kpi_is_noise():
-    from cxassess.io import load_cycle
+    from cxassess.cycles import load_cycle
     from cxassess.kpis.compare import change
     from cxassess.stats import difference_of_proportions
 

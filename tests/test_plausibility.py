@@ -14,7 +14,8 @@ import pytest
 
 from cxassess import kpis, plausibility
 from cxassess.config import ReviewConfig
-from cxassess.io import load_cycle, tickets_from_events, with_derived_tickets
+from cxassess.cycles import load_cycle, with_derived_tickets
+from cxassess.eventlog import tickets_from_events
 
 from .conftest import SAMPLE
 

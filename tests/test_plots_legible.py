@@ -89,7 +89,7 @@ def test_flow_chart_with_15_stages_has_no_overlapping_text_and_counts_on_their_a
 
 
 def test_flow_chart_of_the_sample_is_legible():
-    from cxassess.io import load_cycle
+    from cxassess.cycles import load_cycle
 
     for label in ("2026Q2", "2026Q3"):
         cycle = load_cycle("data/sample", label, tables=("events",))

@@ -11,7 +11,8 @@ import pytest
 
 from cxassess import process as pr
 from cxassess.config import Process, Stage, load_config
-from cxassess.io import load_cycle, read_table
+from cxassess.cycles import load_cycle
+from cxassess.io import read_table
 
 from .conftest import FIXTURES, REPO, SAMPLE, shared_file
 

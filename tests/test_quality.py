@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxassess.config import TABLES, load_config
+from cxassess.config import load_config
 from cxassess.errors import ConfigError, DataQualityError
-from cxassess.io import REQUIRED, read_table
+from cxassess.io import read_table
 from cxassess.quality import (
     QualityReport,
     check_cycle,
@@ -27,6 +27,7 @@ from cxassess.quality import (
     validate_table,
 )
 from cxassess.report import run_review
+from cxassess.schema import REQUIRED, TABLES
 
 from .conftest import FIXTURES, REPO, SAMPLE, shared_file
 

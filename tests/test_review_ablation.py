@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxassess.io import REQUIRED, SCHEMA
 from cxassess.report import run_review
+from cxassess.schema import REQUIRED, SCHEMA
 from cxassess.synth import SampleSpec, write_sample
 
 from .conftest import REPO

@@ -7,14 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxassess.kpis._frame import group_quantile, sorted_by_group
-from cxassess.kpis.speed import (
-    kaplan_meier_quantile,
-    median_interval,
-    median_intervals,
-    resolution_time,
-)
+from cxassess.kpis.speed import kaplan_meier_quantile, resolution_time
 from cxassess.kpis.volume import backlog
+from cxassess.stats import group_quantile, median_interval, median_intervals, sorted_by_group
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -91,7 +86,7 @@ def test_backlog_by_segment_equals_plain_pandas():
 @pytest.fixture(scope="module")
 def wide(tmp_path_factory):
     """A small wide desk: 40 teams with a long tail, 15 stages, two cycles."""
-    from cxassess.io import load_cycle
+    from cxassess.cycles import load_cycle
     from cxassess.synth import write_wide_sample
 
     root = write_wide_sample(tmp_path_factory.mktemp("wide"), tickets=1500, teams=40)

@@ -9,7 +9,8 @@ import pytest
 
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import load_config
-from cxassess.io import read_table, tickets_from_events
+from cxassess.eventlog import tickets_from_events
+from cxassess.io import read_table
 from cxassess.kpis.speed import first_response_time, kaplan_meier_quantile, resolution_time
 
 from .conftest import FIXTURES, SAMPLE, shared_file

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
-from cxassess.calendar import BusinessCalendar
 from cxassess.stats import wilson_interval
 
 RESULT_COLUMNS = ("kpi", "value", "ci_low", "ci_high", "n")
@@ -88,14 +87,6 @@ def rate(
     return attach(out, kpi, ratio(k, n), low, high, group, extra=("hits",)).to_native()
 
 
-def hours_between(start: pd.Series, end: pd.Series, calendar: BusinessCalendar | None) -> np.ndarray:
-    """Hours from ``start`` to ``end`` per row, calendar or business (``nan`` where either
-    is missing); never rounded to whole seconds."""
-    if calendar is None:
-        return ((end - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float, na_value=np.nan)
-    return calendar.business_hours(start, end).to_numpy(dtype=float)
-
-
 def column(df: nw.DataFrame, name: str) -> pd.Series:
     """One column as a pandas Series with a fresh index (durations are computed in pandas)."""
     return df[name].to_pandas().reset_index(drop=True)
@@ -148,44 +139,3 @@ def tidy_columns(native: IntoDataFrameT, keys_: dict[str, list], kpi: str, colum
     return nw.from_dict(data, backend=backend).to_native()
 
 
-def sorted_by_group(values: np.ndarray, codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The non-missing ``values`` sorted within their group: ``(sorted, start, n)`` where
-    group ``g`` holds ``sorted[start[g] : start[g] + n[g]]`` in ascending order.
-
-    Examples
-    --------
-    >>> x, start, n = sorted_by_group(np.array([3.0, 1.0, np.nan, 2.0]), np.array([1, 1, 0, 0]), 2)
-    >>> x.tolist(), start.tolist(), n.tolist()
-    ([2.0, 1.0, 3.0], [0, 1], [1, 2])
-    """
-    values = np.asarray(values, dtype=float)
-    keep = ~np.isnan(values)
-    v, c = values[keep], np.asarray(codes)[keep]
-    order = np.lexsort((v, c))
-    n = np.bincount(c, minlength=size)
-    return v[order], np.cumsum(n) - n, n
-
-
-def group_quantile(x: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
-    """Quantile ``q`` of each group of :func:`sorted_by_group`, exactly as
-    :func:`numpy.quantile` (linear method) computes it; ``nan`` for an empty group.
-
-    Examples
-    --------
-    >>> x, start, n = sorted_by_group(np.array([1.0, 2.0, 4.0, 10.0]), np.array([0, 0, 0, 1]), 3)
-    >>> group_quantile(x, start, n, 0.5).tolist()
-    [2.0, 10.0, nan]
-    """
-    ok = n > 0
-    out = np.full(len(n), np.nan)
-    if not ok.any():
-        return out
-    s, m = start[ok], n[ok]
-    virtual = (m - 1) * q
-    below = np.floor(virtual).astype(np.int64)
-    above = np.minimum(below + 1, m - 1)
-    t = virtual - below
-    a, b = x[s + below], x[s + above]
-    diff = b - a
-    out[ok] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
-    return out

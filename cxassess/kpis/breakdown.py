@@ -14,7 +14,8 @@ import narwhals as nw
 import pandas as pd
 
 from cxassess import plausibility, registry
-from cxassess.io import Cycle
+from cxassess.cycles import Cycle
+from cxassess.export import write_csv
 from cxassess.kpis.scorecard import scorecard
 from cxassess.kpis.volume import volume
 
@@ -58,8 +59,6 @@ class Breakdown:
         """Write :attr:`full` as ``breakdown_<column>.csv`` into ``folder`` (the report
         folder) and return the file name, for a relative link; ``None`` without a folder
         or without a breakdown."""
-        from cxassess.export import write_csv
-
         if folder is None or self.missing:
             return None
         write_csv(self.full, Path(folder) / self.csv_name)
@@ -90,7 +89,7 @@ def breakdown(
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> q3 = load_cycle("data/sample", "2026Q3")
     >>> b = breakdown(q3, q3.load_previous(), by="channel", top=2)
     >>> b.shown["channel"].unique().tolist(), b.full["channel"].nunique()

@@ -14,7 +14,7 @@ from cxassess.errors import InputError
 from cxassess.kpis._frame import answered, attach, counts, keys, rate, ratio
 from cxassess.stats import mean_interval, nps_standard_error, z_value
 
-__all__ = ["TOP_BOX", "CES_AGREE", "csat", "nps", "ces", "scale_range", "fill_scale"]
+__all__ = ["TOP_BOX", "CES_AGREE", "csat", "nps", "ces", "fill_scale"]
 
 #: Lowest score in the top box for each scale size (points on the scale).
 #: 3-point: "good" (3); 5-point: 4-5; 7-point: 6-7; 10-point (1-10) and 11-point (0-10): 9-10.
@@ -22,20 +22,6 @@ TOP_BOX = {3: 3, 5: 4, 7: 6, 10: 9, 11: 9}
 
 #: Lowest score that agrees "the company made it easy" on a CES scale: 7-point 5-7, 5-point 4-5.
 CES_AGREE = {5: 4, 7: 5}
-
-
-def scale_range(points: int) -> tuple[int, int]:
-    """Lowest and highest score of a scale with ``points`` points.
-
-    An 11-point scale (NPS, "how likely ... recommend") runs 0-10; every other scale
-    starts at 1.
-
-    Examples
-    --------
-    >>> scale_range(11), scale_range(5)
-    ((0, 10), (1, 5))
-    """
-    return (0, 10) if points == 11 else (1, points)
 
 
 def fill_scale(surveys: IntoDataFrameT, points: int | None) -> IntoDataFrameT:

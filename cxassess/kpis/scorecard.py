@@ -20,8 +20,9 @@ import pandas as pd
 
 from cxassess import plausibility, registry
 from cxassess.calendar import BusinessCalendar
-from cxassess.cycles import list_cycles
-from cxassess.io import Cycle
+from cxassess.config import load_config
+from cxassess.cycles import Cycle, list_cycles
+from cxassess.errors import DataQualityError
 from cxassess.kpis._frame import keys
 from cxassess.kpis.compare import HIGHER_IS_BETTER, change
 from cxassess.kpis.customers import retention
@@ -38,6 +39,7 @@ from cxassess.kpis.satisfaction import ces, csat, fill_scale, nps
 from cxassess.kpis.sla import needed_columns, sla_attainment
 from cxassess.kpis.speed import first_response_time, resolution_time
 from cxassess.kpis.volume import backlog
+from cxassess.quality import checked_cycle
 from cxassess.registry import KPIS
 from cxassess.stats import target_status
 
@@ -114,7 +116,7 @@ def cycle_kpis(
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> k = cycle_kpis(load_cycle("data/sample", "2026Q3"))
     >>> round(float(k.loc[k["kpi"] == "transfer_rate", "value"].iloc[0]), 4)
     0.2988
@@ -240,7 +242,7 @@ def scorecard(
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> q3 = load_cycle("data/sample", "2026Q3")
     >>> s = scorecard(q3, q3.load_previous())
     >>> s.set_index("kpi").loc["transfer_rate", ["verdict", "target_status"]].tolist()
@@ -303,10 +305,6 @@ def kpi_history(
     defect is left out rather than shown with wrong figures, and listed in the result's
     ``attrs["left_out"]``.
     """
-    from cxassess.config import load_config
-    from cxassess.errors import DataQualityError
-    from cxassess.quality import checked_cycle
-
     root = load_config(dataset).root
     labels = list_cycles(root)
     if upto is not None:

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
-from cxassess.calendar import BusinessCalendar
+from cxassess.calendar import BusinessCalendar, hours_between
 from cxassess.config import SlaPolicy
 from cxassess.errors import InputError
-from cxassess.kpis._frame import column, hours_between, keys, rate
+from cxassess.kpis._frame import column, keys, rate
 
 __all__ = ["sla_attainment", "sla_outcome", "needed_columns"]
 

@@ -19,87 +19,11 @@ import pandas as pd
 from narwhals.typing import IntoDataFrameT
 from scipy import stats as _st
 
-from cxassess.calendar import BusinessCalendar
-from cxassess.kpis._frame import (
-    column,
-    group_codes,
-    group_quantile,
-    hours_between,
-    keys,
-    sorted_by_group,
-    tidy_columns,
-)
-from cxassess.stats import se_from_interval
+from cxassess.calendar import BusinessCalendar, hours_between
+from cxassess.kpis._frame import column, group_codes, keys, tidy_columns
+from cxassess.stats import median_intervals, se_from_interval
 
-__all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile", "median_interval",
-           "median_intervals"]
-
-def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Median of ``values`` with its distribution-free (order-statistic) interval.
-
-    The interval comes from :func:`scipy.stats.quantile_test`; it is ``nan`` when there
-    are too few values to reach the confidence.
-
-    Examples
-    --------
-    >>> [round(float(v), 2) for v in median_interval(np.arange(1.0, 12.0))]
-    [6.0, 2.0, 10.0]
-    """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    if not len(x):
-        return np.nan, np.nan, np.nan
-    ci = _st.quantile_test(x, q=np.median(x), p=0.5).confidence_interval(confidence)
-    return float(np.median(x)), float(ci.low), float(ci.high)
-
-
-def group_median(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Median of each group of :func:`~cxassess.kpis._frame.sorted_by_group`, as
-    :func:`numpy.median` computes it (mean of the two middle values when n is even)."""
-    out = np.full(len(n), np.nan)
-    ok = n > 0
-    s, m = start[ok], n[ok]
-    low, high = x[s + (m - 1) // 2], x[s + m // 2]
-    out[ok] = np.where(m % 2 == 1, high, (low + high) / 2)
-    return out
-
-
-def median_intervals(
-    values: np.ndarray, codes: np.ndarray, size: int, confidence: float = 0.95
-) -> dict[str, np.ndarray]:
-    """:func:`median_interval` of every group at once, with the p90 and n.
-
-    ``values[i]`` belongs to group ``codes[i]`` (``0 .. size - 1``); missing values are
-    left out. The order-statistic interval is the one of :func:`scipy.stats.quantile_test`
-    (binomial quantiles of each group's n), computed for all groups in one call.
-
-    Returns
-    -------
-    dict
-        ``value, ci_low, ci_high, p90, n, max`` as arrays of length ``size``.
-
-    Examples
-    --------
-    >>> r = median_intervals(np.r_[np.arange(1.0, 12.0), 5.0], np.r_[[0] * 11, 1], 2)
-    >>> [[float(v) for v in r[c]] for c in ("value", "ci_low", "ci_high", "n")]
-    [[6.0, 5.0], [2.0, nan], [10.0, nan], [11.0, 1.0]]
-    """
-    x, start, n = sorted_by_group(values, codes, size)
-    low = np.full(size, np.nan)
-    high = np.full(size, np.nan)
-    ok = n > 0
-    if ok.any():
-        alpha = (1 - confidence) / 2
-        m = n[ok]
-        low_index = _st.binom.ppf(alpha, m, 0.5).astype(np.int64) - 1
-        high_index = _st.binom.isf(alpha, m, 0.5).astype(np.int64)
-        s = start[ok]
-        low[ok] = np.where(low_index >= 0, x[s + np.maximum(low_index, 0)], np.nan)
-        high[ok] = np.where(high_index < m, x[s + np.minimum(high_index, m - 1)], np.nan)
-    top = np.full(size, np.nan)
-    top[ok] = x[start[ok] + n[ok] - 1]
-    return {"value": group_median(x, start, n), "ci_low": low, "ci_high": high,
-            "p90": group_quantile(x, start, n, 0.9), "n": n, "max": top}
+__all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile"]
 
 
 def kaplan_meier_quantile(

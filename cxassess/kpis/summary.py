@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cxassess.io import Cycle
+from cxassess.cycles import Cycle
 from cxassess.kpis.scorecard import cycle_kpis
 
 __all__ = ["HEADLINE", "headline", "headline_by_cycle"]
@@ -23,7 +23,7 @@ def headline(cycle: Cycle) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from cxassess.io import load_cycle
+    >>> from cxassess.cycles import load_cycle
     >>> h = headline(load_cycle("data/sample", "2026Q3"))
     >>> h["kpi"].tolist(), int(h.set_index("kpi").at["transfer_rate", "n"])
     (['csat', 'nps', 'reopen_rate', 'transfer_rate', 'open_share'], 2500)

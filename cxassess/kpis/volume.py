@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
-from cxassess.calendar import BusinessCalendar
-from cxassess.kpis._frame import column, group_codes, hours_between, keys, tidy_columns
-from cxassess.kpis.speed import median_intervals
-from cxassess.stats import se_from_interval
+from cxassess.calendar import BusinessCalendar, hours_between
+from cxassess.kpis._frame import column, group_codes, keys, tidy_columns
+from cxassess.stats import median_intervals, se_from_interval
 
 __all__ = ["volume", "backlog"]
 

@@ -1,0 +1,123 @@
+"""The event log: sorting it once, and deriving the ticket table from it.
+
+A cycle without a tickets file still gets one: :func:`tickets_from_events` derives every
+ticket-level column the log can tell (DESIGN.md §4) and leaves out what it cannot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cxassess.config import Process
+from cxassess.errors import MissingColumnError
+from cxassess.schema import SCHEMA
+
+__all__ = ["not_work", "sort_events", "tickets_from_events"]
+
+
+def sort_events(events: pd.DataFrame) -> pd.DataFrame:
+    """The events with a timestamp, in ticket order and then time order (stable: events of
+    a ticket at the same time keep their order in the file).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"ticket_id": ["B", "A", "A"], "timestamp": pd.to_datetime(
+    ...     ["2026-01-01 09:00", "2026-01-01 10:00", "2026-01-01 08:00"])})
+    >>> sort_events(ev).index.tolist()
+    [2, 1, 0]
+    """
+    return events[events["timestamp"].notna()].sort_values(["ticket_id", "timestamp"], kind="stable")
+
+
+def not_work(process: Process) -> set[str]:
+    """Activities that are no renewed work on a resolved ticket: closing, the activities
+    review.yml lists under ``process: non_work_activities`` (administrative steps such as
+    an automatic closure or a record update), and every activity of the resolution stage
+    or of a later stage (e.g. the survey)."""
+    fixed = set(process.closing_activities) | set(process.non_work_activities)
+    order = process.stage_names
+    stages = [process.activities[a] for a in process.resolution_activities if a in process.activities]
+    if not stages:
+        return fixed
+    later = set(order[min(order.index(s) for s in stages) :])
+    return {a for a, s in process.activities.items() if s in later} | fixed
+
+
+def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
+    """Derive the ticket table from an event log.
+
+    ``created_at`` is the first event; ``first_response_at`` the first event of a
+    first-response activity; ``first_resolved_at`` the first and ``resolved_at`` the last
+    resolution, missing while the ticket is open again; ``closed_at`` the last closing
+    event; ``reopens`` the resolutions followed by more work; ``transfers`` the handoffs
+    between teams (consecutive events of different teams); ``agent_replies`` the
+    agent-reply events; ``status`` is ``open``, ``resolved`` or ``closed``. Other
+    ticket-level columns found in the log (channel, priority, ...) take their first
+    non-missing value. What the log cannot tell is left out rather than guessed:
+    ``transfers`` needs a ``team`` column with at least two teams, ``agent_replies``
+    reply activities in review.yml (see ``cxassess.registry.DERIVED_FROM``).
+
+    Examples
+    --------
+    >>> from cxassess.config import Process, Stage
+    >>> p = Process(stages=(Stage("s", "s", "l"),), activities={},
+    ...             first_response_activities=("reply",), resolution_activities=("solve",),
+    ...             closing_activities=("close",))
+    >>> ev = pd.DataFrame({"ticket_id": ["A"] * 5,
+    ...     "timestamp": pd.to_datetime(["2026-01-05 09:00", "2026-01-05 10:00",
+    ...         "2026-01-05 11:00", "2026-01-06 09:00", "2026-01-06 12:00"]),
+    ...     "activity": ["open", "reply", "solve", "reply", "solve"],
+    ...     "team": ["t1", "t1", "t2", "t1", "t1"]})
+    >>> t = tickets_from_events(ev, p)
+    >>> print(t[["reopens", "transfers", "agent_replies", "status"]].to_string(index=False))
+     reopens  transfers  agent_replies   status
+           1          2              2 resolved
+    """
+    cols = ["ticket_id", "timestamp", "activity"]
+    missing = [c for c in cols if c not in events.columns]
+    if missing:
+        raise MissingColumnError(events.attrs.get("source", "events"), "events", missing, list(events.columns))
+    ev = sort_events(events)
+    ev = ev.assign(_pos=ev.groupby("ticket_id", sort=False).cumcount())
+    by = ev.groupby("ticket_id", sort=True)
+    out = pd.DataFrame({"created_at": by["timestamp"].min()})
+
+    def first_or_last(mask: pd.Series, how: str) -> pd.Series:
+        return ev.loc[mask].groupby("ticket_id")["timestamp"].agg(how)
+
+    is_reply = ev["activity"].isin(process.first_response_activities)
+    is_res = ev["activity"].isin(process.resolution_activities)
+    is_close = ev["activity"].isin(process.closing_activities)
+    is_work = ~(is_res | ev["activity"].isin(not_work(process)))
+    out["first_response_at"] = first_or_last(is_reply, "min")
+    out["first_resolved_at"] = first_or_last(is_res, "min")
+    last_res = first_or_last(is_res, "max")
+    out["closed_at"] = first_or_last(is_close, "max")
+
+    last_work_pos = ev.loc[is_work].groupby("ticket_id")["_pos"].max()
+    last_res_pos = ev.loc[is_res].groupby("ticket_id")["_pos"].max()
+    res = ev.loc[is_res, ["ticket_id", "_pos"]]
+    res_followed = res["_pos"].to_numpy() < res["ticket_id"].map(last_work_pos).fillna(-1).to_numpy()
+    out["reopens"] = res.loc[res_followed].groupby("ticket_id").size()
+    reopened_now = last_work_pos.reindex(out.index) > last_res_pos.reindex(out.index)
+    open_now = last_res.reindex(out.index).isna() | reopened_now.fillna(False)
+    out["resolved_at"] = last_res.reindex(out.index).where(~open_now)
+
+    replies = process.agent_reply_activities or process.first_response_activities
+    if replies:
+        out["agent_replies"] = ev.loc[ev["activity"].isin(replies)].groupby("ticket_id").size()
+    if "team" in ev.columns and ev["team"].nunique() >= 2:  # one team: no transfer can be seen
+        teams = ev.loc[ev["team"].notna(), ["ticket_id", "team"]]
+        previous = teams.groupby("ticket_id")["team"].shift()
+        handoff = previous.notna() & (previous != teams["team"])
+        out["transfers"] = handoff.groupby(teams["ticket_id"]).sum()
+    for column in ("reopens", "agent_replies", "transfers"):
+        if column in out:
+            out[column] = out[column].fillna(0).astype("Int64")
+    out["status"] = np.where(open_now, "open", np.where(out["closed_at"].notna(), "closed", "resolved"))
+    out["status"] = out["status"].astype("str")
+    extra = [c for c in events.columns if c in SCHEMA["tickets"] and c not in out and c != "ticket_id"]
+    if extra:
+        out = out.join(by[extra].first())
+    return out.reset_index()

@@ -1,0 +1,395 @@
+"""The gate: every table of a cycle validated by its Great Expectations suite; failing rows
+quarantined with their reason.
+
+Great Expectations is imported only here and in :mod:`~cxassess.quality.suites`, and only
+when a gate runs (it costs seconds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxassess.config import ReviewConfig, scale_range
+from cxassess.cycles import Cycle, cycle_window, load_cycle, with_derived_tickets
+from cxassess.io import read_raw
+from cxassess.quality.record import CHECK_COLUMNS, LIGHTS, QualityReport, fingerprint, inputs
+from cxassess.quality.suites import (
+    PARAMETER,
+    gx_context,
+    load_suite,
+    quality_option,
+    suite_parameters,
+)
+from cxassess.schema import TABLES
+
+__all__ = ["check_cycle", "validate_table"]
+
+_READABLE = "values readable (cxassess loader)"
+_FILE = "file readable (cxassess loader)"
+
+
+def _with_helpers(
+    df: pd.DataFrame, table: str, config: ReviewConfig, ticket_ids: pd.Index | None
+) -> pd.DataFrame:
+    """Add the derived columns some expectations compare with (names start with ``_``):
+    the previous event's time per ticket, the declared scale and its bounds per survey, and
+    ``_referenced_ticket``, the ticket_id looked up in the tickets table (empty when it is
+    not there). A lookup column keeps GX from copying a list of every id into each check."""
+    out = df.copy(deep=False)  # copy-on-write: the helper columns never reach ``df``
+    if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
+        out["_referenced_ticket"] = df["ticket_id"].where(df["ticket_id"].isin(ticket_ids))
+    if table == "events" and {"ticket_id", "timestamp"} <= set(df.columns):
+        out["_previous_timestamp"] = out.groupby("ticket_id", sort=False)["timestamp"].shift(1)
+    if table == "surveys" and "kind" in df.columns and config.survey_scales:
+        declared = out["kind"].map(config.survey_scales).astype("Int64")
+        out["_declared_scale"] = declared
+        points = out["scale"].fillna(declared) if "scale" in df.columns else declared
+        ranges = {p: scale_range(int(p)) for p in points.dropna().unique()}
+        out["_scale_min"] = points.map({p: lo for p, (lo, _) in ranges.items()}).astype("Float64")
+        out["_scale_max"] = points.map({p: hi for p, (_, hi) in ranges.items()}).astype("Float64")
+    return out
+
+
+def _columns_of(kwargs: dict) -> list[str]:
+    """Columns an expectation needs (a ``column_list`` is cut to the columns present)."""
+    return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+
+
+def _parameters_of(kwargs: dict) -> list[str]:
+    return [v[PARAMETER] for v in kwargs.values() if isinstance(v, dict) and PARAMETER in v]
+
+
+def _describe(expectation: dict) -> str:
+    if expectation["type"] == "expect_table_columns_to_match_set":
+        return "(columns)"
+    if (expectation.get("meta") or {}).get("example_column"):
+        return expectation["meta"]["example_column"]
+    kw = expectation["kwargs"]
+    cols = _columns_of(kw) + list(kw.get("column_list") or [])
+    return ", ".join(c for c in cols if not c.startswith("_")) or "(rows)"
+
+
+def _shown(kwargs: dict, values: list) -> list:
+    """Failing values as a reader knows them: a pair compared with a helper column
+    shows only the real column's value."""
+    if "column_A" in kwargs and values and isinstance(values[0], tuple | list):
+        if kwargs["column_A"].startswith("_"):
+            return [v[1] for v in values]
+        if kwargs["column_B"].startswith("_"):
+            return [v[0] for v in values]
+    return values
+
+
+def _example(value: Any) -> str:
+    """A failing value as text; a missing one (None, NaN, NaT) reads "(empty)"."""
+    if value is None or (not isinstance(value, str | tuple | list | dict) and pd.isna(value)):
+        return "(empty)"
+    return str(value)
+
+
+def _examples(values: list, k: int = 5) -> str:
+    shown = []
+    for v in values:
+        if isinstance(v, dict):
+            v = tuple(v.values())
+        text = " / ".join(map(_example, v)) if isinstance(v, tuple | list) else _example(v)
+        if text not in shown:
+            shown.append(text)
+        if len(shown) == k:
+            break
+    return "; ".join(shown)
+
+
+def validate_table(
+    df: pd.DataFrame,
+    table: str,
+    config: ReviewConfig,
+    *,
+    parameters: dict[str, Any] | None = None,
+    ticket_ids: pd.Index | None = None,
+    suite: dict | None = None,
+) -> tuple[pd.DataFrame, dict[int, list[int]]]:
+    """Validate one table with Great Expectations against its suite.
+
+    Parameters
+    ----------
+    df
+        The typed table (as :func:`cxassess.io.read_table` returns it, any index).
+    table
+        Which canonical table it is.
+    config
+        The dataset's review.yml (critical share, survey scales).
+    parameters
+        ``$PARAMETER`` values, see :func:`suite_parameters` (default: from ``config``).
+    ticket_ids
+        The ids of the cycle's tickets, for the references of events, surveys and
+        audits (``None``: not checked).
+    suite
+        The suite JSON (default :func:`load_suite` of ``table``).
+
+    Returns
+    -------
+    checks : pandas.DataFrame
+        One row per expectation: status ``passed``, ``warning``, ``critical`` or ``not
+        applicable``, failing rows, share, reason, fix, examples (columns :data:`CHECK_COLUMNS`).
+    quarantine : dict
+        Check number → positions (0-based, in ``df``) of the rows to quarantine.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxassess.config import load_config
+    >>> t = pd.DataFrame({"ticket_id": ["T1", "T2", "T2"], "channel": ["web", "fax", "web"],
+    ...                   "created_at": pd.to_datetime(["2026-07-01"] * 3).tz_localize("UTC")})
+    >>> checks, rows = validate_table(t.astype({"ticket_id": "str", "channel": "str"}),
+    ...                               "tickets", load_config("data/sample"))
+    >>> failed = checks.status.isin(["warning", "critical"])
+    >>> print(checks.loc[failed, ["column", "failed_rows", "quarantined"]].to_string(index=False))
+       column  failed_rows  quarantined
+    ticket_id            2            1
+      channel            1            1
+    """
+    suite = suite or load_suite(table)
+    params = suite_parameters(config) if parameters is None else parameters
+    critical_share = quality_option(config, "critical_share", 0.05)
+    frame = _with_helpers(df.reset_index(drop=True), table, config, ticket_ids)
+    original = {(u["column"], int(u["row"]) - 1): u["value"] for u in df.attrs.get("unreadable") or []}
+    columns = list(frame.columns)
+    applicable, checks, positions = [], [], {}
+    for number, expectation in enumerate(suite["expectations"]):
+        meta = expectation.get("meta") or {}
+        row = {
+            "table": table, "check": number, "column": _describe(expectation),
+            "status": "not applicable", "failed_rows": 0, "rows_checked": len(frame),
+            "share": 0.0, "quarantined": 0, "reason": meta.get("reason", expectation["type"]),
+            "fix": meta.get("fix", ""), "examples": "", "expectation": expectation["type"],
+        }
+        absent = [c for c in _columns_of(expectation["kwargs"]) if c not in columns]
+        unset = [p for p in _parameters_of(expectation["kwargs"]) if p not in params]
+        kind = expectation["type"]
+        if kind == "expect_table_columns_to_match_set" or not (absent or unset):
+            kwargs = dict(expectation["kwargs"])
+            if "column_list" in kwargs:
+                kwargs["column_list"] = [c for c in kwargs["column_list"] if c in columns]
+            applicable.append((number, {**expectation, "kwargs": kwargs}))
+        elif absent == ["_referenced_ticket"]:
+            row["examples"] = "nothing to check against (no tickets table)"
+        elif absent:
+            row["examples"] = f"column {', '.join(absent)} not in the file"
+        else:
+            row["examples"] = f"nothing to check against ({', '.join(unset)} not given)"
+        checks.append(row)
+
+    results = _run_gx(frame, table, [e for _, e in applicable], params)
+    for (number, expectation), result in zip(applicable, results, strict=True):
+        row, meta = checks[number], expectation.get("meta") or {}
+        outcome = result.result or {}
+        if result.exception_info and result.exception_info.get("raised_exception"):
+            row.update(status="critical", examples=str(result.exception_info.get("exception_message")))
+            row["reason"] = f"the check could not run: {row['reason']}"
+            continue
+        if result.success:
+            row["status"] = "passed"
+            continue
+        index = list(outcome.get("unexpected_index_list") or [])
+        if meta.get("severity") == "critical" or not index and "unexpected_count" not in outcome:
+            row["status"] = "critical" if meta.get("severity") == "critical" else "warning"
+            missing = (outcome.get("details") or {}).get("mismatched", {}).get("missing")
+            row["examples"] = (
+                f"missing: {', '.join(missing)}" if missing
+                else f"observed: {outcome.get('observed_value')}"
+            )
+            row["failed_rows"] = len(frame) if meta.get("severity") == "critical" else 0
+            continue
+        failed = int(outcome.get("unexpected_count", len(index)))
+        values = outcome.get("unexpected_list") or []
+        if meta.get("example_column"):
+            values = frame[meta["example_column"]].iloc[index].tolist()
+        elif "column" in expectation["kwargs"] and len(values) == len(index):
+            column = expectation["kwargs"]["column"]  # a value the loader could not read: its text
+            values = [original.get((column, i), v) for i, v in zip(index, values, strict=True)]
+        row.update(
+            failed_rows=failed,
+            share=failed / len(frame) if len(frame) else 0.0,
+            examples=_examples(_shown(expectation["kwargs"], values)),
+        )
+        if meta.get("quarantine", True):
+            keep = index
+            if meta.get("keep") == "first":
+                subset = expectation["kwargs"].get("column_list") or [expectation["kwargs"]["column"]]
+                repeated = frame.duplicated(subset=subset, keep="first").to_numpy()
+                keep = [i for i in index if repeated[i]]
+            positions[number] = keep
+            row["quarantined"] = len(keep)
+            row["status"] = "critical" if row["share"] > critical_share else "warning"
+        elif expectation["type"] == "expect_column_values_to_be_in_set":
+            # a value set describes rather than rejects rows, but a set missed by more than
+            # critical_share of a table follows the rule of every other check
+            row["status"] = "critical" if row["share"] > critical_share else "warning"
+        else:
+            row["status"] = "warning"
+    unreadable = _unreadable_checks(df, table, len(checks), critical_share)
+    for row, rows in unreadable:
+        positions[row["check"]] = rows
+        checks.append(row)
+    return pd.DataFrame(checks, columns=CHECK_COLUMNS), positions
+
+
+def _run_gx(frame: pd.DataFrame, table: str, expectations: list[dict], params: dict) -> list:
+    import great_expectations as gx
+
+    if not expectations:
+        return []
+    expectations = [
+        {**e, "meta": {**(e.get("meta") or {}), "cx_position": i}} for i, e in enumerate(expectations)
+    ]
+    suite = gx.ExpectationSuite(name=f"cxassess-{table}", expectations=expectations)
+    batch = gx_context().data_sources.pandas_default.read_dataframe(frame)
+    result = batch.validate(
+        suite, expectation_parameters=params, result_format={"result_format": "COMPLETE"}
+    )
+    # GX does not keep the suite's order; each expectation carries its position in meta.
+    ordered: list = [None] * len(expectations)
+    for r in result.results:
+        ordered[r.expectation_config.meta["cx_position"]] = r
+    return ordered
+
+
+def _unreadable_checks(df: pd.DataFrame, table: str, first: int, critical_share: float) -> list:
+    """Checks for values the loader could not read (one per column), with their rows."""
+    cells = pd.DataFrame(df.attrs.get("unreadable") or [], columns=["row", "column", "value", "problem"])
+    out = []
+    for offset, (column, group) in enumerate(cells.groupby("column", sort=False)):
+        rows = sorted(set(int(r) - 1 for r in group["row"]))
+        share = len(rows) / len(df) if len(df) else 0.0
+        out.append((
+            {
+                "table": table, "check": first + offset, "column": column,
+                "status": "critical" if share > critical_share else "warning",
+                "failed_rows": len(rows), "rows_checked": len(df), "share": share,
+                "quarantined": len(rows), "reason": f"{column} {group['problem'].iloc[0]}",
+                "fix": "correct the values in the export, or set the csv: options in review.yml "
+                "(datetime_format, dayfirst, decimal)",
+                "examples": _examples(group["value"].tolist()), "expectation": _READABLE,
+            },
+            rows,
+        ))
+    return out
+
+
+def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
+    """Run the gate on one cycle: load every table, validate it, quarantine failing rows.
+
+    Parameters
+    ----------
+    dataset
+        The dataset folder holding ``review.yml``.
+    cycle
+        The cycle label; default the latest cycle folder.
+
+    Returns
+    -------
+    QualityReport
+        With :attr:`QualityReport.data`, the cycle without its quarantined rows.
+
+    Examples
+    --------
+    >>> report = check_cycle("data/sample", "2026Q3")
+    >>> report.critical, int(report.tables["rows_quarantined"].sum())
+    (False, 0)
+    """
+    loaded = load_cycle(dataset, cycle, errors="coerce")
+    config = loaded.config
+    found = inputs(config, loaded.label)
+    ids = None
+    if "tickets" in loaded.tables and "ticket_id" in loaded.tickets.columns and len(loaded.tickets):
+        ids = pd.Index(loaded.tickets["ticket_id"].dropna().unique())
+    params = suite_parameters(config, window=cycle_window(loaded.label, config.timezone))
+    checks, tables, quarantine, held = [], [], {}, {}
+    for table in TABLES:
+        file = loaded.files.get(table)
+        source = file.name if file else ("derived from the event log" if table in loaded.derived else "")
+        if table in loaded.unreadable:
+            error = loaded.unreadable[table]
+            checks.append(pd.DataFrame([{
+                "table": table, "check": -1, "column": "(file)", "status": "critical",
+                "failed_rows": 0, "rows_checked": 0, "share": 0.0, "quarantined": 0,
+                "reason": f"the file cannot be read: {error.problem}", "fix": error.fix,
+                "examples": str(error.path), "expectation": _FILE,
+            }], columns=CHECK_COLUMNS))
+            tables.append({"table": table, "file": source, "rows_read": 0, "rows_used": 0,
+                           "rows_quarantined": 0})
+            continue
+        if table not in loaded.tables or table in loaded.derived:
+            continue
+        df = loaded.tables[table]
+        table_checks, positions = validate_table(df, table, config, parameters=params, ticket_ids=ids)
+        rows = sorted(set().union(*positions.values())) if positions else []
+        quarantine[table] = _quarantined(file, config, table_checks, positions, rows)
+        held[table] = rows
+        checks.append(table_checks)
+        tables.append({"table": table, "file": source, "rows_read": len(df),
+                       "rows_used": len(df) - len(rows), "rows_quarantined": len(rows)})
+    checks_df = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(columns=CHECK_COLUMNS)
+    tables_df = _lights(pd.DataFrame(tables, columns=["table", "file", "rows_read", "rows_used",
+                                                      "rows_quarantined"]), checks_df)
+    return QualityReport(config.name, loaded.label, checks_df, tables_df, quarantine,
+                         fingerprint(found), without_quarantined(loaded, held), inputs=found)
+
+
+def without_quarantined(loaded: Cycle, held: dict[str, list[int]]) -> Cycle:
+    """The cycle without the quarantined rows (positions per table); tickets derived
+    from the event log are derived again from the events kept."""
+    tables = {}
+    for table, df in loaded.tables.items():
+        if table in loaded.derived:
+            continue
+        rows = held.get(table, [])
+        kept = df.drop(index=df.index[rows]).reset_index(drop=True) if rows else df.copy(deep=False)
+        kept.attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
+        tables[table] = kept
+    data = dataclasses.replace(loaded, tables=tables, derived=(), unreadable={}, errors="raise")
+    return with_derived_tickets(data)
+
+
+def _quarantined(
+    file: Path, config: ReviewConfig, checks: pd.DataFrame, positions: dict[int, list[int]],
+    rows: list[int],
+) -> pd.DataFrame:
+    """The quarantined rows with their original values, data-row number and reasons."""
+    if not rows:
+        return pd.DataFrame()
+    raw = read_raw(file, config).iloc[rows].copy()
+    by_row: dict[int, list[int]] = {}
+    for number, hit in positions.items():
+        for i in hit:
+            by_row.setdefault(i, []).append(number)
+    described = checks.set_index("check")
+    raw.insert(0, "row", [i + 1 for i in rows])
+    raw["checks"] = ["; ".join(f"{described.at[n, 'column']}: {described.at[n, 'expectation']}"
+                               for n in by_row[i]) for i in rows]
+    raw["reasons"] = ["; ".join(described.at[n, "reason"] for n in by_row[i]) for i in rows]
+    return raw.reset_index(drop=True)
+
+
+def _lights(tables: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """Per table: critical and warning counts, its status and light; absent tables grey."""
+    failed = pd.crosstab(checks["table"], checks["status"]).reindex(columns=["critical", "warning"], fill_value=0)
+    out = tables.set_index("table").reindex(list(TABLES))
+    out["critical"] = failed["critical"].reindex(out.index, fill_value=0)
+    out["warnings"] = failed["warning"].reindex(out.index, fill_value=0)
+    absent = out["rows_read"].isna()
+    out[["rows_read", "rows_used", "rows_quarantined"]] = out[["rows_read", "rows_used", "rows_quarantined"]].fillna(0)
+    out["file"] = out["file"].fillna("")
+    out["status"] = np.select([absent, out["critical"] > 0, out["warnings"] > 0],
+                              ["absent", "critical", "warning"], "passed")
+    out["light"] = out["status"].map(LIGHTS)
+    return out.reset_index().astype({c: "int64" for c in
+                                     ("rows_read", "rows_used", "rows_quarantined", "critical", "warnings")})
+
+

@@ -1,0 +1,131 @@
+"""The Great Expectations suites (``expectations/<table>.json``) and the values they take
+from review.yml at run time (``$PARAMETER``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cxassess.config import ReviewConfig
+from cxassess.errors import ConfigError
+
+__all__ = ["load_suite", "suite_folder", "suite_parameters"]
+
+
+PARAMETER = "$PARAMETER"
+
+
+def suite_folder() -> Path:
+    """The folder of the suites: ``$CXASSESS_EXPECTATIONS``, else ``expectations/``
+    of the source tree this package belongs to."""
+    folder = Path(os.environ.get("CXASSESS_EXPECTATIONS") or Path(__file__).parents[2] / "expectations")
+    if not folder.is_dir():
+        raise ConfigError(
+            f"the data-quality suites are not found in {folder}. Run cxassess from its "
+            "repository, or point CXASSESS_EXPECTATIONS to the expectations/ folder."
+        )
+    return folder
+
+
+@cache
+def gx_context() -> Any:
+    """An ephemeral GX context (writes nothing, no network) with progress bars off."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def load_suite(table: str, folder: Path | str | None = None) -> dict:
+    """Read ``<folder>/<table>.json`` and check that GX knows every expectation in it.
+
+    GX drops expectation types it does not know without failing; a suite that loses one
+    would silently check less, so a count mismatch raises :class:`ConfigError`.
+
+    Returns
+    -------
+    dict
+        The suite as JSON (``name``, ``meta``, ``expectations``).
+
+    Examples
+    --------
+    >>> suite = load_suite("tickets")
+    >>> suite["expectations"][0]["type"]
+    'expect_table_columns_to_match_set'
+    """
+    import great_expectations as gx
+
+    path = Path(folder or suite_folder()) / f"{table}.json"
+    if not path.is_file():
+        raise ConfigError(f"no data-quality suite for {table}: {path} is missing.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+    gx_context()  # quiets GX's logger before it reports dropped expectations
+    loaded = gx.ExpectationSuite(name=data["name"], expectations=data["expectations"])
+    if len(loaded.expectations) != len(data["expectations"]):
+        known = Counter(e.expectation_type for e in loaded.expectations)
+        written = Counter(e["type"] for e in data["expectations"])
+        dropped = sorted((written - known).elements())
+        raise ConfigError(
+            f"{path}: Great Expectations loaded {len(loaded.expectations)} of "
+            f"{len(data['expectations'])} expectations; it does not know {', '.join(dropped)}. "
+            "Correct the expectation type (see the GX 1.x gallery)."
+        )
+    return data
+
+
+def suite_parameters(
+    config: ReviewConfig,
+    *,
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> dict[str, Any]:
+    """The ``$PARAMETER`` values of the suites, from review.yml and the cycle.
+
+    A parameter is left out when the dataset does not define it; expectations that
+    need it are then reported as not applicable.
+
+    Parameters
+    ----------
+    config
+        The dataset's review.yml.
+    window
+        The cycle window ``[start, end)``; widened by ``quality.window_tolerance_days``
+        (default 1) on both sides.
+
+    Examples
+    --------
+    >>> from cxassess.config import load_config
+    >>> p = suite_parameters(load_config("data/sample"))
+    >>> p["channels"]
+    ['email', 'chat', 'phone', 'web']
+    """
+    params: dict[str, Any] = {}
+    for kind in ("channels", "priorities", "categories", "teams", "survey_kinds", "languages"):
+        if config.values(kind):
+            params[kind] = config.values(kind)
+    if config.process is not None:
+        params["activities"] = sorted(config.process.activities)
+    criteria = [str(c["criterion"]) for c in config.raw.get("qa_scorecard") or [] if "criterion" in c]
+    if criteria:
+        params["criteria"] = criteria
+    if window is not None:
+        tolerance = pd.Timedelta(days=float(quality_option(config, "window_tolerance_days", 1)))
+        params["window_start"] = window[0] - tolerance
+        params["window_end"] = window[1] + tolerance
+    return params
+
+
+def quality_option(config: ReviewConfig, key: str, default: float) -> float:
+    return float((config.raw.get("quality") or {}).get(key, default))

@@ -1,0 +1,102 @@
+"""Load once: the gate stores the checked, typed tables of a cycle beside its report; the
+pages read them back instead of parsing the exports again, and only while the inputs are
+unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+import cxassess.cycles
+from cxassess.config import load_config
+from cxassess.quality import check_cycle, checked_cycle, fingerprint, inputs, unchanged
+from cxassess.quality.record import QualityReport
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("store") / "desk"
+    shutil.copytree("data/sample", root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def saved(dataset, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    report = check_cycle(dataset, "2026Q3")
+    report.save(folder)
+    return report, folder
+
+
+def test_stored_tables_equal_a_fresh_load_without_parsing(saved, dataset, monkeypatch):
+    report, folder = saved
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("an export was parsed again")
+
+    monkeypatch.setattr(cxassess.cycles, "read_table", no_parsing)
+    back = checked_cycle(dataset, "2026Q3", folder)
+    assert list(back.tables) == list(report.data.tables)
+    for table in report.data.tables:
+        pd.testing.assert_frame_equal(back.tables[table], report.data.tables[table], check_like=False)
+    assert back.derived == report.data.derived
+    assert {t: p.name for t, p in back.files.items()} == {t: p.name for t, p in report.data.files.items()}
+
+
+def test_tables_are_read_on_first_use(saved, dataset):
+    _, folder = saved
+    back = checked_cycle(dataset, "2026Q3", folder)
+    assert back.tables._frames == {}  # nothing read yet
+    assert len(back.surveys) == pd.read_csv(dataset / "2026Q3" / "surveys.csv").shape[0]
+    assert list(back.tables._frames) == ["surveys"]
+
+
+def test_inputs_record_size_time_and_hash(dataset):
+    import hashlib
+
+    found = inputs(load_config(dataset), "2026Q3")
+    path = dataset / "2026Q3" / "tickets.csv"
+    assert found["2026Q3/tickets.csv"] == {
+        "size": path.stat().st_size, "mtime_ns": path.stat().st_mtime_ns,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+    assert {"review.yml", "expectations/tickets.json"} <= set(found)
+    assert fingerprint(found) != fingerprint({**found, "review.yml": {"sha256": "00" * 32}})
+
+
+def test_a_touched_but_equal_file_keeps_the_store_a_changed_one_drops_it(tmp_path):
+    root = tmp_path / "desk"
+    shutil.copytree("data/sample", root)
+    config = load_config(root)
+    recorded = inputs(config, "2026Q3")
+    path = root / "2026Q3" / "surveys.csv"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert unchanged(recorded, config, "2026Q3")  # same bytes, other time: hashed, equal
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\n", "\r\n", 1), encoding="utf-8")
+    assert not unchanged(recorded, config, "2026Q3")
+    (root / "2026Q3" / "new.csv").write_text("x\n", encoding="utf-8")
+    assert not unchanged(inputs(config, "2026Q2") | {}, config, "2026Q3")
+
+
+def test_changed_data_is_gated_again_not_read_from_the_store(tmp_path):
+    root = tmp_path / "desk"
+    shutil.copytree("data/sample", root)
+    folder = tmp_path / "run"
+    check_cycle(root, "2026Q3").save(folder)
+    tickets = root / "2026Q3" / "tickets.csv"
+    lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+    tickets.write_text("".join(lines[:-10]), encoding="utf-8")  # ten tickets fewer
+    assert len(checked_cycle(root, "2026Q3", folder).tickets) == len(lines) - 1 - 10
+
+
+def test_the_record_lists_the_stored_tables(saved):
+    report, folder = saved
+    record = json.loads((folder / "quality.json").read_text(encoding="utf-8"))
+    assert record["data"]["tables"] == list(report.data.tables)
+    assert sorted(p.stem for p in (folder / "tables").glob("*.parquet")) == sorted(report.data.tables)
+    assert QualityReport.read(folder).inputs == report.inputs
