@@ -19,6 +19,13 @@ from cxassess.errors import CxAssessError, shown
 __all__ = ["main"]
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (argparse type)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def _review(args: argparse.Namespace) -> int:
     from cxassess.report import run_review
 
@@ -28,6 +35,7 @@ def _review(args: argparse.Namespace) -> int:
         previous=args.previous or None,
         notebooks=args.notebooks,
         reports=args.reports,
+        jobs=args.jobs,
     )
     return 0
 
@@ -121,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--previous", default=None, help="cycle to compare with (default: the one before)")
     review.add_argument("--notebooks", default="notebooks", type=Path, help="folder of the notebooks")
     review.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
+    review.add_argument("--jobs", default=None, type=_positive,
+                        help="notebooks run at once (default: one per core, as the free memory allows)")
     review.set_defaults(run=_review)
 
     validate = sub.add_parser("validate", help="run the data-quality gate alone on one cycle")

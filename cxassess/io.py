@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -125,6 +126,7 @@ def read_csv_text(
     *,
     encoding: str = "auto",
     delimiter: str = "auto",
+    rows: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV file as text columns, detecting its encoding and delimiter.
 
@@ -141,6 +143,9 @@ def read_csv_text(
         Shift-JIS) or a Python codec name.
     delimiter
         ``"auto"`` (the most frequent of ``, ; tab |`` in the header) or the delimiter.
+    rows
+        Only these data rows (0-based positions), e.g. the quarantined ones: the others
+        are parsed but never become a pandas frame.
 
     Returns
     -------
@@ -174,7 +179,7 @@ def read_csv_text(
         raise DataFileError(path, "the file is empty", "export the table again; it needs a header row.")
     enc = _detect_encoding(sample, complete=complete) if encoding == "auto" else encoding
     try:
-        df = _parse_csv(path, sample, enc, delimiter)
+        df = _parse_csv(path, sample, enc, delimiter, rows)
     except _NotUtf8:
         if encoding != "auto":
             raise DataFileError(
@@ -183,7 +188,7 @@ def read_csv_text(
                 "set the export's encoding in review.yml, e.g. csv: {encoding: cp1252}.",
             ) from None
         enc = _detect_encoding(sample, complete=complete, utf8=False)
-        df = _parse_csv(path, sample, enc, delimiter)
+        df = _parse_csv(path, sample, enc, delimiter, rows)
     return df
 
 
@@ -191,7 +196,7 @@ class _NotUtf8(Exception):
     """The file is not valid UTF-8 after its first megabyte."""
 
 
-def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str) -> pd.DataFrame:
+def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str, rows: Sequence[int] | None) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -238,6 +243,8 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str) -> pd.DataFr
         ) from None
     except UnicodeDecodeError as exc:
         raise DataFileError(path, f"{problem[0]} ({exc})", problem[1]) from None
+    if rows is not None:
+        table = table.take(pa.array(rows, pa.int64()))
     nulls = pa.array(_NA_VALUES, pa.string())
     for i in range(table.num_columns):  # spaces after the delimiter are skipped, as pandas does
         column = table.column(i)
@@ -484,7 +491,7 @@ def read_table(
     return df
 
 
-def read_raw(path: Path | str, config: ReviewConfig | None = None) -> pd.DataFrame:
+def read_raw(path: Path | str, config: ReviewConfig | None = None, rows: Sequence[int] | None = None) -> pd.DataFrame:
     """Read a table file as it is: the file's own column names, values as text (CSV) or
     as stored (Parquet). The quality gate quarantines rows from this view, so rejected
     rows keep their original values.
@@ -501,12 +508,14 @@ def read_raw(path: Path | str, config: ReviewConfig | None = None) -> pd.DataFra
     if path.suffix.lower() == ".parquet":
         if not path.is_file():
             raise DataFileError(path, "file not found", "check the dataset folder.")
-        return pd.read_parquet(path)
+        raw = pd.read_parquet(path)
+        return raw.iloc[list(rows)].reset_index(drop=True) if rows is not None else raw
     csv_options = config.csv if config is not None else {}
     return read_csv_text(
         path,
         encoding=str(csv_options.get("encoding", "auto")),
         delimiter=str(csv_options.get("delimiter", "auto")),
+        rows=rows,
     )
 
 

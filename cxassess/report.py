@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
@@ -342,6 +343,7 @@ def run_review(
     notebooks: Path | str = "notebooks",
     reports: Path | str = "reports",
     echo: Callable[[str], None] | None = None,
+    jobs: int | None = None,
 ) -> Path:
     """Run every notebook for one cycle and publish the HTML review atomically.
 
@@ -359,6 +361,9 @@ def run_review(
         Root of the reports; the review goes to ``<reports>/<dataset folder name>/<cycle>/``.
     echo
         Where progress lines go (default: standard error).
+    jobs
+        How many notebooks run at once (default: one per core, as many as the free
+        memory holds; the progress output says how many and why).
 
     Returns
     -------
@@ -396,7 +401,7 @@ def run_review(
     folder = reports / config.root.name
     final = folder / cycle
     try:
-        return _publish(config, cycle, previous, pages, folder, final, say)
+        return _publish(config, cycle, previous, pages, folder, final, say, jobs)
     except OSError as exc:
         error = _folder_error(exc, reports, folder)
         if error is exc:
@@ -405,10 +410,8 @@ def run_review(
 
 
 def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path], folder: Path, final: Path,
-             say: Callable[[str], None]) -> Path:
+             say: Callable[[str], None], jobs: int | None) -> Path:
     """The body of :func:`run_review`: stage, execute, render, swap into place."""
-    import papermill as pm
-
     folder.mkdir(parents=True, exist_ok=True)
     claim_report_folder(folder, config.root, folder.parent)
     for name in clean_dead_runs(folder):
@@ -425,7 +428,6 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
     os.environ.setdefault("IPYTHONDIR", str(Path(tempfile.gettempdir()) / "cxassess-ipython"))
     started = dt.datetime.now(dt.UTC)
     say(f"cxassess review: {config.name} {cycle} (compared with {previous}), {len(pages)} notebook(s)")
-    results: list[PageResult] = []
     try:
         (staging / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
         say("  data-quality gate: validating every table with Great Expectations ...")
@@ -441,26 +443,9 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
                 checked[label] = _gate(config, label, staging / "history" / label).inputs
         if gate.critical:
             pages = [p for p in pages if p.stem.startswith("00_")]
-        for i, page in enumerate(pages, start=1):
-            out = staging / page.name
-            say(f"  [{i}/{len(pages)}] {page.stem}: executing ...")
-            t0 = time.perf_counter()
-            try:
-                pm.execute_notebook(
-                    str(page), str(out), parameters=parameters, kernel_name="python3",
-                    cwd=str(Path.cwd()), progress_bar=False, log_output=False,
-                )
-            except pm.PapermillExecutionError as exc:
-                if failed_dir.exists():
-                    shutil.rmtree(failed_dir)
-                failed_dir.mkdir()
-                shutil.copy2(out, failed_dir / page.name)
-                cell, error = _first_error(out)
-                raise ReviewRunError(page.name, cell, error or str(exc), failed_dir / page.name) from None
-            seconds = time.perf_counter() - t0
-            title = notebook_title(nbformat.read(out, as_version=4), page.stem)
-            results.append(PageResult(page.name, title, f"{page.stem}.html", seconds))
-            say(f"  [{i}/{len(pages)}] {page.stem}: done in {seconds:.1f} s")
+        jobs, why = _parallel_pages(staging, len(pages), jobs)
+        say(f"  running {len(pages)} notebook(s), {jobs} at a time ({why})")
+        results = _execute(pages, staging, parameters, jobs, failed_dir, say)
         nav = [{"href": r.html, "title": r.title} for r in results]
         run_line = f"{config.title} · cycle {cycle} vs {previous}"
         extra = {"pages": nav, "run": run_line}
@@ -541,6 +526,85 @@ def _gate(config: ReviewConfig, cycle: str, folder: Path) -> quality.QualityRepo
     report.save(folder)
     report.data = None
     return report
+
+
+def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, failed_dir: Path,
+             say: Callable[[str], None]) -> list[PageResult]:
+    """Execute the notebooks with papermill, ``jobs`` at a time (each in its own kernel;
+    they only read the gate's stored tables), and return their results in name order.
+    The first failure stops the run: notebooks not started are not run."""
+    import papermill as pm
+
+    def run(i: int, page: Path) -> PageResult:
+        out = staging / page.name
+        say(f"  [{i}/{len(pages)}] {page.stem}: executing ...")
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(page), str(out), parameters=parameters, kernel_name="python3",
+                cwd=str(Path.cwd()), progress_bar=False, log_output=False,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on the CLI
+            )
+        except pm.PapermillExecutionError as exc:
+            cell, error = _first_error(out)
+            raise ReviewRunError(page.name, cell, error or str(exc), failed_dir / page.name) from None
+        seconds = time.perf_counter() - t0
+        say(f"  [{i}/{len(pages)}] {page.stem}: done in {seconds:.1f} s")
+        title = notebook_title(nbformat.read(out, as_version=4), page.stem)
+        return PageResult(page.name, title, f"{page.stem}.html", seconds)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run, i, page) for i, page in enumerate(pages, start=1)]
+        for future in as_completed(futures):
+            error = future.exception()
+            if error is None:
+                continue
+            for other in futures:
+                other.cancel()
+            wait(futures)
+            if isinstance(error, ReviewRunError):
+                if failed_dir.exists():
+                    shutil.rmtree(failed_dir)
+                failed_dir.mkdir()
+                shutil.copy2(staging / error.notebook, failed_dir / error.notebook)
+            raise error
+    return [f.result() for f in futures]
+
+
+#: Memory one page needs besides its data: the kernel with pandas, matplotlib and the package.
+PAGE_BASELINE_BYTES = 400 * 2**20
+#: A table in memory is about this many times its Parquet file (decompressed, indexed, copied once).
+PARQUET_EXPANSION = 6
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to new processes (Linux ``MemAvailable``), or ``None``."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _parallel_pages(staging: Path, pages: int, jobs: int | None) -> tuple[int, str]:
+    """How many notebooks run at once, and why in words: ``jobs`` when given (``--jobs``),
+    else one per core, no more than the free memory holds for one page each (its kernel
+    plus the stored tables of the cycle and the previous one, decompressed)."""
+    if jobs is not None:
+        return max(1, min(jobs, pages)), "--jobs"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    data = sum(p.stat().st_size for folder in (staging, staging / "previous")
+               for p in (folder / quality.TABLES_FOLDER).glob("*.parquet"))
+    need = PAGE_BASELINE_BYTES + PARQUET_EXPANSION * data
+    free = _available_memory()
+    by_memory = max(1, free // need) if free is not None else cores
+    chosen = max(1, min(cores, pages, by_memory))
+    why = f"{cores} core(s)"
+    if free is not None:
+        why += f", {free / 2**30:.1f} GB free, about {need / 2**30:.1f} GB per page"
+    return chosen, why
 
 
 def _ready_to_publish(staging: Path) -> None:

@@ -175,3 +175,22 @@ def test_scorecard_page_shows_the_verdicts_and_trends_over_gated_cycles(review):
     for label in ("2025Q4", "2026Q1"):  # earlier cycles are gated too, for the trends
         assert json.loads((review / "history" / label / "quality.json").read_text())["cycle"] == label
     assert "2025Q4/tickets.csv" in json.loads((review / "manifest.json").read_text())["inputs"]
+
+
+def test_notebooks_run_at_once_as_cores_and_free_memory_allow(tmp_path, monkeypatch):
+    from cxassess import report
+
+    stored = tmp_path / "tables"
+    stored.mkdir()
+    (stored / "events.parquet").write_bytes(b"x" * 1000)
+    monkeypatch.setattr(report.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    need = report.PAGE_BASELINE_BYTES + report.PARQUET_EXPANSION * 1000
+    monkeypatch.setattr(report, "_available_memory", lambda: 10 * need)
+    assert report._parallel_pages(tmp_path, 4, None)[0] == 4  # four cores, memory for ten pages
+    assert report._parallel_pages(tmp_path, 3, None)[0] == 3  # no more than the pages
+    monkeypatch.setattr(report, "_available_memory", lambda: 2 * need + 1)
+    jobs, why = report._parallel_pages(tmp_path, 4, None)
+    assert jobs == 2 and "4 core(s)" in why  # memory for two pages only
+    monkeypatch.setattr(report, "_available_memory", lambda: need // 2)
+    assert report._parallel_pages(tmp_path, 4, None)[0] == 1  # always at least one
+    assert report._parallel_pages(tmp_path, 4, 3) == (3, "--jobs")

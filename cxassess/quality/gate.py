@@ -42,7 +42,7 @@ def _with_helpers(
     not there). A lookup column keeps GX from copying a list of every id into each check."""
     out = df.copy(deep=False)  # copy-on-write: the helper columns never reach ``df``
     if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
-        out["_referenced_ticket"] = df["ticket_id"].where(df["ticket_id"].isin(ticket_ids))
+        out["_referenced_ticket"] = df["ticket_id"].where(_known(df["ticket_id"], ticket_ids))
     if table == "events" and {"ticket_id", "timestamp"} <= set(df.columns):
         out["_previous_timestamp"] = out.groupby("ticket_id", sort=False)["timestamp"].shift(1)
     if table == "surveys" and "kind" in df.columns and config.survey_scales:
@@ -53,6 +53,25 @@ def _with_helpers(
         out["_scale_min"] = points.map({p: lo for p, (lo, _) in ranges.items()}).astype("Float64")
         out["_scale_max"] = points.map({p: hi for p, (_, hi) in ranges.items()}).astype("Float64")
     return out
+
+
+def _known(values: pd.Series, ids: pd.Index) -> np.ndarray:
+    """Whether each value is one of ``ids``, with Arrow's hash lookup (pandas' ``isin`` on
+    Arrow strings builds a Python object per id: seconds at a million tickets).
+
+    Examples
+    --------
+    >>> _known(pd.Series(["T1", "T9", None], dtype="str"), pd.Index(["T1", "T2"], dtype="str")).tolist()
+    [True, False, False]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pa.array(values, from_pandas=True)
+    known = pa.array(ids, from_pandas=True)
+    if known.type != column.type:
+        known = known.cast(column.type)
+    return pc.fill_null(pc.is_in(column, value_set=known), False).to_numpy(zero_copy_only=False)
 
 
 def _columns_of(kwargs: dict) -> list[str]:
@@ -364,7 +383,7 @@ def _quarantined(
     """The quarantined rows with their original values, data-row number and reasons."""
     if not rows:
         return pd.DataFrame()
-    raw = read_raw(file, config).iloc[rows].copy()
+    raw = read_raw(file, config, rows=rows)  # only the quarantined rows become a frame
     by_row: dict[int, list[int]] = {}
     for number, hit in positions.items():
         for i in hit:
