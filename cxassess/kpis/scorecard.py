@@ -162,7 +162,7 @@ def cycle_kpis(
                 add(ces(rated_ces, by=group or None, measure="mean", kind=kind("ces")))
     if tickets is not None:
         if {"frt_hours", "frt_business_hours"} & set(ok):
-            add(first_response_time(tickets, calendar=calendar, by=group or None))
+            add(first_response_time(tickets, censor_at=cycle.end, calendar=calendar, by=group or None))
         if {"ttr_hours", "ttr_business_hours"} & set(ok):
             add(resolution_time(tickets, censor_at=cycle.end, calendar=calendar, by=group or None))
         if {"ttr_first_hours", "ttr_first_business_hours"} & set(ok):
