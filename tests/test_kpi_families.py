@@ -4,6 +4,7 @@ computed by hand, the same tables from pandas and Polars, and the real public da
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import polars as pl
 import pytest
 from scipy import stats as st
 
-from cxassess import kpis
+from cxassess import kpis, registry
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import SlaPolicy
 from cxassess.errors import ConfigError
@@ -418,3 +419,54 @@ def test_scorecard_on_tickets_derived_from_events_names_the_missing_columns(samp
     assert first["n"] == len(derived) and first["value"] <= card.set_index("kpi").loc["ttr_business_hours", "value"]
     with pytest.raises(ValueError, match="needs the ticket column"):
         kpis.sla_attainment(derived, q3.config.sla, censor_at=q3.end, calendar=BusinessCalendar.from_config(q3.config))
+
+
+# --- what moved: one rule for the scorecard and the breakdowns -------------------------------
+
+
+def test_a_change_resting_on_fewer_than_min_n_is_never_listed_as_moved():
+    from cxassess.plots import what_moved
+
+    card = pd.DataFrame({
+        "kpi": ["csat", "nps", "fcr", "reopen_rate"], "label": ["CSAT", "NPS", "FCR", "Reopen rate"],
+        "value": [0.70, 20.0, 0.60, 0.10], "previous": [0.80, 10.0, 0.50, 0.12], "n": [200, 29, 30, 500],
+        "verdict": ["worsened", "improved", "improved", "within noise"],
+    })
+    # by hand: NPS moved on 29 answers only (min_n 30), reopen rate within noise; worst first
+    assert what_moved(card, min_n=30).splitlines() == ["- **CSAT** worsened: 80.0% → 70.0%",
+                                                       "- **FCR** improved: 50.0% → 60.0%"]
+    assert what_moved(card, min_n=300).startswith("Nothing")
+
+
+def test_the_breakdown_lists_as_moved_what_the_scorecard_rule_lists(sample_cycles):
+    from cxassess.kpis.breakdown import Breakdown
+    from cxassess.plots import breakdown_section
+
+    q3, q2 = sample_cycles
+    card = kpis.scorecard(q3, q2, by="channel")
+    card = card[card["note"] == ""].reset_index(drop=True)
+    real = card[card["verdict"].isin(["improved", "worsened"])]
+    assert len(real) >= 2
+    card.loc[real.index[0], "n"] = 29  # one real change now rests on too few: not listed
+    card["small_n"] = card["n"] < 30
+    # by hand: a real change (improved, worsened) on at least min_n = 30
+    expected = Counter((card.loc[i, "channel"], card.loc[i, "label"]) for i in real.index if card.loc[i, "n"] >= 30)
+    assert 0 < sum(expected.values()) < len(real)
+    part = Breakdown("channel", card, card, pd.DataFrame({"channel": card["channel"].unique()}), top=12,
+                     kpis=["csat"])
+    section = breakdown_section(part, min_n=30, moved_rows=len(card))
+    said = f"Segments whose KPI moved for real ({sum(expected.values())} of {len(card)} figures):"
+    assert section[3].data == said
+    listed = section[4].data
+    assert Counter(zip(listed["channel"], listed["KPI"], strict=True)) == expected
+
+
+def test_breakdown_charts_the_kpis_of_the_registry_on_the_clock_of_review_yml(sample_cycles):
+    import dataclasses
+
+    q3, q2 = sample_cycles
+    part = kpis.breakdown(q3, q2, by="channel")
+    assert part.kpis == ["csat", "fcr", "transfer_rate", "reopen_rate", "ttr_business_hours"]  # working hours set
+    raw = {k: v for k, v in q3.config.raw.items() if k != "calendar"}  # no working hours
+    calendar_only = dataclasses.replace(q3.config, raw=raw)
+    assert registry.for_clock(registry.BREAKDOWN_KPIS, calendar_only)[-1] == "ttr_hours"
