@@ -19,17 +19,9 @@ from cxassess.errors import ConfigError
 from cxassess.io import load_cycle
 from cxassess.stats import mean_interval, se_from_interval, target_status, wilson_interval
 
-from .conftest import SAMPLE, shared_file
+from .conftest import SAMPLE, as_pandas, both, shared_file
 
 BERLIN = "Europe/Berlin"
-
-
-def both(df: pd.DataFrame):
-    return [df, pl.from_pandas(df)]
-
-
-def as_pandas(result) -> pd.DataFrame:
-    return result.to_pandas() if isinstance(result, pl.DataFrame) else result.reset_index(drop=True)
 
 
 def berlin(*stamps: str | None) -> pd.Series:

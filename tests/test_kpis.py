@@ -14,16 +14,7 @@ from cxassess import kpis
 from cxassess.errors import InputError
 from cxassess.stats import nps_standard_error, wilson_interval
 
-from .conftest import SAMPLE
-
-
-def both(df: pd.DataFrame):
-    """The same table as pandas and as Polars."""
-    return [df, pl.from_pandas(df)]
-
-
-def as_pandas(result) -> pd.DataFrame:
-    return result.to_pandas() if isinstance(result, pl.DataFrame) else result
+from .conftest import SAMPLE, as_pandas, both
 
 
 @pytest.mark.parametrize(
