@@ -129,7 +129,8 @@ def _check_nps_scale(df: nw.DataFrame, scale: int | None) -> None:
            "(surveys.kind 'nps', scale 11), or use csat() for a satisfaction scale")
     scales = {float(scale)} if scale is not None else set()
     if scale is None and "scale" in df.columns:
-        scales = {v for v in df["scale"].cast(nw.Float64).unique().to_list() if v is not None and v == v}
+        given = df.select(nw.col("scale").cast(nw.Float64).fill_nan(None)).drop_nulls()
+        scales = set(given["scale"].unique().to_list())
     if scales - {11.0}:
         found = ", ".join(f"{v:g}" for v in sorted(scales - {11.0}))
         raise InputError(f"nps: answers on a {found}-point scale (surveys.scale); NPS is defined on the "
