@@ -17,9 +17,33 @@ import pandas as pd
 
 from cxassess.config import WEEKDAYS, ReviewConfig
 
-__all__ = ["BusinessCalendar", "hours_between"]
+__all__ = ["BusinessCalendar", "hours_between", "localize"]
 
 _US = np.int64(1_000_000)
+
+
+def localize(naive: pd.Series | pd.DatetimeIndex, timezone: str) -> pd.Series | pd.DatetimeIndex:
+    """Local wall-clock times of ``timezone`` as instants, by the one rule of cxassess.
+
+    * A time the autumn change repeats (02:30 on the last Sunday of October in Europe)
+      is its **first occurrence**, still summer time (02:30+02:00 in Berlin), as a clock
+      on the wall reads it first.
+    * A time the spring change skips (02:30 on the last Sunday of March) is moved forward
+      to the first valid instant (03:00+02:00).
+
+    The loader (timestamps without an offset) and the business calendar (opening and
+    closing times of review.yml) both follow it.
+
+    Examples
+    --------
+    >>> t = pd.Series(pd.to_datetime(["2026-10-25 02:30", "2026-03-29 02:30"]))
+    >>> [str(v) for v in localize(t, "Europe/Berlin")]
+    ['2026-10-25 02:30:00+02:00', '2026-03-29 03:00:00+02:00']
+    """
+    first = np.ones(len(naive), dtype=bool)  # pandas: True = the DST reading = the first occurrence
+    if isinstance(naive, pd.Series):
+        return naive.dt.tz_localize(timezone, ambiguous=first, nonexistent="shift_forward")
+    return naive.tz_localize(timezone, ambiguous=first, nonexistent="shift_forward")
 
 
 def _clock(text: str) -> dt.time | None:
@@ -81,9 +105,7 @@ class BusinessCalendar:
         ])
 
         def instants(local: pd.DatetimeIndex) -> np.ndarray:
-            aware = local.tz_localize(self.timezone, ambiguous=np.zeros(len(local), dtype=bool),
-                                      nonexistent="shift_forward")
-            return aware.as_unit("us").asi8
+            return localize(local, self.timezone).as_unit("us").asi8
 
         return instants(opens), instants(closes)
 

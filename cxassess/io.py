@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cxassess.calendar import localize
 from cxassess.config import ReviewConfig
 from cxassess.errors import ConfigError, DataFileError, MissingColumnError, ParseError
 from cxassess.schema import DATE_KINDS, REQUIRED, SCHEMA, TABLES
@@ -349,10 +350,8 @@ def _to_datetime(text: pd.Series, fmt: str | None, dayfirst: bool, *, utc: bool)
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
-    ambiguous = np.ones(len(naive), dtype=bool)
-    return naive.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").astype(
-        f"datetime64[us, {tz}]"
-    )
+    """Naive local times as instants by :func:`cxassess.calendar.localize`'s rule, in µs."""
+    return localize(naive, tz).astype(f"datetime64[us, {tz}]")
 
 
 def _parse_numbers(text: pd.Series, decimal: str) -> pd.Series:

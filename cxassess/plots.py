@@ -20,6 +20,7 @@ from pandas.io.formats.style import Styler
 
 from cxassess import registry
 from cxassess.export import md_text
+from cxassess.kpis.breakdown import moved
 from cxassess.kpis.scorecard import LABELS, label
 from cxassess.schema import TABLES
 
@@ -432,20 +433,22 @@ def quality_trend(comparison: pd.DataFrame, *, cycle: str, previous: str) -> Fig
     return _done(fig)
 
 
-def what_moved(card: pd.DataFrame) -> str:
-    """Markdown list of the KPIs whose change is real (improved or worsened), worst first.
+def what_moved(card: pd.DataFrame, *, min_n: int = 30) -> str:
+    """Markdown list of the KPIs whose change is real (improved or worsened) with at least
+    ``min_n`` this cycle (:func:`cxassess.kpis.breakdown.moved`), worst first.
 
     Examples
     --------
-    >>> card = pd.DataFrame({"kpi": ["csat", "nps"], "label": ["CSAT", "NPS"], "value": [0.7, 10.0],
-    ...                      "previous": [0.8, 12.0], "verdict": ["worsened", "within noise"]})
-    >>> what_moved(card)
+    >>> card = pd.DataFrame({"kpi": ["csat", "nps", "fcr"], "label": ["CSAT", "NPS", "FCR"],
+    ...                      "value": [0.7, 10.0, 0.5], "previous": [0.8, 12.0, 0.4], "n": [200, 300, 12],
+    ...                      "verdict": ["worsened", "within noise", "improved"]})
+    >>> what_moved(card, min_n=30)  # FCR rests on 12 tickets: not listed
     '- **CSAT** worsened: 80.0% → 70.0%'
     """
-    moved = card[card["verdict"].isin(["worsened", "improved"])].sort_values("verdict", ascending=False)
+    real = moved(card, min_n=min_n).sort_values("verdict", ascending=False, kind="stable")
     lines = [f"- **{md_text(r.label)}** {r.verdict}: {_fmt(r.kpi, r.previous)} → {_fmt(r.kpi, r.value)}"
-             for r in moved.itertuples()]
-    return "\n".join(lines) if lines else "Nothing: every change is within noise."
+             for r in real.itertuples()]
+    return "\n".join(lines) if lines else "Nothing: every change is within noise or rests on too few answers."
 
 
 def _interval(kpi: str, low: float, high: float, *, change: bool = False) -> str:
@@ -566,12 +569,14 @@ def kpi_breakdown(card: pd.DataFrame, *, by: str, kpis: list[str], min_n: int = 
     return _done(fig)
 
 
-def breakdown_section(part, *, kpis: list[str], min_n: int = 30, csv: str | None = None,
+def breakdown_section(part, *, kpis: list[str] | None = None, min_n: int = 30, csv: str | None = None,
                       moved_rows: int = 20) -> list:
     """What a report page shows for one breakdown (:class:`cxassess.kpis.Breakdown`), as
-    objects to ``display``: a heading, what is shown, the chart, the segments whose KPI
-    moved for real (at most ``moved_rows``, largest first), every KPI of the shown
-    segments in a fold-out table, and the link to ``csv`` (every segment) when written."""
+    objects to ``display``: a heading, what is shown, the chart of ``kpis`` (default the
+    breakdown's own, ``part.kpis``), the segments whose KPI moved for real
+    (:func:`cxassess.kpis.breakdown.moved`, at most ``moved_rows``, largest first), every
+    KPI of the shown segments in a fold-out table, and the link to ``csv`` (every
+    segment) when written."""
     from html import escape
 
     from IPython.display import HTML, Markdown
@@ -585,16 +590,16 @@ def breakdown_section(part, *, kpis: list[str], min_n: int = 30, csv: str | None
             f"**{part.other}** pooled: its KPIs are computed on the tickets of those segments together."
             if part.pooled_count else f"All {segments:,} segments, largest first.")
     card = part.full
-    moved = card[card["verdict"].isin(["improved", "worsened"]) & ~card["small_n"]]
-    moved = moved.sort_values("n", ascending=False, kind="stable")
-    cut = f", the {moved_rows} with the largest n shown" if len(moved) > moved_rows else ""
+    real = moved(card, min_n=min_n).sort_values("n", ascending=False, kind="stable")
+    cut = f", the {moved_rows} with the largest n shown" if len(real) > moved_rows else ""
     shown = scorecard_table(part.shown[part.shown["note"] == ""], min_n=min_n).to_html()
     fold = f"<details><summary>Every KPI of these segments by {by}</summary>{shown}</details>"
     if csv:
         fold += f'<p><a href="{escape(csv, quote=True)}">Every {by} as CSV ({segments:,} segments)</a></p>'
-    return [title, Markdown(said), kpi_breakdown(part.shown, by=part.by, kpis=kpis, min_n=min_n),
-            Markdown(f"Segments whose KPI moved for real ({len(moved)} of {len(card)} figures{cut}):"),
-            scorecard_table(moved.head(moved_rows), min_n=min_n), HTML(fold)]
+    chart = kpi_breakdown(part.shown, by=part.by, kpis=list(kpis) if kpis is not None else part.kpis, min_n=min_n)
+    return [title, Markdown(said), chart,
+            Markdown(f"Segments whose KPI moved for real ({len(real)} of {len(card)} figures{cut}):"),
+            scorecard_table(real.head(moved_rows), min_n=min_n), HTML(fold)]
 
 
 #: Font size (points) of every text of the flow chart: legible when the page shows it.

@@ -16,7 +16,7 @@ to add it, never computed as 0::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cxassess.config import ReviewConfig
 
 __all__ = ["Need", "KPI", "Section", "KPIS", "SECTIONS", "gap", "missing", "kpi", "breakdown",
-           "DERIVED_FROM", "unit", "kpi_ids"]
+           "DERIVED_FROM", "unit", "kpi_ids", "BREAKDOWN_KPIS", "for_clock"]
 
 Unit = Literal["share", "points", "hours", "score"]
 
@@ -129,8 +129,8 @@ _KPIS: list[KPI] = [
         "satisfaction", "answers 5-7 on the 7-point 'made it easy' scale ÷ answers"),
     KPI("ces_mean", "CES: mean score (1-7)", "score", True, (Need(_S, "score"), Need(_S, "kind:ces")),
         "satisfaction", "mean answer on the 7-point 'made it easy' scale"),
-    *_speed("frt", "First response, median", "first_response_at",
-            "created → first agent reply, median of the tickets answered"),
+    *_speed("frt", "First response, KM median", "first_response_at",
+            "created → first agent reply, Kaplan-Meier median with the tickets still waiting censored"),
     *_speed("ttr", "Time to resolution, KM median", "resolved_at",
             "created → resolved, Kaplan-Meier median with open tickets censored"),
     *_speed("ttr_first", "Time to first resolution, KM median", "first_resolved_at",
@@ -230,6 +230,25 @@ def kpi_ids(*, unit: Unit | None = None, clock: str | None = None) -> list[str]:
     """
     return [k.id for k in KPIS.values() if (unit is None or k.unit == unit)
             and (clock is None or k.clock == clock)]
+
+
+#: The KPIs a breakdown chart shows, one panel each; both clocks of the resolution time
+#: are listed and :func:`for_clock` keeps the one review.yml uses.
+BREAKDOWN_KPIS = ("csat", "fcr", "transfer_rate", "reopen_rate", "ttr_hours", "ttr_business_hours")
+
+
+def for_clock(ids: Sequence[str], config: ReviewConfig) -> list[str]:
+    """The KPI ids of ``ids`` on the clock review.yml uses: business hours when it has
+    ``calendar: working_hours``, calendar hours otherwise; ids without a clock are kept.
+
+    Examples
+    --------
+    >>> from cxassess.config import load_config
+    >>> for_clock(["csat", "ttr_hours", "ttr_business_hours"], load_config("data/sample"))
+    ['csat', 'ttr_business_hours']
+    """
+    wanted = "business" if config.calendar.get("working_hours") else "calendar"
+    return [k for k in ids if kpi(k).clock in (None, wanted)]
 
 
 def breakdown(column: str, table: str = "tickets") -> Section:

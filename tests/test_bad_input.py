@@ -27,11 +27,9 @@ import cxassess.report
 from cxassess.cli import main
 from cxassess.synth import SampleSpec, write_sample
 
+from .conftest import tree
+
 SAMPLE_YML = Path(__file__).resolve().parents[1] / "data" / "sample" / "review.yml"
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @dataclass

@@ -69,3 +69,45 @@ def test_timezone_of_the_input_does_not_matter(sample_calendar):
     start = at("2026-07-10 17:00").dt.tz_convert("UTC")
     end = at("2026-07-13 09:00").dt.tz_convert("America/New_York")
     assert sample_calendar.business_hours(start, end).iloc[0] == pytest.approx(6.0)
+
+
+# --- the repeated autumn hour: one rule for the loader and the calendar ------------------
+# A local time the autumn change repeats is its first occurrence (summer time); a time the
+# spring change skips moves forward to the first valid instant (cxassess.calendar.localize).
+
+
+@pytest.mark.parametrize(
+    ("zone", "repeated", "first"),
+    [
+        ("Europe/Berlin", "2026-10-25 02:30", "2026-10-25 00:30"),  # 02:30+02:00, not +01:00
+        ("America/New_York", "2026-11-01 01:30", "2026-11-01 05:30"),  # EDT -04:00, not EST
+        ("Australia/Sydney", "2026-04-05 02:30", "2026-04-04 15:30"),  # AEDT +11:00, not +10:00
+        ("Europe/Dublin", "2026-10-25 01:30", "2026-10-25 00:30"),  # IST +01:00 (tzdata's negative DST)
+    ],
+)
+def test_a_repeated_local_time_is_its_first_occurrence_in_the_loader_and_the_calendar(tmp_path, zone, repeated, first):
+    from cxassess.calendar import localize
+    from cxassess.io import read_table
+
+    instant = pd.Timestamp(first, tz="UTC")  # written out by hand from the zone's offsets
+    assert localize(pd.Series(pd.to_datetime([repeated])), zone).iloc[0] == instant
+    # the loader reads the naive time of an export the same way
+    path = tmp_path / "tickets.csv"
+    path.write_text(f"ticket_id,created_at\nT1,{repeated}\n", encoding="utf-8")
+    assert read_table(path, "tickets", tz=zone)["created_at"].iloc[0] == instant
+    # a desk opening at that local time opens at that instant: a ticket created then (as
+    # the loader reads it) waits from the opening, not one hour before it
+    opening = pd.Timestamp(repeated).time()
+    day = pd.Timestamp(repeated).weekday()
+    desk = BusinessCalendar(zone, {day: (opening, None)}, frozenset())
+    assert desk.is_open(pd.Series([instant, instant - pd.Timedelta(minutes=30)])).tolist() == [True, False]
+    midnight = pd.Series([pd.Timestamp(repeated).normalize() + pd.Timedelta(days=1)]).dt.tz_localize(zone)
+    hours = (midnight.iloc[0] - instant) / pd.Timedelta(hours=1)
+    assert desk.business_hours(pd.Series([instant]), midnight).iloc[0] == pytest.approx(hours, abs=1e-12)
+
+
+def test_a_skipped_local_time_moves_forward_to_the_first_valid_instant():
+    from cxassess.calendar import localize
+
+    got = localize(pd.Series(pd.to_datetime(["2026-03-29 02:30"])), TZ).iloc[0]
+    assert got == pd.Timestamp("2026-03-29 01:00", tz="UTC")  # 03:00+02:00

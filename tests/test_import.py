@@ -16,7 +16,7 @@ from cxassess.contract import update_readme
 from cxassess.errors import CxAssessError, DatasetFolderError, ImportSourceError
 from cxassess.importer import _read_xes_iterparse, import_source, read_source
 
-from .conftest import REPO, shared_file
+from .conftest import REPO, shared_file, tree
 
 HELPDESK = "helpdesk-italy/helpdesk_events.csv"
 COMCAST = "comcast-complaints/Comcast_telecom_complaints_data.csv"
@@ -25,10 +25,6 @@ CFPB = "cfpb-complaints-2013/Consumer_Complaints_1000.csv"
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _quarter_counts(created: pd.Series) -> dict[str, int]:
@@ -98,9 +94,9 @@ def test_helpdesk_mapping_and_review_yml(helpdesk):
 
 def test_reimport_is_byte_identical_and_leaves_the_source_unchanged(helpdesk):
     source, before, out, _ = helpdesk
-    first = _files(out)
+    first = tree(out)
     import_source(source, out, timezone="Europe/Rome")
-    assert _files(out) == first
+    assert tree(out) == first
     assert _sha(source) == before == "31024fa6da0a35578643d50f2bea6e90d5ce97628b64851e271b521f005eef1c"
 
 

@@ -4,6 +4,7 @@ computed by hand, the same tables from pandas and Polars, and the real public da
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -11,24 +12,16 @@ import polars as pl
 import pytest
 from scipy import stats as st
 
-from cxassess import kpis
+from cxassess import kpis, registry
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import SlaPolicy
 from cxassess.cycles import load_cycle
 from cxassess.errors import ConfigError
 from cxassess.stats import mean_interval, se_from_interval, target_status, wilson_interval
 
-from .conftest import SAMPLE, shared_file
+from .conftest import SAMPLE, as_pandas, both, shared_file
 
 BERLIN = "Europe/Berlin"
-
-
-def both(df: pd.DataFrame):
-    return [df, pl.from_pandas(df)]
-
-
-def as_pandas(result) -> pd.DataFrame:
-    return result.to_pandas() if isinstance(result, pl.DataFrame) else result.reset_index(drop=True)
 
 
 def berlin(*stamps: str | None) -> pd.Series:
@@ -218,28 +211,37 @@ def test_retention_and_churn_by_hand_per_segment():
         assert b.loc["retention", "value"] == 1.0 and b.loc["churn", "value"] == 0.0
 
 
-def test_telco_churn_per_contract_equals_the_share_of_its_churn_column():
-    """Real data: IBM's telco table, a snapshot where Churn = left within the last month."""
+def test_telco_retention_and_churn_per_contract_equal_a_count_customer_by_customer():
+    """Real data: IBM's telco table (tenure in months, Churn = left in the last month) laid out
+    on a calendar so that every case occurs: customers joined before the quarter, new in it,
+    leaving in it (some of them new), and staying. The expected figures count each customer's
+    dates one by one in plain Python, from the definitions (not from the churn column)."""
     raw = pd.read_csv(shared_file("telco-churn/Telco-Customer-Churn.csv"))
-    end = pd.Timestamp("2026-10-01", tz="UTC")
-    start = end - pd.DateOffset(months=1)
-    # every row was a customer at the start of the month: joined `tenure` months before it
-    customers = pd.DataFrame(
-        {
-            "customer_id": raw["customerID"],
-            "segment": raw["Contract"],
-            "active_from": start - pd.to_timedelta(raw["tenure"] * 30 + 1, unit="D"),
-            "active_to": pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]").where(
-                raw["Churn"] != "Yes", start + pd.Timedelta(days=15)),
-        }
-    )
-    expected = raw.groupby("Contract")["Churn"].apply(lambda s: (s == "Yes").mean())
+    start, end = pd.Timestamp("2026-07-01", tz="UTC"), pd.Timestamp("2026-10-01", tz="UTC")
+    # joined `tenure` months before the export of 2026-10-15; churners left 1-90 days
+    # before it (by their row number), the others are still customers
+    export = pd.Timestamp("2026-10-15", tz="UTC")
+    joined = export - pd.to_timedelta(raw["tenure"] * 30 + 1, unit="D")
+    left = pd.Series(export - pd.to_timedelta(1 + raw.index % 90, unit="D"), index=raw.index).where(
+        raw["Churn"] == "Yes")
+    customers = pd.DataFrame({"customer_id": raw["customerID"], "segment": raw["Contract"],
+                              "active_from": joined, "active_to": left})
+    expected: dict[str, dict[str, int]] = {}
+    for segment, since, until in zip(raw["Contract"], joined, left, strict=True):
+        c = expected.setdefault(segment, {"S": 0, "N": 0, "E": 0, "lost": 0})
+        gone_at_start, gone_at_end = (pd.notna(until) and until < t for t in (start, end))
+        if since < start and not gone_at_start:
+            c["S"] += 1
+            c["lost"] += gone_at_end
+        c["N"] += start <= since < end
+        c["E"] += since < end and not gone_at_end
+    assert all(c["lost"] > 0 and c["N"] > 0 for c in expected.values())  # every case occurs
     for frame in both(customers):
         r = as_pandas(kpis.retention(frame, start=start, end=end, by="segment"))
-        churn = r[r["kpi"] == "churn"].set_index("segment")
-        assert churn["value"].to_dict() == pytest.approx(expected.to_dict(), abs=0)
-        assert churn["n"].sum() == len(raw) == 7043
-    assert expected.round(4).to_dict() == {"Month-to-month": 0.4271, "One year": 0.1127, "Two year": 0.0283}
+        for kpi, figure in (("retention", lambda c: (c["E"] - c["N"]) / c["S"]), ("churn", lambda c: c["lost"] / c["S"])):
+            got = r[r["kpi"] == kpi].set_index("segment")
+            assert got["value"].to_dict() == pytest.approx({s: figure(c) for s, c in expected.items()}, abs=1e-15)
+            assert got["n"].to_dict() == {s: c["S"] for s, c in expected.items()}
 
 
 def test_airline_top_two_box_per_item_equals_a_direct_count():
@@ -359,7 +361,7 @@ def test_every_calculator_gives_the_same_table_from_pandas_and_polars(sample_cyc
         "one touch": (t, lambda f: kpis.one_touch(f, by="channel")),
         "escalation": (t, lambda f: kpis.escalation_rate(f, by=["team", "priority"])),
         "sla": (t, lambda f: kpis.sla_attainment(f, q3.config.sla, censor_at=end, calendar=calendar, by="team")),
-        "frt": (t, lambda f: kpis.first_response_time(f, calendar=calendar, by="channel")),
+        "frt": (t, lambda f: kpis.first_response_time(f, censor_at=end, calendar=calendar, by="channel")),
         "ttr": (t, lambda f: kpis.resolution_time(f, censor_at=end, calendar=calendar, by="channel")),
         "backlog": (t, lambda f: kpis.backlog(f, at=end, by="channel")),
         "retention": (c, lambda f: kpis.retention(f, start=q3.start, end=end, by="segment")),
@@ -409,3 +411,54 @@ def test_scorecard_on_tickets_derived_from_events_names_the_missing_columns(samp
     assert first["n"] == len(derived) and first["value"] <= card.set_index("kpi").loc["ttr_business_hours", "value"]
     with pytest.raises(ValueError, match="needs the ticket column"):
         kpis.sla_attainment(derived, q3.config.sla, censor_at=q3.end, calendar=BusinessCalendar.from_config(q3.config))
+
+
+# --- what moved: one rule for the scorecard and the breakdowns -------------------------------
+
+
+def test_a_change_resting_on_fewer_than_min_n_is_never_listed_as_moved():
+    from cxassess.plots import what_moved
+
+    card = pd.DataFrame({
+        "kpi": ["csat", "nps", "fcr", "reopen_rate"], "label": ["CSAT", "NPS", "FCR", "Reopen rate"],
+        "value": [0.70, 20.0, 0.60, 0.10], "previous": [0.80, 10.0, 0.50, 0.12], "n": [200, 29, 30, 500],
+        "verdict": ["worsened", "improved", "improved", "within noise"],
+    })
+    # by hand: NPS moved on 29 answers only (min_n 30), reopen rate within noise; worst first
+    assert what_moved(card, min_n=30).splitlines() == ["- **CSAT** worsened: 80.0% → 70.0%",
+                                                       "- **FCR** improved: 50.0% → 60.0%"]
+    assert what_moved(card, min_n=300).startswith("Nothing")
+
+
+def test_the_breakdown_lists_as_moved_what_the_scorecard_rule_lists(sample_cycles):
+    from cxassess.kpis.breakdown import Breakdown
+    from cxassess.plots import breakdown_section
+
+    q3, q2 = sample_cycles
+    card = kpis.scorecard(q3, q2, by="channel")
+    card = card[card["note"] == ""].reset_index(drop=True)
+    real = card[card["verdict"].isin(["improved", "worsened"])]
+    assert len(real) >= 2
+    card.loc[real.index[0], "n"] = 29  # one real change now rests on too few: not listed
+    card["small_n"] = card["n"] < 30
+    # by hand: a real change (improved, worsened) on at least min_n = 30
+    expected = Counter((card.loc[i, "channel"], card.loc[i, "label"]) for i in real.index if card.loc[i, "n"] >= 30)
+    assert 0 < sum(expected.values()) < len(real)
+    part = Breakdown("channel", card, card, pd.DataFrame({"channel": card["channel"].unique()}), top=12,
+                     kpis=["csat"])
+    section = breakdown_section(part, min_n=30, moved_rows=len(card))
+    said = f"Segments whose KPI moved for real ({sum(expected.values())} of {len(card)} figures):"
+    assert section[3].data == said
+    listed = section[4].data
+    assert Counter(zip(listed["channel"], listed["KPI"], strict=True)) == expected
+
+
+def test_breakdown_charts_the_kpis_of_the_registry_on_the_clock_of_review_yml(sample_cycles):
+    import dataclasses
+
+    q3, q2 = sample_cycles
+    part = kpis.breakdown(q3, q2, by="channel")
+    assert part.kpis == ["csat", "fcr", "transfer_rate", "reopen_rate", "ttr_business_hours"]  # working hours set
+    raw = {k: v for k, v in q3.config.raw.items() if k != "calendar"}  # no working hours
+    calendar_only = dataclasses.replace(q3.config, raw=raw)
+    assert registry.for_clock(registry.BREAKDOWN_KPIS, calendar_only)[-1] == "ttr_hours"

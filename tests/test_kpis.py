@@ -11,18 +11,10 @@ import pytest
 from scipy.stats import binomtest
 
 from cxassess import kpis
+from cxassess.errors import InputError
 from cxassess.stats import nps_standard_error, wilson_interval
 
-from .conftest import SAMPLE
-
-
-def both(df: pd.DataFrame):
-    """The same table as pandas and as Polars."""
-    return [df, pl.from_pandas(df)]
-
-
-def as_pandas(result) -> pd.DataFrame:
-    return result.to_pandas() if isinstance(result, pl.DataFrame) else result
+from .conftest import SAMPLE, as_pandas, both
 
 
 @pytest.mark.parametrize(
@@ -80,6 +72,27 @@ def test_nps_worked_example():
         assert r.loc[0, "value"] == pytest.approx(30.0)
         assert r.loc[0, "ci_low"] == pytest.approx(30 - 1.959964 * se, abs=1e-4)
         assert r.loc[0, "ci_high"] == pytest.approx(30 + 1.959964 * se, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("table", "options", "said"),
+    [
+        ({"score": [5, 4, 1, 2], "scale": 5}, {}, "answers on a 5-point scale (surveys.scale)"),
+        ({"score": [5, 4, 1, 2]}, {"scale": 5}, "answers on a 5-point scale"),
+        ({"score": [9, 10, 7, 11]}, {}, "1 score(s) outside the whole numbers 0-10 (surveys.score: 11)"),
+        ({"score": [9, 10, 7.5]}, {}, "(surveys.score: 7.5)"),
+    ],
+    ids=["5-point scale column", "5-point scale given", "score 11", "score 7.5"],
+)
+def test_nps_refuses_answers_that_are_not_on_the_0_to_10_scale(table, options, said):
+    """A 1-5 scale read as NPS makes every answer a detractor: -100 points, silently."""
+    for frame in both(pd.DataFrame(table)):
+        with pytest.raises(InputError) as caught:
+            kpis.nps(frame, kind=None, **options)
+        assert said in caught.value.message and "0-10" in caught.value.message
+        assert "kind 'nps', scale 11" in caught.value.fix  # how to fix it
+    ok = pd.DataFrame({"score": [10, 9, 0, 6, None], "scale": [11, 11, 11, None, 11]})
+    assert kpis.nps(ok, kind=None).loc[0, "value"] == pytest.approx(100 * (2 - 2) / 4)
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (1, 1), (8, 10), (37, 120), (500, 1000), (999, 1000)])

@@ -47,8 +47,9 @@ def wide_pages(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def sample_pages(tmp_path_factory):
-    return _render(Path("data/sample").resolve(), tmp_path_factory.mktemp("sample"))
+def sample_pages(sample_review):
+    """The pages of the session's review of the sample (the same notebooks, gate and parameters)."""
+    return {name: sample_review / f"{name}.html" for name in PAGES}
 
 
 @pytest.mark.slow

@@ -15,13 +15,10 @@ import pytest
 from cxassess.errors import ReviewRunError
 from cxassess.report import run_review
 
-from .conftest import REPO, SAMPLE
+from .conftest import REPO, SAMPLE, tree
 
 REMOTE = re.compile(r"https?://", re.IGNORECASE)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+FIRST = "2025Q4"  # the sample's first cycle
 
 
 def notebook(path: Path, *sources: str) -> Path:
@@ -39,11 +36,10 @@ def notebook(path: Path, *sources: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def review(tmp_path_factory) -> Path:
-    """The real notebooks run on the sample, as `make report` does."""
-    reports = tmp_path_factory.mktemp("reports")
-    return run_review(SAMPLE, "2026Q3", notebooks=REPO / "notebooks", reports=reports, echo=lambda _: None)
+@pytest.fixture
+def review(sample_review: Path) -> Path:
+    """The real notebooks run on the sample, as `make report` does (once per session)."""
+    return sample_review
 
 
 def test_review_writes_index_and_one_page_per_notebook(review):
@@ -97,8 +93,22 @@ def test_manifest_records_inputs_versions_commit_and_timings(review):
     assert "2026Q2/surveys.csv" in manifest["inputs"] and "review.yml" in manifest["inputs"]
     assert manifest["cycle"] == "2026Q3" and manifest["previous_cycle"] == "2026Q2"
     assert manifest["versions"]["pandas"].startswith("3.")
-    assert "git_commit" in manifest
+    # the commit checked out, "-dirty" with uncommitted changes to tracked files (git describe)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                             capture_output=True, text=True).stdout.strip()
+    if head.returncode == 0:
+        assert manifest["git_commit"] == head.stdout.strip() + ("-dirty" if changed else "")
+    else:  # the package is not a git checkout here
+        assert manifest["git_commit"] is None
+    assert [p["notebook"] for p in manifest["pages"]] == sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
     assert all(p["seconds"] > 0 for p in manifest["pages"])
+
+
+def test_manifest_has_no_commit_outside_a_git_checkout(tmp_path):
+    from cxassess.report import _git_commit
+
+    assert _git_commit(tmp_path) is None  # a temporary folder is no git checkout
 
 
 def test_papermill_by_hand_from_the_repository_root(tmp_path):
@@ -126,23 +136,25 @@ def test_notebooks_are_committed_without_outputs_and_have_documented_parameters(
 
 
 def test_failed_run_leaves_the_last_good_report_untouched(tmp_path):
+    # on the sample's first cycle: no previous cycle and no trends, so each run gates one
+    # cycle only (the run's logic is the same; the other cycles only cost time)
     notebooks, reports = tmp_path / "notebooks", tmp_path / "reports"
     notebooks.mkdir()
     notebook(notebooks / "01_ok.ipynb", "print('all good', cycle)")
-    good = run_review(SAMPLE, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
+    good = run_review(SAMPLE, FIRST, notebooks=notebooks, reports=reports, echo=lambda _: None)
     before = tree(good)
     assert "01_ok.html" in before
 
     notebook(notebooks / "02_broken.ipynb", "x = 1", "raise ValueError('planted failure')")
     with pytest.raises(ReviewRunError) as info:
-        run_review(SAMPLE, "2026Q3", notebooks=notebooks, reports=reports, echo=lambda _: None)
+        run_review(SAMPLE, FIRST, notebooks=notebooks, reports=reports, echo=lambda _: None)
     assert info.value.notebook == "02_broken.ipynb" and info.value.cell == 4  # markdown, parameters, x = 1, raise
     assert "ValueError: planted failure" in str(info.value)
     assert tree(good) == before
 
     # the same through the command line: non-zero exit, the notebook named, report intact
     run = subprocess.run(
-        [sys.executable, "-m", "cxassess", "review", "--dataset", str(SAMPLE), "--cycle", "2026Q3",
+        [sys.executable, "-m", "cxassess", "review", "--dataset", str(SAMPLE), "--cycle", FIRST,
          "--notebooks", str(notebooks), "--reports", str(reports)],
         cwd=REPO, capture_output=True, text=True,
     )
@@ -150,20 +162,29 @@ def test_failed_run_leaves_the_last_good_report_untouched(tmp_path):
     assert "02_broken.ipynb" in run.stderr and "planted failure" in run.stderr
     assert tree(good) == before
     # the failing notebook is kept for diagnosis beside, not inside, the report; no staging left
-    assert (reports / "sample" / "2026Q3.failed" / "02_broken.ipynb").is_file()
-    assert sorted(p.name for p in (reports / "sample").iterdir()) == [".dataset", "2026Q3", "2026Q3.failed"]
+    assert (reports / "sample" / f"{FIRST}.failed" / "02_broken.ipynb").is_file()
+    assert sorted(p.name for p in (reports / "sample").iterdir()) == [".dataset", FIRST, f"{FIRST}.failed"]
 
 
 @pytest.mark.slow
-def test_notebooks_run_all_from_the_notebooks_folder_as_in_jupyterlab(tmp_path):
-    """JupyterLab starts kernels in notebooks/: the default parameters must work there."""
+def test_notebooks_run_all_from_the_notebooks_folder_as_in_jupyterlab(sample_review, tmp_path):
+    """JupyterLab starts kernels in notebooks/: the default parameters must work there.
+
+    The defaults (dataset "data/sample", cycle, previous cycle) are kept; only the gate is
+    read from a copy of the session's review (report_dir), so that no cycle is gated again."""
+    import shutil
+
     import papermill as pm
 
+    report_dir = shutil.copytree(sample_review, tmp_path / "report")
     for path in sorted((REPO / "notebooks").glob("*.ipynb")):
         pm.execute_notebook(
-            str(path), str(tmp_path / path.name), cwd=str(REPO / "notebooks"),
+            str(path), str(tmp_path / path.name), cwd=str(REPO / "notebooks"), parameters={"report_dir": str(report_dir)},
             kernel_name="python3", progress_bar=False,
         )
+        nb = nbformat.read(tmp_path / path.name, as_version=4)
+        errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, path.name
 
 
 def test_scorecard_page_shows_the_verdicts_and_trends_over_gated_cycles(review):

@@ -7,7 +7,7 @@ a table for a CSV file.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import narwhals as nw
@@ -19,7 +19,7 @@ from cxassess.export import write_csv
 from cxassess.kpis.scorecard import scorecard
 from cxassess.kpis.volume import volume
 
-__all__ = ["Breakdown", "breakdown", "pooled"]
+__all__ = ["Breakdown", "breakdown", "pooled", "moved"]
 
 
 @dataclass
@@ -30,6 +30,8 @@ class Breakdown:
     and, when there are more, one segment named :attr:`other` pooling the rest;
     ``full`` every segment; ``segments`` the tickets per segment. ``missing`` says why
     there is no breakdown (the column or the tickets are absent), else it is empty.
+    ``kpis`` are the KPIs its chart shows (:data:`cxassess.registry.BREAKDOWN_KPIS` on the
+    clock of review.yml).
     """
 
     by: str
@@ -38,6 +40,7 @@ class Breakdown:
     segments: pd.DataFrame
     top: int
     missing: str = ""
+    kpis: list[str] = field(default_factory=list)
 
     @property
     def pooled_count(self) -> int:
@@ -63,6 +66,22 @@ class Breakdown:
             return None
         write_csv(self.full, Path(folder) / self.csv_name)
         return self.csv_name
+
+
+def moved(card: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
+    """The rows of a scorecard whose KPI moved for real: the change is *improved* or
+    *worsened* (its interval excludes 0) and the figure rests on at least ``min_n``
+    (review.yml ``min_n``). Below ``min_n`` a figure is greyed "n too small" and never
+    reported as moved, on the scorecard as in the breakdowns.
+
+    Examples
+    --------
+    >>> card = pd.DataFrame({"kpi": ["csat", "nps", "fcr"], "n": [120, 12, 300],
+    ...                      "verdict": ["worsened", "improved", "within noise"]})
+    >>> moved(card, min_n=30)["kpi"].tolist()  # nps has 12 answers only; fcr within noise
+    ['csat']
+    """
+    return card[card["verdict"].isin(["improved", "worsened"]) & (card["n"].fillna(0) >= min_n)]
 
 
 def pooled(cycle: Cycle, by: str, keep: list, other: str) -> Cycle:
@@ -100,6 +119,7 @@ def breakdown(
     if why is not None:
         empty = pd.DataFrame()
         return Breakdown(by, empty, empty, empty, top, missing=why)
+    kpis = registry.for_clock(registry.BREAKDOWN_KPIS, now.config)
     if checks is None:
         checks = plausibility.checks(now, before)
     segments = nw.from_native(volume(tickets, by=by), eager_only=True).to_pandas()
@@ -108,8 +128,8 @@ def breakdown(
     if len(segments) <= top:
         order = {k: i for i, k in enumerate(segments[by])}
         shown = full.sort_values(by, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-        return Breakdown(by, shown, full, segments, top)
-    result = Breakdown(by, full, full, segments, top)
+        return Breakdown(by, shown, full, segments, top, kpis=kpis)
+    result = Breakdown(by, full, full, segments, top, kpis=kpis)
     keep = segments[by].head(top).tolist()
     other = result.other
     shown = scorecard(pooled(now, by, keep, other), pooled(before, by, keep, other) if before is not None else None,

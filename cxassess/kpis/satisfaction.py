@@ -109,17 +109,58 @@ def csat(
     return rate(df.to_native(), hit, "csat", by=by)
 
 
+def _check_nps_scale(df: nw.DataFrame, scale: int | None) -> None:
+    """Refuse answers that are not on the 11-point (0-10) NPS scale, naming what was found."""
+    fix = ("NPS needs the 0-10 'how likely to recommend' question: pass only those answers "
+           "(surveys.kind 'nps', scale 11), or use csat() for a satisfaction scale")
+    scales = {float(scale)} if scale is not None else set()
+    if scale is None and "scale" in df.columns:
+        given = df.select(nw.col("scale").cast(nw.Float64).fill_nan(None)).drop_nulls()
+        scales = set(given["scale"].unique().to_list())
+    if scales - {11.0}:
+        found = ", ".join(f"{v:g}" for v in sorted(scales - {11.0}))
+        raise InputError(f"nps: answers on a {found}-point scale (surveys.scale); NPS is defined on the "
+                         "11-point 0-10 scale", fix=fix)
+    score = nw.col("score")
+    outside = df.filter((score < 0) | (score > 10) | (score != score.round(0)))
+    if len(outside):
+        examples = ", ".join(f"{v:g}" for v in sorted(set(outside["score"].to_list()))[:5])
+        raise InputError(f"nps: {len(outside):,} score(s) outside the whole numbers 0-10 (surveys.score: "
+                         f"{examples})", fix=fix)
+
+
 def nps(
     surveys: IntoDataFrameT,
     *,
     by: str | Sequence[str] | None = None,
     kind: str | None = "nps",
+    scale: int | None = None,
     confidence: float = 0.95,
 ) -> IntoDataFrameT:
     """Net Promoter Score in points, with its standard-error interval.
 
     NPS = %promoters (9-10) − %detractors (0-6) on 0-10;
     SE = √[(p + d − (p − d)²)/n] × 100; interval NPS ± z·SE (DESIGN.md §5).
+
+    Parameters
+    ----------
+    surveys
+        Survey table with ``score`` and, when present, ``scale`` (points of each answer's scale).
+    by
+        Column(s) to break the figure down by.
+    kind
+        Keep only rows of this survey ``kind`` (if the column exists); ``None`` keeps all.
+    scale
+        Points of the scale of every row, when the table has no ``scale`` column.
+    confidence
+        Confidence of the interval.
+
+    Raises
+    ------
+    InputError
+        The answers are not on the 11-point 0-10 scale (a ``scale`` other than 11, or a
+        score that is not a whole number from 0 to 10): on a 1-5 scale every answer would
+        count as a detractor.
 
     Examples
     --------
@@ -130,6 +171,7 @@ def nps(
     [20.0, 10.0, 5.0, 3.0]
     """
     df = answered(nw.from_native(surveys, eager_only=True), kind)
+    _check_nps_scale(df, scale)
     df = df.with_columns(
         (nw.col("score") >= 9).cast(nw.Int64).alias("_promoter"),
         (nw.col("score") <= 6).cast(nw.Int64).alias("_detractor"),

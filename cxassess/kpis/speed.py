@@ -2,10 +2,11 @@
 
 **FRT** runs from creation to the first agent reply, **TTR** from creation to resolution
 (first or full). Both come in calendar hours or, with a
-:class:`~cxassess.calendar.BusinessCalendar`, in business hours. Tickets still open when
-the cycle's export was taken are *censored*, not dropped: the time to resolution is the
-Kaplan-Meier median (and p90), reported next to the median of the resolved tickets and
-the share still open, because the median of resolved tickets alone flatters a backlog.
+:class:`~cxassess.calendar.BusinessCalendar`, in business hours. Tickets still waiting
+when the cycle's export was taken (for a reply, for a resolution) are *censored*, not
+dropped: both figures are Kaplan-Meier medians (and p90), reported next to the median of
+the answered / resolved tickets and the tickets still waiting, because the median of the
+finished tickets alone flatters a backlog.
 """
 
 from __future__ import annotations
@@ -70,35 +71,88 @@ def _kaplan_meier_quantiles(
              first_below(band.high.quantiles, band.high.probabilities, p)) for p in ps]
 
 
+def _kaplan_meier_by_group(
+    time: np.ndarray, observed: np.ndarray, codes: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan-Meier median (with its interval) and p90 of each group: one curve per group."""
+    value, low, high, p90 = (np.full(size, np.nan) for _ in range(4))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=size))]
+    for g in range(size):  # one Kaplan-Meier curve per group (scipy's ecdf)
+        idx = order[bounds[g] : bounds[g + 1]]
+        (value[g], low[g], high[g]), (p90[g], _, _) = _kaplan_meier_quantiles(time[idx], observed[idx], (0.5, 0.9))
+    return value, low, high, p90
+
+
 def first_response_time(
     tickets: IntoDataFrameT,
     *,
+    censor_at: pd.Timestamp,
     calendar: BusinessCalendar | None = None,
     by: str | Sequence[str] | None = None,
 ) -> IntoDataFrameT:
-    """First response time: hours from ``created_at`` to ``first_response_at``.
+    """First response time: hours from ``created_at`` to ``first_response_at``, with the
+    tickets still waiting for a reply censored, not dropped.
 
-    Median with its order-statistic interval over the tickets that got a reply (``n``),
-    p90, ``waiting``: tickets without a reply yet (not counted in the median), and ``se``,
-    the standard error implied by the interval (for the change between cycles).
+    A ticket without a reply is censored at ``censor_at`` (the cycle's end, when the export
+    was taken), or at its resolution when it was resolved before then without a reply (it
+    stopped waiting). Dropping the waiting tickets would flatter a desk that leaves the
+    hard ones unanswered.
+
+    Parameters
+    ----------
+    tickets
+        Ticket table with ``created_at`` and ``first_response_at`` (``resolved_at`` when
+        present ends the wait of a ticket resolved without a reply).
+    censor_at
+        When the export was taken (the cycle's end).
+    calendar
+        Business hours instead of calendar hours.
+    by
+        Segment columns.
+
+    Returns
+    -------
+    DataFrame
+        ``[*by, kpi, value, ci_low, ci_high, n, km_p90, answered_median, waiting, se]``:
+        ``value`` the Kaplan-Meier median (interval from the curve's confidence band),
+        ``n`` every ticket, ``km_p90`` the Kaplan-Meier p90, ``answered_median`` the median
+        of the answered tickets alone, ``waiting`` the tickets neither answered nor
+        resolved at ``censor_at``, ``se`` the standard error implied by the interval.
 
     Examples
     --------
-    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["2026-07-06 09:00"] * 3, utc=True),
-    ...                   "first_response_at": pd.to_datetime(["2026-07-06 10:00", "2026-07-06 12:00", None], utc=True)})
-    >>> first_response_time(t)[["kpi", "value", "n", "waiting"]].values.tolist()
-    [['frt_hours', 2.0, 2, 1]]
+    Replies after 1, 2 and 3 hours; two tickets still waiting when the export is taken 4
+    hours after creation. Share still waiting: 4/5 after 1 h, 3/5 after 2 h, 2/5 after 3 h,
+    so the median is 3 h; the answered tickets alone would say 2 h.
+
+    >>> created = pd.to_datetime(["2026-07-06 09:00"] * 5, utc=True)
+    >>> t = pd.DataFrame({"created_at": created,
+    ...                   "first_response_at": created + pd.to_timedelta([1, 2, 3, None, None], unit="h")})
+    >>> r = first_response_time(t, censor_at=pd.Timestamp("2026-07-06 13:00", tz="UTC"))
+    >>> r[["kpi", "value", "answered_median", "n", "waiting"]].values.tolist()
+    [['frt_hours', 3.0, 2.0, 5, 2]]
     """
     df = nw.from_native(tickets, eager_only=True)
     group = keys(by)
-    hours = hours_between(column(df, "created_at"), column(df, "first_response_at"), calendar)
+    created, replied = column(df, "created_at"), column(df, "first_response_at")
+    end = pd.Series(pd.Timestamp(censor_at), index=created.index)
+    if "resolved_at" in df.columns:  # resolved without a reply before the export: the wait ended there
+        resolved = column(df, "resolved_at")
+        end = end.where(~(resolved < end).fillna(False).astype(bool), resolved)
+    answered = replied.notna().to_numpy()
+    time = np.where(answered, hours_between(created, replied, calendar), hours_between(created, end, calendar))
     kpi = "frt_business_hours" if calendar else "frt_hours"
     segments, codes = group_codes(df, group)
     size = len(next(iter(segments.values()))) if group else 1
-    out = median_intervals(hours, codes, size)
-    out["waiting"] = np.bincount(codes, minlength=size) - out["n"]
-    out["se"] = se_from_interval(out["ci_low"], out["ci_high"])
-    return tidy_columns(tickets, segments, kpi, out, ("p90", "waiting", "se"))
+    value, low, high, p90 = _kaplan_meier_by_group(time, answered, codes, size)
+    n = np.bincount(codes, minlength=size)
+    still_waiting = ~answered & (end == pd.Timestamp(censor_at)).to_numpy()
+    out = {"value": value, "ci_low": low, "ci_high": high, "n": n, "km_p90": p90,
+           "answered_median": median_intervals(np.where(answered, time, np.nan), codes, size)["value"],
+           "waiting": np.bincount(codes, weights=still_waiting, minlength=size).astype(np.int64),
+           "se": se_from_interval(low, high)}
+    return tidy_columns(tickets, segments, kpi, out, ("km_p90", "answered_median", "waiting", "se"))
 
 
 def resolution_time(
@@ -149,12 +203,7 @@ def resolution_time(
     kpi = ("ttr_first" if first else "ttr") + ("_business_hours" if calendar else "_hours")
     segments, codes = group_codes(df, group)
     size = len(next(iter(segments.values()))) if group else 1
-    value, low, high, p90 = (np.full(size, np.nan) for _ in range(4))
-    order = np.argsort(codes, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=size))]
-    for g in range(size):  # one Kaplan-Meier curve per group (scipy's ecdf)
-        idx = order[bounds[g] : bounds[g + 1]]
-        (value[g], low[g], high[g]), (p90[g], _, _) = _kaplan_meier_quantiles(time[idx], resolved[idx], (0.5, 0.9))
+    value, low, high, p90 = _kaplan_meier_by_group(time, resolved, codes, size)
     done = median_intervals(np.where(resolved, to_end, np.nan), codes, size)
     n = np.bincount(codes, minlength=size)
     still_open = np.bincount(codes, weights=~resolved, minlength=size)

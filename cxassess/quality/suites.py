@@ -36,10 +36,17 @@ def suite_folder() -> Path:
 
 @cache
 def gx_context() -> Any:
-    """An ephemeral GX context (writes nothing, no network) with progress bars off."""
+    """An ephemeral GX context (writes nothing, no network) with progress bars off, one per
+    process.
+
+    GX labels each in-memory batch under 1 GB with an MD5 of every row
+    (``pandas_data_fingerprint``, seconds per million rows); the gate never uses that
+    label (it fingerprints the input files itself), so the threshold is set to 0."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    pandas_execution_engine.HASH_THRESHOLD = 0
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
