@@ -80,11 +80,12 @@ class ProcessLog:
     tickets, stages, activities, teams
         The values behind the codes: tickets sorted, stages in process order then the
         others sorted, ``teams`` is ``None`` when the log has no ``team`` column.
-    ticket, time, stage, activity, team
-        Per event (sorted): codes, and the timestamps as UTC ``datetime64``; team ``-1``
-        where the event names no team.
-    visit_ticket, visit_stage, visit_entered, visit_left, visit_events, visit_team, visit_activity
-        Per visit (consecutive events of a ticket in one stage), in ticket and time order.
+    ticket, time, stage
+        Per event (sorted): codes, and the timestamps as UTC ``datetime64``; ``activity``
+        and ``team`` (``-1``: no team named) are coded when first used.
+    visit_first, visit_ticket, visit_stage, visit_entered, visit_left, visit_events
+        Per visit (consecutive events of a ticket in one stage), in ticket and time order:
+        its first event (position), ticket, stage, first and next timestamps, events.
     """
 
     process: Process | None
@@ -92,22 +93,64 @@ class ProcessLog:
     order: np.ndarray
     tickets: pd.Index
     stages: pd.Index
-    activities: pd.Index
-    teams: pd.Index | None
     tz: object
     ticket: np.ndarray
     time: np.ndarray
     stage: np.ndarray
-    activity: np.ndarray
-    team: np.ndarray | None
+    visit_first: np.ndarray
     visit_ticket: np.ndarray
     visit_stage: np.ndarray
     visit_entered: np.ndarray
     visit_left: np.ndarray
     visit_events: np.ndarray
-    visit_team: np.ndarray
-    visit_activity: np.ndarray
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def _activity_codes(self) -> tuple[np.ndarray, pd.Index]:
+        return _factorized_activity(self.events, self.order)
+
+    @property
+    def activity(self) -> np.ndarray:
+        """Per event (sorted): activity code (``-1``: none)."""
+        return self._activity_codes[0]
+
+    @property
+    def activities(self) -> pd.Index:
+        """The activities behind the codes."""
+        return self._activity_codes[1]
+
+    @cached_property
+    def _team_codes(self) -> tuple[np.ndarray | None, pd.Index | None]:
+        if "team" not in self.events.columns:
+            return None, None
+        raw, names = pd.factorize(self.events["team"])
+        return raw[self.order], pd.Index(names)
+
+    @property
+    def team(self) -> np.ndarray | None:
+        """Per event (sorted): team code (``-1``: no team named); ``None`` without a team column."""
+        return self._team_codes[0]
+
+    @property
+    def teams(self) -> pd.Index | None:
+        """The teams behind the codes (``None`` when the log has no team column)."""
+        return self._team_codes[1]
+
+    @cached_property
+    def visit_activity(self) -> np.ndarray:
+        """Per visit: code of its first activity."""
+        return self.activity[self.visit_first]
+
+    @cached_property
+    def visit_team(self) -> np.ndarray:
+        """Per visit: code of the first team named in it (``-1``: none)."""
+        out = np.full(len(self.visit_first), -1, dtype=np.int64)
+        if self.team is not None:
+            named = np.flatnonzero(self.team >= 0)
+            which = np.searchsorted(self.visit_first, named, side="right") - 1
+            lead = np.r_[True, which[1:] != which[:-1]] if len(which) else np.zeros(0, dtype=bool)
+            out[which[lead]] = self.team[named[lead]]
+        return out
 
     @property
     def n_tickets(self) -> int:
@@ -164,16 +207,23 @@ class ProcessLog:
         stage). Rows by stage, tickets in order within a stage."""
         key = ("stage_tickets", id(calendar))
         if key not in self._cache or self._cache[key][0] is not calendar:
-            n = self.n_tickets
-            pair = self.visit_stage.astype(np.int64) * n + self.visit_ticket
-            group, keys = pd.factorize(pair)  # first appearance: tickets in order within each stage
-            hours = pd.Series(self.hours(calendar)).groupby(group, sort=True).sum().to_numpy()
-            table = pd.DataFrame({
-                "stage": keys // n, "ticket": keys % n, "hours": hours,
-                "visits": np.bincount(group, minlength=len(keys)),
-                "leaves": np.bincount(group, weights=self.visit_moves, minlength=len(keys)) > 0,
-            })
-            table = table.sort_values("stage", kind="stable").reset_index(drop=True)
+            k = len(self.stages)
+            pair = self.visit_ticket.astype(np.int64) * k + self.visit_stage
+            order = _grouped(pair, self.n_tickets * k)  # a ticket's visits to one stage together
+            pair = pair[order]
+            first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, dtype=np.int64)
+            hours = self.hours(calendar)[order]
+            visits = np.diff(np.r_[first, len(pair)])
+            total = np.add.reduceat(hours, first) if len(first) else np.zeros(0)
+            many = np.flatnonzero(visits > 2)
+            if len(many):  # three visits or more: summed as pandas sums (compensated), for identical figures
+                at = np.flatnonzero(np.repeat(visits > 2, visits))
+                total[many] = pd.Series(hours[at]).groupby(np.repeat(many, visits[many]), sort=True).sum().to_numpy()
+            leaves = np.add.reduceat(self.visit_moves[order].astype(np.int64), first) > 0 if len(first) else \
+                np.zeros(0, dtype=bool)
+            table = pd.DataFrame({"stage": pair[first] % k, "ticket": pair[first] // k, "hours": total,
+                                  "visits": visits, "leaves": leaves})
+            table = table.take(_grouped(table["stage"].to_numpy(), k)).reset_index(drop=True)
             self._cache[key] = (calendar, table)
         return self._cache[key][1]
 
@@ -232,9 +282,9 @@ class ProcessLog:
     def with_activity(self, names: Sequence[str]) -> np.ndarray:
         """Per ticket: ``True`` when one of its events is one of the activities ``names``."""
         hit = np.zeros(self.n_tickets, dtype=bool)
-        wanted = np.flatnonzero(self.activities.isin(list(names)))
-        if len(wanted):
-            hit[self.ticket[np.isin(self.activity, wanted)]] = True
+        if names and "activity" in self.events.columns:
+            found = self.events["activity"].isin(list(names)).to_numpy(dtype=bool, na_value=False)
+            hit[self.ticket[found[self.order]]] = True
         return hit
 
     def ticket_flags(self, ids: Sequence | pd.Series | None) -> np.ndarray:
@@ -325,55 +375,86 @@ def process_log(events: pd.DataFrame | ProcessLog, process: Process | None = Non
     key = np.where(np.isnat(time), np.iinfo(np.int64).max, key)  # missing times last, as pandas sorts
     step = np.diff(tickets_raw)
     if (step >= 0).all() and (np.diff(key)[step == 0] >= 0).all():
-        order = np.arange(len(events))
+        order = np.arange(len(events))  # already in ticket and time order
+    elif (np.diff(key) >= 0).all():  # in time order (as exports often are): group the tickets, keeping it
+        order = _grouped(tickets_raw, len(tickets))
     else:
-        order = np.lexsort((key, tickets_raw))  # stable: ties keep file order
-    if "activity" in events.columns:
-        activity_raw, activities = pd.factorize(events["activity"])
-    else:  # throughput times and handoffs need no activity
-        activity_raw, activities = np.full(len(events), -1, dtype=np.int64), pd.Index([], dtype="str")
+        by_time = np.argsort(key, kind="stable")  # ties keep file order
+        order = by_time[_grouped(tickets_raw[by_time], len(tickets))]
+    activity = None
     if "stage" in events.columns and events["stage"].notna().any():
         stage_raw, names = pd.factorize(events["stage"])
+        stage_raw = stage_raw[order]
         names = [str(s) for s in names]
     else:
         mapping = process.activities if process is not None else {}
-        names = [mapping.get(a, UNMAPPED) for a in activities]
-        stage_raw = np.asarray(activity_raw)
+        activity = _factorized_activity(events, order)
+        names = [mapping.get(a, UNMAPPED) for a in activity[1]]
+        stage_raw = activity[0]
     names = names + [UNMAPPED]  # code -1 (no stage, no activity)
     stages = pd.Index(_stage_order(process, set(names[:-1]) | ({UNMAPPED} if (stage_raw < 0).any() else set())),
                       dtype="str")
     recode = stages.get_indexer(names)
-    stage_sorted = recode[stage_raw[order]]
-    if "team" in events.columns:
-        team_raw, teams = pd.factorize(events["team"])
-        team = team_raw[order]
-    else:
-        teams, team = None, None
-    ticket, time, activity = tickets_raw[order], time[order], activity_raw[order]
+    stage_sorted = recode[stage_raw]
+    ticket, time = tickets_raw[order], time[order]
     n = len(ticket)
     new_ticket = np.r_[True, ticket[1:] != ticket[:-1]] if n else np.zeros(0, dtype=bool)
     new_visit = new_ticket | np.r_[True, stage_sorted[1:] != stage_sorted[:-1]] if n else new_ticket
     first = np.flatnonzero(new_visit)
     visit_ticket = ticket[first]
-    visit_team = np.full(len(first), -1, dtype=np.int64)
-    if team is not None:
-        named = np.flatnonzero(team >= 0)
-        which = (np.cumsum(new_visit) - 1)[named]
-        lead = np.r_[True, which[1:] != which[:-1]] if len(which) else np.zeros(0, dtype=bool)
-        visit_team[which[lead]] = team[named[lead]]
     log = ProcessLog(
-        process=process, events=events, order=order, tickets=tickets, stages=stages,
-        activities=pd.Index(activities), teams=pd.Index(teams) if teams is not None else None, tz=tz,
-        ticket=ticket, time=time, stage=stage_sorted, activity=activity, team=team,
+        process=process, events=events, order=order, tickets=tickets, stages=stages, tz=tz,
+        ticket=ticket, time=time, stage=stage_sorted, visit_first=first,
         visit_ticket=visit_ticket, visit_stage=stage_sorted[first], visit_entered=time[first],
-        visit_left=time[first], visit_events=np.diff(np.r_[first, n]), visit_team=visit_team,
-        visit_activity=activity[first],
+        visit_left=time[first], visit_events=np.diff(np.r_[first, n]),
     )
+    if activity is not None:
+        log.__dict__["_activity_codes"] = activity  # already factorized for the stages: kept
     moves = log.visit_moves
     last = log.span[1][visit_ticket]
     left = np.where(moves, np.r_[log.visit_entered[1:], log.visit_entered[:1]], last)
     object.__setattr__(log, "visit_left", left)
     return log
+
+
+def _factorized_activity(events: pd.DataFrame, order: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    if "activity" not in events.columns:
+        return np.full(len(order), -1, dtype=np.int64), pd.Index([], dtype="str")
+    raw, names = pd.factorize(events["activity"])
+    return raw[order], pd.Index(names)
+
+
+def _grouped(codes: np.ndarray, size: int) -> np.ndarray:
+    """Positions that put ``codes`` (``0 .. size - 1``) in order, equal codes keeping
+    their order (a stable sort, done as one sort of unique integer keys)."""
+    n = len(codes)
+    if size * max(n, 1) < 2**62:
+        return np.sort(codes.astype(np.int64) * n + np.arange(n)) % max(n, 1)
+    return np.argsort(codes, kind="stable")
+
+
+def _group_medians(values: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
+    """Median of ``values`` per group (``0 .. size - 1``), as numpy and pandas compute it
+    (mean of the two middle values when n is even); missing values left out."""
+    keep = ~np.isnan(values)
+    values, group = values[keep], group[keep]
+    n = np.bincount(group, minlength=size)
+    if np.count_nonzero(n) <= 1000:  # few groups: one partition per group, linear
+        grouped = values[_grouped(group, size)]
+        bounds = np.r_[0, np.cumsum(n)]
+        out = np.full(size, np.nan)
+        for g in np.flatnonzero(n):
+            out[g] = np.median(grouped[bounds[g]:bounds[g + 1]])
+        return out
+    order = np.lexsort((values, group))
+    x = values[order]
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    out = np.full(size, np.nan)
+    ok = n > 0
+    s, m = start[ok], n[ok]
+    low, high = x[s + (m - 1) // 2], x[s + m // 2]
+    out[ok] = np.where(m % 2 == 1, high, (low + high) / 2)
+    return out
 
 
 def _stage_order(process: Process | None, present: Sequence[str]) -> list[str]:
@@ -469,21 +550,25 @@ def throughput_times(events: pd.DataFrame | ProcessLog) -> pd.DataFrame:
                          "hours": (end - start) / _HOUR})
 
 
-def _pairs(source: np.ndarray, target: np.ndarray, hours: np.ndarray, names_s: pd.Index, names_t: pd.Index,
-           ticket: np.ndarray | None = None, width: int = 0) -> pd.DataFrame:
-    """Count and median hours of each (source, target) pair of codes, sorted by names;
-    with ``ticket``, also the tickets with the pair (``width``: tickets in the log)."""
+def _pairs(source: np.ndarray, target: np.ndarray, hours: np.ndarray | None, names_s: pd.Index,
+           names_t: pd.Index, ticket: np.ndarray | None = None) -> pd.DataFrame:
+    """Count (and median ``hours``) of each (source, target) pair of codes, sorted by
+    names; with ``ticket`` (rows in ticket order), also the tickets with the pair."""
     k = len(names_t)
+    size = len(names_s) * k
     edge = source.astype(np.int64) * k + target
-    group, keys = pd.factorize(edge, sort=True)
-    out = pd.DataFrame({"source": names_s.take(keys // k), "target": names_t.take(keys % k),
-                        "count": np.bincount(group, minlength=len(keys)),
-                        "median_hours": pd.Series(hours).groupby(group, sort=True).median().to_numpy()
-                        if len(keys) else np.zeros(0)})
+    count = np.bincount(edge, minlength=size)
+    present = np.flatnonzero(count)
+    out = pd.DataFrame({"source": names_s.take(present // k), "target": names_t.take(present % k),
+                        "count": count[present]})
+    if hours is not None:
+        out["median_hours"] = _group_medians(np.asarray(hours, dtype=float), edge, size)[present]
     if ticket is not None:
-        seen = pd.unique(group.astype(np.int64) * width + ticket)
-        out["tickets"] = np.bincount(seen // width, minlength=len(keys)) if len(keys) else np.zeros(0, dtype=np.int64)
-    out["_source"], out["_target"] = keys // k, keys % k
+        order = _grouped(edge, size)  # within a pair, rows keep their (ticket) order
+        e, t = edge[order], ticket[order]
+        new = np.r_[True, (e[1:] != e[:-1]) | (t[1:] != t[:-1])] if len(e) else np.zeros(0, dtype=bool)
+        out["tickets"] = np.bincount(e[new], minlength=size)[present]
+    out["_source"], out["_target"] = present // k, present % k
     return out.sort_values(["source", "target"], kind="stable").reset_index(drop=True)
 
 
@@ -662,7 +747,7 @@ def stage_flow(
     moves = log.moves()
     source, target = moves["source"].to_numpy(), moves["target"].to_numpy()
     out = _pairs(source, target, log.hours(calendar)[moves["at"].to_numpy()], log.stages, log.stages,
-                 ticket=moves["ticket"].to_numpy(), width=max(log.n_tickets, 1))
+                 ticket=moves["ticket"].to_numpy())
     out["allowed"] = log.allowed[out["_source"].to_numpy(), out["_target"].to_numpy()]
     out = out.rename(columns={"count": "moves", "median_hours": "median_wait_hours"})
     return out[["source", "target", "moves", "tickets", "median_wait_hours", "allowed"]]
@@ -690,13 +775,12 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
     ([['spec', 't1', 1, 1], ['t1', 'spec', 1, 1]], [['A', 2, 1], ['B', 0, 0]])
     """
     log = process_log(events)
-    if log.teams is None:
+    if "team" not in log.events.columns:
         raise InputError("the event log has no team column: handoffs between teams cannot be seen",
                          fix="add events.team (the team handling each event)")
     change = log.handoff_arrays()
     teams = pd.Index(log.teams)
-    out = _pairs(change["from_team"], change["to_team"], np.zeros(len(change["ticket"])), teams, teams,
-                 ticket=change["ticket"], width=max(log.n_tickets, 1))
+    out = _pairs(change["from_team"], change["to_team"], None, teams, teams, ticket=change["ticket"])
     pairs = pd.DataFrame({"from_team": out["source"], "to_team": out["target"],
                           "handoffs": out["count"].astype("int64"), "tickets": out["tickets"].astype("int64")})
     per_ticket = pd.DataFrame({
@@ -759,8 +843,8 @@ def conformance(events: pd.DataFrame | ProcessLog, process: Process) -> tuple[pd
     off = moves[~moves["allowed"]]
     bad = np.bincount(off["ticket"], minlength=log.n_tickets).astype("int64")
     tickets = pd.DataFrame({"ticket_id": log.tickets, "conforms": bad == 0, "deviations": bad})
-    table = _pairs(off["source"].to_numpy(), off["target"].to_numpy(), np.zeros(len(off)), log.stages, log.stages,
-                   ticket=off["ticket"].to_numpy(), width=max(log.n_tickets, 1))
+    table = _pairs(off["source"].to_numpy(), off["target"].to_numpy(), None, log.stages, log.stages,
+                   ticket=off["ticket"].to_numpy())
     deviations = table[["source", "target", "tickets", "count"]].rename(columns={"count": "moves"})
     deviations = deviations.astype({"tickets": "int64", "moves": "int64"})
     return tickets, deviations.sort_values(["tickets", "source"], ascending=[False, True]).reset_index(drop=True)
@@ -780,7 +864,7 @@ def path_attributes(events: pd.DataFrame | ProcessLog, process: Process) -> pd.D
         "escalated": np.bincount(log.visit_ticket, weights=specialist[log.visit_stage], minlength=n) > 0,
         "loop": np.bincount(pairs["ticket"], weights=pairs["visits"] > 1, minlength=n) > 0,
     })
-    if log.teams is not None:
+    if "team" in log.events.columns:
         _, per_ticket = handoffs(log)
         out["handoffs"], out["ping_pong"] = per_ticket["handoffs"].to_numpy(), per_ticket["ping_pong"].to_numpy()
         out["transfers"] = pd.Series(np.array(["0", "1", "2+"])[np.minimum(out["handoffs"].to_numpy(), 2)],
@@ -813,7 +897,7 @@ def path_shares(events: pd.DataFrame | ProcessLog, process: Process | None = Non
     log = process_log(events, process)
     n = log.n_tickets
     rows = []
-    if log.teams is not None:
+    if "team" in log.events.columns:
         change = log.handoff_arrays()
         rows += [("handed_off", len(np.unique(change["ticket"]))),
                  ("ping_pong", len(np.unique(change["ticket"][change["ping_pong"]])))]
