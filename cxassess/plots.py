@@ -770,8 +770,9 @@ def satisfaction_by_path(table: pd.DataFrame) -> Figure:
 
 
 def stage_table(stages: pd.DataFrame) -> Styler:
-    """Per stage: volumes, time in stage with its interval, share of time, bottleneck rank
-    and the change against the previous cycle (output of ``process.compare_stages``)."""
+    """Per stage: volumes, time in stage with its interval, share of the desk's time
+    (customer-time stages left out: ``desk_share``), bottleneck rank and the change against
+    the previous cycle (output of ``process.compare_stages``)."""
     def hours(v: float) -> str:
         return "–" if pd.isna(v) else f"{v:.1f}\u00a0h"  # the unit stays with its number
 
@@ -785,7 +786,8 @@ def stage_table(stages: pd.DataFrame) -> Styler:
         "p90": [hours(v) for v in stages["p90_hours"]],
         "over target": [f"{o:.0%} (> {t:g} h)" if pd.notna(o) else ""
                         for o, t in zip(stages["over_target"], stages["target_hours"], strict=True)],
-        "share of time": [f"{v:.0%}" if pd.notna(v) else "–" for v in stages["share_of_time"]],
+        "share of desk time": [f"{v:.0%}" if pd.notna(v) else "–"
+                               for v in stages.get("desk_share", pd.Series(np.nan, index=stages.index))],
         "rank (before)": [f"#{int(r)} ({'–' if pd.isna(b) else f'#{int(b)}'})" if pd.notna(r)
                                 else "customer time" for r, b in zip(stages["bottleneck_rank"], stages["rank_before"],
                                                                      strict=True)],
@@ -816,7 +818,8 @@ def assessment_table(assessment: pd.DataFrame) -> Styler:
         "effect on CSAT": [_interval("csat", lo, hi, change=True) for lo, hi in
                            zip(assessment["effect_low"], assessment["effect_high"], strict=True)],
         "resolved without reopen": [pct(v) for v in assessment["resolved_clean"]],
-        "share of time": [pct(v) for v in assessment["share_of_time"]],
+        "share of desk time": [pct(v) for v in assessment.get("desk_share",
+                                                             pd.Series(np.nan, index=assessment.index))],
         "loops": [pct(v) for v in assessment["loops_share"]],
         "over target": [pct(v) for v in assessment["over_target"]],
         "bottleneck": [f"#{int(r)}" if pd.notna(r) else "–" for r in assessment["bottleneck_rank"]],

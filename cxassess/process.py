@@ -9,15 +9,30 @@ time an agent spent is known per ticket only (``handle_minutes`` of the tickets 
 
 Stages flagged ``customer_time: true`` (the confirmation window after a solution, the
 survey) hold time that is the customer's, not the desk's: they are left out of the
-bottleneck ranking.
+bottleneck ranking and of the desk's time (``desk_share``); :func:`time_split` reports
+the customer's time beside the desk's.
+
+Compute the log once per cycle with :func:`process_log` and pass it to every function
+of this module (each also accepts the raw events and builds it itself)::
+
+    log = process_log(data.events, data.config.process)
+    stage_metrics(log, process); stage_flow(log, process); variants(log, process)
+
+The log sorts the events once (ticket, time; ties keep file order), codes tickets,
+stages, activities and teams as integers and cuts the visits; every figure is then a
+group-by, a shift or a join on those codes: linear in the events, no Python per ticket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cxassess.calendar import BusinessCalendar, hours_between
 from cxassess.config import Process
@@ -32,15 +47,425 @@ from cxassess.stats import (
 )
 
 __all__ = [
-    "stage_volume", "ordered", "stage_visits", "throughput_times", "directly_follows", "stage_metrics",
-    "stage_flow", "handoffs", "variants", "conformance", "path_attributes", "satisfaction_by_path",
-    "stage_assessment", "compare_stages",
+    "ProcessLog", "process_log", "stage_volume", "ordered", "stage_visits", "throughput_times",
+    "directly_follows", "stage_metrics", "time_split", "stage_flow", "handoffs", "variants", "conformance",
+    "path_attributes", "path_shares", "satisfaction_by_path", "stage_assessment", "compare_stages",
 ]
 
 UNMAPPED = "(unmapped)"
+_HOUR = np.timedelta64(1, "h")
+
+Events = "pd.DataFrame | ProcessLog"
 
 
-def stage_volume(events: pd.DataFrame, process: Process) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class ProcessLog:
+    """An event log prepared once for every process figure of a cycle.
+
+    Built by :func:`process_log`. The events are sorted once by ticket and time (ties
+    keep file order); tickets, stages, activities and teams are integer codes into
+    ``tickets``, ``stages``, ``activities`` and ``teams``; the visits are cut once.
+    The per-event and per-visit arrays are in that sorted order. Nothing here modifies
+    the events it was built from.
+
+    Attributes
+    ----------
+    process
+        The process of review.yml it was built with (``None``: stages from the log only).
+    events
+        The events as given (not copied, not modified).
+    order
+        Row positions of ``events`` in ticket-and-time order.
+    tickets, stages, activities, teams
+        The values behind the codes: tickets sorted, stages in process order then the
+        others sorted, ``teams`` is ``None`` when the log has no ``team`` column.
+    ticket, time, stage
+        Per event (sorted): codes, and the timestamps as UTC ``datetime64``; ``activity``
+        and ``team`` (``-1``: no team named) are coded when first used.
+    visit_first, visit_ticket, visit_stage, visit_entered, visit_left, visit_events
+        Per visit (consecutive events of a ticket in one stage), in ticket and time order:
+        its first event (position), ticket, stage, first and next timestamps, events.
+    """
+
+    process: Process | None
+    events: pd.DataFrame
+    order: np.ndarray
+    tickets: pd.Index
+    stages: pd.Index
+    tz: object
+    ticket: np.ndarray
+    time: np.ndarray
+    stage: np.ndarray
+    visit_first: np.ndarray
+    visit_ticket: np.ndarray
+    visit_stage: np.ndarray
+    visit_entered: np.ndarray
+    visit_left: np.ndarray
+    visit_events: np.ndarray
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def _activity_codes(self) -> tuple[np.ndarray, pd.Index]:
+        return _factorized_activity(self.events, self.order)
+
+    @property
+    def activity(self) -> np.ndarray:
+        """Per event (sorted): activity code (``-1``: none)."""
+        return self._activity_codes[0]
+
+    @property
+    def activities(self) -> pd.Index:
+        """The activities behind the codes."""
+        return self._activity_codes[1]
+
+    @cached_property
+    def _team_codes(self) -> tuple[np.ndarray | None, pd.Index | None]:
+        if "team" not in self.events.columns:
+            return None, None
+        raw, names = pd.factorize(self.events["team"])
+        return raw[self.order], pd.Index(names)
+
+    @property
+    def team(self) -> np.ndarray | None:
+        """Per event (sorted): team code (``-1``: no team named); ``None`` without a team column."""
+        return self._team_codes[0]
+
+    @property
+    def teams(self) -> pd.Index | None:
+        """The teams behind the codes (``None`` when the log has no team column)."""
+        return self._team_codes[1]
+
+    @cached_property
+    def visit_activity(self) -> np.ndarray:
+        """Per visit: code of its first activity."""
+        return self.activity[self.visit_first]
+
+    @cached_property
+    def visit_team(self) -> np.ndarray:
+        """Per visit: code of the first team named in it (``-1``: none)."""
+        out = np.full(len(self.visit_first), -1, dtype=np.int64)
+        if self.team is not None:
+            named = np.flatnonzero(self.team >= 0)
+            which = np.searchsorted(self.visit_first, named, side="right") - 1
+            lead = np.r_[True, which[1:] != which[:-1]] if len(which) else np.zeros(0, dtype=bool)
+            out[which[lead]] = self.team[named[lead]]
+        return out
+
+    @property
+    def n_tickets(self) -> int:
+        """Tickets of the log."""
+        return len(self.tickets)
+
+    @cached_property
+    def visit_number(self) -> np.ndarray:
+        """Per visit: its number within the ticket, from 0."""
+        start = np.flatnonzero(np.r_[True, self.visit_ticket[1:] != self.visit_ticket[:-1]])
+        counts = np.diff(np.r_[start, len(self.visit_ticket)])
+        return np.arange(len(self.visit_ticket)) - np.repeat(start, counts)
+
+    @cached_property
+    def visit_moves(self) -> np.ndarray:
+        """Per visit: ``True`` when another visit of the same ticket follows (a move)."""
+        t = self.visit_ticket
+        return np.r_[t[1:] == t[:-1], False]
+
+    def hours(self, calendar: BusinessCalendar | None = None) -> np.ndarray:
+        """Per visit: hours from entering to leaving, calendar or business time."""
+        key = ("hours", id(calendar))
+        if key not in self._cache or self._cache[key][0] is not calendar:
+            if calendar is None:
+                value = (self.visit_left - self.visit_entered) / _HOUR
+            else:
+                value = hours_between(self._stamps(self.visit_entered), self._stamps(self.visit_left), calendar)
+            self._cache[key] = (calendar, np.asarray(value, dtype=float))
+        return self._cache[key][1]
+
+    def _stamps(self, values: np.ndarray) -> pd.Series:
+        stamps = pd.Series(values)
+        return stamps.dt.tz_localize("UTC").dt.tz_convert(self.tz) if self.tz is not None else stamps
+
+    def visits(self, calendar: BusinessCalendar | None = None) -> pd.DataFrame:
+        """The visits as a table (see :func:`stage_visits`)."""
+        team = (self.teams.take(self.visit_team, allow_fill=True, fill_value=None) if self.teams is not None
+                else pd.Index([pd.NA] * len(self.visit_ticket), dtype="str"))
+        return pd.DataFrame({
+            "ticket_id": self.tickets.take(self.visit_ticket),
+            "visit": self.visit_number,
+            "stage": self.stages.take(self.visit_stage),
+            "entered": self._stamps(self.visit_entered),
+            "left": self._stamps(self.visit_left),
+            "hours": self.hours(calendar),
+            "events": self.visit_events,
+            "team": team,
+            "first_activity": self.activities.take(self.visit_activity, allow_fill=True, fill_value=None),
+        })
+
+    def stage_tickets(self, calendar: BusinessCalendar | None = None) -> pd.DataFrame:
+        """One row per ticket and stage it reached: ``stage, ticket`` (codes), ``hours``
+        (all its visits together), ``visits`` and ``leaves`` (a visit followed by another
+        stage). Rows by stage, tickets in order within a stage."""
+        key = ("stage_tickets", id(calendar))
+        if key not in self._cache or self._cache[key][0] is not calendar:
+            k = len(self.stages)
+            pair = self.visit_ticket.astype(np.int64) * k + self.visit_stage
+            order = _grouped(pair, self.n_tickets * k)  # a ticket's visits to one stage together
+            pair = pair[order]
+            first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, dtype=np.int64)
+            hours = self.hours(calendar)[order]
+            visits = np.diff(np.r_[first, len(pair)])
+            total = np.add.reduceat(hours, first) if len(first) else np.zeros(0)
+            many = np.flatnonzero(visits > 2)
+            if len(many):  # three visits or more: summed as pandas sums (compensated), for identical figures
+                at = np.flatnonzero(np.repeat(visits > 2, visits))
+                total[many] = pd.Series(hours[at]).groupby(np.repeat(many, visits[many]), sort=True).sum().to_numpy()
+            leaves = np.add.reduceat(self.visit_moves[order].astype(np.int64), first) > 0 if len(first) else \
+                np.zeros(0, dtype=bool)
+            table = pd.DataFrame({"stage": pair[first] % k, "ticket": pair[first] // k, "hours": total,
+                                  "visits": visits, "leaves": leaves})
+            table = table.take(_grouped(table["stage"].to_numpy(), k)).reset_index(drop=True)
+            self._cache[key] = (calendar, table)
+        return self._cache[key][1]
+
+    def moves(self) -> pd.DataFrame:
+        """Each visit followed by another: ``ticket, source, target`` (codes), ``hours``
+        in the stage left (calendar time) and ``allowed`` by review.yml's transitions
+        (every move when it lists none)."""
+        if "moves" not in self._cache:
+            at = np.flatnonzero(self.visit_moves)
+            source, target = self.visit_stage[at], self.visit_stage[at + 1]
+            self._cache["moves"] = pd.DataFrame({
+                "ticket": self.visit_ticket[at], "source": source, "target": target, "at": at,
+                "allowed": self.allowed[source, target],
+            })
+        return self._cache["moves"]
+
+    @cached_property
+    def allowed(self) -> np.ndarray:
+        """Stage × stage: is the move allowed by review.yml's transitions (all when none)."""
+        k = len(self.stages)
+        transitions = self.process.transitions if self.process is not None else ()
+        if not transitions:
+            return np.ones((k, k), dtype=bool)
+        table = np.zeros((k, k), dtype=bool)
+        code = {name: i for i, name in enumerate(self.stages)}
+        for a, b in transitions:
+            if a in code and b in code:
+                table[code[a], code[b]] = True
+        return table
+
+    @cached_property
+    def ticket_first(self) -> np.ndarray:
+        """Per ticket: position of its first event (sorted events)."""
+        return np.flatnonzero(np.r_[True, self.ticket[1:] != self.ticket[:-1]]) if len(self.ticket) else \
+            np.zeros(0, dtype=np.int64)
+
+    @cached_property
+    def span(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per ticket: its first and last timestamp (missing timestamps left out)."""
+        if not len(self.ticket):
+            return self.time[:0], self.time[:0]
+        raw = self.time.view("i8")
+        nat = np.isnat(self.time)
+        low = np.minimum.reduceat(np.where(nat, np.iinfo(np.int64).max, raw), self.ticket_first)
+        high = np.maximum.reduceat(np.where(nat, np.iinfo(np.int64).min, raw), self.ticket_first)
+        none = np.isin(low, [np.iinfo(np.int64).max])
+        low[none], high[none] = np.iinfo(np.int64).min, np.iinfo(np.int64).min  # NaT
+        return low.view(self.time.dtype), high.view(self.time.dtype)
+
+    @cached_property
+    def resolved(self) -> np.ndarray:
+        """Per ticket: it has a resolution activity of review.yml."""
+        names = self.process.resolution_activities if self.process is not None else ()
+        return self.with_activity(names)
+
+    def with_activity(self, names: Sequence[str]) -> np.ndarray:
+        """Per ticket: ``True`` when one of its events is one of the activities ``names``."""
+        hit = np.zeros(self.n_tickets, dtype=bool)
+        if names and "activity" in self.events.columns:
+            found = self.events["activity"].isin(list(names)).to_numpy(dtype=bool, na_value=False)
+            hit[self.ticket[found[self.order]]] = True
+        return hit
+
+    def ticket_flags(self, ids: Sequence | pd.Series | None) -> np.ndarray:
+        """Per ticket: ``True`` for the tickets whose id is in ``ids``."""
+        flag = np.zeros(self.n_tickets, dtype=bool)
+        if ids is None:
+            return flag
+        wanted = pd.Index(pd.Series(ids).dropna().unique())
+        try:
+            wanted = wanted.astype(self.tickets.dtype)
+        except (TypeError, ValueError):
+            pass
+        at = self.tickets.get_indexer(wanted)
+        flag[at[at >= 0]] = True
+        return flag
+
+    def ticket_codes(self, ids: pd.Series) -> np.ndarray:
+        """The code of each id (``-1`` for an id not in the log)."""
+        values = pd.Index(ids)
+        try:
+            values = values.astype(self.tickets.dtype)
+        except (TypeError, ValueError):
+            pass
+        return self.tickets.get_indexer(values)
+
+    def handoff_arrays(self) -> dict[str, np.ndarray]:
+        """Changes of team between consecutive events naming a team: per change the
+        ``ticket``, ``from_team``, ``to_team`` and ``ping_pong`` (back to the team left at
+        the previous change of the ticket)."""
+        if "handoffs" not in self._cache:
+            named = np.flatnonzero(self.team >= 0) if self.team is not None else np.zeros(0, dtype=np.int64)
+            ticket, team = self.ticket[named], self.team[named]
+            moved = np.r_[False, (ticket[1:] == ticket[:-1]) & (team[1:] != team[:-1])]
+            at = np.flatnonzero(moved)
+            t, a, b = ticket[at], team[at - 1], team[at]
+            pong = np.r_[False, (t[1:] == t[:-1]) & (b[1:] == a[:-1])]
+            self._cache["handoffs"] = {"ticket": t, "from_team": a, "to_team": b, "ping_pong": pong}
+        return self._cache["handoffs"]
+
+
+def process_log(events: pd.DataFrame | ProcessLog, process: Process | None = None) -> ProcessLog:
+    """Prepare an event log once for every process figure of a cycle.
+
+    Parameters
+    ----------
+    events
+        The event log: ``ticket_id, timestamp, activity``, optional ``stage`` (else the
+        review.yml mapping of the activity; ``(unmapped)`` without one) and ``team``.
+        A :class:`ProcessLog` is returned as it is.
+    process
+        The process of review.yml (stages, activity mapping, transitions).
+
+    Returns
+    -------
+    ProcessLog
+        Pass it to any function of :mod:`cxassess.process` instead of the events.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"ticket_id": ["B", "A", "A"], "activity": ["in", "in", "out"],
+    ...                    "stage": ["intake", "intake", "done"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 09:00", "2026-07-01 08:00", "2026-07-01 10:00"])})
+    >>> log = process_log(ev)
+    >>> list(log.tickets), list(log.stages), log.visit_stage.tolist(), log.hours().tolist()
+    (['A', 'B'], ['done', 'intake'], [1, 0, 1], [2.0, 0.0, 0.0])
+    """
+    if isinstance(events, ProcessLog):
+        if process is not None and events.process is not None and events.process != process:
+            raise InputError("the process log was built with another process than the one given",
+                             fix="build it with process_log(events, process) for this process")
+        return events
+    missing = [c for c in ("ticket_id", "timestamp") if c not in events.columns]
+    if missing:
+        raise InputError(f"the event log has no column {', '.join(missing)} (columns: {', '.join(map(str, events.columns))})",
+                         fix="load it with cxassess.load_cycle, or name its columns ticket_id, timestamp, activity")
+    tickets_raw, tickets = pd.factorize(events["ticket_id"], sort=True)
+    if (tickets_raw < 0).any():
+        raise InputError(f"the event log has {int((tickets_raw < 0).sum())} event(s) without a ticket_id",
+                         fix="drop them or run the data-quality gate (cxassess validate), which quarantines them")
+    stamps = events["timestamp"]
+    if not pd.api.types.is_datetime64_any_dtype(stamps):
+        raise InputError(f"events.timestamp is not a timestamp column (dtype {stamps.dtype})",
+                         fix="load the log with cxassess.load_cycle, or parse it with pandas.to_datetime")
+    tz = getattr(stamps.dt, "tz", None)
+    time = np.asarray(stamps.to_numpy(dtype=f"datetime64[{stamps.dt.unit}]") if tz is None
+                      else stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
+    key = time.view("i8")
+    key = np.where(np.isnat(time), np.iinfo(np.int64).max, key)  # missing times last, as pandas sorts
+    step = np.diff(tickets_raw)
+    if (step >= 0).all() and (np.diff(key)[step == 0] >= 0).all():
+        order = np.arange(len(events))  # already in ticket and time order
+    elif (np.diff(key) >= 0).all():  # in time order (as exports often are): group the tickets, keeping it
+        order = _grouped(tickets_raw, len(tickets))
+    else:
+        by_time = np.argsort(key, kind="stable")  # ties keep file order
+        order = by_time[_grouped(tickets_raw[by_time], len(tickets))]
+    activity = None
+    if "stage" in events.columns and events["stage"].notna().any():
+        stage_raw, names = pd.factorize(events["stage"])
+        stage_raw = stage_raw[order]
+        names = [str(s) for s in names]
+    else:
+        mapping = process.activities if process is not None else {}
+        activity = _factorized_activity(events, order)
+        names = [mapping.get(a, UNMAPPED) for a in activity[1]]
+        stage_raw = activity[0]
+    names = names + [UNMAPPED]  # code -1 (no stage, no activity)
+    stages = pd.Index(_stage_order(process, set(names[:-1]) | ({UNMAPPED} if (stage_raw < 0).any() else set())),
+                      dtype="str")
+    recode = stages.get_indexer(names)
+    stage_sorted = recode[stage_raw]
+    ticket, time = tickets_raw[order], time[order]
+    n = len(ticket)
+    new_ticket = np.r_[True, ticket[1:] != ticket[:-1]] if n else np.zeros(0, dtype=bool)
+    new_visit = new_ticket | np.r_[True, stage_sorted[1:] != stage_sorted[:-1]] if n else new_ticket
+    first = np.flatnonzero(new_visit)
+    visit_ticket = ticket[first]
+    log = ProcessLog(
+        process=process, events=events, order=order, tickets=tickets, stages=stages, tz=tz,
+        ticket=ticket, time=time, stage=stage_sorted, visit_first=first,
+        visit_ticket=visit_ticket, visit_stage=stage_sorted[first], visit_entered=time[first],
+        visit_left=time[first], visit_events=np.diff(np.r_[first, n]),
+    )
+    if activity is not None:
+        log.__dict__["_activity_codes"] = activity  # already factorized for the stages: kept
+    moves = log.visit_moves
+    last = log.span[1][visit_ticket]
+    left = np.where(moves, np.r_[log.visit_entered[1:], log.visit_entered[:1]], last)
+    object.__setattr__(log, "visit_left", left)
+    return log
+
+
+def _factorized_activity(events: pd.DataFrame, order: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    if "activity" not in events.columns:
+        return np.full(len(order), -1, dtype=np.int64), pd.Index([], dtype="str")
+    raw, names = pd.factorize(events["activity"])
+    return raw[order], pd.Index(names)
+
+
+def _grouped(codes: np.ndarray, size: int) -> np.ndarray:
+    """Positions that put ``codes`` (``0 .. size - 1``) in order, equal codes keeping
+    their order (a stable sort, done as one sort of unique integer keys)."""
+    n = len(codes)
+    if size * max(n, 1) < 2**62:
+        return np.sort(codes.astype(np.int64) * n + np.arange(n)) % max(n, 1)
+    return np.argsort(codes, kind="stable")
+
+
+def _group_medians(values: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
+    """Median of ``values`` per group (``0 .. size - 1``), as numpy and pandas compute it
+    (mean of the two middle values when n is even); missing values left out."""
+    keep = ~np.isnan(values)
+    values, group = values[keep], group[keep]
+    n = np.bincount(group, minlength=size)
+    if np.count_nonzero(n) <= 1000:  # few groups: one partition per group, linear
+        grouped = values[_grouped(group, size)]
+        bounds = np.r_[0, np.cumsum(n)]
+        out = np.full(size, np.nan)
+        for g in np.flatnonzero(n):
+            out[g] = np.median(grouped[bounds[g]:bounds[g + 1]])
+        return out
+    order = np.lexsort((values, group))
+    x = values[order]
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    out = np.full(size, np.nan)
+    ok = n > 0
+    s, m = start[ok], n[ok]
+    low, high = x[s + (m - 1) // 2], x[s + m // 2]
+    out[ok] = np.where(m % 2 == 1, high, (low + high) / 2)
+    return out
+
+
+def _stage_order(process: Process | None, present: Sequence[str]) -> list[str]:
+    names = process.stage_names if process is not None else []
+    return names + sorted(s for s in set(present) if s not in names)
+
+
+def _customer_stages(process: Process | None) -> set[str]:
+    return {s.name for s in process.stages if s.customer_time} if process is not None else set()
+
+
+def stage_volume(events: pd.DataFrame | ProcessLog, process: Process) -> pd.DataFrame:
     """Tickets that pass through each stage, in process order.
 
     Returns
@@ -58,11 +483,15 @@ def stage_volume(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     >>> stage_volume(ev, p)[["stage", "tickets", "share"]].values.tolist()
     [['a', 2, 1.0], ['b', 1, 0.5]]
     """
-    total = events["ticket_id"].nunique()
-    stages = events["stage"].fillna(UNMAPPED)
-    reached = events.groupby(stages)["ticket_id"].nunique()
+    if isinstance(events, ProcessLog):
+        log = process_log(events, process)
+        total = log.n_tickets
+        reached = pd.Series(np.bincount(log.stage_tickets()["stage"], minlength=len(log.stages)), index=log.stages)
+    else:  # the log's own stage column, as it is (one group-by; no need to build the process log)
+        total = events["ticket_id"].nunique()
+        reached = events.groupby(events["stage"].fillna(UNMAPPED))["ticket_id"].nunique()
     rows = [(s.name, s.label, s.lane) for s in process.stages]
-    if UNMAPPED in reached.index:
+    if reached.get(UNMAPPED, 0) > 0:
         rows.append((UNMAPPED, "activities without a stage", ""))
     out = pd.DataFrame(rows, columns=["stage", "label", "lane"])
     out["tickets"] = out["stage"].map(reached).fillna(0).astype("int64")
@@ -70,19 +499,17 @@ def stage_volume(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     return out
 
 
-def ordered(events: pd.DataFrame, process: Process | None = None) -> pd.DataFrame:
+def ordered(events: pd.DataFrame | ProcessLog, process: Process | None = None) -> pd.DataFrame:
     """Events sorted by ticket and time (ties keep file order), with ``stage`` from the
     review.yml mapping where the log has none (``(unmapped)`` when an activity has no stage)."""
-    ev = events.sort_values(["ticket_id", "timestamp"], kind="stable").reset_index(drop=True)
-    if "stage" not in ev.columns or ev["stage"].isna().all():
-        mapping = process.activities if process is not None else {}
-        ev["stage"] = ev["activity"].map(mapping)
-    ev["stage"] = ev["stage"].fillna(UNMAPPED).astype("str")
+    log = process_log(events, process)
+    ev = log.events.take(log.order).reset_index(drop=True)
+    ev["stage"] = pd.Series(log.stages.take(log.stage), dtype="str")
     return ev
 
 
 def stage_visits(
-    events: pd.DataFrame, process: Process | None = None, *, calendar: BusinessCalendar | None = None
+    events: pd.DataFrame | ProcessLog, process: Process | None = None, *, calendar: BusinessCalendar | None = None
 ) -> pd.DataFrame:
     """One row per visit of a ticket to a stage: consecutive events in the same stage.
 
@@ -103,34 +530,10 @@ def stage_visits(
     >>> stage_visits(ev)[["stage", "hours", "events"]].values.tolist()
     [['intake', 1.0, 1], ['first', 4.5, 2], ['done', 0.0, 1]]
     """
-    ev = ordered(events, process)
-    ticket = ev["ticket_id"].to_numpy()
-    stage = ev["stage"].to_numpy()
-    new_ticket = np.r_[True, ticket[1:] != ticket[:-1]]
-    new_visit = new_ticket | np.r_[True, stage[1:] != stage[:-1]]
-    visit_id = np.cumsum(new_visit) - 1
-    first = np.flatnonzero(new_visit)
-    team = ev["team"] if "team" in ev.columns else pd.Series(pd.NA, index=ev.index, dtype="str")
-    visits = pd.DataFrame(
-        {
-            "ticket_id": ticket[first],
-            "stage": stage[first],
-            "entered": ev["timestamp"].iloc[first].reset_index(drop=True),
-            "events": np.bincount(visit_id),
-            "team": team.groupby(visit_id).first().to_numpy(),
-            "first_activity": ev["activity"].to_numpy()[first],
-        }
-    )
-    last_of_ticket = ev.groupby("ticket_id", sort=False)["timestamp"].transform("max").iloc[first].reset_index(drop=True)
-    same_ticket_next = np.r_[visits["ticket_id"].to_numpy()[1:] == visits["ticket_id"].to_numpy()[:-1], False]
-    next_entry = visits["entered"].shift(-1)
-    visits["left"] = next_entry.where(same_ticket_next, last_of_ticket)
-    visits.insert(1, "visit", visits.groupby("ticket_id", sort=False).cumcount())
-    visits["hours"] = hours_between(visits["entered"], visits["left"], calendar)
-    return visits[["ticket_id", "visit", "stage", "entered", "left", "hours", "events", "team", "first_activity"]]
+    return process_log(events, process).visits(calendar)
 
 
-def throughput_times(events: pd.DataFrame) -> pd.DataFrame:
+def throughput_times(events: pd.DataFrame | ProcessLog) -> pd.DataFrame:
     """Per ticket: first and last event and the hours between them (calendar time).
 
     Examples
@@ -140,12 +543,37 @@ def throughput_times(events: pd.DataFrame) -> pd.DataFrame:
     >>> throughput_times(ev)["hours"].tolist()
     [2.5, 0.0]
     """
-    span = events.groupby("ticket_id")["timestamp"].agg(start="min", end="max").reset_index()
-    span["hours"] = (span["end"] - span["start"]) / pd.Timedelta(hours=1)
-    return span
+    log = process_log(events)
+    start, end = log.span
+    return pd.DataFrame({"ticket_id": log.tickets, "start": log._stamps(start), "end": log._stamps(end),
+                         "hours": (end - start) / _HOUR})
 
 
-def directly_follows(events: pd.DataFrame, *, on: str = "activity", process: Process | None = None) -> pd.DataFrame:
+def _pairs(source: np.ndarray, target: np.ndarray, hours: np.ndarray | None, names_s: pd.Index,
+           names_t: pd.Index, ticket: np.ndarray | None = None) -> pd.DataFrame:
+    """Count (and median ``hours``) of each (source, target) pair of codes, sorted by
+    names; with ``ticket`` (rows in ticket order), also the tickets with the pair."""
+    k = len(names_t)
+    size = len(names_s) * k
+    edge = source.astype(np.int64) * k + target
+    count = np.bincount(edge, minlength=size)
+    present = np.flatnonzero(count)
+    out = pd.DataFrame({"source": names_s.take(present // k), "target": names_t.take(present % k),
+                        "count": count[present]})
+    if hours is not None:
+        out["median_hours"] = _group_medians(np.asarray(hours, dtype=float), edge, size)[present]
+    if ticket is not None:
+        order = _grouped(edge, size)  # within a pair, rows keep their (ticket) order
+        e, t = edge[order], ticket[order]
+        new = np.r_[True, (e[1:] != e[:-1]) | (t[1:] != t[:-1])] if len(e) else np.zeros(0, dtype=bool)
+        out["tickets"] = np.bincount(e[new], minlength=size)[present]
+    out["_source"], out["_target"] = present // k, present % k
+    return out.sort_values(["source", "target"], kind="stable").reset_index(drop=True)
+
+
+def directly_follows(
+    events: pd.DataFrame | ProcessLog, *, on: str = "activity", process: Process | None = None
+) -> pd.DataFrame:
     """Directly-follows counts: how often ``b`` comes right after ``a`` in a ticket.
 
     ``on="activity"`` counts activities (what pm4py's DFG counts); ``on="stage"`` counts
@@ -160,47 +588,37 @@ def directly_follows(events: pd.DataFrame, *, on: str = "activity", process: Pro
     >>> directly_follows(ev).values.tolist()
     [['x', 'y', 2, 0.75], ['y', 'x', 1, 2.0]]
     """
+    log = process_log(events, process)
     if on == "stage":
-        steps = stage_visits(events, process).rename(columns={"entered": "timestamp"})
+        at = np.flatnonzero(log.visit_moves)
+        out = _pairs(log.visit_stage[at], log.visit_stage[at + 1], log.hours()[at], log.stages, log.stages)
     else:
-        steps = events.sort_values(["ticket_id", "timestamp"], kind="stable")
-    source = steps[on].to_numpy()
-    ticket = steps["ticket_id"].to_numpy()
-    time = steps["timestamp"]
-    same = np.r_[ticket[1:] == ticket[:-1], False]
-    pairs = pd.DataFrame(
-        {
-            "source": source[same],
-            "target": np.r_[source[1:], source[:1]][same],
-            "hours": ((time.shift(-1) - time) / pd.Timedelta(hours=1)).to_numpy()[same],
-        }
-    )
-    out = pairs.groupby(["source", "target"], sort=True)["hours"].agg(count="size", median_hours="median")
-    return out.reset_index()
-
-
-def _customer_stages(process: Process | None) -> set[str]:
-    return {s.name for s in process.stages if s.customer_time} if process is not None else set()
-
-
-def _stage_order(process: Process | None, present: Sequence[str]) -> list[str]:
-    names = process.stage_names if process is not None else []
-    return names + sorted(s for s in set(present) if s not in names)
+        if on == "activity":
+            codes, names = log.activity, log.activities
+        else:
+            codes, names = pd.factorize(log.events[on].to_numpy()[log.order])
+            names = pd.Index(names)
+        same = log.ticket[1:] == log.ticket[:-1]
+        at = np.flatnonzero(same & (codes[1:] >= 0) & (codes[:-1] >= 0))
+        hours = (log.time[at + 1] - log.time[at]) / _HOUR
+        out = _pairs(codes[at], codes[at + 1], hours, names, names)
+    return out[["source", "target", "count", "median_hours"]]
 
 
 def stage_metrics(
-    events: pd.DataFrame,
+    events: pd.DataFrame | ProcessLog,
     process: Process,
     *,
     resolved: pd.Series | None = None,
     calendar: BusinessCalendar | None = None,
 ) -> pd.DataFrame:
-    """Per stage: volumes, time in stage, share of the total time and the bottleneck rank.
+    """Per stage: volumes, time in stage, share of the desk's time and the bottleneck rank.
 
     Parameters
     ----------
     events
-        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``).
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
     process
         The process of review.yml.
     resolved
@@ -217,37 +635,51 @@ def stage_metrics(
         ending_here, open_here, loops`` (tickets that re-enter the stage), ``visits``,
         ``median_hours, ci_low, ci_high, p90_hours, se`` (time a ticket spends in the
         stage, all its visits together), ``total_hours``, ``share_of_time`` (of the
-        throughput time of all tickets), ``target_hours`` (review.yml), ``over_target``
-        (share of tickets above it) and ``bottleneck_rank`` (1 = the stage holding the
-        most desk time; stages of customer time are not ranked).
+        elapsed time of all tickets, the customer's time included), ``desk_share`` (of
+        the desk's time: the time in stages that are not ``customer_time``; empty for
+        those), ``target_hours`` (review.yml), ``over_target`` (share of tickets above
+        it), ``customer_time`` and ``bottleneck_rank`` (1 = the stage holding the most
+        desk time; stages of customer time are not ranked).
+
+    Examples
+    --------
+    >>> from cxassess.config import Process, Stage
+    >>> p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L"), Stage("c", "C", "L", customer_time=True)),
+    ...             activities={})
+    >>> ev = pd.DataFrame({"ticket_id": ["T"] * 4, "activity": "x", "stage": ["a", "b", "c", "c"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 09:00",
+    ...                                                 "2026-07-01 12:00", "2026-07-01 16:00"])})
+    >>> m = stage_metrics(ev, p)
+    >>> m[["stage", "total_hours", "share_of_time", "desk_share", "bottleneck_rank"]].values.tolist()
+    [['a', 1.0, 0.125, 0.25, 2], ['b', 3.0, 0.375, 0.75, 1], ['c', 4.0, 0.5, nan, <NA>]]
     """
-    visits = stage_visits(events, process, calendar=calendar)
-    if resolved is None:
-        done = events["activity"].isin(process.resolution_activities)
-        resolved = events.loc[done, "ticket_id"]
-    per_ticket = visits.groupby(["stage", "ticket_id"], sort=False).agg(hours=("hours", "sum"), visits=("visit", "size"))
-    per_ticket = per_ticket.reset_index()
-    last = visits.groupby("ticket_id", sort=False).tail(1)
-    flag = pd.DataFrame({"ticket_id": pd.Series(resolved).drop_duplicates().to_numpy(), "resolved": True})
-    last = last.merge(flag.astype({"ticket_id": last["ticket_id"].dtype}), on="ticket_id", how="left")
-    last["resolved"] = last["resolved"].fillna(False).astype(bool)
-    leaving = visits[visits.groupby("ticket_id", sort=False)["visit"].transform("max") > visits["visit"]]
-    total_time = visits["hours"].sum()
+    log = process_log(events, process)
+    pairs = log.stage_tickets(calendar)
+    done = log.resolved if resolved is None else log.ticket_flags(resolved)
+    k = len(log.stages)
+    stage = pairs["stage"].to_numpy()
+    bounds = np.r_[0, np.cumsum(np.bincount(stage, minlength=k))]
+    hours_all = pairs["hours"].to_numpy(dtype=float)
+    visits = pairs["visits"].to_numpy()
+    last = np.flatnonzero(~log.visit_moves)
+    ends = np.bincount(log.visit_stage[last], minlength=k)
+    still_open = np.bincount(log.visit_stage[last[~done[log.visit_ticket[last]]]], minlength=k)
+    leaving = np.bincount(stage, weights=pairs["leaves"].to_numpy(), minlength=k).astype("int64")
+    total_time = pd.Series(log.hours(calendar)).sum()
     labels = {s.name: s for s in process.stages}
     customer = _customer_stages(process)
     rows = []
-    for name in _stage_order(process, visits["stage"].unique()):
-        part = per_ticket[per_ticket["stage"] == name]
-        hours = part["hours"].to_numpy(dtype=float)
+    for code, name in enumerate(log.stages):
+        part = slice(bounds[code], bounds[code + 1])
+        hours, n_visits = hours_all[part], visits[part]
         value, low, high = median_interval(hours)
         spec = labels.get(name)
         target = spec.target_hours if spec is not None else None
-        ends = last[last["stage"] == name]
         rows.append({
             "stage": name, "label": spec.label if spec else name, "lane": spec.lane if spec else "",
-            "entering": len(part), "leaving": leaving.loc[leaving["stage"] == name, "ticket_id"].nunique(),
-            "ending_here": len(ends), "open_here": int((~ends["resolved"]).sum()),
-            "loops": int((part["visits"] > 1).sum()), "visits": int(part["visits"].sum()),
+            "entering": len(hours), "leaving": int(leaving[code]),
+            "ending_here": int(ends[code]), "open_here": int(still_open[code]),
+            "loops": int((n_visits > 1).sum()), "visits": int(n_visits.sum()),
             "median_hours": value, "ci_low": low, "ci_high": high,
             "p90_hours": float(np.quantile(hours, 0.9)) if len(hours) else np.nan,
             "se": float(se_from_interval(low, high)), "total_hours": float(hours.sum()),
@@ -257,13 +689,46 @@ def stage_metrics(
             "customer_time": name in customer,
         })
     out = pd.DataFrame(rows)
-    ranked = out[~out["customer_time"] & (out["entering"] > 0)]["total_hours"].rank(ascending=False, method="min")
+    desk = ~out["customer_time"]
+    desk_time = out.loc[desk, "total_hours"].sum()
+    out.insert(out.columns.get_loc("share_of_time") + 1, "desk_share",
+               (out["total_hours"] / desk_time).where(desk) if desk_time else np.nan)
+    ranked = out[desk & (out["entering"] > 0)]["total_hours"].rank(ascending=False, method="min")
     out["bottleneck_rank"] = ranked.reindex(out.index).astype("Int64")
     return out
 
 
+def time_split(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The elapsed time of all tickets split into the desk's time and the customer's
+    time (stages flagged ``customer_time``: confirmation window, survey).
+
+    ``metrics`` is the output of :func:`stage_metrics`. The stages' ``desk_share`` divides
+    by the desk's hours of this table; the customer's time is reported here, beside it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``time`` (``desk`` / ``customer``), ``stages`` (their labels), ``hours`` and
+        ``share`` of all elapsed time.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"label": ["A", "B", "Survey"], "total_hours": [3.0, 1.0, 4.0],
+    ...                   "customer_time": [False, False, True]})
+    >>> time_split(m).values.tolist()
+    [['desk', 'A, B', 4.0, 0.5], ['customer', 'Survey', 4.0, 0.5]]
+    """
+    total = metrics["total_hours"].sum()
+    rows = []
+    for kind, part in (("desk", metrics[~metrics["customer_time"]]), ("customer", metrics[metrics["customer_time"]])):
+        hours = float(part["total_hours"].sum())
+        rows.append({"time": kind, "stages": ", ".join(map(str, part["label"])), "hours": hours,
+                     "share": hours / total if total else np.nan})
+    return pd.DataFrame(rows)
+
+
 def stage_flow(
-    events: pd.DataFrame, process: Process, *, calendar: BusinessCalendar | None = None
+    events: pd.DataFrame | ProcessLog, process: Process, *, calendar: BusinessCalendar | None = None
 ) -> pd.DataFrame:
     """Moves between stages: count, median time spent in the stage being left
     (``median_wait_hours``) and whether review.yml allows the move.
@@ -277,23 +742,17 @@ def stage_flow(
     >>> stage_flow(ev, p)[["source", "target", "tickets", "median_wait_hours", "allowed"]].values.tolist()
     [['a', 'b', 1, 2.0, True], ['b', 'a', 1, 1.0, False]]
     """
-    moves = _moves(stage_visits(events, process, calendar=calendar), process)
-    out = moves.groupby(["stage", "target", "allowed"], sort=True).agg(
-        moves=("ticket_id", "size"), tickets=("ticket_id", "nunique"), median_wait_hours=("hours", "median"))
-    out = out.reset_index().rename(columns={"stage": "source"})
+    log = process_log(events, process)
+    moves = log.moves()
+    source, target = moves["source"].to_numpy(), moves["target"].to_numpy()
+    out = _pairs(source, target, log.hours(calendar)[moves["at"].to_numpy()], log.stages, log.stages,
+                 ticket=moves["ticket"].to_numpy())
+    out["allowed"] = log.allowed[out["_source"].to_numpy(), out["_target"].to_numpy()]
+    out = out.rename(columns={"count": "moves", "median_hours": "median_wait_hours"})
     return out[["source", "target", "moves", "tickets", "median_wait_hours", "allowed"]]
 
 
-def _moves(visits: pd.DataFrame, process: Process) -> pd.DataFrame:
-    """Each visit followed by another, with the ``target`` stage and whether review.yml
-    allows the move (every move, when it lists no transitions)."""
-    moves = visits.assign(target=visits.groupby("ticket_id", sort=False)["stage"].shift(-1)).dropna(subset=["target"])
-    allowed = set(map(tuple, process.transitions))
-    ok = [(a, b) in allowed for a, b in zip(moves["stage"], moves["target"], strict=True)] if allowed else True
-    return moves.assign(allowed=ok)
-
-
-def handoffs(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Handoffs between teams and ping-pong.
 
     A handoff is a change of the team between consecutive events of a ticket that name
@@ -314,26 +773,36 @@ def handoffs(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     >>> pairs.values.tolist(), per_ticket.values.tolist()
     ([['spec', 't1', 1, 1], ['t1', 'spec', 1, 1]], [['A', 2, 1], ['B', 0, 0]])
     """
-    ev = events.sort_values(["ticket_id", "timestamp"], kind="stable")
-    tickets = pd.Index(ev["ticket_id"].unique(), name="ticket_id")
-    named = ev[ev["team"].notna()][["ticket_id", "team"]]
-    previous = named.groupby("ticket_id", sort=False)["team"].shift(1)
-    moved = previous.notna() & (named["team"] != previous)
-    change = named.assign(from_team=previous)[moved]
-    pairs = change.groupby(["from_team", "team"], sort=True).agg(
-        handoffs=("ticket_id", "size"), tickets=("ticket_id", "nunique")).reset_index()
-    pairs = pairs.rename(columns={"team": "to_team"})
-    # ping-pong: the team returns to the one it left at the previous handoff
-    chain = change.assign(prior=change.groupby("ticket_id", sort=False)["from_team"].shift(1))
-    pong = chain["prior"].notna() & (chain["team"] == chain["prior"])
+    log = process_log(events)
+    if "team" not in log.events.columns:
+        raise InputError("the event log has no team column: handoffs between teams cannot be seen",
+                         fix="add events.team (the team handling each event)")
+    change = log.handoff_arrays()
+    teams = pd.Index(log.teams)
+    out = _pairs(change["from_team"], change["to_team"], None, teams, teams, ticket=change["ticket"])
+    pairs = pd.DataFrame({"from_team": out["source"], "to_team": out["target"],
+                          "handoffs": out["count"].astype("int64"), "tickets": out["tickets"].astype("int64")})
     per_ticket = pd.DataFrame({
-        "handoffs": change.groupby("ticket_id").size().reindex(tickets, fill_value=0),
-        "ping_pong": pong.groupby(chain["ticket_id"]).sum().reindex(tickets, fill_value=0),
-    }).reset_index()
-    return pairs, per_ticket.astype({"handoffs": "int64", "ping_pong": "int64"})
+        "ticket_id": log.tickets,
+        "handoffs": np.bincount(change["ticket"], minlength=log.n_tickets).astype("int64"),
+        "ping_pong": np.bincount(change["ticket"][change["ping_pong"]], minlength=log.n_tickets).astype("int64"),
+    })
+    return pairs, per_ticket
 
 
-def variants(events: pd.DataFrame, process: Process, *, top: int = 10) -> pd.DataFrame:
+def _paths(log: ProcessLog) -> np.ndarray:
+    """Per ticket: its stage path as text (``intake → first → done``)."""
+    if "paths" not in log._cache:
+        names = pa.array(list(log.stages), type=pa.string())
+        steps = pc.take(names, pa.array(log.visit_stage))
+        start = np.flatnonzero(np.r_[True, log.visit_ticket[1:] != log.visit_ticket[:-1]])
+        offsets = pa.array(np.r_[start, len(log.visit_stage)].astype(np.int64))
+        lists = pa.LargeListArray.from_arrays(offsets, steps)
+        log._cache["paths"] = pc.binary_join(lists, " → ").to_numpy(zero_copy_only=False)
+    return log._cache["paths"]
+
+
+def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top: int = 10) -> pd.DataFrame:
     """The most frequent stage paths with their share of tickets and median throughput time.
 
     Examples
@@ -345,17 +814,18 @@ def variants(events: pd.DataFrame, process: Process, *, top: int = 10) -> pd.Dat
     >>> variants(ev, None).values.tolist()
     [['in → out', 2, 0.6666666666666666, 3.0], ['in', 1, 0.3333333333333333, 0.0]]
     """
-    visits = stage_visits(events, process)
-    paths = visits.groupby("ticket_id", sort=False)["stage"].agg(" → ".join)
-    hours = throughput_times(events).set_index("ticket_id")["hours"].reindex(paths.index)
-    table = pd.DataFrame({"path": paths, "hours": hours})
-    out = table.groupby("path").agg(tickets=("hours", "size"), median_hours=("hours", "median"))
-    out["share"] = out["tickets"] / len(table)
-    out = out.reset_index().sort_values(["tickets", "path"], ascending=[False, True]).head(top)
+    log = process_log(events, process)
+    group, paths = pd.factorize(_paths(log))
+    start, end = log.span
+    hours = pd.Series((end - start) / _HOUR)
+    out = pd.DataFrame({"path": paths, "tickets": np.bincount(group, minlength=len(paths)),
+                        "median_hours": hours.groupby(group, sort=True).median().to_numpy()})
+    out["share"] = out["tickets"] / log.n_tickets
+    out = out.sort_values(["tickets", "path"], ascending=[False, True]).head(top)
     return out[["path", "tickets", "share", "median_hours"]].reset_index(drop=True)
 
 
-def conformance(events: pd.DataFrame, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:
+def conformance(events: pd.DataFrame | ProcessLog, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Does each ticket's stage path follow the designed flow (review.yml ``transitions``)?
 
     Returns
@@ -364,42 +834,84 @@ def conformance(events: pd.DataFrame, process: Process) -> tuple[pd.DataFrame, p
         Per ticket ``ticket_id, conforms, deviations``; and the deviations (moves not
         allowed) with ``source, target, tickets, moves``, most frequent first.
     """
-    return _conformance(stage_visits(events, process), process)
-
-
-def _conformance(visits: pd.DataFrame, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:
+    log = process_log(events, process)
     if not process.transitions:
         raise InputError("review.yml lists no process transitions: there is no designed flow to conform to",
                          fix="add transitions: [[intake, first_level], ...] under process:")
-    moves = _moves(visits, process)
-    bad = (~moves["allowed"]).groupby(moves["ticket_id"], sort=False).sum()
-    per_ticket = bad.reindex(visits["ticket_id"].unique(), fill_value=0)
-    tickets = pd.DataFrame({"ticket_id": per_ticket.index, "conforms": per_ticket.to_numpy() == 0,
-                            "deviations": per_ticket.to_numpy().astype("int64")})
+    moves = log.moves()
     off = moves[~moves["allowed"]]
-    deviations = off.groupby(["stage", "target"]).agg(tickets=("ticket_id", "nunique"), moves=("ticket_id", "size"))
-    deviations = deviations.reset_index().rename(columns={"stage": "source"})
+    bad = np.bincount(off["ticket"], minlength=log.n_tickets).astype("int64")
+    tickets = pd.DataFrame({"ticket_id": log.tickets, "conforms": bad == 0, "deviations": bad})
+    table = _pairs(off["source"].to_numpy(), off["target"].to_numpy(), None, log.stages, log.stages,
+                   ticket=off["ticket"].to_numpy())
+    deviations = table[["source", "target", "tickets", "count"]].rename(columns={"count": "moves"})
+    deviations = deviations.astype({"tickets": "int64", "moves": "int64"})
     return tickets, deviations.sort_values(["tickets", "source"], ascending=[False, True]).reset_index(drop=True)
 
 
-def path_attributes(events: pd.DataFrame, process: Process) -> pd.DataFrame:
+def path_attributes(events: pd.DataFrame | ProcessLog, process: Process) -> pd.DataFrame:
     """Per ticket, what its path looked like: ``transfers`` (handoffs between teams) as
     ``0`` / ``1`` / ``2+``, ``escalated`` (reached a specialist stage), ``loop`` (re-entered
     a stage), ``ping_pong`` and ``conforms`` (followed the designed flow; only when
     review.yml lists the transitions)."""
-    visits = stage_visits(events, process)
-    _, per_ticket = handoffs(events) if "team" in events.columns else (None, None)
-    out = visits.groupby("ticket_id", sort=False).agg(
-        escalated=("stage", lambda s: bool(set(s) & set(process.specialist_stages))),
-        loop=("stage", lambda s: s.duplicated().any()),
-    ).reset_index()
-    if per_ticket is not None:
-        out = out.merge(per_ticket, on="ticket_id", how="left")
-        out["transfers"] = pd.cut(out["handoffs"], [-1, 0, 1, np.inf], labels=["0", "1", "2+"]).astype("str")
+    log = process_log(events, process)
+    pairs = log.stage_tickets()
+    specialist = log.stages.isin(process.specialist_stages)
+    n = log.n_tickets
+    out = pd.DataFrame({
+        "ticket_id": log.tickets,
+        "escalated": np.bincount(log.visit_ticket, weights=specialist[log.visit_stage], minlength=n) > 0,
+        "loop": np.bincount(pairs["ticket"], weights=pairs["visits"] > 1, minlength=n) > 0,
+    })
+    if "team" in log.events.columns:
+        _, per_ticket = handoffs(log)
+        out["handoffs"], out["ping_pong"] = per_ticket["handoffs"].to_numpy(), per_ticket["ping_pong"].to_numpy()
+        out["transfers"] = pd.Series(np.array(["0", "1", "2+"])[np.minimum(out["handoffs"].to_numpy(), 2)],
+                                     dtype="str")
     if not process.transitions:
         return out
-    conform, _ = _conformance(visits, process)
-    return out.merge(conform[["ticket_id", "conforms"]], on="ticket_id", how="left")
+    conform, _ = conformance(log, process)
+    out["conforms"] = conform["conforms"].to_numpy()
+    return out
+
+
+def path_shares(events: pd.DataFrame | ProcessLog, process: Process | None = None) -> pd.DataFrame:
+    """Share of tickets whose path had a property: handed off between teams at least
+    once and ping-pong (when the log names teams), escalated, re-entered a stage, and
+    followed the designed flow (when review.yml lists the transitions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure, tickets, of, share``: ``measure`` is ``handed_off``, ``ping_pong``,
+        ``escalated``, ``loop`` or ``conforms``; ``of`` is every ticket of the log.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "team": ["t1", "t2", "t1"], "activity": "x",
+    ...                    "stage": ["in", "in", "in"], "timestamp": pd.to_datetime(["2026-07-01"] * 3)})
+    >>> path_shares(ev).values.tolist()
+    [['handed_off', 1, 2, 0.5], ['ping_pong', 0, 2, 0.0]]
+    """
+    log = process_log(events, process)
+    n = log.n_tickets
+    rows = []
+    if "team" in log.events.columns:
+        change = log.handoff_arrays()
+        rows += [("handed_off", len(np.unique(change["ticket"]))),
+                 ("ping_pong", len(np.unique(change["ticket"][change["ping_pong"]])))]
+    if process is not None:
+        pairs = log.stage_tickets()
+        specialist = log.stages.isin(process.specialist_stages)
+        rows += [("escalated", len(np.unique(log.visit_ticket[specialist[log.visit_stage]]))),
+                 ("loop", len(np.unique(pairs["ticket"][pairs["visits"] > 1])))]
+        if process.transitions:
+            moves = log.moves()
+            rows.append(("conforms", n - len(np.unique(moves.loc[~moves["allowed"], "ticket"]))))
+    out = pd.DataFrame(rows, columns=["measure", "tickets"])
+    out["of"] = n
+    out["share"] = out["tickets"] / n if n else np.nan
+    return out
 
 
 def _csat_answers(surveys: pd.DataFrame | None, scale: int | None) -> pd.DataFrame | None:
@@ -409,8 +921,6 @@ def _csat_answers(surveys: pd.DataFrame | None, scale: int | None) -> pd.DataFra
         return None
     rows = surveys["kind"] == "csat" if "kind" in surveys.columns else pd.Series(True, index=surveys.index)
     return fill_scale(surveys[rows & surveys["score"].notna()], scale)
-
-
 def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: int | None = None) -> pd.DataFrame:
     """CSAT per path attribute (transfers 0 / 1 / 2+, escalated, loop, conforms), with
     Wilson intervals, and the difference against the attribute's reference group
@@ -447,7 +957,7 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: i
 
 
 def stage_assessment(
-    events: pd.DataFrame,
+    events: pd.DataFrame | ProcessLog,
     process: Process,
     *,
     surveys: pd.DataFrame | None = None,
@@ -464,32 +974,47 @@ def stage_assessment(
       minus CSAT of those that did not (Newcombe interval; needs surveys).
     * **Tied to the outcome**: share of the tickets entering the stage that end resolved
       without a reopen (needs tickets for reopens; else resolved only).
-    * **Time invested versus outcome**: the stage's share of the desk's time and its
-      median time in stage.
+    * **Time invested versus outcome**: the stage's share of the desk's time
+      (``desk_share``: customer-time stages left out of the total, empty for them; see
+      :func:`time_split`) and its median time in stage.
     * **Candidate for efficiency**: loops (re-entries), tickets over the stage's time
       target, and the bottleneck rank.
 
     Returns one row per stage with these figures and a short ``finding``.
     """
-    metrics = metrics if metrics is not None else stage_metrics(events, process)
-    visits = stage_visits(events, process)
-    reached = visits.groupby("stage")["ticket_id"].unique()
-    resolved = set(events.loc[events["activity"].isin(process.resolution_activities), "ticket_id"])
-    reopened = set(tickets.loc[tickets["reopens"] > 0, "ticket_id"]) if tickets is not None and "reopens" in tickets else set()
+    log = process_log(events, process)
+    metrics = metrics if metrics is not None else stage_metrics(log, process)
+    pairs = log.stage_tickets()
+    stage, ticket = pairs["stage"].to_numpy(), pairs["ticket"].to_numpy()
+    reopened = (log.ticket_flags(tickets.loc[tickets["reopens"] > 0, "ticket_id"])
+                if tickets is not None and "reopens" in tickets else np.zeros(log.n_tickets, dtype=bool))
+    clean = log.resolved & ~reopened
+    k = len(log.stages)
+    entered = np.bincount(stage, minlength=k)
+    good = np.bincount(stage, weights=clean[ticket], minlength=k)
+    code = {name: i for i, name in enumerate(log.stages)}
     answered = _csat_answers(surveys, scale)
+    if answered is not None and len(answered):
+        rated = log.ticket_codes(answered["ticket_id"])
+        known = rated >= 0
     rows = []
     for m in metrics.itertuples():
-        ids = set(reached.get(m.stage, []))
-        good = len((ids & resolved) - reopened)
+        c = code.get(m.stage)
+        n = entered[c] if c is not None else 0
         row = {"stage": m.stage, "label": m.label, "tickets": m.entering,
-               "resolved_clean": good / len(ids) if ids else np.nan,
-               "share_of_time": m.share_of_time, "median_hours": m.median_hours,
+               "resolved_clean": good[c] / n if n else np.nan,
+               "share_of_time": m.share_of_time, "desk_share": getattr(m, "desk_share", np.nan),
+               "median_hours": m.median_hours,
                "loops_share": m.loops / m.entering if m.entering else np.nan,
                "over_target": m.over_target, "bottleneck_rank": m.bottleneck_rank,
                "csat_through": np.nan, "csat_not_through": np.nan, "csat_effect": np.nan,
                "effect_low": np.nan, "effect_high": np.nan}
         if answered is not None and len(answered):
-            split = csat(answered.assign(_through=answered["ticket_id"].isin(ids)), by="_through", kind=None)
+            reached = np.zeros(log.n_tickets, dtype=bool)
+            if c is not None:
+                reached[ticket[stage == c]] = True
+            through = known & reached[np.where(known, rated, 0)]
+            split = csat(answered.assign(_through=through), by="_through", kind=None)
             split = split.set_index("_through").reindex([True, False])
             (k1, k2), (n1, n2) = split["hits"].fillna(0).to_numpy(), split["n"].fillna(0).to_numpy()
             d, lo, hi = difference_of_proportions(k1, n1, k2, n2)
@@ -506,7 +1031,8 @@ def _finding(r) -> str:
     if pd.notna(r.effect_high) and r.effect_high < 0:
         notes.append(f"customers who pass through it are less satisfied ({100 * r.csat_effect:+.0f} pp CSAT)")
     if pd.notna(r.bottleneck_rank) and r.bottleneck_rank == 1:
-        notes.append(f"the bottleneck: {r.share_of_time:.0%} of the desk's time")
+        notes.append(f"the bottleneck: {r.desk_share:.0%} of the desk's time" if pd.notna(r.desk_share)
+                     else "the bottleneck")
     if pd.notna(r.loops_share) and r.loops_share >= 0.10:
         notes.append(f"{r.loops_share:.0%} of its tickets come back to it")
     if pd.notna(r.over_target) and r.over_target >= 0.20:
@@ -539,6 +1065,8 @@ def compare_stages(
     out["median_before"] = prev["median_hours"].to_numpy()
     out["rank_before"] = prev["bottleneck_rank"].to_numpy()
     out["share_before"] = prev["share_of_time"].to_numpy()
+    if "desk_share" in prev.columns:
+        out["desk_share_before"] = prev["desk_share"].to_numpy()
     d, lo, hi = difference_of_estimates(out["median_hours"], out["se"], out["median_before"], prev["se"].to_numpy())
     out["change"], out["change_low"], out["change_high"] = d, lo, hi
     judged = verdict(lo, hi, higher_is_better=False)

@@ -12,6 +12,7 @@ import pytest
 from cxassess import process as pr
 from cxassess.config import Process, Stage, load_config
 from cxassess.cycles import load_cycle
+from cxassess.errors import InputError
 from cxassess.io import read_table
 
 from .conftest import FIXTURES, REPO, SAMPLE, shared_file
@@ -199,3 +200,122 @@ def test_the_ecommerce_template_runs_on_a_sample_generated_for_it(tmp_path):
     assert "Delivery tracking" in html and "Register of requests and complaints" in html
     assert "Satisfaction by path" in html and html.count("data:image/png;base64") >= 2
     assert "not available: needs <code>events.team</code> (no such column)" in html
+
+
+# --- one process log per cycle, the assessment and the desk's share, checked in plain pandas ---------------------
+
+
+def assessment_by_hand(events: pd.DataFrame, process: Process, surveys: pd.DataFrame, tickets: pd.DataFrame
+                       ) -> pd.DataFrame:
+    """The figures of stage_assessment, in plain pandas: time in a stage is the time from
+    each of its events to the ticket's next event; a loop is a second run of the stage."""
+    ev = events.sort_values(["ticket_id", "timestamp"], kind="stable").copy()
+    if "stage" not in ev.columns:
+        ev["stage"] = ev["activity"].map(process.activities)
+    ev["gap"] = ((ev.groupby("ticket_id")["timestamp"].shift(-1) - ev["timestamp"]).dt.total_seconds() / 3600).fillna(0)
+    ev["run"] = ev["stage"] != ev.groupby("ticket_id")["stage"].shift(1)
+    per = ev.groupby(["stage", "ticket_id"]).agg(hours=("gap", "sum"), runs=("run", "sum")).reset_index()
+    resolved = set(ev.loc[ev["activity"].isin(process.resolution_activities), "ticket_id"])
+    reopened = set(tickets.loc[tickets["reopens"] > 0, "ticket_id"])
+    answered = surveys[(surveys["kind"] == "csat") & surveys["score"].notna()]
+    customer = {s.name for s in process.stages if s.customer_time}
+    desk_hours = per.loc[~per["stage"].isin(customer), "hours"].sum()
+    desk_total = per[~per["stage"].isin(customer)].groupby("stage")["hours"].sum()
+    rank = desk_total.rank(ascending=False, method="min")
+    rows = []
+    for s in process.stages:
+        part = per[per["stage"] == s.name]
+        through = set(part["ticket_id"])
+        top = answered["score"] >= 4  # 5-point scale: 4 and 5 are the top box
+        inside = answered["ticket_id"].isin(through)
+        rows.append({
+            "stage": s.name, "tickets": len(through),
+            "resolved_clean": len((through & resolved) - reopened) / len(through) if through else float("nan"),
+            "desk_share": float("nan") if s.customer_time else part["hours"].sum() / desk_hours,
+            "median_hours": part["hours"].median(),
+            "loops_share": (part["runs"] > 1).mean() if len(part) else float("nan"),
+            "over_target": (part["hours"] > s.target_hours).mean() if s.target_hours and len(part) else float("nan"),
+            "bottleneck_rank": rank.get(s.name, float("nan")),
+            "csat_through": top[inside].mean() if inside.any() else float("nan"),
+            "csat_not_through": top[~inside].mean() if (~inside).any() else float("nan"),
+        })
+    out = pd.DataFrame(rows)
+    out["csat_effect"] = out["csat_through"] - out["csat_not_through"]
+    return out
+
+
+def assert_assessment_matches(ours: pd.DataFrame, mine: pd.DataFrame) -> None:
+    ours = ours.set_index("stage").loc[mine["stage"]]
+    for column in mine.columns.drop("stage"):
+        got = ours[column].to_numpy(dtype=float, na_value=float("nan")).tolist()
+        want = mine[column].to_numpy(dtype=float, na_value=float("nan")).tolist()
+        assert got == pytest.approx(want, rel=1e-9, nan_ok=True), column
+
+
+def test_stage_assessment_equals_plain_pandas_on_a_small_log(hand_log):
+    surveys = pd.DataFrame({"ticket_id": ["A", "B", "C"], "kind": "csat", "score": [2.0, 5.0, 4.0]})
+    tickets = pd.DataFrame({"ticket_id": ["A", "B", "C"], "reopens": [1, 0, 0]})
+    ours = pr.stage_assessment(hand_log, PROCESS, surveys=surveys, tickets=tickets, scale=5)
+    mine = assessment_by_hand(hand_log, PROCESS, surveys, tickets)
+    assert_assessment_matches(ours, mine)
+    # by hand: only B is resolved without a reopen; the specialist holds 3 of the desk's 2.5 + 5 + 3 hours
+    assert ours.set_index("stage").loc["intake", "resolved_clean"] == pytest.approx(1 / 3)
+    assert ours.set_index("stage").loc["spec", ["desk_share", "csat_effect"]].tolist() == pytest.approx([3 / 10.5, -1.0])
+
+
+def test_stage_assessment_equals_plain_pandas_on_the_sample():
+    data = load_cycle(SAMPLE, "2026Q3", tables=("events", "surveys", "tickets"))
+    process = data.config.process
+    assert set(data.surveys.loc[data.surveys["kind"] == "csat", "scale"].dropna()) <= {5}  # the hand oracle's scale
+    log = pr.process_log(data.events, process)
+    ours = pr.stage_assessment(log, process, surveys=data.surveys, tickets=data.tickets,
+                               scale=data.config.survey_scales.get("csat"))
+    assert_assessment_matches(ours, assessment_by_hand(data.events, process, data.surveys, data.tickets))
+
+
+def test_the_bottleneck_finding_gives_the_share_of_the_desks_time_not_of_all_time():
+    data = load_cycle(SAMPLE, "2026Q3", tables=("events",))
+    process = data.config.process
+    metrics = pr.stage_metrics(data.events, process)
+    # independently: time to the next event, attributed to each event's stage
+    ev = data.events.sort_values(["ticket_id", "timestamp"], kind="stable")
+    gap = (ev.groupby("ticket_id")["timestamp"].shift(-1) - ev["timestamp"]).dt.total_seconds() / 3600
+    per_stage = gap.groupby(ev["stage"]).sum()
+    customer = [s.name for s in process.stages if s.customer_time]
+    desk = per_stage.drop(customer)
+    share = desk["specialist"] / desk.sum()
+    assert share == pytest.approx(0.47, abs=0.01)  # not the 25 % of all time, the customer's included
+    m = metrics.set_index("stage")
+    assert m["desk_share"].dropna().to_dict() == pytest.approx((desk / desk.sum()).to_dict(), rel=1e-9)
+    assert m.loc[customer, "desk_share"].isna().all()
+    finding = pr.stage_assessment(data.events, process, metrics=metrics).set_index("stage").loc["specialist", "finding"]
+    assert f"the bottleneck: {share:.0%} of the desk's time" in finding
+    split = pr.time_split(metrics).set_index("time")
+    assert split.loc["customer", "share"] == pytest.approx(per_stage[customer].sum() / per_stage.sum(), rel=1e-9)
+    assert split.loc["desk", "hours"] == pytest.approx(desk.sum(), rel=1e-9)
+    assert split.loc["customer", "stages"] == "Resolution, Satisfaction survey"
+
+
+def test_one_process_log_gives_the_figures_of_the_raw_events_in_any_row_order():
+    data = load_cycle(SAMPLE, "2026Q3", tables=("events",))
+    process = data.config.process
+    shuffled = data.events.sample(frac=1, random_state=3).drop(columns=["stage"])  # stages from review.yml
+    log = pr.process_log(shuffled, process)
+    for name in ("stage_metrics", "stage_flow", "variants", "path_attributes"):
+        pd.testing.assert_frame_equal(getattr(pr, name)(log, process), getattr(pr, name)(data.events, process))
+    for part, raw in zip(pr.handoffs(log), pr.handoffs(data.events), strict=True):
+        pd.testing.assert_frame_equal(part, raw)
+    assert shuffled.index.tolist() == log.events.index.tolist()  # the events given are not modified
+    with pytest.raises(InputError, match="another process"):
+        pr.stage_metrics(log, PROCESS)
+
+
+def test_path_shares_equal_plain_pandas(hand_log):
+    shares = pr.path_shares(hand_log, PROCESS).set_index("measure")
+    ev = hand_log.sort_values(["ticket_id", "timestamp"], kind="stable")
+    named = ev[ev["team"].notna()]
+    moved = named.groupby("ticket_id")["team"].apply(lambda t: (t != t.shift()).iloc[1:].sum())
+    assert shares.loc["handed_off", ["tickets", "of"]].tolist() == [(moved > 0).sum(), 3]  # A only
+    assert shares.loc["escalated", "tickets"] == 1 and shares.loc["loop", "tickets"] == 1
+    tickets, _ = pr.conformance(hand_log, PROCESS)
+    assert shares.loc["conforms", "share"] == pytest.approx(2 / 3) == tickets["conforms"].mean()
