@@ -7,10 +7,10 @@ cycle lives in ``data/<dataset>/<cycle>/``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterator, MutableMapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -153,6 +153,14 @@ class Tables(MutableMapping):
     def __contains__(self, name: object) -> bool:
         return name in self._frames or name in self._stored
 
+    def replaced(self, frames: dict[str, pd.DataFrame]) -> Tables:
+        """A new mapping with ``frames`` in place of those tables; tables not yet read stay
+        unread (in both)."""
+        out = Tables(self._frames, self._stored)
+        for name, frame in frames.items():
+            out[name] = frame
+        return out
+
 
 @dataclass
 class Cycle:
@@ -171,6 +179,7 @@ class Cycle:
     derived: tuple[str, ...] = ()
     errors: Literal["raise", "coerce"] = "raise"
     unreadable: dict[str, DataFileError] = field(default_factory=dict)
+    computed: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # fresh on replace()
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
         if name in TABLES:
@@ -184,6 +193,37 @@ class Cycle:
         if not (self.config.root / label).is_dir():
             return None
         return load_cycle(self.config.root, label, tables=tuple(self.tables), errors=self.errors)
+
+    def once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for on this cycle, the same result
+        after: a page that needs a figure twice (the scorecard and the trends) computes it
+        once. The tables of a cycle are not changed after loading, so nothing goes stale.
+
+        Examples
+        --------
+        >>> c = load_cycle("data/sample", "2026Q3")
+        >>> calls = []
+        >>> [c.once("n", lambda: calls.append(1) or len(c.tickets)) for _ in range(2)], len(calls)
+        ([2500, 2500], 1)
+        """
+        if key not in self.computed:
+            self.computed[key] = compute()
+        return self.computed[key]
+
+    def with_tables(self, **frames: pd.DataFrame) -> Cycle:
+        """A copy of the cycle with ``frames`` in place of those tables (the others shared,
+        and not read when they were not yet); nothing computed on this cycle carries over.
+
+        Examples
+        --------
+        >>> c = load_cycle("data/sample", "2026Q3")
+        >>> few = c.with_tables(tickets=c.tickets.head(3))
+        >>> len(few.tickets), few.surveys is c.surveys
+        (3, True)
+        """
+        tables = (self.tables.replaced(frames) if isinstance(self.tables, Tables)
+                  else {**self.tables, **frames})
+        return replace(self, tables=tables)
 
     def missing(self, *tables: str) -> list[str]:
         """The tables among ``tables`` that this cycle does not hold."""

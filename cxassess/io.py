@@ -293,6 +293,17 @@ def parse_timestamps(
         return values.dt.tz_convert(tz).astype(f"datetime64[us, {tz}]")
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _localize(values, tz)
+    if fmt is not None:
+        return _parse_general(values, tz, fmt, dayfirst, require_time)
+    parsed = _parse_iso(values, tz, require_time)  # the common ISO shapes in bulk
+    rest = parsed.isna().to_numpy() & values.notna().to_numpy()
+    if rest.any():  # everything else by the general rules
+        parsed[rest] = _parse_general(values[rest], tz, fmt, dayfirst, require_time)
+    return parsed
+
+
+def _parse_general(values: pd.Series, tz: str, fmt: str | None, dayfirst: bool, require_time: bool) -> pd.Series:
+    """:func:`parse_timestamps` by pandas, a chunk at a time."""
     if len(values) > _CHUNK:  # pandas parses via Python strings: a chunk at a time bounds the memory
         parts = [
             _parse_text(values.iloc[i : i + _CHUNK], tz, fmt, dayfirst, require_time)
@@ -303,6 +314,50 @@ def parse_timestamps(
 
 
 _CHUNK = 100_000
+
+
+#: The ISO 8601 shapes most exports write: a date, ``T`` or a space, hours and minutes,
+#: optional seconds and fraction, and (``_ISO_OFFSET``) a UTC offset or ``Z``.
+_ISO_LOCAL = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$"
+_ISO_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _parse_iso(values: pd.Series, tz: str, require_time: bool) -> pd.Series:
+    """The values of an ISO 8601 shape (:data:`_ISO_LOCAL`, :data:`_ISO_OFFSET`, and a
+    bare date without ``require_time``), parsed in bulk; ``NaT`` elsewhere.
+
+    The shapes are recognised by Arrow in native code, so the completeness rules and the
+    offset split of the general parser (per-value regular expressions, seconds at a
+    million rows) are not needed for them; the parsing itself is pandas' ISO 8601 parser,
+    as in the general path. A value of the right shape that is no real time
+    (``2026-02-30 09:30``) is ``NaT`` here and goes through the general rules.
+
+    Examples
+    --------
+    >>> s = pd.Series(["2026-07-01T09:30:00+02:00", "2026-07-01 09:30", "2026-02-30 09:30", "1.7.2026 9:30"])
+    >>> [str(t) for t in _parse_iso(s, "Europe/Berlin", True)]
+    ['2026-07-01 09:30:00+02:00', '2026-07-01 09:30:00+02:00', 'NaT', 'NaT']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    local_shape = _ISO_LOCAL if require_time else f"{_ISO_LOCAL}|{_ISO_DATE}"
+    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {tz}]")
+    for shape, utc in ((_ISO_OFFSET, True), (local_shape, False)):
+        mask = pc.fill_null(pc.match_substring_regex(text, shape), False)
+        count = pc.sum(mask).as_py() or 0
+        if not count:
+            continue
+        whole = count == len(text)
+        part = (text if whole else pc.filter(text, mask)).to_pandas()
+        parsed = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=utc)
+        parsed = (parsed.dt.tz_convert(tz) if utc else _localize(parsed, tz)).astype(out.dtype)
+        if whole:
+            return parsed.set_axis(values.index)
+        out[mask.to_numpy(zero_copy_only=False)] = parsed.array
+    return out
 
 
 def _parse_text(values: pd.Series, tz: str, fmt: str | None, dayfirst: bool, require_time: bool) -> pd.Series:

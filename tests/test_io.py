@@ -361,3 +361,22 @@ def test_spaces_after_the_delimiter_are_skipped_and_null_markers_found(tmp_path)
     df = read_csv_text(path)
     assert list(df.columns) == ["a", "b"] and df["b"].isna().tolist() == [True, False]
     assert df.loc[1, "b"] == "z"
+
+
+@pytest.mark.parametrize("require_time", [True, False])
+def test_native_iso_parsing_agrees_with_the_general_parser(require_time):
+    """The Arrow fast path changes speed, never a value: every form, odd or wrong, gives
+    what pandas' general parser gives (DST repeats and gaps, offsets, impossible dates)."""
+    from cxassess.io import _parse_general
+
+    values = pd.Series([
+        "2026-07-01T09:30:00+02:00", "2026-07-01 09:30:00+02:00", "2026-07-01T09:30:00Z", "2026-07-01T09:30:00-05:30",
+        "2026-07-01T09:30:00", "2026-07-01 09:30:00", "2026-07-01 09:30", "2026-07-01T09:30", " 2026-07-01 09:30 ",
+        "2026-10-25 02:30:00", "2026-03-29 02:30:00", "2026-02-30 09:30", "2026-02-29 09:30", "2028-02-29 09:30",
+        "2026-7-1 9:30", "01.07.2026 09:30", "07/2026", "2026-07", "2026-07-01", "2026-07-01 24:00",
+        "2026-07-01 09:30:00.250", "2026-13-01 09:30", None, "", "n/a", "2026-07-01T09:30:00+25:00",
+    ], dtype="str")
+    fast = parse_timestamps(values, "Europe/Berlin", require_time=require_time)
+    general = _parse_general(values, "Europe/Berlin", None, False, require_time)
+    pd.testing.assert_series_equal(fast, general)
+    assert fast.notna().sum() >= 12  # the common forms are read at all

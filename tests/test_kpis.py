@@ -164,3 +164,23 @@ def test_planted_transfer_rise_of_the_gaming_team_is_worsened_and_a_stable_kpi_i
     assert north["verdict"] == "within noise" and north["change_low"] < 0 < north["change_high"]
     d, lo, hi = difference_of_proportions(56, 70, 48, 80)  # Newcombe (1998), Table II, method 10
     assert (round(float(lo), 4), round(float(hi), 4)) == (0.0524, 0.3339)
+
+
+def test_kpi_history_reuses_the_page_cycles_and_their_figures(monkeypatch):
+    """The trends reuse the cycles the page loaded (no second load, no second computation)
+    and give the same figures as computing each cycle afresh."""
+    import importlib
+
+    from cxassess.cycles import load_cycle
+
+    sc = importlib.import_module("cxassess.kpis.scorecard")  # the package exports a function of that name
+
+    now, before = load_cycle("data/sample", "2026Q3"), load_cycle("data/sample", "2026Q2")
+    fresh = sc.kpi_history("data/sample", upto="2026Q3")
+    loaded = []
+    real = sc.checked_cycle
+    monkeypatch.setattr(sc, "checked_cycle", lambda root, label, d=None: loaded.append(label) or real(root, label, d))
+    reused = sc.kpi_history("data/sample", upto="2026Q3", reuse=(now, before))
+    assert sorted(loaded) == ["2025Q4", "2026Q1"]  # only the cycles the page did not hold
+    pd.testing.assert_frame_equal(reused, fresh)
+    assert sc.cycle_kpis(now) is now.computed[("cycle_kpis", (), None)]

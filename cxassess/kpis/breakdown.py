@@ -6,7 +6,6 @@ a table for a CSV file.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,17 +85,17 @@ def moved(card: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
 
 def pooled(cycle: Cycle, by: str, keep: list, other: str) -> Cycle:
     """A copy of ``cycle`` whose ``by`` column reads ``other`` outside the segments
-    ``keep`` (in every table that has the column); the raw tables are not modified."""
+    ``keep`` in the tables the KPIs segment (tickets, surveys, customers); the raw tables
+    are not modified. The event log, audits and actions are left as they are, and unread
+    when they were (a survey takes its ticket's segment; events are joined by ticket)."""
     tables = {}
-    for name, table in cycle.tables.items():
-        frame = nw.from_native(table, eager_only=True)
-        if by not in frame.columns:
-            tables[name] = table
+    for name in ("tickets", "surveys", "customers"):
+        table = cycle.tables.get(name)
+        if table is None or by not in nw.from_native(table, eager_only=True).columns:
             continue
-        df = frame.to_pandas()
-        column = df[by].astype(object)
-        tables[name] = df.assign(**{by: column.where(column.isin(keep), other)})
-    return dataclasses.replace(cycle, tables=tables)
+        df = nw.from_native(table, eager_only=True).to_pandas()
+        tables[name] = df.assign(**{by: df[by].where(df[by].isin(keep), other)})
+    return cycle.with_tables(**tables)
 
 
 def breakdown(

@@ -10,7 +10,6 @@ table it needs, never guessed.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -121,7 +120,14 @@ def cycle_kpis(
     >>> k = cycle_kpis(q3).set_index("kpi")
     >>> bool(k.at["transfer_rate", "value"] == (q3.tickets["transfers"] > 0).mean())  # transferred ÷ tickets
     True
+    >>> cycle_kpis(q3) is cycle_kpis(q3)  # computed once per cycle: the scorecard and the trends share it
+    True
     """
+    key = ("cycle_kpis", tuple(keys(by)), None if kpis is None else tuple(kpis))
+    return cycle.once(key, lambda: _cycle_kpis(cycle, by=by, kpis=kpis))
+
+
+def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[str] | None) -> pd.DataFrame:
     group = keys(by)
     config, tickets, surveys = cycle.config, cycle.tickets, cycle.surveys
     business = bool(config.calendar.get("working_hours"))
@@ -135,7 +141,7 @@ def cycle_kpis(
         and "stage" in nw.from_native(cycle.events, eager_only=True).columns
     ):
         tickets = flag_escalated(tickets, cycle.events, process.specialist_stages)
-    view = dataclasses.replace(cycle, tables={**cycle.tables, **({"tickets": tickets} if tickets is not None else {})})
+    view = cycle.with_tables(tickets=tickets) if tickets is not None else cycle
     gaps = {k: registry.gap(view, registry.kpi(k)) for k in wanted}
     ok = [k for k in wanted if gaps[k] is None]
     parts: list = [_absent(k, gaps[k], group) for k in wanted if gaps[k] is not None and k != "sla"]
@@ -297,6 +303,7 @@ def kpi_history(
     upto: str | None = None,
     report_dir: Path | str | None = None,
     by: str | Sequence[str] | None = None,
+    reuse: Sequence[Cycle | None] = (),
 ) -> pd.DataFrame:
     """:func:`cycle_kpis` of every cycle of the dataset up to ``upto``, stacked with a
     leading ``cycle`` column, oldest first: the data of the trend charts.
@@ -304,7 +311,8 @@ def kpi_history(
     Each cycle goes through the data-quality gate (:func:`cxassess.quality.checked_cycle`,
     reusing the gates a review run stored in ``report_dir``); a cycle with a critical
     defect is left out rather than shown with wrong figures, and listed in the result's
-    ``attrs["left_out"]``.
+    ``attrs["left_out"]``. Cycles given in ``reuse`` (the page's own, already loaded and
+    computed) are not loaded again.
     """
     root = load_config(dataset).root
     labels = list_cycles(root)
@@ -312,8 +320,9 @@ def kpi_history(
         labels = labels[: labels.index(upto) + 1] if upto in labels else labels
     frames, left_out = [], []
     for cycle in labels:
+        known = {c.label: c for c in reuse if c is not None}
         try:
-            data = checked_cycle(root, cycle, report_dir)
+            data = known.get(cycle) or checked_cycle(root, cycle, report_dir)
         except DataQualityError:
             left_out.append(cycle)
             continue
