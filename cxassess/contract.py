@@ -17,6 +17,7 @@ import pandas as pd
 from cxassess.config import TABLES
 from cxassess.errors import ConfigError
 from cxassess.io import REQUIRED, SCHEMA
+from cxassess.resources import suite_folder
 
 __all__ = ["contract", "contract_markdown", "contract_json", "update_readme", "BEGIN", "END"]
 
@@ -120,8 +121,6 @@ _PARAMETERS = {
 
 def _allowed_values(table: str) -> dict[str, str]:
     """Column → allowed values, as the table's suite checks them."""
-    from cxassess.quality import suite_folder
-
     try:
         path = suite_folder() / f"{table}.json"
     except ConfigError:

@@ -31,7 +31,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxassess import resources
 from cxassess.config import TABLES, ReviewConfig, load_config
 from cxassess.cycles import cycle_window, latest_cycle
 from cxassess.errors import ConfigError, DataQualityError
@@ -73,15 +73,10 @@ _FILE = "file readable (cxassess loader)"
 
 
 def suite_folder() -> Path:
-    """The folder of the suites: ``$CXASSESS_EXPECTATIONS``, else ``expectations/``
-    of the source tree this package belongs to."""
-    folder = Path(os.environ.get("CXASSESS_EXPECTATIONS") or Path(__file__).parents[1] / "expectations")
-    if not folder.is_dir():
-        raise ConfigError(
-            f"the data-quality suites are not found in {folder}. Run cxassess from its "
-            "repository, or point CXASSESS_EXPECTATIONS to the expectations/ folder."
-        )
-    return folder
+    """The folder of the suites: ``$CXASSESS_EXPECTATIONS``, else ``expectations/`` of the
+    source checkout, else the copy shipped in the installed package (see
+    :func:`cxassess.resources.suite_folder`)."""
+    return resources.suite_folder()
 
 
 @cache
