@@ -73,5 +73,5 @@ lint: $(STAMP) ## Lint with ruff
 	$(BIN)/ruff check cxassess tests
 
 clean: ## Remove the environment, reports and caches
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache build cxassess.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -147,6 +147,21 @@ def test_py_typed_ships():
     assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["cxassess"]
 
 
+def test_a_checkout_reads_its_top_level_suites_and_notebooks(monkeypatch, tmp_path):
+    from cxassess import quality, resources
+    from cxassess.errors import ConfigError
+
+    assert resources.source_root() == REPO
+    assert quality.suite_folder() == resources.suite_folder() == REPO / "expectations"
+    assert resources.notebook_files() == sorted((REPO / "notebooks").glob("[!.]*.ipynb"))
+    monkeypatch.setenv("CXASSESS_EXPECTATIONS", str(tmp_path))
+    assert quality.suite_folder() == tmp_path
+    monkeypatch.setenv("CXASSESS_EXPECTATIONS", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="suites are not found") as caught:
+        quality.suite_folder()
+    assert "CXASSESS_EXPECTATIONS" in caught.value.fix
+
+
 def _pins() -> dict[str, Version]:
     pins = {}
     for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
