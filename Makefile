@@ -12,16 +12,21 @@ PORT ?= 8888
 SOURCE ?=
 ARGS ?=
 
-.PHONY: help env report test test-slow test-all lab validate bench sample import schema lint clean
+.PHONY: help env report test test-slow test-all lab validate bench sample import schema lock lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "cxassess targets (DATASET=$(DATASET) CYCLE=$(or $(CYCLE),latest)):\n"} \
 	     /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+# The commands need the report (GX, papermill, nbconvert, figures), lab, xes and dev extras;
+# .ci/constraints.txt pins every package of that closure (make lock rewrites it).
+EXTRAS := report,lab,xes,dev
+CONSTRAINTS := .ci/constraints.txt
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[$(EXTRAS)]'
 	@touch $(STAMP)
 
 env: $(STAMP) ## Create or update the virtual environment .venv (python3 -m venv + pip)
@@ -61,9 +66,12 @@ schema: $(STAMP) ## Print the data contract; rewrite its tables in data/README.m
 	$(BIN)/cxassess schema --update data/README.md
 	$(BIN)/cxassess schema
 
+lock: $(STAMP) ## Re-pin .ci/constraints.txt to the versions installed in .venv (after changing a dependency)
+	$(BIN)/python .ci/freeze.py $(EXTRAS) > $(CONSTRAINTS).new && mv $(CONSTRAINTS).new $(CONSTRAINTS)
+
 lint: $(STAMP) ## Lint with ruff
 	$(BIN)/ruff check cxassess tests
 
 clean: ## Remove the environment, reports and caches
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache build cxassess.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

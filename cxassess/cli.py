@@ -127,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
     review.add_argument("--cycle", default=None, help="cycle to review (default: the latest)")
     review.add_argument("--previous", default=None, help="cycle to compare with (default: the one before)")
-    review.add_argument("--notebooks", default="notebooks", type=Path, help="folder of the notebooks")
+    review.add_argument("--notebooks", default=None, type=Path,
+                        help="folder of the notebooks (default: the review notebooks of cxassess)")
     review.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
     review.add_argument("--jobs", default=None, type=_positive,
                         help="notebooks run at once (default: one per core, as the free memory allows)")

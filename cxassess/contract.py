@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxassess.errors import ConfigError
-from cxassess.quality.suites import suite_folder
+from cxassess.resources import suite_folder
 from cxassess.schema import REQUIRED, SCHEMA, TABLES
 
 __all__ = ["contract", "contract_markdown", "contract_json", "update_readme", "BEGIN", "END"]

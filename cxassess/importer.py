@@ -214,7 +214,7 @@ def _offset_minutes(value: str) -> int | None:
 def _read_xes(path: Path) -> tuple[pd.DataFrame, dict]:
     try:
         import rustxes
-    except ImportError:  # pragma: no cover - rustxes is a dependency
+    except ImportError:  # pragma: no cover - rustxes comes with cxassess[xes]
         df = _read_xes_iterparse(path)
         reader = "xml.etree iterparse"
     else:

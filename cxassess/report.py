@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 import jinja2
@@ -56,6 +56,7 @@ from cxassess.errors import (
     ReviewRunError,
     shown,
 )
+from cxassess.resources import notebook_files, notebook_folder, template_folder
 
 __all__ = [
     "PageResult", "run_review", "render_html", "remote_references", "notebook_title",
@@ -128,17 +129,15 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
     """
     from nbconvert import HTMLExporter
 
-    templates = resources.files("cxassess").joinpath("templates/nbconvert")
-    with resources.as_file(templates) as base:
-        exporter = HTMLExporter(
-            template_name="cxassess",
-            extra_template_basedirs=[str(base)],
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-        )
-        nb = nbformat.read(notebook, as_version=4)
-        body, _ = exporter.from_notebook_node(nb, resources={"cxassess": extra or {}})
+    exporter = HTMLExporter(
+        template_name="cxassess",
+        extra_template_basedirs=[str(template_folder("nbconvert"))],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    nb = nbformat.read(notebook, as_version=4)
+    body, _ = exporter.from_notebook_node(nb, resources={"cxassess": extra or {}})
     return _STYLE.sub(lambda m: m[1] + _CSS_COMMENT.sub("", m[2]) + m[3], body)
 
 
@@ -340,7 +339,7 @@ def run_review(
     cycle: str | None = None,
     *,
     previous: str | None = None,
-    notebooks: Path | str = "notebooks",
+    notebooks: Path | str | None = None,
     reports: Path | str = "reports",
     echo: Callable[[str], None] | None = None,
     jobs: int | None = None,
@@ -356,7 +355,9 @@ def run_review(
     previous
         Cycle to compare with; default the cycle before ``cycle``.
     notebooks
-        Folder of the notebooks, run in name order.
+        Folder of the notebooks, run in name order; default the review notebooks of
+        cxassess (``notebooks/`` of the source checkout, else the copies shipped in the
+        package: see :func:`cxassess.resources.notebook_folder`).
     reports
         Root of the reports; the review goes to ``<reports>/<dataset folder name>/<cycle>/``.
     echo
@@ -392,8 +393,8 @@ def run_review(
             check_cycle_label(label, option)
     cycle = cycle or latest_cycle(config.root)
     previous = previous or previous_cycle(cycle)
-    nb_dir = Path(notebooks)
-    pages = sorted(p for p in nb_dir.glob("*.ipynb") if not p.name.startswith("."))
+    nb_dir = Path(notebooks) if notebooks is not None else notebook_folder()
+    pages = notebook_files(nb_dir)
     if not pages:
         raise CxAssessError(f"no notebook found in {shown(nb_dir)}",
                             fix="pass --notebooks <the folder holding the review notebooks>")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -15,23 +14,12 @@ import pandas as pd
 
 from cxassess.config import ReviewConfig
 from cxassess.errors import ConfigError
+from cxassess.resources import suite_folder
 
 __all__ = ["load_suite", "suite_folder", "suite_parameters"]
 
 
 PARAMETER = "$PARAMETER"
-
-
-def suite_folder() -> Path:
-    """The folder of the suites: ``$CXASSESS_EXPECTATIONS``, else ``expectations/``
-    of the source tree this package belongs to."""
-    folder = Path(os.environ.get("CXASSESS_EXPECTATIONS") or Path(__file__).parents[2] / "expectations")
-    if not folder.is_dir():
-        raise ConfigError(
-            f"the data-quality suites are not found in {folder}. Run cxassess from its "
-            "repository, or point CXASSESS_EXPECTATIONS to the expectations/ folder."
-        )
-    return folder
 
 
 @cache
