@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +22,7 @@ from cxassess.io import read_table
 from cxassess.schema import REQUIRED, TABLES
 
 __all__ = [
-    "Cycle", "load_cycle", "with_derived_tickets", "cycle_window", "previous_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
+    "Cycle", "load_cycle", "with_derived_tickets", "store_table", "store_tables", "stored_cycle", "Tables", "cycle_window", "previous_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
 ]
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -124,14 +125,20 @@ class Tables(MutableMapping):
     """
 
     def __init__(self, frames: dict[str, pd.DataFrame] | None = None,
-                 stored: dict[str, Path] | None = None) -> None:
+                 stored: dict[str, Path | Callable[[], pd.DataFrame]] | None = None) -> None:
         self._frames = dict(frames or {})
         self._stored = {k: v for k, v in (stored or {}).items() if k not in self._frames}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._frames and name in self._stored:
-            self._frames[name] = pd.read_parquet(self._stored.pop(name))
+            source = self._stored[name]
+            self._frames[name] = source() if callable(source) else pd.read_parquet(source)
+            del self._stored[name]
         return self._frames[name]
+
+    def release(self, name: str) -> None:
+        """Forget a table read into memory (the gate holds one table at a time)."""
+        self._frames.pop(name, None)
 
     def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
         self._stored.pop(name, None)
@@ -251,6 +258,7 @@ def load_cycle(
     *,
     tables: tuple[str, ...] = TABLES,
     errors: Literal["raise", "coerce"] = "raise",
+    lazy: bool = False,
 ) -> Cycle:
     """Load every table of one cycle of a dataset.
 
@@ -265,6 +273,9 @@ def load_cycle(
     errors
         See :func:`read_table`. With ``"coerce"`` a file that cannot be read at all
         is recorded in :attr:`Cycle.unreadable` instead of raising.
+    lazy
+        Read each file on first use of its table (an unreadable file raises then), and
+        derive no ticket table: for the gate, which holds one table at a time.
 
     Examples
     --------
@@ -283,6 +294,11 @@ def load_cycle(
     result = Cycle(
         config=config, label=label, previous=previous_cycle(label), start=start, end=end, errors=errors
     )
+    if lazy:
+        result.files = {t: p for t in tables if (p := _table_file(folder, t, config)) is not None}
+        result.tables = Tables(stored={t: partial(read_table, p, t, config, errors=errors)
+                                       for t, p in result.files.items()})
+        return result
     for table in tables:
         path = _table_file(folder, table, config)
         if path is None:
@@ -301,25 +317,38 @@ def with_derived_tickets(cycle: Cycle) -> Cycle:
     """Add the tickets table derived from the event log when the cycle has no tickets
     file (and the event log has what the derivation needs)."""
     events = cycle.tables.get("events")
-    if (
-        "tickets" not in cycle.files and events is not None and cycle.config.process
-        and all(c in events.columns for c in REQUIRED["events"])
-    ):
-        cycle.tables["tickets"] = tickets_from_events(events, cycle.config.process)
-        cycle.derived = ("tickets",)
+    if "tickets" not in cycle.files and events is not None:
+        derived = derivable(events, cycle.config)
+        if derived is not None:
+            cycle.tables["tickets"] = derived
+            cycle.derived = ("tickets",)
     return cycle
+
+
+def derivable(events: pd.DataFrame, config: ReviewConfig) -> pd.DataFrame | None:
+    """The ticket table derived from ``events``, or ``None`` when review.yml has no process
+    or the log lacks a column the derivation needs."""
+    if not config.process or not all(c in events.columns for c in REQUIRED["events"]):
+        return None
+    return tickets_from_events(events, config.process)
 
 
 def store_tables(cycle: Cycle, folder: Path | str) -> dict:
     """Write every table of ``cycle`` as Parquet into ``folder`` (typed: the pages read
     them back without parsing the exports again) and return what :func:`stored_cycle`
     needs to rebuild the cycle: the source file of each table and the derived ones."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     for table in cycle.tables:
-        cycle.tables[table].to_parquet(folder / f"{table}.parquet", index=False)
+        store_table(cycle.tables[table], folder, table)
     return {"tables": list(cycle.tables), "derived": list(cycle.derived),
             "files": {t: p.name for t, p in cycle.files.items() if t in cycle.tables}}
+
+
+def store_table(frame: pd.DataFrame, folder: Path | str, table: str) -> Path:
+    """Write one checked table as ``<folder>/<table>.parquet`` (types kept) and return the path."""
+    path = Path(folder) / f"{table}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False)
+    return path
 
 
 def stored_cycle(config: ReviewConfig, label: str, folder: Path | str, stored: dict) -> Cycle:

@@ -523,7 +523,7 @@ def _gate(config: ReviewConfig, cycle: str, folder: Path) -> quality.QualityRepo
     """Run the gate on ``cycle``, save its report and checked tables into ``folder`` (the
     pages read them from there), and release the tables: this process holds no data
     while the notebooks run."""
-    report = quality.check_cycle(config.root, cycle)
+    report = quality.check_cycle(config.root, cycle, store=folder)
     report.save(folder)
     report.data = None
     return report

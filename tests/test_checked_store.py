@@ -100,3 +100,18 @@ def test_the_record_lists_the_stored_tables(saved):
     assert record["data"]["tables"] == list(report.data.tables)
     assert sorted(p.stem for p in (folder / "tables").glob("*.parquet")) == sorted(report.data.tables)
     assert QualityReport.read(folder).inputs == report.inputs
+
+
+def test_the_gate_can_store_as_it_goes_with_the_same_tables(dataset, tmp_path):
+    """``check_cycle(store=...)`` writes each checked table as soon as it is checked (one
+    table in memory at a time) and gives the same data as the gate kept in memory."""
+    in_memory = check_cycle(dataset, "2026Q3")
+    streamed = check_cycle(dataset, "2026Q3", store=tmp_path)
+    assert sorted(p.stem for p in (tmp_path / "tables").glob("*.parquet")) == sorted(in_memory.data.tables)
+    assert streamed.data.tables._frames == {}  # nothing held
+    for table in in_memory.data.tables:
+        pd.testing.assert_frame_equal(streamed.data.tables[table], in_memory.data.tables[table])
+    pd.testing.assert_frame_equal(streamed.tables, in_memory.tables)
+    streamed.save(tmp_path)
+    back = checked_cycle(dataset, "2026Q3", tmp_path)
+    pd.testing.assert_frame_equal(back.tickets, in_memory.data.tickets)

@@ -15,7 +15,18 @@ import numpy as np
 import pandas as pd
 
 from cxassess.config import ReviewConfig, scale_range
-from cxassess.cycles import Cycle, cycle_window, load_cycle, with_derived_tickets
+from cxassess.cycles import (
+    TABLES_FOLDER,
+    Cycle,
+    Tables,
+    cycle_window,
+    derivable,
+    load_cycle,
+    store_table,
+    with_derived_tickets,
+)
+from cxassess.errors import DataFileError
+from cxassess.eventlog import tickets_from_events
 from cxassess.io import read_raw
 from cxassess.quality.record import CHECK_COLUMNS, LIGHTS, QualityReport, fingerprint, inputs
 from cxassess.quality.suites import (
@@ -301,7 +312,7 @@ def _unreadable_checks(df: pd.DataFrame, table: str, first: int, critical_share:
     return out
 
 
-def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
+def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | str | None = None) -> QualityReport:
     """Run the gate on one cycle: load every table, validate it, quarantine failing rows.
 
     Parameters
@@ -310,6 +321,11 @@ def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
         The dataset folder holding ``review.yml``.
     cycle
         The cycle label; default the latest cycle folder.
+
+    store
+        A folder (the review's working folder) to write each checked table to, as
+        Parquet under ``tables/``, as soon as it is checked: the gate then holds one
+        table in memory at a time, and :attr:`QualityReport.data` reads them back on use.
 
     Returns
     -------
@@ -322,43 +338,69 @@ def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
     >>> report.critical, int(report.tables["rows_quarantined"].sum())
     (False, 0)
     """
-    loaded = load_cycle(dataset, cycle, errors="coerce")
-    config = loaded.config
-    found = inputs(config, loaded.label)
-    ids = None
-    if "tickets" in loaded.tables and "ticket_id" in loaded.tickets.columns and len(loaded.tickets):
-        ids = pd.Index(loaded.tickets["ticket_id"].dropna().unique())
-    params = suite_parameters(config, window=cycle_window(loaded.label, config.timezone))
-    checks, tables, quarantine, held = [], [], {}, {}
+    loaded = load_cycle(dataset, cycle, errors="coerce", lazy=True)  # each table read when its turn comes
+    config, label = loaded.config, loaded.label
+    found = inputs(config, label)
+    params = suite_parameters(config, window=cycle_window(label, config.timezone))
+    shelf = Path(store) / TABLES_FOLDER if store is not None else None
+    ids, derived_from = None, None
+    checks, tables, quarantine, kept = [], [], {}, {}
     for table in TABLES:
         file = loaded.files.get(table)
-        source = file.name if file else ("derived from the event log" if table in loaded.derived else "")
-        if table in loaded.unreadable:
-            error = loaded.unreadable[table]
+        if file is None:
+            continue
+        try:
+            df = loaded.tables[table]
+        except DataFileError as error:
             checks.append(pd.DataFrame([{
                 "table": table, "check": -1, "column": "(file)", "status": "critical",
                 "failed_rows": 0, "rows_checked": 0, "share": 0.0, "quarantined": 0,
                 "reason": f"the file cannot be read: {error.problem}", "fix": error.fix,
                 "examples": str(error.path), "expectation": _FILE,
             }], columns=CHECK_COLUMNS))
-            tables.append({"table": table, "file": source, "rows_read": 0, "rows_used": 0,
+            tables.append({"table": table, "file": file.name, "rows_read": 0, "rows_used": 0,
                            "rows_quarantined": 0})
             continue
-        if table not in loaded.tables or table in loaded.derived:
-            continue
-        df = loaded.tables[table]
+        if table == "events" and "tickets" not in loaded.files:
+            derived_from = derivable(df, config)  # the ticket table the log gives
+            if derived_from is not None:
+                ids = _ids(derived_from)
         table_checks, positions = validate_table(df, table, config, parameters=params, ticket_ids=ids)
         rows = sorted(set().union(*positions.values())) if positions else []
         quarantine[table] = _quarantined(file, config, table_checks, positions, rows)
-        held[table] = rows
         checks.append(table_checks)
-        tables.append({"table": table, "file": source, "rows_read": len(df),
+        tables.append({"table": table, "file": file.name, "rows_read": len(df),
                        "rows_used": len(df) - len(rows), "rows_quarantined": len(rows)})
+        if table == "tickets":
+            ids = _ids(df)
+        good = df.drop(index=df.index[rows]).reset_index(drop=True) if rows else df.copy(deep=False)
+        good.attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
+        loaded.tables.release(table)
+        del df
+        if derived_from is not None and table == "events":
+            derived_from = tickets_from_events(good, config.process)  # again, from the events kept
+        kept[table] = store_table(good, shelf, table) if shelf is not None else good
+        del good
+    if derived_from is not None:  # not a file: no row of its own in the gate's table
+        kept["tickets"] = store_table(derived_from, shelf, "tickets") if shelf is not None else derived_from
     checks_df = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(columns=CHECK_COLUMNS)
     tables_df = _lights(pd.DataFrame(tables, columns=["table", "file", "rows_read", "rows_used",
                                                       "rows_quarantined"]), checks_df)
-    return QualityReport(config.name, loaded.label, checks_df, tables_df, quarantine,
-                         fingerprint(found), without_quarantined(loaded, held), inputs=found)
+    readable = {t: p for t, p in loaded.files.items() if t in kept}
+    derived = ("tickets",) if derived_from is not None else ()
+    data = dataclasses.replace(loaded, files=readable, derived=derived, unreadable={}, errors="raise",
+                               tables=Tables(stored=kept) if shelf is not None else kept)
+    stored = {"folder": str(shelf), "tables": list(data.tables), "derived": list(derived),
+              "files": {t: p.name for t, p in readable.items()}} if shelf is not None else None
+    return QualityReport(config.name, label, checks_df, tables_df, quarantine, fingerprint(found), data,
+                         inputs=found, stored=stored)
+
+
+def _ids(tickets: pd.DataFrame) -> pd.Index | None:
+    """The ticket ids other tables may refer to, or ``None`` without any."""
+    if "ticket_id" not in tickets.columns or not len(tickets):
+        return None
+    return pd.Index(tickets["ticket_id"].dropna().unique())
 
 
 def without_quarantined(loaded: Cycle, held: dict[str, list[int]]) -> Cycle:

@@ -57,6 +57,9 @@ class QualityReport:
         Each input of the gate (``<cycle>/<file>``, ``review.yml``,
         ``expectations/<suite>``) with its size, modification time and SHA-256: what
         :func:`unchanged` compares, and what the run manifest lists.
+    stored
+        When the gate wrote the checked tables itself (``check_cycle(..., store=folder)``):
+        what :func:`cxassess.cycles.stored_cycle` needs to read them back.
     """
 
     dataset: str
@@ -67,6 +70,7 @@ class QualityReport:
     fingerprint: str
     data: Cycle | None = None
     inputs: dict[str, dict] = dataclasses.field(default_factory=dict)
+    stored: dict | None = None
 
     @property
     def critical(self) -> bool:
@@ -144,7 +148,9 @@ class QualityReport:
             "tables": json.loads(self.tables.to_json(orient="records")),
             "checks": json.loads(self.checks.to_json(orient="records")),
         }
-        if self.data is not None:
+        if self.stored is not None and Path(self.stored["folder"]).resolve() == (folder / TABLES_FOLDER).resolve():
+            record["data"] = {k: v for k, v in self.stored.items() if k != "folder"}  # written as the gate went
+        elif self.data is not None:
             record["data"] = store_tables(self.data, folder / TABLES_FOLDER)
         (folder / "quality.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
         return folder / "quality.json"
