@@ -134,11 +134,13 @@ def flag_escalated(
     df = nw.from_native(tickets, eager_only=True)
     ev = nw.from_native(events, eager_only=True)
     reached = (
-        ev.filter(nw.col("stage").is_in(list(specialist_stages)))
+        ev.select("ticket_id", "stage").filter(nw.col("stage").is_in(list(specialist_stages)))
         .select("ticket_id").unique().with_columns(nw.lit(True).alias("escalated"))
     )
-    out = df.join(reached, on="ticket_id", how="left")
-    return out.with_columns(nw.col("escalated").fill_null(False)).select(*df.columns, "escalated").to_native()
+    # joined on the id column alone (a left join keeps the tickets' order), then attached:
+    # the other ticket columns are never copied
+    flag = df.select("ticket_id").join(reached, on="ticket_id", how="left")["escalated"].fill_null(False)
+    return df.with_columns(flag.alias("escalated")).to_native()
 
 
 def escalation_rate(

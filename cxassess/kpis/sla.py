@@ -74,34 +74,55 @@ def sla_outcome(
     >>> sla_outcome(t, p, censor_at=pd.Timestamp("2026-07-01 09:10", tz="UTC")).tolist()
     ['achieved', 'breached', 'pending']
     """
+    codes = _outcome_codes(nw.from_native(tickets, eager_only=True), policy, censor_at, calendar, {})
+    return np.array([None, *_OUTCOMES], dtype=object)[codes + 1]
+
+
+#: Outcome of a policy per ticket, by code (-1: the policy does not cover the ticket).
+_OUTCOMES = ("achieved", "breached", "pending")
+
+
+def _outcome_codes(
+    df: nw.DataFrame, policy: SlaPolicy, censor_at: pd.Timestamp, calendar: BusinessCalendar | None,
+    durations: dict,
+) -> np.ndarray:
+    """:func:`sla_outcome` as codes into :data:`_OUTCOMES` (``-1`` not covered). ``durations``
+    keeps the hours per (end column, clock) so that policies on the same clock share them;
+    the time waited so far is computed for the unfinished tickets only."""
     if policy.clock == "business" and calendar is None:
         raise InputError(
             f"SLA policy {policy.name!r} runs on business hours but no calendar was given",
             fix="pass calendar=BusinessCalendar.from_config(config), or set clock: calendar",
         )
     clock = calendar if policy.clock == "business" else None
-    df = nw.from_native(tickets, eager_only=True)
-    created, done = column(df, "created_at"), column(df, _END[policy.metric])
-    took = hours_between(created, done, clock)
-    waited = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), clock)
     missing = [c for c in needed_columns(policy) if c not in df.columns]
     if missing:
         raise InputError(
             f"SLA policy {policy.name!r} needs the ticket column(s) {', '.join(missing)}",
             fix="map them in review.yml (columns: tickets:), or drop the policy's channels/priorities",
         )
+    end = _END[policy.metric]
+    if (end, policy.clock) not in durations:
+        created, done = column(df, "created_at"), column(df, end)
+        took = hours_between(created, done, clock)
+        open_ = np.isnan(took)
+        waited = np.full(len(took), np.nan)
+        if open_.any():
+            since = created[open_]
+            waited[open_] = hours_between(since, pd.Series(pd.Timestamp(censor_at), index=since.index), clock)
+        durations[end, policy.clock] = took, waited
+    took, waited = durations[end, policy.clock]
     covered = np.ones(len(df), dtype=bool)
     for name, allowed in (("channel", policy.channels), ("priority", policy.priorities)):
         if allowed:
             covered &= column(df, name).isin(allowed).to_numpy()
-    finished = ~np.isnan(took)
-    outcome = np.where(
-        finished,
-        np.where(took <= policy.hours, "achieved", "breached"),
-        np.where(waited > policy.hours, "breached", "pending"),
-    ).astype(object)
-    outcome[~covered] = None
-    return outcome
+    codes = np.where(
+        ~np.isnan(took),
+        np.where(took <= policy.hours, 0, 1),
+        np.where(waited > policy.hours, 1, 2),
+    ).astype(np.int8)
+    codes[~covered] = -1
+    return codes
 
 
 def sla_attainment(
@@ -136,18 +157,20 @@ def sla_attainment(
     df = nw.from_native(tickets, eager_only=True)
     backend = nw.get_native_namespace(df)
     group = keys(by)
-    parts = []
+    used = {"created_at", *group, *(c for p in policies for c in needed_columns(p))}
+    df = df.select(*[c for c in df.columns if c in used])  # the filters below copy only these
+    parts, durations = [], {}
     for policy in policies:
-        outcome = sla_outcome(df.to_native(), policy, censor_at=censor_at, calendar=calendar)
+        codes = _outcome_codes(df, policy, censor_at, calendar, durations)
         flagged = df.with_columns(
-            nw.new_series("_outcome", outcome.tolist(), nw.String, backend=backend),
-        ).filter(~nw.col("_outcome").is_null())
+            nw.new_series("_outcome", codes, nw.Int8, backend=backend),
+        ).filter(nw.col("_outcome") >= 0)
         decided = nw.from_native(
-            rate(flagged.to_native(), nw.col("_outcome") == "achieved", "sla", by=group,
-                 where=nw.col("_outcome") != "pending"),
+            rate(flagged.to_native(), nw.col("_outcome") == 0, "sla", by=group,
+                 where=nw.col("_outcome") != 2),
             eager_only=True,
         )
-        flagged = flagged.with_columns((nw.col("_outcome") == "pending").cast(nw.Int64).alias("_pending"))
+        flagged = flagged.with_columns((nw.col("_outcome") == 2).cast(nw.Int64).alias("_pending"))
         if group:
             pending = flagged.group_by(group, drop_null_keys=False).agg(nw.col("_pending").sum().alias("pending"))
             decided = decided.join(pending, on=group, how="left")
