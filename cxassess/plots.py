@@ -25,6 +25,7 @@ from cxassess.kpis.scorecard import LABELS, label
 from cxassess.schema import TABLES
 
 __all__ = [
+    "breakdown_sections",
     "cycle_summary",
     "use_style", "weekly_volume", "weekly_counts", "stage_funnel", "kpi_table", "table", "quality_lights",
     "quality_failures", "quality_comparison", "quality_trend", "scorecard_table", "kpi_trends",
@@ -600,6 +601,15 @@ def breakdown_section(part, *, kpis: list[str] | None = None, min_n: int = 30, c
     return [title, Markdown(said), chart,
             Markdown(f"Segments whose KPI moved for real ({len(real)} of {len(card)} figures{cut}):"),
             scorecard_table(real.head(moved_rows), min_n=min_n), HTML(fold)]
+
+
+def breakdown_sections(parts: list, *, min_n: int = 30, csv_folder: str | None = None) -> list:
+    """:func:`breakdown_section` of every breakdown in ``parts``, one after the other, each
+    with its full table written as CSV into ``csv_folder`` (the report folder) when given."""
+    shown: list = []
+    for part in parts:
+        shown += breakdown_section(part, min_n=min_n, csv=part.write_csv(csv_folder))
+    return shown
 
 
 #: Font size (points) of every text of the flow chart: legible when the page shows it.

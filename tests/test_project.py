@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
 import yaml
 
@@ -41,3 +42,22 @@ def test_make_help_is_the_default_goal_and_lists_every_target():
 
 def test_ci_runs_make_test():
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_notebooks_hold_calls_and_plots_only():
+    """Every computation lives in the package: no loop, comprehension, lambda or
+    aggregation in a notebook's code cells (a branch on what is available is fine)."""
+    import ast
+    import json
+
+    banned = (ast.For, ast.While, ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp, ast.Lambda)
+    aggregations = {"groupby", "apply", "agg", "mean", "sum", "value_counts", "pivot_table", "merge"}
+    found = []
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        for number, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            if cell["cell_type"] != "code":
+                continue
+            for node in ast.walk(ast.parse("".join(cell["source"]))):
+                if isinstance(node, banned) or (isinstance(node, ast.Attribute) and node.attr in aggregations):
+                    found.append(f"{path.name} cell {number}: {ast.unparse(node)[:60]}")
+    assert found == []

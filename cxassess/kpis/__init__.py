@@ -17,7 +17,7 @@ module             KPIs
 =================  ==========================================================
 """
 
-from cxassess.kpis.breakdown import Breakdown, breakdown
+from cxassess.kpis.breakdown import Breakdown, breakdown, breakdowns
 from cxassess.kpis.compare import HIGHER_IS_BETTER, change
 from cxassess.kpis.customers import retention
 from cxassess.kpis.resolution import (
@@ -40,5 +40,5 @@ __all__ = [
     "HEADLINE", "headline", "headline_by_cycle", "volume", "backlog", "TOP_BOX", "CES_AGREE", "csat", "nps", "ces",
     "fcr", "one_touch", "transfer_rate", "reopen_rate", "escalation_rate", "open_share", "flag_escalated",
     "first_response_time", "resolution_time", "sla_attainment", "sla_outcome", "retention",
-    "change", "HIGHER_IS_BETTER", "cycle_kpis", "scorecard", "kpi_history", "LABELS", "breakdown", "Breakdown",
+    "change", "HIGHER_IS_BETTER", "cycle_kpis", "scorecard", "kpi_history", "LABELS", "breakdown", "breakdowns", "Breakdown",
 ]

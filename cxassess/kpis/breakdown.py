@@ -6,6 +6,7 @@ a table for a CSV file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from cxassess.export import write_csv
 from cxassess.kpis.scorecard import scorecard
 from cxassess.kpis.volume import volume
 
-__all__ = ["Breakdown", "breakdown", "pooled", "moved"]
+__all__ = ["Breakdown", "breakdown", "breakdowns", "pooled", "moved"]
 
 
 @dataclass
@@ -137,3 +138,22 @@ def breakdown(
     order = {k: i for i, k in enumerate([*keep, other])}
     result.shown = shown.sort_values(by, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return result
+
+
+def breakdowns(
+    now: Cycle, before: Cycle | None = None, *, by: Sequence[str], top: int = 12,
+    checks: pd.DataFrame | None = None,
+) -> list[Breakdown]:
+    """:func:`breakdown` for each column of ``by``, in that order (the plausibility checks
+    computed once for all of them).
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> [b.by for b in breakdowns(q3, None, by=["channel", "team"], top=2)]
+    ['channel', 'team']
+    """
+    if checks is None:
+        checks = plausibility.checks(now, before)
+    return [breakdown(now, before, by=column, top=top, checks=checks) for column in by]
