@@ -544,7 +544,7 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
             pm.execute_notebook(
                 str(page), str(out), parameters=parameters, kernel_name="python3",
                 cwd=str(Path.cwd()), progress_bar=False, log_output=False,
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on the CLI
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no kernel chatter on the CLI (errors reach the notebook)
             )
         except pm.PapermillExecutionError as exc:
             cell, error = _first_error(out)
