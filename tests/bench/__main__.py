@@ -24,7 +24,11 @@ def available() -> list[str]:
 
 
 def _cell(value: object) -> str:
-    return "–" if value is None else f"{value:,.3g}" if isinstance(value, float) else str(value)
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}"
+    return str(value)
 
 
 def readme_table(out: Path = OUT) -> str:
