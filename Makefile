@@ -51,8 +51,11 @@ lab: $(STAMP) ## Open the notebooks in JupyterLab
 validate: $(STAMP) ## Run the data-quality gate alone on DATASET / CYCLE
 	$(BIN)/cxassess validate --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
 
-bench: $(STAMP) ## Run the benchmarks; figures go to reports/bench/
-	$(BIN)/python -m cxassess.bench
+REPS ?= 3
+ONLY ?=
+bench: $(STAMP) ## Run the benchmarks (REPS=3, ONLY=review ...): reports/bench/*.json, then the README table
+	$(BIN)/python -m tests.bench --reps $(REPS) $(foreach b,$(ONLY),--only $(b))
+	$(BIN)/python -m tests.bench --readme
 
 sample: $(STAMP) ## Regenerate the committed sample data/sample (seeded, byte-for-byte)
 	$(BIN)/cxassess sample --out data/sample

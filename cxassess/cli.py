@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxassess.errors import CxAssessError, shown
+from cxassess.errors import CxAssessError, InputError, shown
 
 __all__ = ["main"]
 
@@ -80,10 +81,36 @@ def _sample(args: argparse.Namespace) -> int:
         root = write_ecommerce_sample(args.out, orders=max(1, args.tickets // 2), seed=args.seed)
         print(f"e-commerce sample written to {root} ({max(1, args.tickets // 2):,} orders per cycle, 2 cycles)")
         return 0
-    spec = SampleSpec(tickets_per_cycle=max(1, args.tickets // 4), seed=args.seed)
+    cycles = _cycle_list(args.cycles) if args.cycles else SampleSpec().cycles
+    if args.tickets_per_cycle is not None:
+        per_cycle = args.tickets_per_cycle
+    else:
+        per_cycle = max(1, (10_000 if args.tickets is None else args.tickets) // len(cycles))
+    try:
+        spec = SampleSpec(tickets_per_cycle=per_cycle, seed=args.seed, cycles=cycles,
+                          survey_share=args.survey_share, categorised_share=args.categorised_share)
+    except ValueError as exc:
+        raise InputError(f"cxassess sample: {exc}", fix="see cxassess sample --help") from None
+    started = time.perf_counter()
     root = write_sample(args.out, spec, name=args.name)
-    print(f"sample written to {root} ({spec.tickets_per_cycle:,} tickets per cycle, seed {spec.seed})")
+    seconds = time.perf_counter() - started
+    total = spec.tickets_per_cycle * len(spec.cycles)
+    print(f"sample written to {root} ({spec.tickets_per_cycle:,} tickets per cycle, cycles {', '.join(cycles)}, "
+          f"seed {spec.seed}) in {seconds:.1f} s ({total / seconds:,.0f} tickets/s)")
     return 0
+
+
+def _cycle_list(text: str) -> tuple[str, ...]:
+    """``2026Q2,2026Q3`` -> the cycle labels, each checked."""
+    from cxassess.cycles import check_cycle_label
+
+    labels = tuple(part.strip() for part in text.split(",") if part.strip())
+    for label in labels:
+        check_cycle_label(label, "--cycles")
+    if not labels or len(set(labels)) != len(labels):
+        raise InputError(f"--cycles {text!r}: no cycle, or one twice",
+                         fix="give distinct cycle names separated by commas, e.g. 2026Q2,2026Q3")
+    return labels
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -148,7 +175,15 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check_config)
 
     sample = sub.add_parser("sample", help="generate the seeded sample dataset (any size)")
-    sample.add_argument("--tickets", type=int, default=10_000, help="tickets over the four cycles")
+    size = sample.add_mutually_exclusive_group()
+    size.add_argument("--tickets", type=int, default=None, help="tickets over all cycles (default 10,000)")
+    size.add_argument("--tickets-per-cycle", type=int, default=None, metavar="N", help="tickets in each cycle")
+    sample.add_argument("--cycles", default=None,
+                        help="cycles to write, separated by commas (default: 2025Q4,2026Q1,2026Q2,2026Q3)")
+    sample.add_argument("--survey-share", type=float, default=1.0,
+                        help="share of closed tickets sent a survey (default 1)")
+    sample.add_argument("--categorised-share", type=float, default=1.0,
+                        help="share of tickets with a 'Categorised' event (default 1)")
     sample.add_argument("--seed", type=int, default=20_263, help="random seed")
     sample.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder")
     sample.add_argument("--name", default=None, help="dataset name written to review.yml")

@@ -25,19 +25,21 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import yaml
 
 from cxassess.config import ReviewConfig
 from cxassess.cycles import cycle_window
 from cxassess.eventlog import tickets_from_events
 
-__all__ = ["SampleSpec", "generate", "write_sample", "support_config", "ecommerce_cycle", "write_ecommerce_sample",
+__all__ = ["SampleSpec", "generate", "generate_cycles", "write_sample", "support_config", "ecommerce_cycle", "write_ecommerce_sample",
            "wide_config", "wide_cycle", "write_wide_sample"]
 
 TZ = "Europe/Berlin"
@@ -101,11 +103,30 @@ COMMENTS = {
 
 @dataclass(frozen=True)
 class SampleSpec:
-    """What to generate: size, seed and cycles."""
+    """What to generate: size, seed, cycles and the shape of the tables.
+
+    ``survey_share`` is the share of closed tickets sent a survey (the others have no
+    *Survey sent* event and no survey row); ``categorised_share`` the share of tickets with
+    a *Categorised* event (the others are categorised automatically, without an event). At
+    their default, 1.0, no random draw is made for them, so the committed sample does not
+    change; lower values shape benchmark data (1 M tickets, about 5 M events, 200 k surveys
+    per cycle with ``survey_share=0.2, categorised_share=0.0``).
+    """
 
     tickets_per_cycle: int = 2_500
     seed: int = 20_263
     cycles: tuple[str, ...] = CYCLES
+    survey_share: float = 1.0
+    categorised_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.tickets_per_cycle < 1:
+            raise ValueError(f"tickets_per_cycle must be at least 1, not {self.tickets_per_cycle}")
+        if self.tickets_per_cycle * len(self.cycles) >= 10_000_000:
+            raise ValueError("at most 9,999,999 tickets over all cycles (ticket ids have 7 digits)")
+        for name in ("survey_share", "categorised_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
 
 
 def support_config() -> ReviewConfig:
@@ -115,6 +136,30 @@ def support_config() -> ReviewConfig:
 
 
 # --------------------------------------------------------------------------- time helpers
+_NS = {"s": 1_000_000_000, "min": 60_000_000_000, "h": 3_600_000_000_000, "D": 86_400_000_000_000}
+
+
+def _utc_ns(ts: pd.Series) -> np.ndarray:
+    """Nanoseconds since the epoch (UTC) of a tz-aware Series, as int64."""
+    return ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
+
+
+def _local_ns(utc_ns: np.ndarray) -> np.ndarray:
+    """Wall-clock time in TZ (as nanoseconds of a naive epoch) of UTC instants, vectorised.
+
+    The UTC offset is read from an hourly grid over the instants' span: the zone of the
+    sample changes its offset on whole UTC hours.
+    """
+    if not len(utc_ns):
+        return utc_ns.copy()
+    hour = _NS["h"]
+    first = int(utc_ns.min()) // hour * hour
+    last = int(utc_ns.max()) // hour * hour
+    grid = pd.date_range(pd.Timestamp(first, tz="UTC"), pd.Timestamp(last, tz="UTC"), freq="h")
+    offset = (grid.tz_convert(TZ).tz_localize(None) - grid.tz_localize(None)).to_numpy().astype("timedelta64[ns]")
+    return utc_ns + offset.view(np.int64)[(utc_ns - first) // hour]
+
+
 class _Clock:
     """Working hours of the sample desk, to push agent actions into opening hours."""
 
@@ -131,29 +176,40 @@ class _Clock:
         self.holidays = np.array(sorted(config.holidays), dtype="datetime64[D]")
 
     def snap(self, ts: pd.Series, rng: np.random.Generator) -> pd.Series:
-        """Move instants outside working hours to a few minutes after the next opening."""
-        ts = ts.copy()
+        """Move instants outside working hours to a few minutes after the next opening.
+
+        Each round checks only the instants the round before moved (the others already
+        lie in working hours) and draws one jitter per instant, as the first version did:
+        the same seed gives the same instants.
+        """
+        ns = _utc_ns(ts)
+        holidays = self.holidays.astype(np.int64)
+        todo = np.arange(len(ns))
         for _ in range(14):
-            local = ts.dt.tz_convert(TZ)
-            hour = (local.dt.hour + local.dt.minute / 60).to_numpy()
-            wd = local.dt.weekday.to_numpy()
-            day = local.dt.tz_localize(None).dt.normalize()
-            is_holiday = np.isin(day.to_numpy().astype("datetime64[D]"), self.holidays)
+            local = _local_ns(ns[todo])
+            of_day = local % _NS["D"]
+            hour = of_day // _NS["h"] + (local % _NS["h"]) // _NS["min"] / 60
+            day = local // _NS["D"]
+            wd = (day + 3) % 7  # 1970-01-01 was a Thursday
             opens, closes = self.open[wd], self.close[wd]
-            closed_day = np.isnan(opens) | is_holiday
+            closed_day = np.isnan(opens) | np.isin(day, holidays)
             before = ~closed_day & (hour < opens)
             after = closed_day | (hour >= closes)
-            if not (before.any() or after.any()):
+            move = before | after
+            if not move.any():
                 break
-            jitter = pd.to_timedelta(rng.integers(60, 1500, len(ts)), unit="s")
-            target_day = day + pd.to_timedelta(np.where(after, 1, 0), unit="D")
+            jitter = rng.integers(60, 1500, len(ns))
+            moved = todo[move]
+            target_day = pd.Series((day[move] + after[move]).astype("datetime64[D]").astype("datetime64[ns]"))
             target_wd = target_day.dt.weekday.to_numpy()
             open_hour = np.where(np.isnan(self.open[target_wd]), 0.0, self.open[target_wd])
-            target = target_day + pd.to_timedelta(open_hour, unit="h") + jitter
-            target = target.dt.tz_localize(TZ, ambiguous=np.ones(len(ts), bool), nonexistent="shift_forward")
-            move = before | after
-            ts = ts.where(~move, target.dt.tz_convert("UTC").dt.floor("s").astype(ts.dtype))
-        return ts
+            target = (target_day + pd.to_timedelta(open_hour, unit="h")
+                      + pd.to_timedelta(jitter[moved], unit="s"))
+            target = target.dt.tz_localize(TZ, ambiguous=np.ones(len(moved), bool), nonexistent="shift_forward")
+            ns[moved] = _utc_ns(target.dt.floor("s"))
+            todo = moved
+        out = pd.Series(pd.to_datetime(ns, unit="ns", utc=True), index=ts.index)
+        return out.astype(ts.dtype)
 
 
 def _lognormal(rng: np.random.Generator, median_hours: np.ndarray | float, sigma: float, n: int) -> pd.TimedeltaIndex:
@@ -181,7 +237,22 @@ def _created_times(rng: np.random.Generator, label: str, n: int, holidays: set[d
     return aware.dt.tz_convert("UTC").sort_values(ignore_index=True)
 
 
+def _ticket_ids(first_id: int, n: int) -> np.ndarray:
+    """``T0000001``, ``T0000002``, ...: zero-padded, so their text order is their number order."""
+    numbers = pd.Series(np.arange(first_id, first_id + n, dtype=np.int64)).astype(str).str.zfill(7)
+    return ("T" + numbers).to_numpy(dtype=object)
+
+
+def _categorical(codes: np.ndarray, categories: list | tuple | np.ndarray) -> pd.Categorical:
+    """Text column from integer codes (-1: missing), without one Python object per row."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int32), categories=list(categories))
+
+
 # --------------------------------------------------------------------------- one cycle
+TEAMS = (*TIER1, "billing_specialists", "tech_specialists")  # codes 0, 1 (first level), 2, 3
+AGENTS = tuple(f"{p}-{i:02d}" for p in ("north", "south", "billing", "tech") for i in range(1, 13))
+
+
 def _cycle(
     rng: np.random.Generator,
     label: str,
@@ -190,20 +261,24 @@ def _cycle(
     customers: pd.DataFrame,
     clock: _Clock,
     config: ReviewConfig,
+    spec: SampleSpec = SampleSpec(),
 ) -> dict[str, pd.DataFrame]:
+    """One cycle's tables. Tickets are numbered 0..n-1 inside the function (ids are text
+    only in the tables returned); text columns of the event log are categorical."""
     process = config.process
     start, end = cycle_window(label, TZ)
-    end.tz_convert("UTC")
     created = _created_times(rng, label, n, set(clock.holidays.astype(object)))
-    ids = np.array([f"T{first_id + i:07d}" for i in range(n)], dtype=object)
+    ids = _ticket_ids(first_id, n)
     channel = _choice(rng, CHANNELS, n)
     priority = _choice(rng, PRIORITIES, n)
     category = _choice(rng, CATEGORIES, n)
-    team = np.array(TIER1, dtype=object)[rng.integers(0, 2, n)]
-    specialist = np.where(category == "billing", "billing_specialists", "tech_specialists")
-    active = customers[(customers["active_from"] < start) & customers["active_to"].isna()]
-    customer = active["customer_id"].to_numpy()[rng.integers(0, len(active), n)]
-    gaming = (team == GAMING_TEAM) & (label == GAMING_CYCLE)
+    team_code = rng.integers(0, 2, n)
+    team = np.array(TIER1, dtype=object)[team_code]
+    specialist_code = np.where(category == "billing", 2, 3)
+    active = np.flatnonzero(((customers["active_from"] < start) & customers["active_to"].isna()).to_numpy())
+    customer_pos = active[rng.integers(0, len(active), n)]
+    customer = customers["customer_id"].to_numpy()[customer_pos]
+    gaming = (team_code == TIER1.index(GAMING_TEAM)) & (label == GAMING_CYCLE)
 
     # paths: transfers, ping-pong, reopen
     p_transfer = np.select([category == "technical", category == "billing"], [0.26, 0.22], 0.12)
@@ -227,7 +302,7 @@ def _cycle(
     last_before_solve = t_first.where(~transferred, t_spec_reply.where(~pingpong, t_back))
     solve_median = np.where(transferred & ~pingpong, 1.0, 3.0)
     t_solve = clock.snap(last_before_solve + _lognormal(rng, solve_median, 0.8, n), rng)
-    solver = np.where(transferred & ~pingpong, specialist, team)
+    solver_code = np.where(transferred & ~pingpong, specialist_code, team_code)
     t_reopen = t_solve + _lognormal(rng, 30.0, 0.6, n)
     t_reply2 = clock.snap(t_reopen + _lognormal(rng, 2.0, 0.7, n), rng)
     t_solve2 = clock.snap(t_reply2 + _lognormal(rng, 3.0, 0.7, n), rng)
@@ -235,68 +310,76 @@ def _cycle(
     close_delay = _lognormal(rng, 20.0, 0.8, n).to_series(index=t_solve.index).clip(upper=pd.Timedelta(hours=72))
     t_close = final_solve + close_delay
     t_survey = t_close + pd.Timedelta(hours=1)
+    everyone = np.ones(n, dtype=bool)
+    categorised = rng.random(n) < spec.categorised_share if spec.categorised_share < 1 else everyone
+    surveyed = rng.random(n) < spec.survey_share if spec.survey_share < 1 else everyone
 
+    none = np.full(n, -1)
     steps = [
-        ("Ticket received", t_recv, None, True),
-        ("Categorised", t_cat, None, True),
-        ("First reply", t_first, team, True),
-        ("Escalated to specialist", t_escalate, team, transferred),
-        ("Specialist picked up", t_pick, specialist, transferred),
-        ("Specialist reply", t_spec_reply, specialist, transferred),
-        ("Returned to first level", t_back, team, pingpong),
-        ("Solution provided", t_solve, solver, True),
-        ("Reopened", t_reopen, solver, reopened),
-        ("Agent reply", t_reply2, solver, reopened),
-        ("Solution provided", t_solve2, solver, reopened),
-        ("Closed", t_close, None, True),
-        ("Survey sent", t_survey, None, True),
+        ("Ticket received", t_recv, none, everyone),
+        ("Categorised", t_cat, none, categorised),
+        ("First reply", t_first, team_code, everyone),
+        ("Escalated to specialist", t_escalate, team_code, transferred),
+        ("Specialist picked up", t_pick, specialist_code, transferred),
+        ("Specialist reply", t_spec_reply, specialist_code, transferred),
+        ("Returned to first level", t_back, team_code, pingpong),
+        ("Solution provided", t_solve, solver_code, everyone),
+        ("Reopened", t_reopen, solver_code, reopened),
+        ("Agent reply", t_reply2, solver_code, reopened),
+        ("Solution provided", t_solve2, solver_code, reopened),
+        ("Closed", t_close, none, everyone),
+        ("Survey sent", t_survey, none, surveyed),
     ]
-    prefixes = {"tier1_north": "north", "tier1_south": "south", "billing_specialists": "billing", "tech_specialists": "tech"}
-    agent_pool = {t: [f"{p}-{i:02d}" for i in range(1, 13)] for t, p in prefixes.items()}
-    frames = []
-    for order, (activity, when, who, mask) in enumerate(steps):
-        mask = np.broadcast_to(np.asarray(mask, dtype=bool), (n,))
-        who_arr = np.broadcast_to(np.asarray(who, dtype=object), (n,))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "ticket_id": ids[mask],
-                    "timestamp": when[mask].dt.tz_convert(TZ).reset_index(drop=True),
-                    "activity": activity,
-                    "team": who_arr[mask],
-                    "_order": order,
-                }
-            )
-        )
-    events = pd.concat(frames, ignore_index=True)
-    events["timestamp"] = events["timestamp"].dt.tz_convert(TZ)
-    events = events[events["timestamp"] < end]
-    agent_choice = rng.integers(0, 12, len(events))
-    by_customer = events["activity"].isin(CUSTOMER_ACTIVITIES).to_numpy()
-    events["agent_id"] = [
-        agent_pool[t][k] if isinstance(t, str) and not c else None
-        for t, k, c in zip(events["team"], agent_choice, by_customer, strict=True)
-    ]
-    events["stage"] = events["activity"].map(process.activities)
-    events = events.sort_values(["ticket_id", "timestamp", "_order"], kind="stable").drop(columns="_order")
-    events = events[["ticket_id", "timestamp", "activity", "stage", "team", "agent_id"]].reset_index(drop=True)
-
-    tickets = tickets_from_events(events, process)
-    attrs = pd.DataFrame(
+    activities = list(dict.fromkeys(step[0] for step in steps))
+    ticket_no = np.arange(n)
+    ev_ticket = np.concatenate([ticket_no[mask] for _, _, _, mask in steps])
+    ev_ns = np.concatenate([_utc_ns(when)[mask] for _, when, _, mask in steps])
+    ev_activity = np.concatenate([np.full(mask.sum(), activities.index(a)) for a, _, _, mask in steps])
+    ev_team = np.concatenate([who[mask] for _, _, who, mask in steps])
+    ev_order = np.concatenate([np.full(mask.sum(), k) for k, (_, _, _, mask) in enumerate(steps)])
+    keep = ev_ns < end.value  # the export is taken at the cycle's end
+    ev_ticket, ev_ns, ev_activity, ev_team, ev_order = (
+        a[keep] for a in (ev_ticket, ev_ns, ev_activity, ev_team, ev_order))
+    agent_choice = rng.integers(0, 12, len(ev_ns))
+    by_customer = np.isin(ev_activity, [activities.index(a) for a in CUSTOMER_ACTIVITIES])
+    ev_agent = np.where((ev_team >= 0) & ~by_customer, ev_team * 12 + agent_choice, -1)
+    order = np.lexsort((ev_order, ev_ns, ev_ticket))  # (ticket, instant, step) is unique
+    ev_ticket, ev_ns, ev_activity, ev_team, ev_agent = (
+        a[order] for a in (ev_ticket, ev_ns, ev_activity, ev_team, ev_agent))
+    stages = [s.name for s in process.stages]
+    stage_of = np.array([stages.index(process.activities[a]) for a in activities])
+    stamp = pd.Series(pd.to_datetime(ev_ns, unit="ns", utc=True)).dt.tz_convert(TZ)
+    events = pd.DataFrame(
         {
-            "ticket_id": ids,
-            "channel": channel,
-            "priority": priority,
-            "category": category,
-            "team": team,
-            "customer_id": customer,
+            "ticket_id": _categorical(ev_ticket, ids),
+            "timestamp": stamp,
+            "activity": _categorical(ev_activity, activities),
+            "stage": _categorical(stage_of[ev_activity], stages),
+            "team": _categorical(ev_team, TEAMS),
+            "agent_id": _categorical(ev_agent, AGENTS),
         }
     )
-    first_agent = events.dropna(subset=["agent_id"]).groupby("ticket_id")["agent_id"].first()
-    tickets = tickets.drop(columns=["team"], errors="ignore").merge(attrs, on="ticket_id")
-    tickets["agent_id"] = tickets["ticket_id"].map(first_agent)
+
+    # the ticket table, derived from the log with the package's own rules (numbers as ids)
+    log = pd.DataFrame({"ticket_id": ev_ticket, "timestamp": stamp, "activity": events["activity"],
+                        "team": events["team"]})
+    tickets = tickets_from_events(log, process).drop(columns=["team"], errors="ignore")
+    number = tickets["ticket_id"].to_numpy()
+    with_agent = ev_agent >= 0
+    seen, first_at = np.unique(ev_ticket[with_agent], return_index=True)
+    first_agent = np.full(n, -1)
+    first_agent[seen] = ev_agent[with_agent][first_at]
     handle = 16.0 * np.where(gaming, 0.6, 1.0) * (1 + 0.6 * reopened) * np.exp(rng.normal(0, 0.45, n))
-    tickets["handle_minutes"] = tickets["ticket_id"].map(pd.Series(np.round(handle, 1), index=ids))
+    tickets = tickets.assign(
+        ticket_id=ids[number],
+        channel=channel[number],
+        priority=priority[number],
+        category=category[number],
+        team=team[number],
+        agent_id=_categorical(first_agent[number], AGENTS),
+        customer_id=customer[number],
+        handle_minutes=np.round(handle, 1)[number],
+    )
     tickets = tickets[
         [
             "ticket_id", "created_at", "channel", "priority", "category", "team", "agent_id",
@@ -305,8 +388,8 @@ def _cycle(
         ]
     ]
 
-    # surveys: one per closed ticket, sent one hour after closing
-    closed = tickets["closed_at"].notna().to_numpy()
+    # surveys: one per closed ticket sent a survey, one hour after closing
+    closed = tickets["closed_at"].notna().to_numpy() & surveyed[number]
     t_idx = np.flatnonzero(closed)
     m = len(t_idx)
     ttr_hours = ((tickets["resolved_at"] - tickets["created_at"]).dt.total_seconds() / 3600).to_numpy()[t_idx]
@@ -334,16 +417,10 @@ def _cycle(
     sent = tickets["closed_at"].iloc[t_idx].reset_index(drop=True) + pd.Timedelta(hours=1)
     responded_at = sent + _lognormal(rng, 6.0, 1.0, m)
     answered = (rng.random(m) < np.where(bad, 0.42, 0.14)) & (responded_at < end).to_numpy()
-    language = customers.set_index("customer_id").loc[tickets["customer_id"].to_numpy()[t_idx], "language"].to_numpy()
-    sentiment = np.where(latent < 2.8, "neg", np.where(latent < 3.8, "mid", "pos"))
+    language = customers["language"].to_numpy()[customer_pos[number[t_idx]]]
+    sentiment = np.where(latent < 2.8, 0, np.where(latent < 3.8, 1, 2))
     has_comment = answered & (rng.random(m) < 0.45)
-    comment = np.array(
-        [
-            COMMENTS[lang][sent_][k % len(COMMENTS[lang][sent_])] if c else None
-            for lang, sent_, k, c in zip(language, sentiment, rng.integers(0, 100, m), has_comment, strict=True)
-        ],
-        dtype=object,
-    )
+    comment = _comments(language, sentiment, rng.integers(0, 100, m), has_comment)
     surveys = pd.DataFrame(
         {
             "ticket_id": tickets["ticket_id"].to_numpy()[t_idx],
@@ -359,8 +436,9 @@ def _cycle(
     surveys = surveys[surveys["sent_at"] < end].reset_index(drop=True)
 
     # QA audits: 4 % of closed tickets, every criterion of the scorecard
-    audited = rng.random(m) < 0.04
-    a_idx = t_idx[audited]
+    c_idx = np.flatnonzero(tickets["closed_at"].notna().to_numpy())
+    audited = rng.random(len(c_idx)) < 0.04
+    a_idx = c_idx[audited]
     audited_at = tickets["closed_at"].iloc[a_idx].reset_index(drop=True) + _lognormal(rng, 72.0, 0.6, len(a_idx))
     keep = (audited_at < end).to_numpy()
     a_idx, audited_at = a_idx[keep], audited_at[keep].reset_index(drop=True)
@@ -392,7 +470,22 @@ def _cycle(
             )
         )
     audits = pd.concat(rows, ignore_index=True).sort_values(["audit_id", "criterion"], ignore_index=True)
-    return {"tickets": tickets, "events": events, "surveys": surveys, "audits": audits}
+    return {"tickets": tickets, "events": events, "surveys": surveys, "audits": audits,
+            "_customer_pos": customer_pos[number]}
+
+
+def _comments(language: np.ndarray, sentiment: np.ndarray, pick: np.ndarray, has_comment: np.ndarray) -> np.ndarray:
+    """The survey comments: ``COMMENTS[language][sentiment][pick % how many]`` where asked."""
+    flat: list[str] = []
+    first = np.zeros((len(COMMENTS), 3), dtype=np.int64)
+    size = np.zeros((len(COMMENTS), 3), dtype=np.int64)
+    for i, lang in enumerate(COMMENTS):
+        for j, mood in enumerate(("neg", "mid", "pos")):
+            first[i, j], size[i, j] = len(flat), len(COMMENTS[lang][mood])
+            flat += COMMENTS[lang][mood]
+    lang = pd.Categorical(language, categories=list(COMMENTS)).codes
+    at = first[lang, sentiment] + pick % size[lang, sentiment]
+    return np.where(has_comment, np.array(flat, dtype=object)[at], None)
 
 
 def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -452,21 +545,33 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, dict[str, pd.DataFram
     >>> sorted(data["2026Q3"])
     ['actions', 'audits', 'customers', 'events', 'surveys', 'tickets']
     """
+    return dict(generate_cycles(spec))
+
+
+def generate_cycles(spec: SampleSpec = SampleSpec()) -> Iterator[tuple[str, dict[str, pd.DataFrame]]]:
+    """Generate the cycles one after the other: ``(cycle, {table: DataFrame})``, so that a
+    writer holds one cycle in memory at a time.
+
+    Examples
+    --------
+    >>> [label for label, _ in generate_cycles(SampleSpec(tickets_per_cycle=50, cycles=("2026Q2", "2026Q3")))]
+    ['2026Q2', '2026Q3']
+    """
     rng = np.random.default_rng(spec.seed)
     config = support_config()
     clock = _Clock(config)
     customers = _customers(rng, max(200, int(spec.tickets_per_cycle * 1.6)))
-    out: dict[str, dict[str, pd.DataFrame]] = {}
     first_id = 1
     for label in spec.cycles:
         start, end = cycle_window(label, TZ)
-        tables = _cycle(rng, label, spec.tickets_per_cycle, first_id, customers, clock, config)
+        tables = _cycle(rng, label, spec.tickets_per_cycle, first_id, customers, clock, config, spec)
         first_id += spec.tickets_per_cycle
         # churn: more likely after a bad experience in the cycle
-        t = tables["tickets"]
-        bad = t.loc[(t["transfers"] > 0) | (t["reopens"] > 0), "customer_id"].unique()
+        customer_pos = tables.pop("_customer_pos")  # row in customers of each ticket's customer
+        bad = np.zeros(len(customers), dtype=bool)  # customers with a transfer or a reopen
+        bad[customer_pos[(tables["tickets"]["transfers"] > 0).to_numpy() | (tables["tickets"]["reopens"] > 0).to_numpy()]] = True
         live = customers["active_to"].isna() & (customers["active_from"] < start)
-        p_churn = np.where(customers["customer_id"].isin(bad), 0.12, 0.04)
+        p_churn = np.where(bad, 0.12, 0.04)
         churn = live & (rng.random(len(customers)) < p_churn)
         offsets = pd.to_timedelta(rng.uniform(0, (end - start).days, len(customers)), unit="D")
         customers.loc[churn, "active_to"] = (start + offsets[churn.to_numpy()]).floor("D")
@@ -474,24 +579,14 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, dict[str, pd.DataFram
         known = known[known["active_to"].isna() | (known["active_to"] >= start)]
         tables["customers"] = known.drop(columns="language").reset_index(drop=True)
         tables["actions"] = _actions(label)
-        out[label] = tables
-    return out
-
-
-def _iso(ts: pd.Series) -> pd.Series:
-    """ISO 8601 local time with its UTC offset (``2026-07-01T09:30:00+02:00``), vectorised."""
-    wall = ts.dt.tz_localize(None).dt.floor("s")
-    minutes = ((wall - ts.dt.tz_convert("UTC").dt.tz_localize(None)) / pd.Timedelta(minutes=1)).round()
-    offsets = {m: f"{'+' if m >= 0 else '-'}{int(abs(m)) // 60:02d}:{int(abs(m)) % 60:02d}" for m in minutes.dropna().unique()}
-    text = wall.astype(str).str.replace(" ", "T", n=1, regex=False)
-    text = text.where(text.str.len() != 10, text + "T00:00:00")  # all-midnight columns print dates only
-    return text + minutes.map(offsets).astype("str")
+        yield label, tables
 
 
 def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str | None = None) -> Path:
     """Write a generated dataset (review.yml, README.md and one folder per cycle).
 
     Timestamps are written in ISO 8601 with their UTC offset, as help desks export them.
+    Cycles are generated and written one at a time (memory holds one cycle).
 
     Examples
     --------
@@ -509,20 +604,27 @@ def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str 
     (root / "review.yml").write_text(review, encoding="utf-8")
     with resources.as_file(templates.joinpath("sample/README.md")) as readme:
         shutil.copyfile(readme, root / "README.md")
-    for label, tables in generate(spec).items():
+    for label, tables in generate_cycles(spec):
         _write_tables(root / label, tables)
+        del tables
     return root
 
 
 def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Write one cycle's tables as UTF-8 CSV, timestamps in ISO 8601 with their offset."""
+    """Write one cycle's tables as UTF-8 CSV, timestamps in ISO 8601 with their offset
+    (``2026-07-01T09:30:00+02:00``), quotes only where needed, ``\\n`` line ends.
+
+    Polars writes the text (multi-threaded, categorical columns as their values); the bytes
+    are those pandas' ``to_csv`` wrote before (checked on the committed sample).
+    """
     folder.mkdir(exist_ok=True)
     for table, df in tables.items():
-        df = df.copy()
-        for column in df.columns:
-            if isinstance(df[column].dtype, pd.DatetimeTZDtype):
-                df[column] = _iso(df[column])
-        df.to_csv(folder / f"{table}.csv", index=False, encoding="utf-8", lineterminator="\n")
+        frame = pl.from_pandas(df)
+        stamps = [pl.col(c).dt.to_string("%Y-%m-%dT%H:%M:%S%:z") for c, t in frame.schema.items()
+                  if isinstance(t, pl.Datetime)]
+        if stamps:
+            frame = frame.with_columns(stamps)
+        frame.write_csv(folder / f"{table}.csv", line_terminator="\n", quote_style="necessary")
 
 
 # --------------------------------------------------------------------------- e-commerce

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
+
 from cxassess.cli import main
 
 from .conftest import SAMPLE
@@ -44,3 +46,24 @@ def test_sample_command_writes_a_small_dataset(tmp_path, capsys):
     assert main(["sample", "--tickets", "400", "--out", str(tmp_path / "s"), "--name", "tiny"]) == 0
     assert (tmp_path / "s" / "2026Q3" / "tickets.csv").read_text().count("\n") == 101
     assert "name: tiny" in (tmp_path / "s" / "review.yml").read_text()
+
+
+def test_sample_writes_the_cycles_and_tickets_per_cycle_asked_for(tmp_path, capsys):
+    from cxassess.cli import main
+
+    out = tmp_path / "d"
+    assert main(["sample", "--tickets-per-cycle", "300", "--cycles", "2026Q2,2026Q3", "--survey-share", "0.5",
+                 "--categorised-share", "0", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["2026Q2", "2026Q3"]
+    for cycle in ("2026Q2", "2026Q3"):
+        tickets = pd.read_csv(out / cycle / "tickets.csv")
+        events = pd.read_csv(out / cycle / "events.csv")
+        surveys = pd.read_csv(out / cycle / "surveys.csv")
+        assert len(tickets) == 300 and tickets["ticket_id"].is_unique
+        assert "Categorised" not in set(events["activity"])
+        closed = tickets["closed_at"].notna().sum()
+        assert 0.3 * closed < len(surveys) < 0.7 * closed  # about half of the closed tickets
+        assert (events["activity"] == "Survey sent").sum() == len(surveys)
+    assert "300 tickets per cycle" in capsys.readouterr().out
+    assert main(["sample", "--cycles", "2026Q3,2026Q3", "--out", str(tmp_path / "e")]) == 1
+    assert main(["sample", "--survey-share", "2", "--out", str(tmp_path / "e")]) == 1

@@ -1,0 +1,103 @@
+"""End to end: ``cxassess review`` of the benchmark data (2026Q3 against 2026Q2) as a
+subprocess, as a user runs it.
+
+Per repetition: wall seconds; CPU seconds (user + sys) of the whole process tree
+(``RUSAGE_CHILDREN`` before and after: the review and every kernel it waited for); peak
+resident memory summed over the whole tree (the review, its kernels, any helper),
+sampled every 0.2 s from ``/proc``; and per step, from the progress lines the review
+prints (each line is stamped when it arrives): the data-quality gate (from its first line
+to the first notebook) and each notebook (its own "done in X s").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench._common import ROOT, PeakRss, bench_data, row
+
+DONE = re.compile(r"\] (?P<page>\S+): done in (?P<seconds>[\d.]+) s")
+
+
+def steps(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
+    """Seconds per step from the review's stamped progress lines.
+
+    Examples
+    --------
+    >>> steps([(0.0, "cxassess review: x"), (0.1, "  data-quality gate: validating ..."),
+    ...        (5.0, "  [1/1] 00_quality: executing ..."), (7.5, "  [1/1] 00_quality: done in 2.4 s")], 8.0)
+    {'gate': 4.9, '00_quality': 2.4, 'publish': 0.5}
+    """
+    out: dict[str, float] = {}
+    gate = next((t for t, line in lines if "data-quality gate" in line), None)
+    first_page = next((t for t, line in lines if "executing" in line), None)
+    if gate is not None:
+        out["gate"] = round((first_page if first_page is not None else wall) - gate, 2)
+    last_done = None
+    for t, line in lines:
+        if m := DONE.search(line):
+            out[m["page"]] = float(m["seconds"])
+            last_done = t
+    if last_done is not None:
+        out["publish"] = round(wall - last_done, 2)
+    return out
+
+
+def review_once(dataset: Path, cycle: str = "2026Q3") -> dict:
+    """One ``cxassess review`` in a fresh process tree; its figures."""
+    reports = Path(tempfile.mkdtemp(prefix="cxbench-review-"))
+    cli = Path(sys.executable).with_name("cxassess")
+    command = [str(cli), "review", "--dataset", str(dataset), "--cycle", cycle, "--reports", str(reports)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lines: list[tuple[float, str]] = []
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        with PeakRss(proc.pid) as peak:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append((time.perf_counter() - t0, line.rstrip("\n")))
+            code = proc.wait()
+        wall = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(reports, ignore_errors=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
+        tail = "\n".join(line for _, line in lines[-15:])
+        raise RuntimeError(f"cxassess review exited {code}:\n{tail}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_gib": peak.peak_bytes / 2**30, "steps": steps(lines, wall),
+            "lines": [f"{t:7.1f} s  {line}" for t, line in lines]}
+
+
+def run(reps: int = 3, dataset: Path | None = None) -> dict:
+    """``reps`` reviews (no warm-up: each is a cold, complete run as a user starts it;
+    the OS file cache is warm after the first)."""
+    data = Path(dataset) if dataset else bench_data()
+    runs = [review_once(data) for _ in range(max(1, reps))]
+    what = f"cxassess review --dataset {data} --cycle 2026Q3 (against 2026Q2), subprocess, whole process tree"
+    wall = [r["wall_s"] for r in runs]
+    rss = [r["peak_rss_gib"] for r in runs]
+    rows = [
+        row(f"wall time of {what}", "s", wall, goal="<= 90 s", met=statistics.median(wall) <= 90, digits=1),
+        row("CPU time (user + sys) of the review and every process it waited for", "s",
+            [r["cpu_s"] for r in runs], digits=1),
+        row("peak RSS summed over the process tree (sampled every 0.2 s)", "GiB", rss, goal="<= 3 GB",
+            met=statistics.median(rss) * 2**30 <= 3e9, digits=2),
+    ]
+    for step in runs[0]["steps"]:
+        values = [r["steps"][step] for r in runs if step in r["steps"]]
+        label = "data-quality gate (current and previous cycles, from its first line to the first notebook)" \
+            if step == "gate" else "publishing (HTML pages, manifest) after the last notebook" \
+            if step == "publish" else f"notebook {step} (the review's own 'done in' figure)"
+        rows.append(row(f"step: {label}", "s", values, digits=1))
+    return {"what": what, "data": str(data), "rows": rows, "progress_of_last_run": runs[-1]["lines"]}

@@ -1,0 +1,59 @@
+"""The benchmark runner works on tiny inputs (the benchmarks themselves run with make bench)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from tests.bench import __main__ as runner
+from tests.bench import _common, bench_generator, bench_review
+
+
+def test_generator_benchmark_runs_on_a_tiny_spec(tmp_path):
+    result = bench_generator.run(reps=1, tickets_per_cycle=200)
+    rate, seconds = result["rows"]
+    assert rate["unit"] == "tickets/s" and len(rate["runs"]) == 1 and rate["goal"]
+    # 2 cycles x 200 tickets were written in the measured seconds
+    assert abs(rate["median"] * seconds["median"] - 400) < 2
+    path = _common.write_result("generator", result, out=tmp_path)
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert written["name"] == "generator" and written["machine"]["cpus"] == os.cpu_count()
+
+
+def test_summary_is_median_min_max():
+    assert _common.summary([5.0, 1.0, 4.0, 2.0]) == {"median": 3.0, "min": 1.0, "max": 5.0,
+                                                     "runs": [5.0, 1.0, 4.0, 2.0]}
+
+
+def test_review_steps_come_from_the_progress_lines():
+    lines = [(0.0, "cxassess review: m1 2026Q3"), (0.2, "  data-quality gate: validating every table ..."),
+             (80.2, "  data-quality gate: passed"), (90.0, "  [1/2] 00_quality: executing ..."),
+             (99.0, "  [1/2] 00_quality: done in 8.9 s"), (99.1, "  [2/2] 05_cycle_overview: executing ..."),
+             (130.0, "  [2/2] 05_cycle_overview: done in 30.8 s")]
+    assert bench_review.steps(lines, 131.5) == {"gate": 89.8, "00_quality": 8.9, "05_cycle_overview": 30.8,
+                                                "publish": 1.5}
+
+
+def test_readme_table_lists_each_figure_with_its_goal(tmp_path):
+    rows = [_common.row("tickets written per second", "tickets/s", [1.0, 3.0, 2.0], goal=">= 2", met=True),
+            _common.row("wall seconds", "s", [0.5])]
+    _common.write_result("generator", {"what": "x", "rows": rows}, out=tmp_path)
+    table = runner.readme_table(tmp_path).splitlines()
+    assert len(table) == 4
+    assert "| tickets written per second | 2 tickets/s | 1–3 (3) | >= 2 | yes |" in table[2]
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{runner.START}\nold\n{runner.END}\nafter\n", encoding="utf-8")
+    assert runner.update_readme(readme, tmp_path)
+    text = readme.read_text(encoding="utf-8")
+    assert "old" not in text and table[2] in text and text.endswith(f"{runner.END}\nafter\n")
+    assert not runner.update_readme(readme, tmp_path)  # a second run changes nothing
+
+
+def test_peak_rss_counts_child_processes():
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(200_000_000); time.sleep(1.5)"])
+    with _common.PeakRss(os.getpid(), interval=0.1) as peak:
+        child.wait()
+    assert peak.peak_bytes > 200_000_000  # the child's 200 MB are in the tree's sum
