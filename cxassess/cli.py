@@ -89,8 +89,8 @@ def _sample(args: argparse.Namespace) -> int:
     try:
         spec = SampleSpec(tickets_per_cycle=per_cycle, seed=args.seed, cycles=cycles,
                           survey_share=args.survey_share, categorised_share=args.categorised_share)
-    except ValueError as exc:
-        raise InputError(f"cxassess sample: {exc}", fix="see cxassess sample --help") from None
+    except InputError as exc:
+        raise InputError(f"cxassess sample: {exc.message}", fix=exc.fix) from None
     started = time.perf_counter()
     root = write_sample(args.out, spec, name=args.name)
     seconds = time.perf_counter() - started

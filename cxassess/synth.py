@@ -37,6 +37,7 @@ import yaml
 
 from cxassess.config import ReviewConfig
 from cxassess.cycles import cycle_window
+from cxassess.errors import InputError
 from cxassess.eventlog import tickets_from_events
 
 __all__ = ["SampleSpec", "generate", "generate_cycles", "write_sample", "support_config", "ecommerce_cycle", "write_ecommerce_sample",
@@ -121,12 +122,15 @@ class SampleSpec:
 
     def __post_init__(self) -> None:
         if self.tickets_per_cycle < 1:
-            raise ValueError(f"tickets_per_cycle must be at least 1, not {self.tickets_per_cycle}")
+            raise InputError(f"tickets_per_cycle must be at least 1, not {self.tickets_per_cycle}",
+                             fix="give a whole number of at least 1")
         if self.tickets_per_cycle * len(self.cycles) >= 10_000_000:
-            raise ValueError("at most 9,999,999 tickets over all cycles (ticket ids have 7 digits)")
+            raise InputError("at most 9,999,999 tickets over all cycles (ticket ids have 7 digits)",
+                             fix="fewer tickets per cycle, or fewer cycles")
         for name in ("survey_share", "categorised_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
+                raise InputError(f"{name} must be between 0 and 1, not {getattr(self, name)}",
+                                 fix="give a share, e.g. 0.2")
 
 
 def support_config() -> ReviewConfig:
