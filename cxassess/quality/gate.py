@@ -321,7 +321,6 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         The dataset folder holding ``review.yml``.
     cycle
         The cycle label; default the latest cycle folder.
-
     store
         A folder (the review's working folder) to write each checked table to, as
         Parquet under ``tables/``, as soon as it is checked: the gate then holds one
