@@ -21,6 +21,7 @@ Paths written into the report are relative to the working folder.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import re
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import jinja2
 import nbformat
+import pyarrow as pa
 
 from cxassess import quality
 from cxassess.config import ReviewConfig, load_config
@@ -446,7 +448,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             pages = [p for p in pages if p.stem.startswith("00_")]
         jobs, why = _parallel_pages(staging, len(pages), jobs)
         say(f"  running {len(pages)} notebook(s), {jobs} at a time ({why})")
-        results = _execute(pages, staging, parameters, jobs, failed_dir, say)
+        results = _execute(pages, staging, parameters, jobs, failed_dir, say, _last_seconds(final))
         nav = [{"href": r.html, "title": r.title} for r in results]
         run_line = f"{config.title} · cycle {cycle} vs {previous}"
         extra = {"pages": nav, "run": run_line}
@@ -526,14 +528,27 @@ def _gate(config: ReviewConfig, cycle: str, folder: Path) -> quality.QualityRepo
     report = quality.check_cycle(config.root, cycle, store=folder)
     report.save(folder)
     report.data = None
+    gc.collect()
+    pa.default_memory_pool().release_unused()  # give the gate's buffers back before the kernels start
     return report
 
 
+def _last_seconds(final: Path) -> dict[str, float]:
+    """Seconds each notebook took in the last good review (its manifest), or nothing."""
+    try:
+        manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+        return {p["notebook"]: float(p["seconds"]) for p in manifest.get("pages", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, failed_dir: Path,
-             say: Callable[[str], None]) -> list[PageResult]:
+             say: Callable[[str], None], last: dict[str, float] | None = None) -> list[PageResult]:
     """Execute the notebooks with papermill, ``jobs`` at a time (each in its own kernel;
     they only read the gate's stored tables), and return their results in name order.
-    The first failure stops the run: notebooks not started are not run."""
+    The notebooks that took longest in the last good review (``last``) start first, so
+    the longest one does not start last; without that record, in name order. The first
+    failure stops the run: notebooks not started are not run."""
     import papermill as pm
 
     def run(i: int, page: Path) -> PageResult:
@@ -555,7 +570,10 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
         return PageResult(page.name, title, f"{page.stem}.html", seconds)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run, i, page) for i, page in enumerate(pages, start=1)]
+        numbered = list(enumerate(pages, start=1))
+        first = sorted(numbered, key=lambda item: -(last or {}).get(item[1].name, 0.0))  # stable: name order
+        submitted = {i: pool.submit(run, i, page) for i, page in first}
+        futures = [submitted[i] for i, _ in numbered]
         for future in as_completed(futures):
             error = future.exception()
             if error is None:

@@ -215,3 +215,40 @@ def test_notebooks_run_at_once_as_cores_and_free_memory_allow(tmp_path, monkeypa
     monkeypatch.setattr(report, "_available_memory", lambda: need // 2)
     assert report._parallel_pages(tmp_path, 4, None)[0] == 1  # always at least one
     assert report._parallel_pages(tmp_path, 4, 3) == (3, "--jobs")
+
+
+def test_the_longest_notebook_of_the_last_review_starts_first(tmp_path):
+    from cxassess import report
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"pages": [
+        {"notebook": "00_a.ipynb", "seconds": 2.0}, {"notebook": "20_c.ipynb", "seconds": 30.0}]}))
+    assert report._last_seconds(tmp_path) == {"00_a.ipynb": 2.0, "20_c.ipynb": 30.0}
+    assert report._last_seconds(tmp_path / "nothing") == {}
+    pages = [tmp_path / n for n in ("00_a.ipynb", "10_b.ipynb", "20_c.ipynb")]
+    started = []
+
+    class Pool:  # records the order of submission, runs nothing
+        def __init__(self, max_workers):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, fn, i, page):
+            from concurrent.futures import Future
+
+            started.append(page.name)
+            done = Future()
+            done.set_result(report.PageResult(page.name, page.stem, f"{page.stem}.html", 0.0))
+            return done
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(report, "ThreadPoolExecutor", Pool):
+        results = report._execute(pages, tmp_path, {}, 2, tmp_path / "failed", lambda line: None,
+                                  report._last_seconds(tmp_path))
+    assert started == ["20_c.ipynb", "00_a.ipynb", "10_b.ipynb"]  # longest first, then name order
+    assert [r.notebook for r in results] == ["00_a.ipynb", "10_b.ipynb", "20_c.ipynb"]

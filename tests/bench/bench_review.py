@@ -51,6 +51,12 @@ def steps(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
     return out
 
 
+def rows(path: Path) -> int:
+    """Data rows of a CSV file (lines after the header)."""
+    with open(path, "rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b"")) - 1
+
+
 def review_once(dataset: Path, cycle: str = "2026Q3") -> dict:
     """One ``cxassess review`` in a fresh process tree; its figures."""
     reports = Path(tempfile.mkdtemp(prefix="cxbench-review-"))
@@ -84,7 +90,9 @@ def run(reps: int = 3, dataset: Path | None = None) -> dict:
     the OS file cache is warm after the first)."""
     data = Path(dataset) if dataset else bench_data()
     runs = [review_once(data) for _ in range(max(1, reps))]
-    what = f"cxassess review --dataset {data} --cycle 2026Q3 (against 2026Q2), subprocess, whole process tree"
+    shape = ", ".join(f"{rows(data / '2026Q3' / f'{t}.csv'):,} {t}" for t in ("tickets", "events", "surveys"))
+    what = (f"cxassess review of the benchmark dataset {data.name} ({shape} in 2026Q3), 2026Q3 against 2026Q2, "
+            "subprocess, whole process tree")
     wall = [r["wall_s"] for r in runs]
     rss = [r["peak_rss_gib"] for r in runs]
     rows = [
@@ -100,4 +108,4 @@ def run(reps: int = 3, dataset: Path | None = None) -> dict:
             if step == "gate" else "publishing (HTML pages, manifest) after the last notebook" \
             if step == "publish" else f"notebook {step} (the review's own 'done in' figure)"
         rows.append(row(f"step: {label}", "s", values, digits=1))
-    return {"what": what, "data": str(data), "rows": rows, "progress_of_last_run": runs[-1]["lines"]}
+    return {"what": what, "data": data.name, "rows": rows, "progress_of_last_run": runs[-1]["lines"]}
