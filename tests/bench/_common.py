@@ -23,7 +23,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "reports" / "bench"
-DEFAULT_DATA = Path("/work/bigdata/m1")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -144,18 +143,16 @@ def write_result(name: str, result: dict, out: Path = OUT) -> Path:
 
 
 def bench_data(tickets_per_cycle: int = 1_000_000) -> Path:
-    """The benchmark dataset: ``$CXASSESS_BENCH_DATA``, else /work/bigdata/m1, else one
-    written by the generator to ``reports/bench/data`` (2026Q2 and 2026Q3, 1 M tickets,
-    about 5 M events and 200 k surveys per cycle; about a minute)."""
+    """The benchmark dataset m1: ``$CXASSESS_BENCH_DATA`` when set (a copy made earlier),
+    else the one written by the generator to ``reports/bench/m1`` on first use (2026Q2 and
+    2026Q3, 1 M tickets, about 5 M events and 200 k surveys per cycle; about a minute)."""
     chosen = os.environ.get("CXASSESS_BENCH_DATA")
     if chosen:
         return Path(chosen)
-    if (DEFAULT_DATA / "review.yml").is_file():
-        return DEFAULT_DATA
-    target = OUT / "data"
+    target = OUT / "m1"
     if not (target / "review.yml").is_file():
         from cxassess.synth import SampleSpec, write_sample
 
         write_sample(target, SampleSpec(tickets_per_cycle=tickets_per_cycle, cycles=("2026Q2", "2026Q3"),
-                                        survey_share=0.2, categorised_share=0.0), name="bench")
+                                        survey_share=0.2, categorised_share=0.0), name="m1")
     return target
