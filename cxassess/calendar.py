@@ -68,7 +68,8 @@ class BusinessCalendar:
 
     def open_intervals(self, first: dt.date, last: dt.date) -> tuple[np.ndarray, np.ndarray]:
         """Opening and closing instants (UTC microseconds) of every open interval from
-        ``first`` to ``last`` (local dates, both included), in time order."""
+        ``first`` to ``last`` (local dates, both included), in time order.
+        """
         days = pd.date_range(first, last, freq="D")
         keep = [d for d in days if d.weekday() in self.hours and d.date() not in self.holidays]
         if not keep:
@@ -151,7 +152,8 @@ class BusinessCalendar:
 
 def hours_between(start: pd.Series, end: pd.Series, calendar: BusinessCalendar | None) -> np.ndarray:
     """Hours from ``start`` to ``end`` per row, calendar or business (``nan`` where either
-    is missing); never rounded to whole seconds."""
+    is missing); never rounded to whole seconds.
+    """
     if calendar is None:
         return ((end - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float, na_value=np.nan)
     return calendar.business_hours(start, end).to_numpy(dtype=float)

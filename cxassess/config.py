@@ -29,7 +29,8 @@ class Stage:
 
     ``specialist`` marks an escalation level; ``customer_time`` a stage whose time is the
     customer's (confirmation window, survey), left out of the bottleneck ranking;
-    ``target_hours`` the designed time a ticket should spend in it."""
+    ``target_hours`` the designed time a ticket should spend in it.
+    """
 
     name: str
     label: str
@@ -66,7 +67,8 @@ class Process:
 @dataclass(frozen=True)
 class SlaPolicy:
     """A service-level promise: ``metric`` within ``hours`` for tickets of the listed
-    channels and priorities (empty: all), counted on the business or calendar clock."""
+    channels and priorities (empty: all), counted on the business or calendar clock.
+    """
 
     name: str
     metric: Literal["first_response", "resolution"]

@@ -88,7 +88,8 @@ class _Section(BaseModel):
     @classmethod
     def _empty_is_default(cls, data: Any) -> Any:
         """A key written without a value (``files:`` with every line commented out) takes
-        its default, except where the key is required."""
+        its default, except where the key is required.
+        """
         if isinstance(data, dict):
             return {k: v for k, v in data.items()
                     if not (v is None and k in cls.model_fields and not cls.model_fields[k].is_required())}
@@ -556,7 +557,7 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
 
 
 def validate_review(raw: Any, path: Path | str = "review.yml") -> ReviewSettings:
-    """Validate a parsed ``review.yml``; raise one ConfigError listing every problem.
+    r"""Validate a parsed ``review.yml``; raise one ConfigError listing every problem.
 
     Parameters
     ----------
@@ -583,7 +584,7 @@ def validate_review(raw: Any, path: Path | str = "review.yml") -> ReviewSettings
     >>> try:
     ...     validate_review({"timezone": "UTC", "quality": {"critical_share": "5%"}, "min_m": 3})
     ... except ConfigError as exc:
-    ...     print("\\n".join(p.line() for p in exc.problems))
+    ...     print("\n".join(p.line() for p in exc.problems))
     quality.critical_share: '5%': input should be a valid number. How to fix: write a share between 0 and 1, e.g. 0.05
     min_m: unknown key 'min_m' (did you mean 'min_n'?). How to fix: use one of: name, title, timezone, files, csv, columns, calendar, process, values, surveys, min_n, quality, report, qa_scorecard, sla, kpis, targets, imported; or remove it
     """

@@ -173,13 +173,15 @@ class Cycle:
     unreadable: dict[str, DataFileError] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
+        """A table of the contract as an attribute (``cycle.tickets``); ``None`` when absent."""
         if name in TABLES:
             return self.tables.get(name)
         raise AttributeError(name)
 
     def load_previous(self, label: str | None = None) -> Cycle | None:
         """Load the cycle to compare with (default :attr:`previous`, the cycle before),
-        or ``None`` when the dataset has no folder for it."""
+        or ``None`` when the dataset has no folder for it.
+        """
         label = label or self.previous
         if not (self.config.root / label).is_dir():
             return None
@@ -190,6 +192,7 @@ class Cycle:
         return [t for t in tables if t not in self.tables]
 
     def __repr__(self) -> str:
+        """The dataset, the cycle and the tables held."""
         held = ", ".join(self.tables)
         return f"Cycle({self.config.name} {self.label}: {held or 'no tables'})"
 
@@ -259,7 +262,8 @@ def load_cycle(
 
 def with_derived_tickets(cycle: Cycle) -> Cycle:
     """Add the tickets table derived from the event log when the cycle has no tickets
-    file (and the event log has what the derivation needs)."""
+    file (and the event log has what the derivation needs).
+    """
     events = cycle.tables.get("events")
     if (
         "tickets" not in cycle.files and events is not None and cycle.config.process
@@ -273,7 +277,8 @@ def with_derived_tickets(cycle: Cycle) -> Cycle:
 def store_tables(cycle: Cycle, folder: Path | str) -> dict:
     """Write every table of ``cycle`` as Parquet into ``folder`` (typed: the pages read
     them back without parsing the exports again) and return what :func:`stored_cycle`
-    needs to rebuild the cycle: the source file of each table and the derived ones."""
+    needs to rebuild the cycle: the source file of each table and the derived ones.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for table in cycle.tables:

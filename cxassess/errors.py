@@ -70,7 +70,8 @@ class CxAssessError(Exception):
 class InputError(CxAssessError, ValueError):
     """A function of the package was called with input it cannot use (a missing column,
     a scale without a rule, an option it does not know). Also a ``ValueError`` for callers
-    that catch that."""
+    that catch that.
+    """
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ class ConfigError(CxAssessError):
     """``review.yml`` is missing, unreadable or inconsistent.
 
     ``path`` is the file (when known) and ``problems`` every :class:`ConfigProblem` found
-    (empty for an error that is not about one key, e.g. a missing file)."""
+    (empty for an error that is not about one key, e.g. a missing file).
+    """
 
     def __init__(
         self,
@@ -227,7 +229,8 @@ class DataQualityError(CxAssessError):
 
 class ImportSourceError(DataFileError):
     """``cxassess import`` cannot read a source export or cannot find what it needs in it
-    (a case id, a timestamp, an activity)."""
+    (a case id, a timestamp, an activity).
+    """
 
 
 class DatasetFolderError(DataFileError):

@@ -34,7 +34,8 @@ def not_work(process: Process) -> set[str]:
     """Activities that are no renewed work on a resolved ticket: closing, the activities
     review.yml lists under ``process: non_work_activities`` (administrative steps such as
     an automatic closure or a record update), and every activity of the resolution stage
-    or of a later stage (e.g. the survey)."""
+    or of a later stage (e.g. the survey).
+    """
     fixed = set(process.closing_activities) | set(process.non_work_activities)
     order = process.stage_names
     stages = [process.activities[a] for a in process.resolution_activities if a in process.activities]

@@ -37,13 +37,13 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
 def neutralise(value: object) -> object:
-    """A cell as it is safe to write: text that a spreadsheet would read as a formula gets
+    r"""A cell as it is safe to write: text that a spreadsheet would read as a formula gets
     a leading ``'``; anything else (numbers, missing values, plain text) is unchanged.
 
     Examples
     --------
-    >>> [neutralise(v) for v in ["=1+1", "@SUM(1,1)", "-2+3", "\\tx", "-12", "-0,5", "ok", 3]]
-    ["'=1+1", "'@SUM(1,1)", "'-2+3", "'\\tx", '-12', '-0,5', 'ok', 3]
+    >>> [neutralise(v) for v in ["=1+1", "@SUM(1,1)", "-2+3", "\tx", "-12", "-0,5", "ok", 3]]
+    ["'=1+1", "'@SUM(1,1)", "'-2+3", "'\tx", '-12', '-0,5', 'ok', 3]
     """
     if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
         return value

@@ -143,7 +143,7 @@ def _is_xes(path: Path) -> bool:
 
 
 def read_source(path: Path | str) -> tuple[pd.DataFrame, dict]:
-    """Read a raw export as it is: XES / XES.gz, CSV or Parquet.
+    r"""Read a raw export as it is: XES / XES.gz, CSV or Parquet.
 
     Returns
     -------
@@ -157,7 +157,7 @@ def read_source(path: Path | str) -> tuple[pd.DataFrame, dict]:
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
-    >>> _ = p.write_text("Case ID;Activity;When\\nC1;Open;2024-01-01 09:00\\n")
+    >>> _ = p.write_text("Case ID;Activity;When\nC1;Open;2024-01-01 09:00\n")
     >>> df, info = read_source(p)
     >>> list(df.columns), info["format"]
     (['Case ID', 'Activity', 'When'], 'csv')
@@ -1026,7 +1026,7 @@ def import_source(
     force: bool = False,
     today: Callable[[], dt.date] = dt.date.today,
 ) -> ImportResult:
-    """Import a raw export into a dataset folder the review reads as it is.
+    r"""Import a raw export into a dataset folder the review reads as it is.
 
     Parameters
     ----------
@@ -1056,8 +1056,8 @@ def import_source(
     >>> import tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (tmp / "log.csv").write_text(
-    ...     "case,activity,time\\nA,Open,2024-03-30 10:00\\nA,Resolve,2024-04-02 09:00\\n"
-    ...     "B,Open,2024-04-03 11:00\\n")
+    ...     "case,activity,time\nA,Open,2024-03-30 10:00\nA,Resolve,2024-04-02 09:00\n"
+    ...     "B,Open,2024-04-03 11:00\n")
     >>> r = import_source(tmp / "log.csv", tmp / "desk", timezone="Europe/Rome")
     >>> r.cycles.to_dict("list")
     {'cycle': ['2024Q1', '2024Q2'], 'tickets': [1, 1], 'events': [1, 1]}

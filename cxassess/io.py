@@ -64,7 +64,8 @@ def _detect_encoding(sample: bytes, *, complete: bool = True, utf8: bool = True)
     and Chinese are set in review.yml with ``csv: {encoding: ...}``.
 
     ``sample`` is the start of the file (``complete=False``: a character may be cut at its
-    end); ``utf8=False`` skips UTF-8 (the file turned out not to be UTF-8 further on)."""
+    end); ``utf8=False`` skips UTF-8 (the file turned out not to be UTF-8 further on).
+    """
     if utf8:
         try:
             codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
@@ -128,7 +129,7 @@ def read_csv_text(
     delimiter: str = "auto",
     rows: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV file as text columns, detecting its encoding and delimiter.
+    r"""Read a CSV file as text columns, detecting its encoding and delimiter.
 
     The file is parsed by pyarrow block by block (transcoded per block when it is not
     UTF-8), so memory stays close to the size of the values, not several copies of the
@@ -158,7 +159,7 @@ def read_csv_text(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
-    >>> _ = p.write_bytes("\\ufeffa;b\\n1,5;Köln\\n".encode("utf-8"))
+    >>> _ = p.write_bytes("\ufeffa;b\n1,5;Köln\n".encode("utf-8"))
     >>> df = read_csv_text(p)
     >>> list(df.columns), df.attrs["delimiter"], df.loc[0, "b"]
     (['a', 'b'], ';', 'Köln')
@@ -325,7 +326,8 @@ _MONTH_NAME = r"(?i)\b(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|d
 
 def _complete(text: pd.Series, *, require_time: bool) -> pd.Series:
     """Whether each value names a whole date (three numbers, or two and a month name, or
-    a compact ``20260701``) and, with ``require_time``, an hour and minute."""
+    a compact ``20260701``) and, with ``require_time``, an hour and minute.
+    """
     date_part = text.str.replace(r"[T ]*\d{1,2}:\d{2}.*$", "", regex=True)
     numbers = date_part.str.count(r"\d+")
     whole_date = (
@@ -434,7 +436,7 @@ def read_table(
     tz: str | None = None,
     errors: Literal["raise", "coerce"] = "raise",
 ) -> pd.DataFrame:
-    """Read one canonical table from a CSV or Parquet file.
+    r"""Read one canonical table from a CSV or Parquet file.
 
     Parameters
     ----------
@@ -464,7 +466,7 @@ def read_table(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "tickets.csv"
-    >>> _ = p.write_text("ticket_id;created_at;handle_minutes\\nT1;2026-07-01 09:00;12,5\\n")
+    >>> _ = p.write_text("ticket_id;created_at;handle_minutes\nT1;2026-07-01 09:00;12,5\n")
     >>> t = read_table(p, "tickets", tz="Europe/Berlin")
     >>> str(t.loc[0, "created_at"]), t.loc[0, "handle_minutes"]
     ('2026-07-01 09:00:00+02:00', np.float64(12.5))
@@ -492,7 +494,7 @@ def read_table(
 
 
 def read_raw(path: Path | str, config: ReviewConfig | None = None, rows: Sequence[int] | None = None) -> pd.DataFrame:
-    """Read a table file as it is: the file's own column names, values as text (CSV) or
+    r"""Read a table file as it is: the file's own column names, values as text (CSV) or
     as stored (Parquet). The quality gate quarantines rows from this view, so rejected
     rows keep their original values.
 
@@ -500,7 +502,7 @@ def read_raw(path: Path | str, config: ReviewConfig | None = None, rows: Sequenc
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = p.write_text("Ticket;Created\\nT1;01.07.2026 09:00\\n")
+    >>> _ = p.write_text("Ticket;Created\nT1;01.07.2026 09:00\n")
     >>> read_raw(p).loc[0, "Created"]
     '01.07.2026 09:00'
     """

@@ -57,6 +57,7 @@ class Need:
     how: str = ""
 
     def __str__(self) -> str:
+        """``table.column`` (or the table alone), as the notes name it."""
         return f"{self.table}.{self.column}" if self.column else self.table
 
 
@@ -234,7 +235,8 @@ def kpi_ids(*, unit: Unit | None = None, clock: str | None = None) -> list[str]:
 
 def breakdown(column: str, table: str = "tickets") -> Section:
     """The section breaking the scorecard down by ``column``: it needs the column with at
-    least two values."""
+    least two values.
+    """
     return Section(f"scorecard.by_{column}", "20_kpi_scorecard", f"By {column}", (Need(table, column, varies=True),))
 
 

@@ -250,7 +250,8 @@ def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float
 
 def group_median(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Median of each group of :func:`sorted_by_group`, as
-    :func:`numpy.median` computes it (mean of the two middle values when n is even)."""
+    :func:`numpy.median` computes it (mean of the two middle values when n is even).
+    """
     out = np.full(len(n), np.nan)
     ok = n > 0
     s, m = start[ok], n[ok]

@@ -16,7 +16,8 @@ __all__ = ["checked_cycle", "quality_report"]
 
 def _stored(report_dir: Path | str | None, config: ReviewConfig, cycle: str) -> Path | None:
     """The folder in ``report_dir`` where the review run saved the gate of ``cycle``, when
-    the inputs have not changed since; else ``None``."""
+    the inputs have not changed since; else ``None``.
+    """
     if report_dir is None:
         return None
     for folder in (Path(report_dir), Path(report_dir) / "previous", Path(report_dir) / "history" / cycle):
@@ -32,7 +33,8 @@ def quality_report(
     dataset: Path | str, cycle: str | None = None, report_dir: Path | str | None = None
 ) -> QualityReport | None:
     """The gate's report for a cycle: the one the review run stored in ``report_dir``
-    when it still matches the data, else a fresh run; ``None`` without a cycle folder."""
+    when it still matches the data, else a fresh run; ``None`` without a cycle folder.
+    """
     config = load_config(dataset)
     cycle = cycle or latest_cycle(config.root)
     if not (config.root / cycle).is_dir():

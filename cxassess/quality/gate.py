@@ -39,7 +39,8 @@ def _with_helpers(
     """Add the derived columns some expectations compare with (names start with ``_``):
     the previous event's time per ticket, the declared scale and its bounds per survey, and
     ``_referenced_ticket``, the ticket_id looked up in the tickets table (empty when it is
-    not there). A lookup column keeps GX from copying a list of every id into each check."""
+    not there). A lookup column keeps GX from copying a list of every id into each check.
+    """
     out = df.copy(deep=False)  # copy-on-write: the helper columns never reach ``df``
     if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
         out["_referenced_ticket"] = df["ticket_id"].where(_known(df["ticket_id"], ticket_ids))
@@ -95,7 +96,8 @@ def _describe(expectation: dict) -> str:
 
 def _shown(kwargs: dict, values: list) -> list:
     """Failing values as a reader knows them: a pair compared with a helper column
-    shows only the real column's value."""
+    shows only the real column's value.
+    """
     if "column_A" in kwargs and values and isinstance(values[0], tuple | list):
         if kwargs["column_A"].startswith("_"):
             return [v[1] for v in values]
@@ -363,7 +365,8 @@ def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
 
 def without_quarantined(loaded: Cycle, held: dict[str, list[int]]) -> Cycle:
     """The cycle without the quarantined rows (positions per table); tickets derived
-    from the event log are derived again from the events kept."""
+    from the event log are derived again from the events kept.
+    """
     tables = {}
     for table, df in loaded.tables.items():
         if table in loaded.derived:

@@ -1,5 +1,6 @@
 """The gate's report of one cycle: its checks, tables and quarantined rows, saved beside the
-review (``quality.json``, ``quarantine/<table>.csv``) and read back by every page."""
+review (``quality.json``, ``quarantine/<table>.csv``) and read back by every page.
+"""
 
 from __future__ import annotations
 
@@ -92,7 +93,8 @@ class QualityReport:
 
     def coverage(self) -> pd.DataFrame:
         """How many checks ran per table and how they ended (not applicable: the column
-        or the review.yml list it needs is absent)."""
+        or the review.yml list it needs is absent).
+        """
         statuses = ["passed", "warning", "critical", "not applicable"]
         counts = pd.crosstab(self.checks["table"], self.checks["status"])
         counts = counts.reindex(columns=statuses, fill_value=0)
@@ -101,7 +103,8 @@ class QualityReport:
 
     def verdict(self, *, markdown: bool = True) -> str:
         """One sentence: passed or stopped, warnings, rows quarantined (Markdown, or plain
-        text for a terminal)."""
+        text for a terminal).
+        """
         b = "**" if markdown else ""
         name, cycle = self.dataset, self.cycle
         if markdown:  # the dataset's name comes from review.yml: shown as text, never markup
@@ -132,7 +135,8 @@ class QualityReport:
         those, typed, instead of parsing the exports again.
 
         The quarantine files go through :func:`cxassess.export.write_csv`: cells a
-        spreadsheet would take for a formula are prefixed with ``'``, UTF-8 with BOM."""
+        spreadsheet would take for a formula are prefixed with ``'``, UTF-8 with BOM.
+        """
         folder = Path(folder)
         (folder / "quarantine").mkdir(parents=True, exist_ok=True)
         for table, rows in self.quarantine.items():
@@ -154,7 +158,8 @@ class QualityReport:
         """Read a report written by :meth:`save` (without the clean data).
 
         Quarantined rows are matched to the data by their ``row`` number only; their
-        other cells are read as written (text, neutralised cells with their ``'``)."""
+        other cells are read as written (text, neutralised cells with their ``'``).
+        """
         folder = Path(folder)
         record = json.loads((folder / "quality.json").read_text(encoding="utf-8"))
         quarantine = {
@@ -216,7 +221,8 @@ def fingerprint(found: dict[str, dict]) -> str:
 def unchanged(recorded: dict[str, dict], config: ReviewConfig, cycle: str) -> bool:
     """Whether the inputs of ``cycle`` are still those ``recorded`` by the gate: the same
     files, each with the same size and modification time, or else the same SHA-256
-    (only a file whose size or time differs is read again)."""
+    (only a file whose size or time differs is read again).
+    """
     files = _input_files(config, cycle)
     if sorted(key for key, _ in files) != sorted(recorded):
         return False

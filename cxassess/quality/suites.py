@@ -1,5 +1,6 @@
 """The Great Expectations suites (``expectations/<table>.json``) and the values they take
-from review.yml at run time (``$PARAMETER``)."""
+from review.yml at run time (``$PARAMETER``).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ PARAMETER = "$PARAMETER"
 
 def suite_folder() -> Path:
     """The folder of the suites: ``$CXASSESS_EXPECTATIONS``, else ``expectations/``
-    of the source tree this package belongs to."""
+    of the source tree this package belongs to.
+    """
     folder = Path(os.environ.get("CXASSESS_EXPECTATIONS") or Path(__file__).parents[2] / "expectations")
     if not folder.is_dir():
         raise ConfigError(
