@@ -114,7 +114,26 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def file_sha256(path: Path | str) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks (the record of a run's inputs and an import's source)."""
+    """SHA-256 of a file, read in 1 MiB blocks (the record of a run's inputs and an import's source).
+
+    Parameters
+    ----------
+    path : Path or str
+        The file.
+
+    Returns
+    -------
+    str
+        The digest, 64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "abc.txt"
+    >>> _ = p.write_bytes(b"abc")
+    >>> file_sha256(p)  # the test vector of FIPS 180-2
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -154,6 +173,11 @@ def read_csv_text(
         Every column as ``str``; empty cells and common null markers are missing; spaces
         after a delimiter are skipped; header names stripped. ``attrs`` records the
         encoding and delimiter used.
+
+    Raises
+    ------
+    DataFileError
+        When the file is missing, empty, not a CSV file, or cannot be decoded.
 
     Examples
     --------
@@ -280,6 +304,26 @@ def parse_timestamps(
     a time is required, ``2026-07-01`` are not completed with defaults: like values that
     cannot be parsed, they become ``NaT``. With ``fmt`` the format decides what a value
     holds.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The text values.
+    tz : str
+        IANA zone of naive values and of the result.
+    fmt : str, optional
+        A ``strftime`` format (review.yml ``csv: datetime_format``); by default ISO 8601 and
+        common day-first or month-first layouts are recognised.
+    dayfirst : bool, default False
+        Read ``01.07.2026`` as 1 July (review.yml ``csv: dayfirst``).
+    require_time : bool, default True
+        Whether a value without an hour and minute is incomplete.
+
+    Returns
+    -------
+    pandas.Series
+        Tz-aware timestamps in ``tz``; ``NaT`` where a value is missing, incomplete or
+        unreadable.
 
     Examples
     --------
@@ -462,6 +506,17 @@ def read_table(
         Canonical columns typed (``str``, ``Int64``, ``float64``, tz-aware
         ``datetime64[us]``); other columns of the file kept as text.
 
+    Raises
+    ------
+    ConfigError
+        When ``table`` is not a table of the data contract.
+    MissingColumnError
+        When a required column is absent (``errors="raise"``).
+    ParseError
+        When values cannot be read as their type (``errors="raise"``).
+    DataFileError
+        When the file is missing, empty or unreadable.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -497,6 +552,25 @@ def read_raw(path: Path | str, config: ReviewConfig | None = None, rows: Sequenc
     r"""Read a table file as it is: the file's own column names, values as text (CSV) or
     as stored (Parquet). The quality gate quarantines rows from this view, so rejected
     rows keep their original values.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file (``.csv``, ``.txt`` or ``.parquet``).
+    config : ReviewConfig, optional
+        The dataset's review.yml, for its CSV options.
+    rows : sequence of int, optional
+        Only these data rows (0-based positions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns, unmapped and untyped.
+
+    Raises
+    ------
+    DataFileError
+        When the file is missing or unreadable.
 
     Examples
     --------
