@@ -34,6 +34,25 @@ def quality_report(
 ) -> QualityReport | None:
     """The gate's report for a cycle: the one the review run stored in ``report_dir``
     when it still matches the data, else a fresh run; ``None`` without a cycle folder.
+
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder holding ``review.yml``.
+    cycle : str, optional
+        The cycle label; default the latest cycle folder.
+    report_dir : Path or str, optional
+        Folder where the review run saved the gate (``None``: run the gate).
+
+    Returns
+    -------
+    QualityReport or None
+        The report; ``None`` when the dataset has no folder for ``cycle``.
+
+    Examples
+    --------
+    >>> quality_report("data/sample", "2019Q1") is None  # no such cycle folder
+    True
     """
     config = load_config(dataset)
     cycle = cycle or latest_cycle(config.root)
@@ -71,6 +90,13 @@ def checked_cycle(
     -------
     Cycle or None
         ``None`` when the dataset has no folder for ``cycle``.
+
+    Raises
+    ------
+    DataQualityError
+        With ``strict``, when the gate found a critical defect.
+    DataFileError
+        With ``strict``, when the dataset has no folder for ``cycle``.
 
     Examples
     --------

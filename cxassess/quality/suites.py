@@ -26,6 +26,21 @@ PARAMETER = "$PARAMETER"
 def suite_folder() -> Path:
     """The folder of the suites: ``$CXASSESS_EXPECTATIONS``, else ``expectations/``
     of the source tree this package belongs to.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    ConfigError
+        When the folder does not exist.
+
+    Examples
+    --------
+    >>> sorted(p.name for p in suite_folder().glob("*.json"))[:2]
+    ['actions.json', 'audits.json']
     """
     folder = Path(os.environ.get("CXASSESS_EXPECTATIONS") or Path(__file__).parents[2] / "expectations")
     if not folder.is_dir():
@@ -54,10 +69,22 @@ def load_suite(table: str, folder: Path | str | None = None) -> dict:
     GX drops expectation types it does not know without failing; a suite that loses one
     would silently check less, so a count mismatch raises :class:`ConfigError`.
 
+    Parameters
+    ----------
+    table : str
+        A table of the data contract.
+    folder : Path or str, optional
+        The folder of the suites; default :func:`suite_folder`.
+
     Returns
     -------
     dict
         The suite as JSON (``name``, ``meta``, ``expectations``).
+
+    Raises
+    ------
+    ConfigError
+        When the suite is missing, is not valid JSON, or names an expectation GX does not know.
 
     Examples
     --------
@@ -105,6 +132,12 @@ def suite_parameters(
     window
         The cycle window ``[start, end)``; widened by ``quality.window_tolerance_days``
         (default 1) on both sides.
+
+    Returns
+    -------
+    dict of str to Any
+        Parameter name -> value: lists of allowed values, ``activities``, ``criteria``,
+        ``window_start`` and ``window_end``.
 
     Examples
     --------
