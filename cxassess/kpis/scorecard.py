@@ -54,6 +54,18 @@ COLUMNS = ["kpi", "policy", "value", "ci_low", "ci_high", "n", "hits", "se", "no
 def label(kpi: str, policy: str | None = None) -> str:
     """Readable name of a KPI row (an SLA row names its policy).
 
+    Parameters
+    ----------
+    kpi : str
+        A KPI id.
+    policy : str, optional
+        The SLA policy of the row.
+
+    Returns
+    -------
+    str
+        The KPI's label of the registry (an unknown id is its own label).
+
     Examples
     --------
     >>> label("sla", "first reply chat"), label("csat")
@@ -297,13 +309,45 @@ def kpi_history(
     report_dir: Path | str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """:func:`cycle_kpis` of every cycle of the dataset up to ``upto``, stacked with a
+    r""":func:`cycle_kpis` of every cycle of the dataset up to ``upto``, stacked with a
     leading ``cycle`` column, oldest first: the data of the trend charts.
 
     Each cycle goes through the data-quality gate (:func:`cxassess.quality.checked_cycle`,
     reusing the gates a review run stored in ``report_dir``); a cycle with a critical
     defect is left out rather than shown with wrong figures, and listed in the result's
     ``attrs["left_out"]``.
+
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder holding ``review.yml``.
+    upto : str, optional
+        The last cycle (the one reviewed); default every cycle folder.
+    report_dir : Path or str, optional
+        Folder where the review run saved the gates (``None``: run them here).
+    by : str or sequence of str, optional
+        Column(s) to break the KPIs down by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[cycle, *by, kpi, value, ci_low, ci_high, n, ...]`` as :func:`cycle_kpis` gives
+        them, one block per cycle.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "review.yml").write_text("timezone: UTC\n")
+    >>> for cycle, month, transfers in (("2026Q2", "05", "0001"), ("2026Q3", "08", "0111")):
+    ...     (root / cycle).mkdir()
+    ...     rows = [f"T{i},2026-{month}-0{i + 1} 09:00,{x}" for i, x in enumerate(transfers)]
+    ...     _ = (root / cycle / "tickets.csv").write_text("ticket_id,created_at,transfers\n" + "\n".join(rows))
+    >>> history = kpi_history(root)  # 1 of 4 tickets transferred in Q2, 3 of 4 in Q3
+    >>> history[history["kpi"] == "transfer_rate"][["cycle", "value", "n"]].values.tolist()
+    [['2026Q2', 0.25, 4], ['2026Q3', 0.75, 4]]
+    >>> history.attrs["left_out"]
+    []
     """
     root = load_config(dataset).root
     labels = list_cycles(root)
