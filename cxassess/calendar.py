@@ -97,8 +97,10 @@ class BusinessCalendar:
 
         Returns
         -------
-        opens, closes : numpy.ndarray
-            Opening and closing instants (int64, microseconds since the epoch, UTC).
+        opens : numpy.ndarray
+            Opening instants (int64, microseconds since the epoch, UTC).
+        closes : numpy.ndarray
+            Closing instants, likewise.
 
         Examples
         --------

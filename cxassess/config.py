@@ -490,8 +490,10 @@ def scale_range(points: int) -> tuple[int, int]:
 
     Returns
     -------
-    lowest, highest : int
-        The lowest and highest score.
+    lowest : int
+        The lowest score.
+    highest : int
+        The highest score.
 
     Examples
     --------

@@ -109,8 +109,10 @@ def cycle_window(label: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
     Returns
     -------
-    start, end : pandas.Timestamp
-        The first instant of the cycle and the first instant after it, local midnight.
+    start : pandas.Timestamp
+        The first instant of the cycle, local midnight.
+    end : pandas.Timestamp
+        The first instant after it, local midnight.
 
     Examples
     --------

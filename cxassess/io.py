@@ -156,14 +156,14 @@ def read_csv_text(
 
     Parameters
     ----------
-    path
+    path : Path or str
         The CSV file (``.gz`` is decompressed on the fly).
-    encoding
+    encoding : str, default "auto"
         ``"auto"`` (UTF-8 with or without BOM, else the best guess, e.g. cp1252 or
         Shift-JIS) or a Python codec name.
-    delimiter
+    delimiter : str, default "auto"
         ``"auto"`` (the most frequent of ``, ; tab |`` in the header) or the delimiter.
-    rows
+    rows : sequence of int, optional
         Only these data rows (0-based positions), e.g. the quarantined ones: the others
         are parsed but never become a pandas frame.
 
@@ -484,16 +484,16 @@ def read_table(
 
     Parameters
     ----------
-    path
+    path : Path or str
         The file (``.csv``, ``.txt`` or ``.parquet``).
-    table
+    table : str
         One of ``tickets, events, surveys, audits, customers, actions``.
-    config
+    config : ReviewConfig, optional
         The dataset's review.yml: column mapping, time zone, CSV options, and for
         ``events`` the activity → stage mapping.
-    tz
+    tz : str, optional
         Time zone for naive timestamps when no ``config`` is given (default UTC).
-    errors
+    errors : {"raise", "coerce"}, default "raise"
         ``"raise"``: an unreadable value raises :class:`~cxassess.errors.ParseError`
         naming the file, column and rows. ``"coerce"``: it becomes missing and is listed
         in ``df.attrs["unreadable"]`` as records (row, column, value, problem), and

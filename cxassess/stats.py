@@ -57,8 +57,10 @@ def wilson_interval(
 
     Returns
     -------
-    low, high : numpy.ndarray
-        Lower and upper bounds, between 0 and 1.
+    low : numpy.ndarray
+        Lower bounds, between 0 and 1.
+    high : numpy.ndarray
+        Upper bounds, between 0 and 1.
 
     Examples
     --------
@@ -123,8 +125,12 @@ def difference_of_proportions(
 
     Returns
     -------
-    difference, low, high : numpy.ndarray
-        The change and its interval, as shares (0.05 is 5 points).
+    difference : numpy.ndarray
+        The change, as a share (0.05 is 5 points).
+    low : numpy.ndarray
+        Lower bound of its interval.
+    high : numpy.ndarray
+        Upper bound of its interval.
 
     Examples
     --------
@@ -163,8 +169,12 @@ def difference_of_estimates(
 
     Returns
     -------
-    difference, low, high : numpy.ndarray
-        The change and its normal interval.
+    difference : numpy.ndarray
+        The change.
+    low : numpy.ndarray
+        Lower bound of its normal interval.
+    high : numpy.ndarray
+        Upper bound of its normal interval.
 
     Examples
     --------
@@ -199,8 +209,14 @@ def mean_interval(
 
     Returns
     -------
-    mean, low, high, se : numpy.ndarray
-        The mean, its Student-t interval and its standard error.
+    mean : numpy.ndarray
+        The mean.
+    low : numpy.ndarray
+        Lower bound of its Student-t interval.
+    high : numpy.ndarray
+        Upper bound of its Student-t interval.
+    se : numpy.ndarray
+        Its standard error.
 
     Examples
     --------
@@ -370,8 +386,12 @@ def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float
 
     Returns
     -------
-    median, low, high : float
-        The median and its interval; all ``nan`` without values.
+    median : float
+        The median; ``nan`` without values.
+    low : float
+        Lower bound of its interval; ``nan`` when too few values.
+    high : float
+        Upper bound of its interval; ``nan`` when too few values.
 
     Examples
     --------

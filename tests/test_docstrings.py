@@ -5,15 +5,19 @@ module), and every public method of such a class. Each must have
 
 * PR01 / PR02: every parameter documented under ``Parameters``, and no parameter there that
   the signature does not have (a class: the parameters of its constructor);
+* PR04: a type for every parameter;
 * RT01: a ``Returns`` (or ``Yields``) section when the function returns something;
+* RT02: one entry per returned value (``low : ndarray`` and ``high : ndarray``, not
+  ``low, high : ndarray``);
 * EX01: an ``Examples`` section (the doctests run in the suite: ``--doctest-modules``);
+* GL07: the sections in numpydoc's order (Parameters, Returns, Raises, ..., Examples);
 * GL08: a docstring at all;
 
 and, checked here from the source, a ``Raises`` section naming every cxassess error the
 function raises itself (``raise SomeError(...)`` in its body; errors raised by the helpers it
 calls are not seen). Properties are attributes: their docstring is a description, without
-sections. The other numpydoc checks (summary on one line, imperative mood, full stops, section
-order, See Also...) are left to ruff's pydocstyle rules or not enforced: the package's
+sections. The other numpydoc checks (summary on one line, imperative mood, full stops, See
+Also, extended summary...) are left to ruff's pydocstyle rules or not enforced: the package's
 docstrings begin with what a function gives ("Median first response time per group"), a
 style kept on purpose.
 """
@@ -34,7 +38,7 @@ import cxassess  # noqa: E402
 from cxassess import errors  # noqa: E402
 
 #: The numpydoc checks enforced (see the module docstring).
-CHECKS = ("GL08", "PR01", "PR02", "RT01", "EX01")
+CHECKS = ("GL07", "GL08", "PR01", "PR02", "PR04", "RT01", "RT02", "EX01")
 
 #: Modules not checked yet: they are being rewritten in parallel (issue 12). Remove a module from
 #: this list once its docstrings pass; the list should end empty.

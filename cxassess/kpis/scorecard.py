@@ -112,11 +112,11 @@ def cycle_kpis(
 
     Parameters
     ----------
-    cycle
+    cycle : Cycle
         A loaded (and checked) cycle, e.g. from :func:`cxassess.quality.checked_cycle`.
-    by
+    by : str or sequence of str, optional
         Segment columns (channel, team, priority, category); ``None`` for the whole cycle.
-    kpis
+    kpis : sequence of str, optional
         The KPI ids to compute (default: every registered KPI).
 
     Returns
@@ -228,6 +228,16 @@ def scorecard(
     """The scorecard: each KPI with its interval and n, the previous cycle, the change with
     its interval and verdict, the target of review.yml and the status against it.
 
+    Parameters
+    ----------
+    now, before : Cycle, Cycle or None
+        The cycle reviewed and the cycle compared with (``None``: no comparison).
+    by : str or sequence of str, optional
+        Segment columns; ``None`` for the whole cycle.
+    checks : pandas.DataFrame, optional
+        The plausibility checks of :func:`cxassess.plausibility.checks` (computed when
+        not given).
+
     Returns
     -------
     pandas.DataFrame
@@ -241,16 +251,6 @@ def scorecard(
         cycle has no figure*, or the warning of a plausibility check (a previous cycle
         still mostly open at its end, a wrong time zone for business-hours figures ...);
         a KPI whose input is absent is *not available* with the input named in ``note``.
-
-    Parameters
-    ----------
-    now, before
-        The cycle reviewed and the cycle compared with (``None``: no comparison).
-    by
-        Segment columns; ``None`` for the whole cycle.
-    checks
-        The plausibility checks of :func:`cxassess.plausibility.checks` (computed when
-        not given).
 
     Examples
     --------

@@ -76,13 +76,13 @@ def checked_cycle(
 
     Parameters
     ----------
-    dataset
+    dataset : Path or str
         The dataset folder holding ``review.yml``.
-    cycle
+    cycle : str, optional
         The cycle label; default the latest cycle folder.
-    report_dir
+    report_dir : Path or str, optional
         Folder where the review run saved the gate (``None`` when run by hand).
-    strict
+    strict : bool, default True
         Raise :class:`DataQualityError` when the gate found a critical defect. Use
         ``False`` for the cycle a review compares with.
 

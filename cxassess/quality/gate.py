@@ -139,18 +139,18 @@ def validate_table(
 
     Parameters
     ----------
-    df
+    df : pandas.DataFrame
         The typed table (as :func:`cxassess.io.read_table` returns it, any index).
-    table
+    table : str
         Which canonical table it is.
-    config
+    config : ReviewConfig
         The dataset's review.yml (critical share, survey scales).
-    parameters
+    parameters : dict of str to Any, optional
         ``$PARAMETER`` values, see :func:`suite_parameters` (default: from ``config``).
-    ticket_ids
+    ticket_ids : pandas.Index, optional
         The ids of the cycle's tickets, for the references of events, surveys and
         audits (``None``: not checked).
-    suite
+    suite : dict, optional
         The suite JSON (default :func:`load_suite` of ``table``).
 
     Returns
@@ -308,9 +308,9 @@ def check_cycle(dataset: Path | str, cycle: str | None = None) -> QualityReport:
 
     Parameters
     ----------
-    dataset
+    dataset : Path or str
         The dataset folder holding ``review.yml``.
-    cycle
+    cycle : str, optional
         The cycle label; default the latest cycle folder.
 
     Returns

@@ -127,9 +127,9 @@ def suite_parameters(
 
     Parameters
     ----------
-    config
+    config : ReviewConfig
         The dataset's review.yml.
-    window
+    window : (pandas.Timestamp, pandas.Timestamp), optional
         The cycle window ``[start, end)``; widened by ``quality.window_tolerance_days``
         (default 1) on both sides.
 
