@@ -58,12 +58,12 @@ class BusinessCalendar:
 
     Parameters
     ----------
-    timezone
+    timezone : str
         IANA zone of the local times.
-    hours
+    hours : dict of int to (datetime.time, datetime.time or None)
         Weekday (0 = Monday) → (opening, closing) local time; closing ``None`` is the end
         of the day (``"24:00"`` in review.yml). A weekday left out is closed.
-    holidays
+    holidays : frozenset of datetime.date
         Dates closed all day.
 
     Examples
@@ -81,7 +81,27 @@ class BusinessCalendar:
 
     @classmethod
     def from_config(cls, config: ReviewConfig) -> BusinessCalendar:
-        """The calendar of review.yml's ``calendar`` section (no section: always open)."""
+        """The calendar of review.yml's ``calendar`` section (no section: always open).
+
+        Parameters
+        ----------
+        config : ReviewConfig
+            The dataset's settings: ``timezone``, ``calendar: working_hours`` and ``holidays``.
+
+        Returns
+        -------
+        BusinessCalendar
+            The calendar; open around the clock every day when review.yml sets no working hours.
+
+        Examples
+        --------
+        >>> from pathlib import Path
+        >>> raw = {"timezone": "UTC", "calendar": {"working_hours": {"mon": ["08:00", "18:00"]}}}
+        >>> BusinessCalendar.from_config(ReviewConfig(Path("desk/review.yml"), raw)).hours
+        {0: (datetime.time(8, 0), datetime.time(18, 0))}
+        >>> BusinessCalendar.from_config(ReviewConfig(Path("desk/review.yml"), {"timezone": "UTC"})).hours[6]
+        (datetime.time(0, 0), None)
+        """
         spans = config.calendar.get("working_hours")
         if not spans:
             hours = {d: (dt.time(0), None) for d in range(7)}
@@ -92,7 +112,27 @@ class BusinessCalendar:
 
     def open_intervals(self, first: dt.date, last: dt.date) -> tuple[np.ndarray, np.ndarray]:
         """Opening and closing instants (UTC microseconds) of every open interval from
-        ``first`` to ``last`` (local dates, both included), in time order."""
+        ``first`` to ``last`` (local dates, both included), in time order.
+
+        Parameters
+        ----------
+        first, last : datetime.date
+            The first and last local date.
+
+        Returns
+        -------
+        opens : numpy.ndarray
+            Opening instants (int64, microseconds since the epoch, UTC).
+        closes : numpy.ndarray
+            Closing instants, likewise.
+
+        Examples
+        --------
+        >>> cal = BusinessCalendar("UTC", {0: (dt.time(8), dt.time(18))}, frozenset())
+        >>> opens, closes = cal.open_intervals(dt.date(2026, 7, 6), dt.date(2026, 7, 7))  # Mon, Tue
+        >>> pd.Timestamp(int(opens[0]), unit="us"), (closes - opens).tolist()  # one interval of 10 h
+        (Timestamp('2026-07-06 08:00:00'), [36000000000])
+        """
         days = pd.date_range(first, last, freq="D")
         keep = [d for d in days if d.weekday() in self.hours and d.date() not in self.holidays]
         if not keep:
@@ -114,6 +154,24 @@ class BusinessCalendar:
 
         Missing ends (a ticket still open) give ``NaN``; an end before its start gives a
         negative duration of the same size as the reversed span.
+
+        Parameters
+        ----------
+        start, end : pandas.Series
+            Tz-aware instants, aligned row by row.
+
+        Returns
+        -------
+        pandas.Series
+            Seconds (float), indexed like ``start``.
+
+        Examples
+        --------
+        >>> cal = BusinessCalendar("UTC", {0: (dt.time(8), dt.time(18))}, frozenset())
+        >>> start = pd.Series(pd.to_datetime(["2026-07-06 07:00", "2026-07-06 07:00"], utc=True))
+        >>> end = pd.Series(pd.to_datetime(["2026-07-06 08:30", None], utc=True))
+        >>> cal.business_seconds(start, end).tolist()  # opens at 8:00: 30 min; still open
+        [1800.0, nan]
         """
         start = pd.Series(start)
         end = pd.Series(end, index=start.index)
@@ -144,6 +202,16 @@ class BusinessCalendar:
     def is_open(self, instants: pd.Series) -> np.ndarray:
         """Whether each tz-aware instant falls in working hours (``False`` where missing).
 
+        Parameters
+        ----------
+        instants : pandas.Series
+            Tz-aware instants.
+
+        Returns
+        -------
+        numpy.ndarray
+            One bool per instant.
+
         Examples
         --------
         >>> cal = BusinessCalendar("Europe/Berlin", {0: (dt.time(8), dt.time(18))}, frozenset())
@@ -167,13 +235,55 @@ class BusinessCalendar:
         return out
 
     def business_hours(self, start: pd.Series, end: pd.Series) -> pd.Series:
-        """Hours of working time between ``start`` and ``end``; see :meth:`business_seconds`."""
+        """Hours of working time between ``start`` and ``end``; see :meth:`business_seconds`.
+
+        Parameters
+        ----------
+        start, end : pandas.Series
+            Tz-aware instants, aligned row by row.
+
+        Returns
+        -------
+        pandas.Series
+            Hours (float), indexed like ``start``.
+
+        Examples
+        --------
+        >>> cal = BusinessCalendar("UTC", {0: (dt.time(8), dt.time(18))}, frozenset())
+        >>> start = pd.Series(pd.to_datetime(["2026-07-06 07:00"], utc=True))
+        >>> end = pd.Series(pd.to_datetime(["2026-07-06 12:00"], utc=True))
+        >>> cal.business_hours(start, end).tolist()  # 8:00 to 12:00
+        [4.0]
+        """
         return self.business_seconds(start, end) / 3600
 
 
 def hours_between(start: pd.Series, end: pd.Series, calendar: BusinessCalendar | None) -> np.ndarray:
     """Hours from ``start`` to ``end`` per row, calendar or business (``nan`` where either
-    is missing); never rounded to whole seconds."""
+    is missing); never rounded to whole seconds.
+
+    Parameters
+    ----------
+    start, end : pandas.Series
+        Tz-aware instants, aligned row by row.
+    calendar : BusinessCalendar or None
+        The business clock; ``None`` counts calendar hours.
+
+    Returns
+    -------
+    numpy.ndarray
+        Hours (float) per row.
+
+    Examples
+    --------
+    >>> start = pd.Series(pd.to_datetime(["2026-07-06 08:00", "2026-07-06 08:00"], utc=True))
+    >>> end = pd.Series(pd.to_datetime(["2026-07-07 09:30", None], utc=True))
+    >>> hours_between(start, end, None).tolist()  # 25.5 h; no end
+    [25.5, nan]
+    >>> cal = BusinessCalendar("UTC", {0: (dt.time(8), dt.time(18))}, frozenset())  # Mondays only
+    >>> hours_between(start, end, cal).tolist()
+    [10.0, nan]
+    """
     if calendar is None:
         return ((end - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float, na_value=np.nan)
     return calendar.business_hours(start, end).to_numpy(dtype=float)

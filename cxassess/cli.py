@@ -230,7 +230,29 @@ def _os_error(exc: OSError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``cxassess`` command; returns the exit status."""
+    """Entry point of the ``cxassess`` command; returns the exit status.
+
+    Errors are not raised: an error cxassess raises on purpose is printed to standard error
+    in one message and gives exit status 1 (see the module's notes for the others).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``cxassess``; default those of the command line.
+
+    Returns
+    -------
+    int
+        The exit status.
+
+    Examples
+    --------
+    >>> main(["check-config", "--dataset", "data/sample"])
+    review.yml is valid (data/sample/review.yml)
+    0
+    >>> main(["check-config", "--dataset", "data/nowhere"])  # the error goes to standard error
+    1
+    """
     args = _parser().parse_args(argv)
     try:
         return args.run(args)

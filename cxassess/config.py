@@ -29,7 +29,29 @@ class Stage:
 
     ``specialist`` marks an escalation level; ``customer_time`` a stage whose time is the
     customer's (confirmation window, survey), left out of the bottleneck ranking;
-    ``target_hours`` the designed time a ticket should spend in it."""
+    ``target_hours`` the designed time a ticket should spend in it.
+
+    Parameters
+    ----------
+    name : str
+        The stage's id, as in review.yml ``process: activities`` and the ``stage`` column.
+    label : str
+        The name on the pages.
+    lane : str
+        The swim lane (department) it is drawn in.
+    specialist : bool, default False
+        An escalation level.
+    customer_time : bool, default False
+        The customer's time, not the desk's.
+    target_hours : float, optional
+        Designed time in the stage, in hours.
+
+    Examples
+    --------
+    >>> stage = Stage("specialist", "Specialist level", "Specialists", specialist=True, target_hours=24)
+    >>> stage.specialist, stage.customer_time, stage.target_hours
+    (True, False, 24)
+    """
 
     name: str
     label: str
@@ -41,7 +63,35 @@ class Stage:
 
 @dataclass(frozen=True)
 class Process:
-    """The designed service process: stages, activity mapping and allowed transitions."""
+    """The designed service process: stages, activity mapping and allowed transitions.
+
+    Parameters
+    ----------
+    stages : tuple of Stage
+        The stages, in process order.
+    activities : dict of str to str
+        Activity of the event log -> stage name.
+    first_response_activities : tuple of str, default ()
+        Activities that are the desk's first reply.
+    agent_reply_activities : tuple of str, default ()
+        Activities that count as an agent's reply.
+    resolution_activities : tuple of str, default ()
+        Activities that resolve a ticket.
+    closing_activities : tuple of str, default ()
+        Activities that close a ticket.
+    transitions : tuple of (str, str), default ()
+        The designed moves between stages.
+    non_work_activities : tuple of str, default ()
+        Administrative activities that are no work on the ticket.
+
+    Examples
+    --------
+    >>> stages = (Stage("intake", "Intake", "Front office"),
+    ...           Stage("specialist", "Specialist", "Specialists", specialist=True))
+    >>> process = Process(stages, {"Ticket received": "intake", "Escalated": "specialist"})
+    >>> process.stage_names, process.specialist_stages
+    (['intake', 'specialist'], ['specialist'])
+    """
 
     stages: tuple[Stage, ...]
     activities: dict[str, str]
@@ -66,7 +116,29 @@ class Process:
 @dataclass(frozen=True)
 class SlaPolicy:
     """A service-level promise: ``metric`` within ``hours`` for tickets of the listed
-    channels and priorities (empty: all), counted on the business or calendar clock."""
+    channels and priorities (empty: all), counted on the business or calendar clock.
+
+    Parameters
+    ----------
+    name : str
+        Unique name shown on the scorecard.
+    metric : {"first_response", "resolution"}
+        What the promise is about.
+    hours : float
+        The promised time, in hours.
+    clock : {"business", "calendar"}, default "business"
+        The clock the hours are counted on.
+    channels : tuple of str, default ()
+        Channels covered (empty: all).
+    priorities : tuple of str, default ()
+        Priorities covered (empty: all).
+
+    Examples
+    --------
+    >>> policy = SlaPolicy("first reply chat", "first_response", 0.5, channels=("chat",))
+    >>> policy.clock, policy.priorities
+    ('business', ())
+    """
 
     name: str
     metric: Literal["first_response", "resolution"]
@@ -80,12 +152,18 @@ class SlaPolicy:
 class ReviewConfig:
     """A dataset's ``review.yml``, read and checked.
 
-    Attributes
+    Parameters
     ----------
-    path
+    path : Path
         The ``review.yml`` file.
-    raw
+    raw : dict
         The parsed YAML, for sections other modules read themselves.
+
+    Examples
+    --------
+    >>> config = ReviewConfig(Path("desk/review.yml"), {"timezone": "UTC"})
+    >>> config.root.name, config.name, config.timezone, config.targets
+    ('desk', 'desk', 'UTC', {})
     """
 
     path: Path
@@ -122,11 +200,48 @@ class ReviewConfig:
         return self.settings.min_n
 
     def columns(self, table: str) -> dict[str, str]:
-        """Mapping canonical column name → column name in the file, for ``table``."""
+        """Mapping canonical column name → column name in the file, for ``table``.
+
+        Parameters
+        ----------
+        table : str
+            A table of the data contract (``tickets``, ``events``...).
+
+        Returns
+        -------
+        dict of str to str
+            The mapping of review.yml ``columns: <table>``; empty when none is given.
+
+        Examples
+        --------
+        >>> config = ReviewConfig(Path("desk/review.yml"),
+        ...                       {"timezone": "UTC", "columns": {"tickets": {"ticket_id": "Ticket ID"}}})
+        >>> config.columns("tickets"), config.columns("events")
+        ({'ticket_id': 'Ticket ID'}, {})
+        """
         return dict(getattr(self.settings.columns, table, None) or {})
 
     def file_for(self, table: str) -> str | None:
-        """File name of ``table`` inside a cycle folder, when review.yml names one."""
+        """File name of ``table`` inside a cycle folder, when review.yml names one.
+
+        Parameters
+        ----------
+        table : str
+            A table of the data contract.
+
+        Returns
+        -------
+        str or None
+            The file name of review.yml ``files: <table>``, or ``None`` (then ``<table>.csv`` or
+            ``.parquet`` is read).
+
+        Examples
+        --------
+        >>> config = ReviewConfig(Path("desk/review.yml"),
+        ...                       {"timezone": "UTC", "files": {"tickets": "export.csv"}})
+        >>> config.file_for("tickets"), config.file_for("events")
+        ('export.csv', None)
+        """
         return getattr(self.settings.files, table, None)
 
     @property
@@ -135,7 +250,25 @@ class ReviewConfig:
         return self.settings.csv.model_dump(exclude_none=True)
 
     def values(self, kind: str) -> list[str]:
-        """Allowed values of a categorical column (``channels``, ``priorities``, ...)."""
+        """Allowed values of a categorical column (``channels``, ``priorities``, ...).
+
+        Parameters
+        ----------
+        kind : str
+            A key of review.yml ``values`` (``channels``, ``priorities``, ...).
+
+        Returns
+        -------
+        list of str
+            The allowed values; empty when review.yml lists none (then any value is allowed).
+
+        Examples
+        --------
+        >>> config = ReviewConfig(Path("desk/review.yml"),
+        ...                       {"timezone": "UTC", "values": {"channels": ["email", "chat"]}})
+        >>> config.values("channels"), config.values("priorities")
+        (['email', 'chat'], [])
+        """
         return list(getattr(self.settings.values, kind, None) or [])
 
     @property
@@ -227,6 +360,21 @@ def find_dataset(dataset: Path | str) -> Path:
     papermill by hand) or with ``notebooks/`` (JupyterLab). ``data/sample`` is looked
     up in the current folder and then in each parent, so the same default works in both.
 
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder, absolute or relative.
+
+    Returns
+    -------
+    Path
+        The folder, absolute.
+
+    Raises
+    ------
+    ConfigError
+        When no such folder is found, or the path is a file.
+
     Examples
     --------
     >>> find_dataset("data/sample").name
@@ -283,6 +431,22 @@ def load_config(dataset: Path | str) -> ReviewConfig:
     Every problem is reported at once in one :class:`~cxassess.errors.ConfigError`
     (see :func:`cxassess.config_schema.validate_review`).
 
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder (found as :func:`find_dataset` finds it).
+
+    Returns
+    -------
+    ReviewConfig
+        The settings, validated.
+
+    Raises
+    ------
+    ConfigError
+        When the folder or its review.yml is missing, review.yml is not a YAML mapping, or any
+        key is wrong (every problem at once).
+
     Examples
     --------
     >>> cfg = load_config("data/sample")
@@ -318,6 +482,18 @@ def scale_range(points: int) -> tuple[int, int]:
 
     An 11-point scale (NPS, "how likely ... recommend") runs 0-10; every other scale
     starts at 1.
+
+    Parameters
+    ----------
+    points : int
+        Number of points of the scale (3, 5, 7, 10 or 11).
+
+    Returns
+    -------
+    lowest : int
+        The lowest score.
+    highest : int
+        The highest score.
 
     Examples
     --------

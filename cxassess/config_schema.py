@@ -88,7 +88,8 @@ class _Section(BaseModel):
     @classmethod
     def _empty_is_default(cls, data: Any) -> Any:
         """A key written without a value (``files:`` with every line commented out) takes
-        its default, except where the key is required."""
+        its default, except where the key is required.
+        """
         if isinstance(data, dict):
             return {k: v for k, v in data.items()
                     if not (v is None and k in cls.model_fields and not cls.model_fields[k].is_required())}
@@ -330,6 +331,45 @@ class Kpis(_Section):
 class ReviewSettings(_Section):
     """A dataset's ``review.yml``, validated (see the README's review.yml reference).
 
+    Parameters
+    ----------
+    name : str, optional
+        Short name of the dataset (default: its folder name).
+    title : str, optional
+        Title shown on every page (default: the name).
+    timezone : str
+        IANA zone in which naive timestamps of the export are read (required).
+    files : Files, optional
+        File names per table.
+    csv : CsvOptions, optional
+        CSV reading options.
+    columns : Columns, optional
+        Column mapping per table.
+    calendar : Calendar, optional
+        The business calendar.
+    process : ProcessSpec, optional
+        The designed service process.
+    values : Values, optional
+        Allowed values per column.
+    surveys : Surveys, optional
+        Survey settings.
+    min_n : int, default 30
+        Below this n a figure is greyed "n too small".
+    quality : Quality, optional
+        Data-quality gate thresholds.
+    report : Report, optional
+        Presentation of the pages.
+    qa_scorecard : list of QaCriterion, optional
+        QA scorecard criteria.
+    sla : list of SlaSpec, optional
+        Service-level policies.
+    kpis : Kpis, optional
+        KPI definitions.
+    targets : dict of str to float, optional
+        Planned quality: KPI id -> target (shares between 0 and 1).
+    imported : dict, optional
+        Provenance written by ``cxassess import`` (free form).
+
     Examples
     --------
     >>> s = ReviewSettings(timezone="UTC")
@@ -556,13 +596,13 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
 
 
 def validate_review(raw: Any, path: Path | str = "review.yml") -> ReviewSettings:
-    """Validate a parsed ``review.yml``; raise one ConfigError listing every problem.
+    r"""Validate a parsed ``review.yml``; raise one ConfigError listing every problem.
 
     Parameters
     ----------
-    raw
+    raw : Any
         The parsed YAML.
-    path
+    path : Path or str, default "review.yml"
         The file, named in the error.
 
     Returns
@@ -583,7 +623,7 @@ def validate_review(raw: Any, path: Path | str = "review.yml") -> ReviewSettings
     >>> try:
     ...     validate_review({"timezone": "UTC", "quality": {"critical_share": "5%"}, "min_m": 3})
     ... except ConfigError as exc:
-    ...     print("\\n".join(p.line() for p in exc.problems))
+    ...     print("\n".join(p.line() for p in exc.problems))
     quality.critical_share: '5%': input should be a valid number. How to fix: write a share between 0 and 1, e.g. 0.05
     min_m: unknown key 'min_m' (did you mean 'min_n'?). How to fix: use one of: name, title, timezone, files, csv, columns, calendar, process, values, surveys, min_n, quality, report, qa_scorecard, sla, kpis, targets, imported; or remove it
     """
@@ -660,6 +700,11 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
 def reference_markdown() -> str:
     """The README's review.yml reference: one row per key, from the models.
 
+    Returns
+    -------
+    str
+        A Markdown table (key, type, default, meaning), ending with a line break.
+
     Examples
     --------
     >>> print(reference_markdown().splitlines()[2])
@@ -670,10 +715,30 @@ def reference_markdown() -> str:
 
 
 def update_readme(readme: Path | str = "README.md") -> bool:
-    """Rewrite the generated reference section of ``readme``; ``True`` when it changed.
+    r"""Rewrite the generated reference section of ``readme``; ``True`` when it changed.
 
     Run ``python -c "import cxassess.config_schema as s; s.update_readme()"`` after
     changing a model.
+
+    Parameters
+    ----------
+    readme : Path or str, default "README.md"
+        The file holding the markers ``README_START`` and ``README_END``.
+
+    Returns
+    -------
+    bool
+        Whether the file was rewritten.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> readme = Path(tempfile.mkdtemp()) / "README.md"
+    >>> _ = readme.write_text(f"# Desk\n{README_START}\nold table\n{README_END}\n", encoding="utf-8")
+    >>> update_readme(readme), update_readme(readme)
+    (True, False)
+    >>> "| `timezone` | text | **required** |" in readme.read_text(encoding="utf-8")
+    True
     """
     path = Path(readme)
     text = path.read_text(encoding="utf-8")

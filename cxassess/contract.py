@@ -144,6 +144,21 @@ def _allowed_values(table: str) -> dict[str, str]:
 def contract(table: str | None = None) -> pd.DataFrame:
     """The data contract as a table: one row per column of each canonical table.
 
+    Parameters
+    ----------
+    table : str, optional
+        One table of the contract; ``None``: every table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table, column, type, required, allowed, meaning``.
+
+    Raises
+    ------
+    ConfigError
+        When ``table`` is not a table of the contract.
+
     Examples
     --------
     >>> c = contract("tickets")
@@ -179,6 +194,21 @@ def _tables(table: str | None) -> tuple[str, ...]:
 def contract_markdown(table: str | None = None) -> str:
     """The contract as Markdown: per table its grain and a table of its columns.
 
+    Parameters
+    ----------
+    table : str, optional
+        One table of the contract; ``None``: every table.
+
+    Returns
+    -------
+    str
+        Markdown, one section per table.
+
+    Raises
+    ------
+    ConfigError
+        When ``table`` is not a table of the contract.
+
     Examples
     --------
     >>> print(contract_markdown("events").splitlines()[0])
@@ -203,6 +233,21 @@ def contract_markdown(table: str | None = None) -> str:
 def contract_json(table: str | None = None) -> str:
     """The contract as JSON: ``{table: {"grain": ..., "columns": [{column, type, ...}]}}``.
 
+    Parameters
+    ----------
+    table : str, optional
+        One table of the contract; ``None``: every table.
+
+    Returns
+    -------
+    str
+        The JSON text, indented, ending with a line break.
+
+    Raises
+    ------
+    ConfigError
+        When ``table`` is not a table of the contract.
+
     Examples
     --------
     >>> json.loads(contract_json("events"))["events"]["required"]
@@ -221,9 +266,36 @@ def contract_json(table: str | None = None) -> str:
 
 
 def update_readme(path: Path | str, *, check: bool = False) -> bool:
-    """Write :func:`contract_markdown` between the markers of ``path`` (``data/README.md``).
+    r"""Write :func:`contract_markdown` between the markers of ``path`` (``data/README.md``).
 
     Returns whether the file was up to date; with ``check=True`` nothing is written.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file holding the markers :data:`BEGIN` and :data:`END`.
+    check : bool, default False
+        Only tell whether the file is up to date.
+
+    Returns
+    -------
+    bool
+        Whether the file was up to date (before writing).
+
+    Raises
+    ------
+    ConfigError
+        When the markers are missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> readme = Path(tempfile.mkdtemp()) / "README.md"
+    >>> _ = readme.write_text(f"# Data\n{BEGIN}\nold\n{END}\n", encoding="utf-8")
+    >>> update_readme(readme, check=True), update_readme(readme), update_readme(readme)
+    (False, False, True)
+    >>> "### `tickets`: one row per ticket" in readme.read_text(encoding="utf-8")
+    True
     """
     path = Path(path)
     text = path.read_text(encoding="utf-8")

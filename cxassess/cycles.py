@@ -30,12 +30,45 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def is_cycle_label(label: str) -> bool:
-    """Tell whether ``label`` names a quarter (``2026Q3``) or a month (``2026-07``)."""
+    """Tell whether ``label`` names a quarter (``2026Q3``) or a month (``2026-07``).
+
+    Parameters
+    ----------
+    label : str
+        A would-be cycle label.
+
+    Returns
+    -------
+    bool
+        Whether it is a cycle label.
+
+    Examples
+    --------
+    >>> is_cycle_label("2026Q3"), is_cycle_label("2026-07"), is_cycle_label("2026Q5"), is_cycle_label("../x")
+    (True, True, False, False)
+    """
     return bool(_QUARTER.match(label) or _MONTH.match(label))
 
 
 def check_cycle_label(label: str, option: str = "cycle") -> str:
     """``label`` when it names a cycle, else a ConfigError (no path such as ``../x`` passes).
+
+    Parameters
+    ----------
+    label : str
+        The label given.
+    option : str, default "cycle"
+        How the label was given (``--cycle``, ``previous_cycle``), named in the error.
+
+    Returns
+    -------
+    str
+        ``label``.
+
+    Raises
+    ------
+    ConfigError
+        When ``label`` is not a quarter or a month.
 
     Examples
     --------
@@ -68,6 +101,20 @@ def _label(period: pd.Period) -> str:
 def cycle_window(label: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Return the cycle's ``[start, end)`` window as tz-aware timestamps.
 
+    Parameters
+    ----------
+    label : str
+        A quarter (``2026Q3``) or a month (``2026-07``).
+    tz : str
+        IANA zone of the dataset.
+
+    Returns
+    -------
+    start : pandas.Timestamp
+        The first instant of the cycle, local midnight.
+    end : pandas.Timestamp
+        The first instant after it, local midnight.
+
     Examples
     --------
     >>> start, end = cycle_window("2026Q3", "Europe/Berlin")
@@ -83,6 +130,16 @@ def cycle_window(label: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 def previous_cycle(label: str) -> str:
     """Return the label of the cycle just before ``label``.
 
+    Parameters
+    ----------
+    label : str
+        A quarter or a month.
+
+    Returns
+    -------
+    str
+        The label of the quarter or month before.
+
     Examples
     --------
     >>> previous_cycle("2026Q1"), previous_cycle("2026-01")
@@ -92,14 +149,59 @@ def previous_cycle(label: str) -> str:
 
 
 def list_cycles(dataset_dir: Path | str) -> list[str]:
-    """List the cycle folders of a dataset, oldest first."""
+    """List the cycle folders of a dataset, oldest first.
+
+    Parameters
+    ----------
+    dataset_dir : Path or str
+        The dataset folder.
+
+    Returns
+    -------
+    list of str
+        The labels of the folders named as cycles, in time order; other folders are ignored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name in ("2026Q1", "2025Q4", "notes"):
+    ...     (root / name).mkdir()
+    >>> list_cycles(root)
+    ['2025Q4', '2026Q1']
+    """
     root = Path(dataset_dir)
     labels = [p.name for p in root.iterdir() if p.is_dir() and is_cycle_label(p.name)]
     return sorted(labels, key=_period)
 
 
 def latest_cycle(dataset_dir: Path | str) -> str:
-    """Return the most recent cycle folder of a dataset."""
+    """Return the most recent cycle folder of a dataset.
+
+    Parameters
+    ----------
+    dataset_dir : Path or str
+        The dataset folder.
+
+    Returns
+    -------
+    str
+        The label of the latest cycle folder.
+
+    Raises
+    ------
+    ConfigError
+        When the folder holds no cycle folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name in ("2025-12", "2026-01"):
+    ...     (root / name).mkdir()
+    >>> latest_cycle(root)
+    '2026-01'
+    """
     cycles = list_cycles(dataset_dir)
     if not cycles:
         raise ConfigError(
@@ -174,6 +276,36 @@ class Cycle:
     """The tables of one review cycle, loaded and typed.
 
     Tables the cycle folder does not hold are ``None``; the notebooks say so plainly.
+
+    Parameters
+    ----------
+    config : ReviewConfig
+        The dataset's settings.
+    label : str
+        The cycle, e.g. ``2026Q3``.
+    previous : str
+        The cycle to compare with.
+    start, end : pandas.Timestamp
+        The cycle's ``[start, end)`` window.
+    tables : mapping of str to pandas.DataFrame, optional
+        The tables held, by name (also reachable as attributes: ``cycle.tickets``).
+    files : dict of str to Path, optional
+        The file each table was read from.
+    derived : tuple of str, default ()
+        Tables derived rather than read (``tickets`` from the event log).
+    errors : {"raise", "coerce"}, default "raise"
+        How unreadable values were treated (see :func:`~cxassess.io.read_table`).
+    unreadable : dict of str to DataFileError, optional
+        Tables whose file could not be read at all (``errors="coerce"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> start, end = cycle_window("2026Q3", "UTC")
+    >>> config = ReviewConfig(Path("desk/review.yml"), {"timezone": "UTC"})
+    >>> cycle = Cycle(config, "2026Q3", "2026Q2", start, end, {"tickets": pd.DataFrame({"ticket_id": ["A"]})})
+    >>> cycle, len(cycle.tickets), cycle.surveys
+    (Cycle(desk 2026Q3: tickets), 1, None)
     """
 
     config: ReviewConfig
@@ -189,13 +321,32 @@ class Cycle:
     computed: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # fresh on replace()
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
+        """A table of the contract as an attribute (``cycle.tickets``); ``None`` when absent."""
         if name in TABLES:
             return self.tables.get(name)
         raise AttributeError(name)
 
     def load_previous(self, label: str | None = None) -> Cycle | None:
         """Load the cycle to compare with (default :attr:`previous`, the cycle before),
-        or ``None`` when the dataset has no folder for it."""
+        or ``None`` when the dataset has no folder for it.
+
+        Parameters
+        ----------
+        label : str, optional
+            The cycle to load; default :attr:`previous`.
+
+        Returns
+        -------
+        Cycle or None
+            The cycle, with the same tables asked for and the same ``errors``; ``None`` when its
+            folder does not exist.
+
+        Examples
+        --------
+        >>> cycle = load_cycle("data/sample", "2026Q3", tables=("tickets",))
+        >>> cycle.load_previous().label, cycle.load_previous("2019Q1")
+        ('2026Q2', None)
+        """
         label = label or self.previous
         if not (self.config.root / label).is_dir():
             return None
@@ -233,10 +384,29 @@ class Cycle:
         return replace(self, tables=tables)
 
     def missing(self, *tables: str) -> list[str]:
-        """The tables among ``tables`` that this cycle does not hold."""
+        """The tables among ``tables`` that this cycle does not hold.
+
+        Parameters
+        ----------
+        *tables : str
+            Table names.
+
+        Returns
+        -------
+        list of str
+            The names not held, in the order given.
+
+        Examples
+        --------
+        >>> start, end = cycle_window("2026Q3", "UTC")
+        >>> config = ReviewConfig(Path("desk/review.yml"), {"timezone": "UTC"})
+        >>> Cycle(config, "2026Q3", "2026Q2", start, end, {"tickets": None}).missing("tickets", "surveys")
+        ['surveys']
+        """
         return [t for t in tables if t not in self.tables]
 
     def __repr__(self) -> str:
+        """The dataset, the cycle and the tables held."""
         held = ", ".join(self.tables)
         return f"Cycle({self.config.name} {self.label}: {held or 'no tables'})"
 
@@ -264,18 +434,31 @@ def load_cycle(
 
     Parameters
     ----------
-    dataset
+    dataset : Path or str
         The dataset folder holding ``review.yml`` (e.g. ``data/sample``).
-    cycle
+    cycle : str, optional
         The cycle label (``2026Q3``); default the latest cycle folder.
-    tables
+    tables : tuple of str, default every table of the contract
         Which tables to load.
-    errors
+    errors : {"raise", "coerce"}, default "raise"
         See :func:`read_table`. With ``"coerce"`` a file that cannot be read at all
         is recorded in :attr:`Cycle.unreadable` instead of raising.
     lazy
         Read each file on first use of its table (an unreadable file raises then), and
         derive no ticket table: for the gate, which holds one table at a time.
+
+    Returns
+    -------
+    Cycle
+        The tables found in the cycle folder (a table without a file is absent), with the
+        tickets derived from the event log when there is no tickets file.
+
+    Raises
+    ------
+    DataFileError
+        When the cycle folder does not exist, or a file cannot be read (``errors="raise"``).
+    ConfigError
+        When review.yml is missing or wrong, or the dataset holds no cycle folder.
 
     Examples
     --------
@@ -315,7 +498,31 @@ def load_cycle(
 
 def with_derived_tickets(cycle: Cycle) -> Cycle:
     """Add the tickets table derived from the event log when the cycle has no tickets
-    file (and the event log has what the derivation needs)."""
+    file (and the event log has what the derivation needs).
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle; changed in place.
+
+    Returns
+    -------
+    Cycle
+        ``cycle``, with ``tickets`` and ``derived = ("tickets",)`` when they were derived.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = {"timezone": "UTC", "process": {"stages": [{"name": "desk", "lane": "Tier 1"}],
+    ...        "activities": {"open": "desk", "solve": "desk"}, "resolution_activities": ["solve"]}}
+    >>> config = ReviewConfig(Path("desk/review.yml"), raw)
+    >>> events = pd.DataFrame({"ticket_id": ["A", "A"], "activity": ["open", "solve"],
+    ...     "timestamp": pd.to_datetime(["2026-07-01 09:00", "2026-07-01 11:00"], utc=True)})
+    >>> start, end = cycle_window("2026Q3", "UTC")
+    >>> cycle = with_derived_tickets(Cycle(config, "2026Q3", "2026Q2", start, end, {"events": events}))
+    >>> cycle.derived, cycle.tickets["status"].tolist(), str(cycle.tickets["resolved_at"][0])
+    (('tickets',), ['resolved'], '2026-07-01 11:00:00+00:00')
+    """
     events = cycle.tables.get("events")
     if "tickets" not in cycle.files and events is not None:
         derived = derivable(events, cycle.config)
@@ -336,7 +543,8 @@ def derivable(events: pd.DataFrame, config: ReviewConfig) -> pd.DataFrame | None
 def store_tables(cycle: Cycle, folder: Path | str) -> dict:
     """Write every table of ``cycle`` as Parquet into ``folder`` (typed: the pages read
     them back without parsing the exports again) and return what :func:`stored_cycle`
-    needs to rebuild the cycle: the source file of each table and the derived ones."""
+    needs to rebuild the cycle: the source file of each table and the derived ones.
+    """
     for table in cycle.tables:
         store_table(cycle.tables[table], folder, table)
     return {"tables": list(cycle.tables), "derived": list(cycle.derived),

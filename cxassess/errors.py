@@ -35,6 +35,16 @@ def shown(path: Path | str) -> str:
 
     Falls back to the folder's name when no relative path exists (another drive).
 
+    Parameters
+    ----------
+    path : Path or str
+        A file or folder, absolute or relative.
+
+    Returns
+    -------
+    str
+        The path relative to the working folder, or its last part.
+
     Examples
     --------
     >>> shown(Path.cwd() / "data" / "sample")
@@ -53,11 +63,22 @@ class CxAssessError(Exception):
     (optional) the file or folder concerned. The CLI prints ``str(error)`` without a
     traceback and exits 1.
 
+    Parameters
+    ----------
+    message : str
+        What is wrong, and where.
+    fix : str, optional
+        How to fix it; printed on its own line after "How to fix:".
+    path : Path or str, optional
+        The file or folder concerned.
+
     Examples
     --------
     >>> print(CxAssessError("the cycle 2026Q5 does not exist", fix="use 2026Q1 to 2026Q4"))
     the cycle 2026Q5 does not exist
       How to fix: use 2026Q1 to 2026Q4
+    >>> CxAssessError("no such file", path="data/x.csv").path.name
+    'x.csv'
     """
 
     def __init__(self, message: str = "", *, fix: str | None = None, path: Path | str | None = None) -> None:
@@ -70,12 +91,39 @@ class CxAssessError(Exception):
 class InputError(CxAssessError, ValueError):
     """A function of the package was called with input it cannot use (a missing column,
     a scale without a rule, an option it does not know). Also a ``ValueError`` for callers
-    that catch that."""
+    that catch that.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, and where.
+    fix : str, optional
+        How to fix it.
+    path : Path or str, optional
+        The file or folder concerned.
+
+    Examples
+    --------
+    >>> error = InputError("csat: no rule for a 4-point scale", fix="use 3, 5, 7, 10 or 11 points")
+    >>> isinstance(error, ValueError), error.fix
+    (True, 'use 3, 5, 7, 10 or 11 points')
+    """
 
 
 @dataclass(frozen=True)
 class ConfigProblem:
     """One problem of ``review.yml``: the key path, the value given, what is wrong, the fix.
+
+    Parameters
+    ----------
+    key : str
+        Dotted key path in review.yml (``sla[0].hours``); empty for the file as a whole.
+    value : Any
+        The value given.
+    problem : str
+        What is wrong with it.
+    fix : str
+        How to fix it.
 
     Examples
     --------
@@ -89,7 +137,18 @@ class ConfigProblem:
     fix: str
 
     def line(self) -> str:
-        """The problem as one line: ``key: problem. How to fix: fix``."""
+        """The problem as one line: ``key: problem. How to fix: fix``.
+
+        Returns
+        -------
+        str
+            The line; without the ``key:`` prefix when the key is empty.
+
+        Examples
+        --------
+        >>> ConfigProblem("", None, "the file is empty", "write at least name:").line()
+        'the file is empty. How to fix: write at least name:'
+        """
         where = f"{self.key}: " if self.key else ""
         return f"{where}{self.problem}. How to fix: {self.fix}"
 
@@ -98,7 +157,26 @@ class ConfigError(CxAssessError):
     """``review.yml`` is missing, unreadable or inconsistent.
 
     ``path`` is the file (when known) and ``problems`` every :class:`ConfigProblem` found
-    (empty for an error that is not about one key, e.g. a missing file)."""
+    (empty for an error that is not about one key, e.g. a missing file).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, and where.
+    path : Path or str, optional
+        The review.yml concerned.
+    problems : sequence of ConfigProblem, optional
+        Every problem found, one per key.
+    fix : str, optional
+        How to fix it (an error about one key carries its fix in its problem instead).
+
+    Examples
+    --------
+    >>> error = ConfigError("review.yml not found in data/x", path="data/x/review.yml",
+    ...                     fix="create it from cxassess/templates/review/support.yml")
+    >>> error.problems, error.path.name
+    ([], 'review.yml')
+    """
 
     def __init__(
         self,
@@ -113,14 +191,48 @@ class ConfigError(CxAssessError):
 
     @classmethod
     def from_problems(cls, path: Path | str, problems: Sequence[ConfigProblem]) -> ConfigError:
-        """One error listing every problem, one line each."""
+        """One error listing every problem, one line each.
+
+        Parameters
+        ----------
+        path : Path or str
+            The review.yml concerned.
+        problems : sequence of ConfigProblem
+            Every problem found.
+
+        Returns
+        -------
+        ConfigError
+            The error; its message counts the problems and lists them.
+
+        Examples
+        --------
+        >>> problems = [ConfigProblem("min_n", -1, "-1 is below 1", "write 1 or more")]
+        >>> print(ConfigError.from_problems("review.yml", problems))
+        review.yml: 1 problem(s)
+          - min_n: -1 is below 1. How to fix: write 1 or more
+        """
         lines = [f"{shown(path)}: {len(problems)} problem(s)"]
         lines += [f"  - {p.line()}" for p in problems]
         return cls("\n".join(lines), path=path, problems=problems)
 
 
 class ReportFolderError(CxAssessError):
-    """The reports folder cannot be written (read-only, disk full, no permission)."""
+    """The reports folder cannot be written (read-only, disk full, no permission).
+
+    Parameters
+    ----------
+    folder : Path or str
+        The folder that could not be written.
+    error : OSError
+        The error of the operating system; its ``errno`` chooses the reason and the fix.
+
+    Examples
+    --------
+    >>> print(ReportFolderError("reports", PermissionError(13, "Permission denied")))
+    cannot write the report to reports: permission denied
+      How to fix: give yourself write permission on it, or pass --reports <folder>
+    """
 
     REASONS = {
         13: ("permission denied", "give yourself write permission on it, or pass --reports <folder>"),
@@ -138,7 +250,23 @@ class ReportFolderError(CxAssessError):
 
 
 class DataFileError(CxAssessError):
-    """A data file is missing, unreadable or empty."""
+    """A data file is missing, unreadable or empty.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file.
+    problem : str
+        What is wrong with it.
+    fix : str
+        How to fix it.
+
+    Examples
+    --------
+    >>> print(DataFileError("tickets.csv", "the file is empty", "export the tickets again"))
+    tickets.csv: the file is empty
+      How to fix: export the tickets again
+    """
 
     def __init__(self, path: Path | str, problem: str, fix: str) -> None:
         self.problem = problem
@@ -146,7 +274,27 @@ class DataFileError(CxAssessError):
 
 
 class MissingColumnError(DataFileError):
-    """A required column of the data contract is absent from a file."""
+    """A required column of the data contract is absent from a file.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file.
+    table : str
+        The table of the data contract the file holds.
+    missing : sequence of str
+        The required columns absent.
+    found : sequence of str
+        The columns the file has.
+
+    Examples
+    --------
+    >>> error = MissingColumnError("tickets.csv", "tickets", ["created_at"], ["ticket_id"])
+    >>> error.problem
+    'the tickets table lacks the required column(s) created_at (columns found: ticket_id)'
+    >>> isinstance(error, DataFileError)
+    True
+    """
 
     def __init__(
         self, path: Path | str, table: str, missing: Sequence[str], found: Sequence[str]
@@ -166,7 +314,30 @@ class MissingColumnError(DataFileError):
 
 
 class ParseError(DataFileError):
-    """Values of a column cannot be read as the type the data contract expects."""
+    """Values of a column cannot be read as the type the data contract expects.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file.
+    column : str
+        The column whose values cannot be read.
+    rows : sequence of int
+        The data rows concerned, counted from 1 below the header (the first ten are named).
+    examples : sequence of str
+        Values that cannot be read (the first three are quoted).
+    expected : str
+        The type expected, in words.
+    fix : str
+        How to fix it.
+
+    Examples
+    --------
+    >>> error = ParseError("tickets.csv", "created_at", [2, 5], ["yesterday"], "a timestamp",
+    ...                    "write ISO 8601 timestamps")
+    >>> error.rows, error.problem.split(" (")[0]
+    ([2, 5], "column 'created_at': 2 value(s) cannot be read as a timestamp at row(s) 2, 5")
+    """
 
     def __init__(
         self,
@@ -191,7 +362,25 @@ class ParseError(DataFileError):
 
 
 class ReviewRunError(CxAssessError):
-    """A notebook of the review run failed; the previous report was left in place."""
+    """A notebook of the review run failed; the previous report was left in place.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook that failed.
+    cell : int or None
+        The failing cell, counting every cell from the top (``None``: unknown).
+    error : str
+        The error, one line.
+    kept_at : Path or None
+        Where the executed notebook with the traceback is kept (``None``: not kept).
+
+    Examples
+    --------
+    >>> error = ReviewRunError("20_kpi_scorecard.ipynb", 4, "KeyError: 'team'", None)
+    >>> str(error).splitlines()[0]
+    "notebook 20_kpi_scorecard.ipynb failed in cell 4 (counting every cell from the top): KeyError: 'team'"
+    """
 
     def __init__(self, notebook: str, cell: int | None, error: str, kept_at: Path | None) -> None:
         self.notebook = notebook
@@ -208,7 +397,26 @@ class ReviewRunError(CxAssessError):
 
 
 class DataQualityError(CxAssessError):
-    """The data-quality gate found a critical defect: no KPI is computed on the cycle."""
+    """The data-quality gate found a critical defect: no KPI is computed on the cycle.
+
+    Parameters
+    ----------
+    dataset : str
+        The dataset's name.
+    cycle : str
+        The cycle, e.g. ``2026Q3``.
+    defects : sequence of str
+        The critical defects, one line each (the first ten are listed).
+    page : Path, optional
+        The data-quality page written for the failed run; its folder is named.
+
+    Examples
+    --------
+    >>> print(DataQualityError("sample", "2026Q3", ["tickets: the file is empty"]))
+    data-quality gate failed for sample 2026Q3: 1 critical defect(s)
+      - tickets: the file is empty
+      No KPI was computed; the last good report was left untouched.
+    """
 
     def __init__(self, dataset: str, cycle: str, defects: Sequence[str], page: Path | None = None) -> None:
         self.dataset = dataset
@@ -227,8 +435,41 @@ class DataQualityError(CxAssessError):
 
 class ImportSourceError(DataFileError):
     """``cxassess import`` cannot read a source export or cannot find what it needs in it
-    (a case id, a timestamp, an activity)."""
+    (a case id, a timestamp, an activity).
+
+    Parameters
+    ----------
+    path : Path or str
+        The source export.
+    problem : str
+        What cannot be read or found.
+    fix : str
+        How to fix it (often a ``--map`` option).
+
+    Examples
+    --------
+    >>> print(ImportSourceError("export.csv", "found no case id column", "pass --map case=<column>"))
+    export.csv: found no case id column
+      How to fix: pass --map case=<column>
+    """
 
 
 class DatasetFolderError(DataFileError):
-    """``cxassess import`` would overwrite a dataset folder it did not create."""
+    """``cxassess import`` would overwrite a dataset folder it did not create.
+
+    Parameters
+    ----------
+    path : Path or str
+        The dataset folder.
+    problem : str
+        Why it is not overwritten.
+    fix : str
+        How to proceed (another folder, or removing it by hand).
+
+    Examples
+    --------
+    >>> error = DatasetFolderError("data/mydesk", "the folder holds files cxassess did not write",
+    ...                            "choose another --dataset folder")
+    >>> error.path.name, isinstance(error, DataFileError)
+    ('mydesk', True)
+    """

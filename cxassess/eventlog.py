@@ -20,6 +20,16 @@ def sort_events(events: pd.DataFrame) -> pd.DataFrame:
     """The events with a timestamp, in ticket order and then time order (stable: events of
     a ticket at the same time keep their order in the file).
 
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The event log, with ``ticket_id`` and ``timestamp``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The events sorted, rows without a timestamp left out; the index is kept.
+
     Examples
     --------
     >>> ev = pd.DataFrame({"ticket_id": ["B", "A", "A"], "timestamp": pd.to_datetime(
@@ -34,7 +44,29 @@ def not_work(process: Process) -> set[str]:
     """Activities that are no renewed work on a resolved ticket: closing, the activities
     review.yml lists under ``process: non_work_activities`` (administrative steps such as
     an automatic closure or a record update), and every activity of the resolution stage
-    or of a later stage (e.g. the survey)."""
+    or of a later stage (e.g. the survey).
+
+    Parameters
+    ----------
+    process : Process
+        The designed process of review.yml.
+
+    Returns
+    -------
+    set of str
+        The activities.
+
+    Examples
+    --------
+    >>> from cxassess.config import Process, Stage
+    >>> stages = (Stage("first_level", "First level", "Tier 1"), Stage("resolution", "Resolution", "Tier 1"),
+    ...           Stage("survey", "Survey", "CX team"))
+    >>> p = Process(stages, {"Agent reply": "first_level", "Solved": "resolution", "Survey sent": "survey"},
+    ...             resolution_activities=("Solved",), closing_activities=("Closed",),
+    ...             non_work_activities=("Record updated",))
+    >>> sorted(not_work(p))
+    ['Closed', 'Record updated', 'Solved', 'Survey sent']
+    """
     fixed = set(process.closing_activities) | set(process.non_work_activities)
     order = process.stage_names
     stages = [process.activities[a] for a in process.resolution_activities if a in process.activities]
@@ -57,6 +89,24 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     non-missing value. What the log cannot tell is left out rather than guessed:
     ``transfers`` needs a ``team`` column with at least two teams, ``agent_replies``
     reply activities in review.yml (see ``cxassess.registry.DERIVED_FROM``).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The event log: ``ticket_id``, ``timestamp``, ``activity`` and optional ticket-level
+        columns.
+    process : Process
+        The designed process of review.yml (its activity lists).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ticket, with the columns of the ``tickets`` table the log can give.
+
+    Raises
+    ------
+    MissingColumnError
+        When the log lacks ``ticket_id``, ``timestamp`` or ``activity``.
 
     Examples
     --------

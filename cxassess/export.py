@@ -37,13 +37,23 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
 def neutralise(value: object) -> object:
-    """A cell as it is safe to write: text that a spreadsheet would read as a formula gets
+    r"""A cell as it is safe to write: text that a spreadsheet would read as a formula gets
     a leading ``'``; anything else (numbers, missing values, plain text) is unchanged.
+
+    Parameters
+    ----------
+    value : object
+        A cell: text, a number, a missing value.
+
+    Returns
+    -------
+    object
+        ``value``, with ``'`` in front when it is text read as a formula.
 
     Examples
     --------
-    >>> [neutralise(v) for v in ["=1+1", "@SUM(1,1)", "-2+3", "\\tx", "-12", "-0,5", "ok", 3]]
-    ["'=1+1", "'@SUM(1,1)", "'-2+3", "'\\tx", '-12', '-0,5', 'ok', 3]
+    >>> [neutralise(v) for v in ["=1+1", "@SUM(1,1)", "-2+3", "\tx", "-12", "-0,5", "ok", 3]]
+    ["'=1+1", "'@SUM(1,1)", "'-2+3", "'\tx", '-12', '-0,5', 'ok', 3]
     """
     if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
         return value
@@ -61,9 +71,9 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
 
     Parameters
     ----------
-    frame
+    frame : pandas.DataFrame
         The table to write.
-    path
+    path : Path or str
         The file; its folder must exist.
 
     Returns
@@ -104,6 +114,16 @@ def md_text(value: object) -> str:
     The report's Markdown passes raw HTML through, so ``< > &`` become entities, Markdown
     syntax (emphasis, links, images, code, table pipes, ``$`` math) is backslash-escaped
     and line breaks become spaces: the value shows as written, never as markup.
+
+    Parameters
+    ----------
+    value : object
+        Any value; it is turned into text with ``str``.
+
+    Returns
+    -------
+    str
+        The text, escaped for Markdown and HTML.
 
     Examples
     --------

@@ -143,7 +143,12 @@ def _is_xes(path: Path) -> bool:
 
 
 def read_source(path: Path | str) -> tuple[pd.DataFrame, dict]:
-    """Read a raw export as it is: XES / XES.gz, CSV or Parquet.
+    r"""Read a raw export as it is: XES / XES.gz, CSV or Parquet.
+
+    Parameters
+    ----------
+    path : Path or str
+        The export: ``.xes``, ``.xes.gz``, ``.csv`` (``.txt``, ``.gz``) or ``.parquet``.
 
     Returns
     -------
@@ -153,11 +158,16 @@ def read_source(path: Path | str) -> tuple[pd.DataFrame, dict]:
         for XES ``offsets``, the UTC offsets (minutes) of the first timestamps with their
         instants, to guess the zone.
 
+    Raises
+    ------
+    ImportSourceError
+        When the file is missing, of an unknown type, or cannot be read.
+
     Examples
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
-    >>> _ = p.write_text("Case ID;Activity;When\\nC1;Open;2024-01-01 09:00\\n")
+    >>> _ = p.write_text("Case ID;Activity;When\nC1;Open;2024-01-01 09:00\n")
     >>> df, info = read_source(p)
     >>> list(df.columns), info["format"]
     (['Case ID', 'Activity', 'When'], 'csv')
@@ -354,6 +364,16 @@ def normalise_status(value: object) -> str | None:
     """The canonical status (new, open, pending, on_hold, resolved, closed) a status text
     starts with, or ``None`` when it names none.
 
+    Parameters
+    ----------
+    value : object
+        A status as the export writes it.
+
+    Returns
+    -------
+    str or None
+        The canonical status.
+
     Examples
     --------
     >>> [normalise_status(v) for v in ["Solved", "Closed with explanation", "In progress", "Late"]]
@@ -426,20 +446,26 @@ def _fits(col: _Column, content: str, kind: str) -> bool:
 class Proposal:
     """What ``cxassess import`` makes of a source: its kind and column mapping.
 
-    Attributes
+    Parameters
     ----------
-    kind
+    kind : {"events", "tickets"}
         ``"events"`` (an event log) or ``"tickets"`` (a ticket or complaint register).
-    mapping
+    mapping : dict of str to str
         Canonical column → source column.
-    reasons
+    reasons : dict of str to str, optional
         Canonical column → how it was found (``name``, ``content``, ``--map``).
-    formats
+    formats : dict of str to str, optional
         Source column → timestamp format found (``ISO8601``, a strftime format, ``native``).
-    time_columns
+    time_columns : dict of str to str, optional
         Canonical timestamp column → a separate time-of-day source column joined to it.
-    dropped
+    dropped : list of str, optional
         Source columns that map to nothing in the data contract.
+
+    Examples
+    --------
+    >>> p = Proposal("tickets", {"ticket_id": "Ticket #"}, reasons={"ticket_id": "--map"})
+    >>> p.kind, p.mapping["ticket_id"], p.dropped
+    ('tickets', 'Ticket #', [])
     """
 
     kind: str
@@ -516,6 +542,32 @@ def propose_mapping(
     An activity column with repeated case ids makes an event log; otherwise the source
     is a ticket register. ``overrides`` (``canonical=source`` or a dict) win over the
     guesses; an empty source (``team=``) maps nothing to that column.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The source rows (:func:`read_source`).
+    kind : {"events", "tickets"}, optional
+        The kind of source; default decided from the content.
+    overrides : sequence of str or dict of str to str, optional
+        ``canonical=source`` mappings that win over the guesses.
+    source : Path or str, default "source"
+        The source's name, for the errors.
+    xes : bool, default False
+        The source is an XES log (its standard attribute names are used).
+
+    Returns
+    -------
+    Proposal
+        The kind and the mapping, with how each column was found.
+
+    Raises
+    ------
+    ImportSourceError
+        When ``overrides`` name a column the source lacks, or the source lacks a case id, a
+        timestamp or (for a log) an activity.
+    ConfigError
+        When ``kind`` is not known, or ``overrides`` name a column the data contract lacks.
 
     Examples
     --------
@@ -614,6 +666,18 @@ def guess_timezone(pairs: Sequence[tuple[pd.Timestamp, int]]) -> tuple[str | Non
     ``pairs`` are (instant, offset in minutes). Well-known zones are preferred; a fixed
     offset that no zone matches gives ``Etc/GMT±h`` when it is a whole hour.
 
+    Parameters
+    ----------
+    pairs : sequence of (pandas.Timestamp, int)
+        Instants and their UTC offsets in minutes.
+
+    Returns
+    -------
+    zone : str or None
+        The zone chosen; ``None`` without pairs.
+    others : list of str
+        Other zones that match as well.
+
     Examples
     --------
     >>> jan, jul = pd.Timestamp("2024-01-15", tz="UTC"), pd.Timestamp("2024-07-15", tz="UTC")
@@ -673,6 +737,15 @@ def _offset_pairs(values: pd.Series, limit: int = 2000) -> list[tuple[pd.Timesta
 def to_canonical(raw: pd.DataFrame, proposal: Proposal, tz: str) -> tuple[pd.DataFrame, list[str]]:
     """The source rows with canonical columns only: timestamps tz-aware in ``tz``,
     statuses normalised, text stripped. Rows without a case id or timestamp are dropped.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The source rows (:func:`read_source`).
+    proposal : Proposal
+        The kind and column mapping.
+    tz : str
+        IANA zone of naive timestamps.
 
     Returns
     -------
@@ -737,6 +810,27 @@ def split_cycles(table: pd.DataFrame, kind: str, period: str, tz: str) -> dict[s
     A cycle holds its tickets as known at the cycle's end: their events up to the end
     (later events left out); in a register the timestamps after the end are emptied and
     a ticket resolved or closed only later is ``open``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The canonical table (:func:`to_canonical`).
+    kind : {"events", "tickets"}
+        What ``table`` holds.
+    period : {"quarter", "month"}
+        The length of a cycle.
+    tz : str
+        IANA zone of the dataset (the cycles' boundaries are local midnights).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Cycle label -> its rows, in time order.
+
+    Raises
+    ------
+    ConfigError
+        When ``period`` is not known.
 
     Examples
     --------
@@ -844,24 +938,38 @@ def _flow(values: Sequence[object]) -> str:
 
 @dataclass
 class ImportResult:
-    """What ``cxassess import`` did: the dataset written and everything to check.
+    r"""What ``cxassess import`` did: the dataset written and everything to check.
 
-    Attributes
+    Parameters
     ----------
-    dataset
+    dataset : Path
         The dataset folder written.
-    proposal
+    source : Path
+        The export imported.
+    rows : int
+        Rows read from the export.
+    proposal : Proposal
         The kind and column mapping used.
-    timezone, timezone_note
+    timezone, timezone_note : str
         The dataset's zone and how it was found.
-    cycles
+    cycles : pandas.DataFrame
         Per cycle: tickets and events (``events`` is 0 for a register).
-    checks
+    checks : list of str
         What the user should check in review.yml, in plain words.
-    notes
+    notes : list of str
         Other facts: rows left out, values not recognised.
-    review_written
+    review_written : Path
         Where the review.yml proposal was written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (tmp / "log.csv").write_text("case,activity,time\nA,Open,2024-03-30 10:00\n"
+    ...                                  "A,Resolve,2024-04-02 09:00\nB,Open,2024-04-03 11:00\n")
+    >>> result = import_source(tmp / "log.csv", tmp / "desk", timezone="UTC")  # case A repeats: a log
+    >>> result.rows, result.proposal.kind, result.timezone_note, result.review_written.name
+    (3, 'events', 'given with --timezone', 'review.yml')
     """
 
     dataset: Path
@@ -876,7 +984,22 @@ class ImportResult:
     review_written: Path
 
     def summary(self) -> str:
-        """The text ``cxassess import`` prints."""
+        r"""The text ``cxassess import`` prints.
+
+        Returns
+        -------
+        str
+            Several lines: the mapping, the zone, the cycles, what was written, what to check.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> tmp = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (tmp / "log.csv").write_text("case,activity,time\nA,Open,2024-03-30 10:00\n"
+        ...                                  "A,Resolve,2024-04-02 09:00\nB,Open,2024-04-03 11:00\n")
+        >>> print(import_source(tmp / "log.csv", tmp / "desk", timezone="UTC").summary().splitlines()[2])
+            ticket_id          <- case  (name)
+        """
         p = self.proposal
         what = "event log" if p.kind == "events" else "ticket register"
         lines = [f"cxassess import: {self.source.name} -> {self.dataset} ({what}, {self.rows:,} rows)",
@@ -1026,38 +1149,49 @@ def import_source(
     force: bool = False,
     today: Callable[[], dt.date] = dt.date.today,
 ) -> ImportResult:
-    """Import a raw export into a dataset folder the review reads as it is.
+    r"""Import a raw export into a dataset folder the review reads as it is.
 
     Parameters
     ----------
-    source
+    source : Path or str
         XES / XES.gz event log, flat CSV or Parquet event log, or ticket register.
-    dataset
+    dataset : Path or str
         The dataset folder to write (``data/<name>``).
-    period
-        ``"quarter"`` (default) or ``"month"``.
-    timezone
+    period : {"quarter", "month"}, default "quarter"
+        The length of a cycle.
+    timezone : str, optional
         IANA zone of the dataset. Default: guessed from the timestamps' UTC offsets,
         else UTC (said so, to check).
-    overrides
+    overrides : sequence of str or dict of str to str, optional
         ``canonical=source`` mappings that win over the guesses.
-    kind
-        ``"events"`` or ``"tickets"``; default decided from the content.
-    force
+    kind : {"events", "tickets"}, optional
+        The kind of source; default decided from the content.
+    force : bool, default False
         Overwrite a dataset folder that ``cxassess import`` did not create.
+    today : callable, default datetime.date.today
+        Today's date, written in the provenance of review.yml (a fixed date in tests).
 
     Returns
     -------
     ImportResult
         What was written and what to check (``.summary()`` is the printed text).
 
+    Raises
+    ------
+    ImportSourceError
+        When the source cannot be read, holds no rows, or lacks what the kind needs.
+    DatasetFolderError
+        When ``dataset`` exists but was not written by ``cxassess import`` (without ``force``).
+    ConfigError
+        When ``timezone``, ``period`` or ``kind`` is not valid.
+
     Examples
     --------
     >>> import tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (tmp / "log.csv").write_text(
-    ...     "case,activity,time\\nA,Open,2024-03-30 10:00\\nA,Resolve,2024-04-02 09:00\\n"
-    ...     "B,Open,2024-04-03 11:00\\n")
+    ...     "case,activity,time\nA,Open,2024-03-30 10:00\nA,Resolve,2024-04-02 09:00\n"
+    ...     "B,Open,2024-04-03 11:00\n")
     >>> r = import_source(tmp / "log.csv", tmp / "desk", timezone="Europe/Rome")
     >>> r.cycles.to_dict("list")
     {'cycle': ['2024Q1', '2024Q2'], 'tickets': [1, 1], 'events': [1, 1]}

@@ -65,7 +65,8 @@ def _detect_encoding(sample: bytes, *, complete: bool = True, utf8: bool = True)
     and Chinese are set in review.yml with ``csv: {encoding: ...}``.
 
     ``sample`` is the start of the file (``complete=False``: a character may be cut at its
-    end); ``utf8=False`` skips UTF-8 (the file turned out not to be UTF-8 further on)."""
+    end); ``utf8=False`` skips UTF-8 (the file turned out not to be UTF-8 further on).
+    """
     if utf8:
         try:
             codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
@@ -114,7 +115,26 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def file_sha256(path: Path | str) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks (the record of a run's inputs and an import's source)."""
+    """SHA-256 of a file, read in 1 MiB blocks (the record of a run's inputs and an import's source).
+
+    Parameters
+    ----------
+    path : Path or str
+        The file.
+
+    Returns
+    -------
+    str
+        The digest, 64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "abc.txt"
+    >>> _ = p.write_bytes(b"abc")
+    >>> file_sha256(p)  # the test vector of FIPS 180-2
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -129,7 +149,7 @@ def read_csv_text(
     delimiter: str = "auto",
     rows: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV file as text columns, detecting its encoding and delimiter.
+    r"""Read a CSV file as text columns, detecting its encoding and delimiter.
 
     The file is parsed by pyarrow block by block (transcoded per block when it is not
     UTF-8), so memory stays close to the size of the values, not several copies of the
@@ -137,14 +157,14 @@ def read_csv_text(
 
     Parameters
     ----------
-    path
+    path : Path or str
         The CSV file (``.gz`` is decompressed on the fly).
-    encoding
+    encoding : str, default "auto"
         ``"auto"`` (UTF-8 with or without BOM, else the best guess, e.g. cp1252 or
         Shift-JIS) or a Python codec name.
-    delimiter
+    delimiter : str, default "auto"
         ``"auto"`` (the most frequent of ``, ; tab |`` in the header) or the delimiter.
-    rows
+    rows : sequence of int, optional
         Only these data rows (0-based positions), e.g. the quarantined ones: the others
         are parsed but never become a pandas frame.
 
@@ -155,11 +175,16 @@ def read_csv_text(
         after a delimiter are skipped; header names stripped. ``attrs`` records the
         encoding and delimiter used.
 
+    Raises
+    ------
+    DataFileError
+        When the file is missing, empty, not a CSV file, or cannot be decoded.
+
     Examples
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
-    >>> _ = p.write_bytes("\\ufeffa;b\\n1,5;Köln\\n".encode("utf-8"))
+    >>> _ = p.write_bytes("\ufeffa;b\n1,5;Köln\n".encode("utf-8"))
     >>> df = read_csv_text(p)
     >>> list(df.columns), df.attrs["delimiter"], df.loc[0, "b"]
     (['a', 'b'], ';', 'Köln')
@@ -281,6 +306,26 @@ def parse_timestamps(
     cannot be parsed, they become ``NaT``. With ``fmt`` the format decides what a value
     holds.
 
+    Parameters
+    ----------
+    values : pandas.Series
+        The text values.
+    tz : str
+        IANA zone of naive values and of the result.
+    fmt : str, optional
+        A ``strftime`` format (review.yml ``csv: datetime_format``); by default ISO 8601 and
+        common day-first or month-first layouts are recognised.
+    dayfirst : bool, default False
+        Read ``01.07.2026`` as 1 July (review.yml ``csv: dayfirst``).
+    require_time : bool, default True
+        Whether a value without an hour and minute is incomplete.
+
+    Returns
+    -------
+    pandas.Series
+        Tz-aware timestamps in ``tz``; ``NaT`` where a value is missing, incomplete or
+        unreadable.
+
     Examples
     --------
     >>> s = pd.Series(["2026-03-29 01:30", "2026-03-29T03:30:00+02:00", "n/a", "07/2026"])
@@ -381,7 +426,8 @@ _MONTH_NAME = r"(?i)\b(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|d
 
 def _complete(text: pd.Series, *, require_time: bool) -> pd.Series:
     """Whether each value names a whole date (three numbers, or two and a month name, or
-    a compact ``20260701``) and, with ``require_time``, an hour and minute."""
+    a compact ``20260701``) and, with ``require_time``, an hour and minute.
+    """
     date_part = text.str.replace(r"[T ]*\d{1,2}:\d{2}.*$", "", regex=True)
     numbers = date_part.str.count(r"\d+")
     whole_date = (
@@ -488,20 +534,20 @@ def read_table(
     tz: str | None = None,
     errors: Literal["raise", "coerce"] = "raise",
 ) -> pd.DataFrame:
-    """Read one canonical table from a CSV or Parquet file.
+    r"""Read one canonical table from a CSV or Parquet file.
 
     Parameters
     ----------
-    path
+    path : Path or str
         The file (``.csv``, ``.txt`` or ``.parquet``).
-    table
+    table : str
         One of ``tickets, events, surveys, audits, customers, actions``.
-    config
+    config : ReviewConfig, optional
         The dataset's review.yml: column mapping, time zone, CSV options, and for
         ``events`` the activity → stage mapping.
-    tz
+    tz : str, optional
         Time zone for naive timestamps when no ``config`` is given (default UTC).
-    errors
+    errors : {"raise", "coerce"}, default "raise"
         ``"raise"``: an unreadable value raises :class:`~cxassess.errors.ParseError`
         naming the file, column and rows. ``"coerce"``: it becomes missing and is listed
         in ``df.attrs["unreadable"]`` as records (row, column, value, problem), and
@@ -514,11 +560,22 @@ def read_table(
         Canonical columns typed (``str``, ``Int64``, ``float64``, tz-aware
         ``datetime64[us]``); other columns of the file kept as text.
 
+    Raises
+    ------
+    ConfigError
+        When ``table`` is not a table of the data contract.
+    MissingColumnError
+        When a required column is absent (``errors="raise"``).
+    ParseError
+        When values cannot be read as their type (``errors="raise"``).
+    DataFileError
+        When the file is missing, empty or unreadable.
+
     Examples
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "tickets.csv"
-    >>> _ = p.write_text("ticket_id;created_at;handle_minutes\\nT1;2026-07-01 09:00;12,5\\n")
+    >>> _ = p.write_text("ticket_id;created_at;handle_minutes\nT1;2026-07-01 09:00;12,5\n")
     >>> t = read_table(p, "tickets", tz="Europe/Berlin")
     >>> str(t.loc[0, "created_at"]), t.loc[0, "handle_minutes"]
     ('2026-07-01 09:00:00+02:00', np.float64(12.5))
@@ -546,15 +603,34 @@ def read_table(
 
 
 def read_raw(path: Path | str, config: ReviewConfig | None = None, rows: Sequence[int] | None = None) -> pd.DataFrame:
-    """Read a table file as it is: the file's own column names, values as text (CSV) or
+    r"""Read a table file as it is: the file's own column names, values as text (CSV) or
     as stored (Parquet). The quality gate quarantines rows from this view, so rejected
     rows keep their original values.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file (``.csv``, ``.txt`` or ``.parquet``).
+    config : ReviewConfig, optional
+        The dataset's review.yml, for its CSV options.
+    rows : sequence of int, optional
+        Only these data rows (0-based positions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns, unmapped and untyped.
+
+    Raises
+    ------
+    DataFileError
+        When the file is missing or unreadable.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = p.write_text("Ticket;Created\\nT1;01.07.2026 09:00\\n")
+    >>> _ = p.write_text("Ticket;Created\nT1;01.07.2026 09:00\n")
     >>> read_raw(p).loc[0, "Created"]
     '01.07.2026 09:00'
     """

@@ -72,6 +72,18 @@ def outside_hours(cycle: Cycle) -> dict[str, Any]:
     outside them, the time zone of review.yml (or of the export) or the calendar is wrong,
     and every business-hours figure is wrong with it.
 
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle's tables and settings (review.yml ``quality:`` gives the threshold).
+
+    Returns
+    -------
+    dict of str to Any
+        One row of the table of checks (:data:`CHECK_COLUMNS`): ``status`` ``ok``,
+        ``warning`` or ``not applicable``, the figure (share of agent activity outside working hours), the threshold, the finding
+        and fix in words, and the KPI ids a warning affects.
+
     Examples
     --------
     >>> from cxassess.cycles import load_cycle
@@ -106,6 +118,18 @@ def outside_hours(cycle: Cycle) -> dict[str, Any]:
 
 def instant_response(cycle: Cycle) -> dict[str, Any]:
     """Share of answered tickets whose first response is at the very instant of creation.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle's tables and settings (review.yml ``quality:`` gives the threshold).
+
+    Returns
+    -------
+    dict of str to Any
+        One row of the table of checks (:data:`CHECK_COLUMNS`): ``status`` ``ok``,
+        ``warning`` or ``not applicable``, the figure (share of answered tickets answered at creation), the threshold, the finding
+        and fix in words, and the KPI ids a warning affects.
 
     Examples
     --------
@@ -145,6 +169,18 @@ def after_resolution(cycle: Cycle) -> dict[str, Any]:
     record update) rather than rework. When such
     activities cause more than ``quality: after_resolution_share`` of the reopens counted
     from the event log, reopens and everything resting on them are not reliable.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle's tables and settings (review.yml ``quality:`` gives the threshold).
+
+    Returns
+    -------
+    dict of str to Any
+        One row of the table of checks (:data:`CHECK_COLUMNS`): ``status`` ``ok``,
+        ``warning`` or ``not applicable``, the figure (share of the work after resolutions that is administrative), the threshold, the finding
+        and fix in words, and the KPI ids a warning affects.
 
     Examples
     --------
@@ -193,6 +229,20 @@ def previous_maturity(previous: Cycle | None, cycle: Cycle) -> dict[str, Any]:
     """Whether the previous cycle can be compared with: not too small, not cut while most of
     its tickets were open.
 
+    Parameters
+    ----------
+    previous : Cycle or None
+        The cycle compared with (``None``: none, the check is not applicable).
+    cycle : Cycle
+        The cycle reviewed (its review.yml gives ``min_n`` and the threshold).
+
+    Returns
+    -------
+    dict of str to Any
+        One row of the table of checks (:data:`CHECK_COLUMNS`); the figure is the previous
+        cycle's share of tickets open at its end (its number of tickets when it is too small);
+        a warning affects every KPI (``*``).
+
     Examples
     --------
     >>> from cxassess.cycles import load_cycle
@@ -226,6 +276,13 @@ def previous_maturity(previous: Cycle | None, cycle: Cycle) -> dict[str, Any]:
 def checks(cycle: Cycle, previous: Cycle | None = None) -> pd.DataFrame:
     """Every plausibility check of ``cycle`` (and of its comparison with ``previous``).
 
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle reviewed.
+    previous : Cycle, optional
+        The cycle it is compared with.
+
     Returns
     -------
     pandas.DataFrame
@@ -249,6 +306,16 @@ def checks(cycle: Cycle, previous: Cycle | None = None) -> pd.DataFrame:
 def not_comparable(table: pd.DataFrame) -> dict[str, str]:
     """KPI id → the reason its change cannot be judged (``*`` stands for every KPI).
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of checks (:func:`checks`).
+
+    Returns
+    -------
+    dict of str to str
+        KPI id (or ``*``) -> a short reason; the first warning wins for a KPI.
+
     Examples
     --------
     >>> t = pd.DataFrame([{"check": "previous_maturity", "status": "warning", "affects": ("*",),
@@ -268,6 +335,27 @@ def not_comparable(table: pd.DataFrame) -> dict[str, str]:
 
 
 def clock_warning(table: pd.DataFrame) -> str | None:
-    """The sentence flagging the business clock on every page that uses it, or ``None``."""
+    """The sentence flagging the business clock on every page that uses it, or ``None``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of checks (:func:`checks`).
+
+    Returns
+    -------
+    str or None
+        The sentence, when the ``outside_hours`` check warns.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame([{"check": "outside_hours", "status": "warning",
+    ...                    "finding": "80% of agent activity falls outside working hours.",
+    ...                    "fix": "Check review.yml timezone."}])
+    >>> clock_warning(t)
+    'Business clock doubtful: 80% of agent activity falls outside working hours. Check review.yml timezone.'
+    >>> clock_warning(t.assign(status="ok")) is None
+    True
+    """
     hit = table[(table["check"] == "outside_hours") & (table["status"] == "warning")]
     return None if hit.empty else f"Business clock doubtful: {hit['finding'].iloc[0]} {hit['fix'].iloc[0]}"

@@ -35,19 +35,25 @@ Unit = Literal["share", "points", "hours", "score"]
 class Need:
     """One input: a table, a column of it, or a key of review.yml.
 
-    Attributes
+    Parameters
     ----------
-    table
+    table : str
         A canonical table (``tickets``, ``events`` ...) or ``"review.yml"``.
-    column
+    column : str, optional
         The column (or, for review.yml, the key path); ``None`` for the table itself.
-    nonempty
+        ``kind:<kind>`` asks for survey answers of one kind (``kind:csat``).
+    nonempty : bool, default True
         A column that is empty in every row counts as absent.
-    varies
+    varies : bool, default False
         A column holding a single value carries no information (e.g. one team: no handoff
         between teams can be seen) and counts as absent.
-    how
+    how : str, default ""
         How to add it, when the general advice does not fit.
+
+    Examples
+    --------
+    >>> str(Need("tickets", "reopens")), str(Need("events"))
+    ('tickets.reopens', 'events')
     """
 
     table: str
@@ -57,6 +63,7 @@ class Need:
     how: str = ""
 
     def __str__(self) -> str:
+        """``table.column`` (or the table alone), as the notes name it."""
         return f"{self.table}.{self.column}" if self.column else self.table
 
 
@@ -64,24 +71,29 @@ class Need:
 class KPI:
     """A KPI as a CX lead reads it.
 
-    Attributes
+    Parameters
     ----------
-    id
+    id : str
         The id in every KPI table (``kpi`` column) and in review.yml ``targets``.
-    label
+    label : str
         The name on the pages.
-    unit
+    unit : {"share", "points", "hours", "score"}
         ``share`` (shown as %, changes in points), ``points`` (NPS), ``hours``, ``score``.
-    higher_is_better
+    higher_is_better : bool
         Direction of an improvement.
-    needs
+    needs : tuple of Need
         Every input it cannot do without (all of them).
-    family
+    family : str
         The calculator module (``kpis.<family>``).
-    clock
-        ``business`` when it is counted on the business clock of review.yml.
-    definition
+    definition : str
         One sentence (DESIGN.md §5 in plain words).
+    clock : {"business", "calendar"}, optional
+        ``business`` when it is counted on the business clock of review.yml.
+
+    Examples
+    --------
+    >>> KPIS["transfer_rate"].higher_is_better, [str(n) for n in KPIS["transfer_rate"].needs]
+    (False, ['tickets.transfers'])
     """
 
     id: str
@@ -96,7 +108,25 @@ class KPI:
 
 @dataclass(frozen=True)
 class Section:
-    """A section of a report page and the inputs it needs."""
+    """A section of a report page and the inputs it needs.
+
+    Parameters
+    ----------
+    id : str
+        ``<page>.<section>``, e.g. ``stages.handoffs``.
+    page : str
+        The notebook of the page, without ``.ipynb``.
+    title : str
+        The section's heading.
+    needs : tuple of Need, default ()
+        Every input it cannot do without.
+
+    Examples
+    --------
+    >>> section = Section("overview.volume", "05_cycle_overview", "Volumes", (Need("tickets"),))
+    >>> section.page, [str(n) for n in section.needs]
+    ('05_cycle_overview', ['tickets'])
+    """
 
     id: str
     page: str
@@ -207,6 +237,16 @@ _CONFIG_KEYS: dict[str, Callable[[ReviewConfig], bool]] = {
 def kpi(kpi_id: str) -> KPI:
     """The registered KPI ``kpi_id``; an unknown id gets a KPI labelled with the id itself.
 
+    Parameters
+    ----------
+    kpi_id : str
+        A KPI id, as in the ``kpi`` column of a KPI table.
+
+    Returns
+    -------
+    KPI
+        The registered KPI, or a KPI of unit ``score`` with no needs for an unknown id.
+
     Examples
     --------
     >>> kpi("csat").unit, kpi("made_up").label
@@ -216,12 +256,40 @@ def kpi(kpi_id: str) -> KPI:
 
 
 def unit(kpi_id: str) -> Unit:
-    """The unit of a KPI id (``share``, ``points``, ``hours``, ``score``)."""
+    """The unit of a KPI id (``share``, ``points``, ``hours``, ``score``).
+
+    Parameters
+    ----------
+    kpi_id : str
+        A KPI id; an unknown id is a ``score``.
+
+    Returns
+    -------
+    str
+        The unit.
+
+    Examples
+    --------
+    >>> unit("nps"), unit("ttr_hours"), unit("made_up")
+    ('points', 'hours', 'score')
+    """
     return kpi(kpi_id).unit
 
 
 def kpi_ids(*, unit: Unit | None = None, clock: str | None = None) -> list[str]:
     """Registered KPI ids, optionally of one unit or one clock.
+
+    Parameters
+    ----------
+    unit : {"share", "points", "hours", "score"}, optional
+        Only the KPIs of this unit.
+    clock : {"business", "calendar"}, optional
+        Only the KPIs counted on this clock.
+
+    Returns
+    -------
+    list of str
+        The ids, in the order of the scorecard.
 
     Examples
     --------
@@ -253,7 +321,26 @@ def for_clock(ids: Sequence[str], config: ReviewConfig) -> list[str]:
 
 def breakdown(column: str, table: str = "tickets") -> Section:
     """The section breaking the scorecard down by ``column``: it needs the column with at
-    least two values."""
+    least two values.
+
+    Parameters
+    ----------
+    column : str
+        The column to break down by (``channel``, ``team``).
+    table : str, default "tickets"
+        The table holding it.
+
+    Returns
+    -------
+    Section
+        The section ``scorecard.by_<column>`` of the scorecard page.
+
+    Examples
+    --------
+    >>> section = breakdown("team")
+    >>> section.id, section.needs[0].varies
+    ('scorecard.by_team', True)
+    """
     return Section(f"scorecard.by_{column}", "20_kpi_scorecard", f"By {column}", (Need(table, column, varies=True),))
 
 
@@ -279,6 +366,19 @@ def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
 
     ``cycle`` is a :class:`cxassess.cycles.Cycle` (anything with ``tables``, ``config`` and
     ``derived``). Tables may be pandas or Polars.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle's tables, settings and derived tables.
+    needs : iterable of Need
+        The inputs to look for.
+
+    Returns
+    -------
+    list of str
+        One phrase per need not met (empty when all are met); a need whose table is absent is
+        named once for the table.
 
     Examples
     --------
@@ -331,6 +431,18 @@ def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
 def gap(cycle: Any, item: KPI | Section | Iterable[Need]) -> str | None:
     """``None`` when ``cycle`` has what ``item`` needs, else the sentence a page shows:
     ``not available: needs `tickets.resolved_at` (empty in every row)``.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle's tables, settings and derived tables.
+    item : KPI, Section or iterable of Need
+        What to look for.
+
+    Returns
+    -------
+    str or None
+        The sentence, or ``None`` when nothing is missing.
 
     Examples
     --------

@@ -19,7 +19,23 @@ __all__ = [
 
 
 def z_value(confidence: float = 0.95) -> float:
-    """Two-sided normal quantile for ``confidence`` (1.959964 for 95 %)."""
+    """Two-sided normal quantile for ``confidence`` (1.959964 for 95 %).
+
+    Parameters
+    ----------
+    confidence : float, default 0.95
+        Confidence level, between 0 and 1.
+
+    Returns
+    -------
+    float
+        The quantile ``z`` with ``P(-z < Z < z) = confidence`` for a standard normal ``Z``.
+
+    Examples
+    --------
+    >>> round(z_value(), 2), round(z_value(0.90), 3)
+    (1.96, 1.645)
+    """
     return float(_st.norm.ppf(0.5 + confidence / 2))
 
 
@@ -29,6 +45,22 @@ def wilson_interval(
     """Wilson score interval of a proportion ``successes / n``.
 
     ``n = 0`` gives ``nan`` bounds: there is nothing to estimate.
+
+    Parameters
+    ----------
+    successes : array_like
+        Number of successes (answers in the top box, tickets transferred...).
+    n : array_like
+        Number of trials; ``successes`` and ``n`` broadcast together.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    low : numpy.ndarray
+        Lower bounds, between 0 and 1.
+    high : numpy.ndarray
+        Upper bounds, between 0 and 1.
 
     Examples
     --------
@@ -50,6 +82,20 @@ def wilson_interval(
 def nps_standard_error(promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Standard error of NPS in points: 100·√[(p + d − (p − d)²)/n] (DESIGN.md §5).
 
+    Parameters
+    ----------
+    promoters : array_like
+        Number of answers 9-10.
+    detractors : array_like
+        Number of answers 0-6.
+    n : array_like
+        Number of answers.
+
+    Returns
+    -------
+    numpy.ndarray
+        The standard error in NPS points (``nan`` where ``n`` is 0).
+
     Examples
     --------
     >>> round(float(nps_standard_error(50, 20, 100)), 4)  # 100·√[(0.5 + 0.2 − 0.3²)/100]
@@ -67,6 +113,24 @@ def difference_of_proportions(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Change ``k1/n1 − k2/n2`` with Newcombe's hybrid score interval (method 10), built
     from the two Wilson intervals; ``nan`` when either n is 0.
+
+    Parameters
+    ----------
+    k1, n1 : array_like
+        Successes and trials of the first (current) figure.
+    k2, n2 : array_like
+        Successes and trials of the second (previous) figure.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    difference : numpy.ndarray
+        The change, as a share (0.05 is 5 points).
+    low : numpy.ndarray
+        Lower bound of its interval.
+    high : numpy.ndarray
+        Upper bound of its interval.
 
     Examples
     --------
@@ -94,6 +158,24 @@ def difference_of_estimates(
     and medians (durations), whose SE comes from their own interval
     (:func:`se_from_interval`).
 
+    Parameters
+    ----------
+    value1, se1 : array_like
+        The first (current) estimate and its standard error.
+    value2, se2 : array_like
+        The second (previous) estimate and its standard error.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    difference : numpy.ndarray
+        The change.
+    low : numpy.ndarray
+        Lower bound of its normal interval.
+    high : numpy.ndarray
+        Upper bound of its normal interval.
+
     Examples
     --------
     >>> d, lo, hi = difference_of_estimates(30, 7.8102, 20, 6.0)  # NPS 30 vs 20
@@ -113,6 +195,28 @@ def mean_interval(
 
     Returns ``mean, low, high, se`` with ``se = s / √n`` (sample standard deviation
     ``s``); bounds are ``nan`` for ``n < 2``.
+
+    Parameters
+    ----------
+    total : array_like
+        Sum of the values of each group.
+    sum_of_squares : array_like
+        Sum of the squared values of each group.
+    n : array_like
+        Number of values of each group.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    mean : numpy.ndarray
+        The mean.
+    low : numpy.ndarray
+        Lower bound of its Student-t interval.
+    high : numpy.ndarray
+        Upper bound of its Student-t interval.
+    se : numpy.ndarray
+        Its standard error.
 
     Examples
     --------
@@ -137,6 +241,18 @@ def se_from_interval(low: ArrayLike, high: ArrayLike, confidence: float = 0.95) 
     SE; the change of two medians then follows :func:`difference_of_estimates` (a normal
     approximation, fair for the n ≥ ``min_n`` a verdict needs).
 
+    Parameters
+    ----------
+    low, high : array_like
+        Bounds of the interval.
+    confidence : float, default 0.95
+        Confidence level the interval was built for.
+
+    Returns
+    -------
+    numpy.ndarray
+        The implied standard error.
+
     Examples
     --------
     >>> round(float(se_from_interval(8.04, 11.96)), 4)
@@ -148,6 +264,18 @@ def se_from_interval(low: ArrayLike, high: ArrayLike, confidence: float = 0.95) 
 def verdict(low: ArrayLike, high: ArrayLike, *, higher_is_better: bool) -> np.ndarray:
     """``improved`` / ``worsened`` when the interval of the change excludes 0, else
     ``within noise`` (``not comparable`` when the interval is missing; DESIGN.md §6).
+
+    Parameters
+    ----------
+    low, high : array_like
+        Bounds of the interval of the change (current minus previous).
+    higher_is_better : bool
+        Whether a rise of the KPI is good (CSAT) or bad (reopen rate).
+
+    Returns
+    -------
+    numpy.ndarray
+        One verdict (text) per interval, dtype object.
 
     Examples
     --------
@@ -169,6 +297,20 @@ def target_status(
     ``met`` when the whole interval is on the good side of the target, ``missed`` when
     it is wholly on the bad side, ``unclear`` when it straddles the target, ``no target``
     when none is planned (``nan``) and ``not measured`` when there is no interval.
+
+    Parameters
+    ----------
+    low, high : array_like
+        Bounds of the KPI's interval.
+    target : array_like
+        The planned target (``nan``: none), broadcast to the bounds.
+    higher_is_better : bool
+        Whether a higher KPI is better.
+
+    Returns
+    -------
+    numpy.ndarray
+        One status (text) per interval, dtype object.
 
     Examples
     --------
@@ -235,6 +377,22 @@ def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float
     The interval comes from :func:`scipy.stats.quantile_test`; it is ``nan`` when there
     are too few values to reach the confidence.
 
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The values; missing ones (``nan``) are left out.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    median : float
+        The median; ``nan`` without values.
+    low : float
+        Lower bound of its interval; ``nan`` when too few values.
+    high : float
+        Upper bound of its interval; ``nan`` when too few values.
+
     Examples
     --------
     >>> [round(float(v), 2) for v in median_interval(np.arange(1.0, 12.0))]
@@ -250,7 +408,8 @@ def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float
 
 def group_median(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Median of each group of :func:`sorted_by_group`, as
-    :func:`numpy.median` computes it (mean of the two middle values when n is even)."""
+    :func:`numpy.median` computes it (mean of the two middle values when n is even).
+    """
     out = np.full(len(n), np.nan)
     ok = n > 0
     s, m = start[ok], n[ok]
@@ -267,6 +426,17 @@ def median_intervals(
     ``values[i]`` belongs to group ``codes[i]`` (``0 .. size - 1``); missing values are
     left out. The order-statistic interval is the one of :func:`scipy.stats.quantile_test`
     (binomial quantiles of each group's n), computed for all groups in one call.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The values of every group, in any order.
+    codes : numpy.ndarray
+        Group of each value, a whole number from 0 to ``size - 1``.
+    size : int
+        Number of groups.
+    confidence : float, default 0.95
+        Confidence level.
 
     Returns
     -------

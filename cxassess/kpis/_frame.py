@@ -131,7 +131,8 @@ def tidy_table(native: IntoDataFrameT, by: list[str], rows: list[dict], extra: S
 def tidy_columns(native: IntoDataFrameT, keys_: dict[str, list], kpi: str, columns: dict[str, np.ndarray],
                  extra: Sequence[str]) -> IntoDataFrameT:
     """Per-group arrays (one value per group of :func:`group_codes`) as the tidy KPI
-    table, of the same kind as ``native``."""
+    table, of the same kind as ``native``.
+    """
     backend = nw.get_native_namespace(nw.from_native(native, eager_only=True))
     size = len(columns["value"])
     data = {**{c: list(v) for c, v in keys_.items()}, "kpi": [kpi] * size,

@@ -41,6 +41,21 @@ def change(
     else *within noise*; *not comparable* when either cycle lacks the figure. Returns a
     pandas frame (a small summary).
 
+    Parameters
+    ----------
+    now : pandas.DataFrame or polars.DataFrame
+        The KPI table of the cycle reviewed.
+    before : pandas.DataFrame or polars.DataFrame
+        The KPI table of the cycle compared with, from the same calculators.
+    by : str or sequence of str, optional
+        The grouping columns both tables share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of ``now``: ``[*by, kpi, (policy), value, ci_low, ci_high, n,
+        previous, n_previous, change, change_low, change_high, verdict]``.
+
     Examples
     --------
     >>> from cxassess.kpis.resolution import transfer_rate

@@ -35,6 +35,15 @@ def retention(
 ) -> IntoDataFrameT:
     """Retention and churn of the cycle ``[start, end)``, overall or per segment.
 
+    Parameters
+    ----------
+    customers : pandas.DataFrame or polars.DataFrame
+        One row per customer: ``active_from`` and ``active_to`` (missing: still active).
+    start, end : pandas.Timestamp
+        The cycle's ``[start, end)`` window, of the same time zone as the columns.
+    by : str or sequence of str, optional
+        Column(s) to break the figures down by (``segment``).
+
     Returns
     -------
     DataFrame

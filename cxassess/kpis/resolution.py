@@ -42,6 +42,24 @@ def fcr(
     without it FCR rests on reopens and transfers alone, and the result's
     ``contacts_checked`` says so.
 
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets, with ``resolved_at``, ``reopens``, ``transfers`` and optionally ``contacts``.
+    by : str or sequence of str, optional
+        Column(s) to group by (``channel``, ``team``...); ``None``: the whole table.
+    max_contacts : int, default 1
+        Most customer contacts a first-contact resolution may take (review.yml
+        ``kpis: fcr_max_contacts``).
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        Of the same kind as ``tickets``: ``[*by, kpi, value, ci_low, ci_high, n, hits]``, the
+        share with its Wilson 95 % interval, ``n`` the resolved tickets and ``hits`` the tickets
+        counted. ``contacts_checked`` says whether the
+        contact condition was applied.
+
     Examples
     --------
     >>> import pandas as pd
@@ -64,6 +82,20 @@ def one_touch(
 ) -> IntoDataFrameT:
     """One-touch resolution = resolved tickets with at most 1 agent reply ÷ resolved tickets.
 
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets, with ``resolved_at`` and ``agent_replies`` (``reopens`` when known).
+    by : str or sequence of str, optional
+        Column(s) to group by (``channel``, ``team``...); ``None``: the whole table.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        Of the same kind as ``tickets``: ``[*by, kpi, value, ci_low, ci_high, n, hits]``, the
+        share with its Wilson 95 % interval, ``n`` the resolved tickets and ``hits`` the tickets
+        counted.
+
     Examples
     --------
     >>> import pandas as pd
@@ -77,6 +109,20 @@ def one_touch(
 
 def transfer_rate(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None) -> IntoDataFrameT:
     """Transfer rate = tickets with ≥ 1 transfer ÷ tickets.
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets, with ``transfers``.
+    by : str or sequence of str, optional
+        Column(s) to group by (``channel``, ``team``...); ``None``: the whole table.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        Of the same kind as ``tickets``: ``[*by, kpi, value, ci_low, ci_high, n, hits]``, the
+        share with its Wilson 95 % interval, ``n`` the tickets and ``hits`` the tickets
+        counted.
 
     Examples
     --------
@@ -94,6 +140,20 @@ def reopen_rate(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = Non
     A ticket counts as resolved when it has a ``resolved_at`` or has ever been resolved
     (``reopens > 0``: a reopened ticket was resolved before).
 
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets, with ``resolved_at`` and ``reopens``.
+    by : str or sequence of str, optional
+        Column(s) to group by (``channel``, ``team``...); ``None``: the whole table.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        Of the same kind as ``tickets``: ``[*by, kpi, value, ci_low, ci_high, n, hits]``, the
+        share with its Wilson 95 % interval, ``n`` the resolved tickets and ``hits`` the tickets
+        counted.
+
     Examples
     --------
     >>> import pandas as pd
@@ -106,6 +166,20 @@ def reopen_rate(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = Non
 
 def open_share(tickets: IntoDataFrameT, *, by: str | Sequence[str] | None = None) -> IntoDataFrameT:
     """Share of tickets not resolved at the export (the cycle's end): ``resolved_at`` missing.
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets, with ``resolved_at``.
+    by : str or sequence of str, optional
+        Column(s) to group by (``channel``, ``team``...); ``None``: the whole table.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        Of the same kind as ``tickets``: ``[*by, kpi, value, ci_low, ci_high, n, hits]``, the
+        share with its Wilson 95 % interval, ``n`` the tickets and ``hits`` the tickets
+        counted.
 
     Examples
     --------
@@ -122,6 +196,20 @@ def flag_escalated(
 ) -> IntoDataFrameT:
     """Add ``escalated``: the ticket has an event in a specialist stage (review.yml
     ``process: stages: ... specialist: true``).
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets, with ``ticket_id``.
+    events : pandas.DataFrame or polars.DataFrame
+        The event log, with ``ticket_id`` and ``stage``.
+    specialist_stages : sequence of str
+        The stages that count as an escalation.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        ``tickets`` with a bool column ``escalated``, rows in their order.
 
     Examples
     --------
@@ -149,6 +237,20 @@ def escalation_rate(
     """Escalation rate = tickets that reach a specialist stage ÷ tickets.
 
     Needs the ``escalated`` flag of :func:`flag_escalated` (from the event log).
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets, with ``escalated`` (:func:`flag_escalated`).
+    by : str or sequence of str, optional
+        Column(s) to group by (``channel``, ``team``...); ``None``: the whole table.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        Of the same kind as ``tickets``: ``[*by, kpi, value, ci_low, ci_high, n, hits]``, the
+        share with its Wilson 95 % interval, ``n`` the tickets and ``hits`` the tickets
+        counted.
 
     Examples
     --------

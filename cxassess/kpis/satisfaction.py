@@ -28,6 +28,18 @@ def fill_scale(surveys: IntoDataFrameT, points: int | None) -> IntoDataFrameT:
     """Surveys whose ``scale`` reads ``points`` (review.yml ``surveys: scales``) where the
     export gives none: the column is absent or the cell empty. ``points=None`` changes nothing.
 
+    Parameters
+    ----------
+    surveys : pandas.DataFrame or polars.DataFrame
+        The surveys.
+    points : int or None
+        Points of the scale of review.yml for these surveys.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        The surveys, of the same kind, with ``scale`` filled in.
+
     Examples
     --------
     >>> import pandas as pd
@@ -82,13 +94,13 @@ def csat(
 
     Parameters
     ----------
-    surveys
+    surveys : pandas.DataFrame or polars.DataFrame
         Survey table with ``score`` and, unless ``scale`` is given, ``scale``.
-    by
+    by : str or sequence of str, optional
         Column(s) to break the figure down by.
-    scale
+    scale : int, optional
         Points of the scale for every row; default the ``scale`` column.
-    kind
+    kind : str or None, default "csat"
         Keep only rows of this survey ``kind`` (if the column exists); ``None`` keeps all.
 
     Returns
@@ -96,6 +108,11 @@ def csat(
     DataFrame
         ``[*by, kpi, value, ci_low, ci_high, n, hits]``, value a share in [0, 1] with its
         Wilson interval; same kind of frame as ``surveys``.
+
+    Raises
+    ------
+    InputError
+        When a scale has no top-box rule (e.g. a 4-point scale).
 
     Examples
     --------
@@ -144,16 +161,23 @@ def nps(
 
     Parameters
     ----------
-    surveys
-        Survey table with ``score`` and, when present, ``scale`` (points of each answer's scale).
-    by
+    surveys : pandas.DataFrame or polars.DataFrame
+        Survey table with ``score`` on 0-10 (and ``kind`` when ``kind`` is given) and,
+        when present, ``scale`` (points of each answer's scale).
+    by : str or sequence of str, optional
         Column(s) to break the figure down by.
-    kind
+    kind : str or None, default "nps"
         Keep only rows of this survey ``kind`` (if the column exists); ``None`` keeps all.
-    scale
+    scale : int, optional
         Points of the scale of every row, when the table has no ``scale`` column.
-    confidence
-        Confidence of the interval.
+    confidence : float, default 0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        ``[*by, kpi, value, ci_low, ci_high, n, promoters, detractors, se]``, value and
+        interval in points (-100 to 100); same kind of frame as ``surveys``.
 
     Raises
     ------
@@ -207,6 +231,32 @@ def ces(
       and ``hits``;
     * ``measure="mean"`` → kpi ``ces_mean``: the mean score with its Student-t interval
       and ``se``.
+
+    Parameters
+    ----------
+    surveys : pandas.DataFrame or polars.DataFrame
+        Survey table with ``score`` and, for ``agree`` unless ``scale`` is given, ``scale``.
+    by : str or sequence of str, optional
+        Column(s) to break the figure down by.
+    measure : {"agree", "mean"}, default "agree"
+        The definition (above).
+    scale : int, optional
+        Points of the scale for every row (``agree``); default the ``scale`` column.
+    kind : str or None, default "ces"
+        Keep only rows of this survey ``kind`` (if the column exists); ``None`` keeps all.
+    confidence : float, default 0.95
+        Confidence level of the ``mean`` interval.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        ``[*by, kpi, value, ci_low, ci_high, n, ...]`` with ``hits`` (agree) or ``se``
+        (mean); same kind of frame as ``surveys``.
+
+    Raises
+    ------
+    InputError
+        When ``measure`` is not known, or a scale has no rule (``agree``).
 
     Examples
     --------

@@ -53,6 +53,18 @@ COLUMNS = ["kpi", "policy", "value", "ci_low", "ci_high", "n", "hits", "se", "no
 def label(kpi: str, policy: str | None = None) -> str:
     """Readable name of a KPI row (an SLA row names its policy).
 
+    Parameters
+    ----------
+    kpi : str
+        A KPI id.
+    policy : str, optional
+        The SLA policy of the row.
+
+    Returns
+    -------
+    str
+        The KPI's label of the registry (an unknown id is its own label).
+
     Examples
     --------
     >>> label("sla", "first reply chat"), label("csat")
@@ -99,11 +111,11 @@ def cycle_kpis(
 
     Parameters
     ----------
-    cycle
+    cycle : Cycle
         A loaded (and checked) cycle, e.g. from :func:`cxassess.quality.checked_cycle`.
-    by
+    by : str or sequence of str, optional
         Segment columns (channel, team, priority, category); ``None`` for the whole cycle.
-    kpis
+    kpis : sequence of str, optional
         The KPI ids to compute (default: every registered KPI).
 
     Returns
@@ -223,6 +235,16 @@ def scorecard(
     """The scorecard: each KPI with its interval and n, the previous cycle, the change with
     its interval and verdict, the target of review.yml and the status against it.
 
+    Parameters
+    ----------
+    now, before : Cycle, Cycle or None
+        The cycle reviewed and the cycle compared with (``None``: no comparison).
+    by : str or sequence of str, optional
+        Segment columns; ``None`` for the whole cycle.
+    checks : pandas.DataFrame, optional
+        The plausibility checks of :func:`cxassess.plausibility.checks` (computed when
+        not given).
+
     Returns
     -------
     pandas.DataFrame
@@ -236,16 +258,6 @@ def scorecard(
         cycle has no figure*, or the warning of a plausibility check (a previous cycle
         still mostly open at its end, a wrong time zone for business-hours figures ...);
         a KPI whose input is absent is *not available* with the input named in ``note``.
-
-    Parameters
-    ----------
-    now, before
-        The cycle reviewed and the cycle compared with (``None``: no comparison).
-    by
-        Segment columns; ``None`` for the whole cycle.
-    checks
-        The plausibility checks of :func:`cxassess.plausibility.checks` (computed when
-        not given).
 
     Examples
     --------
@@ -305,7 +317,7 @@ def kpi_history(
     by: str | Sequence[str] | None = None,
     reuse: Sequence[Cycle | None] = (),
 ) -> pd.DataFrame:
-    """:func:`cycle_kpis` of every cycle of the dataset up to ``upto``, stacked with a
+    r""":func:`cycle_kpis` of every cycle of the dataset up to ``upto``, stacked with a
     leading ``cycle`` column, oldest first: the data of the trend charts.
 
     Each cycle goes through the data-quality gate (:func:`cxassess.quality.checked_cycle`,
@@ -313,6 +325,41 @@ def kpi_history(
     defect is left out rather than shown with wrong figures, and listed in the result's
     ``attrs["left_out"]``. Cycles given in ``reuse`` (the page's own, already loaded and
     computed) are not loaded again.
+
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder holding ``review.yml``.
+    upto : str, optional
+        The last cycle (the one reviewed); default every cycle folder.
+    report_dir : Path or str, optional
+        Folder where the review run saved the gates (``None``: run them here).
+    by : str or sequence of str, optional
+        Column(s) to break the KPIs down by.
+    reuse : sequence of Cycle or None, optional
+        Cycles already loaded (the page's current and previous cycles); ``None`` entries
+        are ignored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[cycle, *by, kpi, value, ci_low, ci_high, n, ...]`` as :func:`cycle_kpis` gives
+        them, one block per cycle.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "review.yml").write_text("timezone: UTC\n")
+    >>> for cycle, month, transfers in (("2026Q2", "05", "0001"), ("2026Q3", "08", "0111")):
+    ...     (root / cycle).mkdir()
+    ...     rows = [f"T{i},2026-{month}-0{i + 1} 09:00,{x}" for i, x in enumerate(transfers)]
+    ...     _ = (root / cycle / "tickets.csv").write_text("ticket_id,created_at,transfers\n" + "\n".join(rows))
+    >>> history = kpi_history(root)  # 1 of 4 tickets transferred in Q2, 3 of 4 in Q3
+    >>> history[history["kpi"] == "transfer_rate"][["cycle", "value", "n"]].values.tolist()
+    [['2026Q2', 0.25, 4], ['2026Q3', 0.75, 4]]
+    >>> history.attrs["left_out"]
+    []
     """
     root = load_config(dataset).root
     labels = list_cycles(root)

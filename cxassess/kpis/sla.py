@@ -33,6 +33,16 @@ _END = {"first_response": "first_response_at", "resolution": "resolved_at"}
 def needed_columns(policy: SlaPolicy) -> list[str]:
     """The ticket columns a policy reads.
 
+    Parameters
+    ----------
+    policy : SlaPolicy
+        The policy.
+
+    Returns
+    -------
+    list of str
+        ``created_at``, its end column, and ``channel`` / ``priority`` when it covers some.
+
     Examples
     --------
     >>> needed_columns(SlaPolicy("chat reply", "first_response", hours=0.5, channels=("chat",)))
@@ -54,16 +64,27 @@ def sla_outcome(
 
     Parameters
     ----------
-    tickets
+    tickets : pandas.DataFrame or polars.DataFrame
         Ticket table with ``created_at``, ``channel``, ``priority`` and the policy's end
         column (``first_response_at`` or ``resolved_at``).
-    policy
+    policy : SlaPolicy
         The SLA policy.
-    censor_at
+    censor_at : pandas.Timestamp
         When the export was taken (the cycle's end): the clock stops there for tickets
         still waiting.
-    calendar
+    calendar : BusinessCalendar, optional
         Business calendar; required for a policy on the business clock.
+
+    Returns
+    -------
+    numpy.ndarray
+        One outcome per ticket (dtype object).
+
+    Raises
+    ------
+    InputError
+        When the policy is on the business clock without a ``calendar``, or a column it reads
+        is missing.
 
     Examples
     --------
@@ -135,6 +156,19 @@ def sla_attainment(
 ) -> IntoDataFrameT:
     """SLA attainment = achieved ÷ (achieved + breached), one row per policy (and group).
 
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        Ticket table with the columns each policy reads (:func:`needed_columns`).
+    policies : sequence of SlaPolicy
+        The policies of review.yml ``sla``.
+    censor_at : pandas.Timestamp
+        When the export was taken (the cycle's end).
+    calendar : BusinessCalendar, optional
+        Business calendar; required for a policy on the business clock.
+    by : str or sequence of str, optional
+        Column(s) to break the figures down by.
+
     Returns
     -------
     DataFrame
@@ -142,6 +176,11 @@ def sla_attainment(
         with kpi ``sla``, ``n`` the decided tickets, ``hits`` the achieved ones (Wilson
         interval) and ``pending`` the covered tickets whose outcome is not known yet;
         same kind of frame as ``tickets``.
+
+    Raises
+    ------
+    InputError
+        When ``policies`` is empty, or as :func:`sla_outcome`.
 
     Examples
     --------

@@ -21,6 +21,16 @@ def headline(cycle: Cycle) -> pd.DataFrame:
     A KPI whose input is absent has no value and a ``note`` "not available: needs ..."
     naming it, rather than a guess (see :mod:`cxassess.registry`).
 
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle's tables (pandas or Polars) and settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kpi, value, ci_low, ci_high, n, note``, one row per KPI of :data:`HEADLINE`.
+
     Examples
     --------
     >>> from cxassess.cycles import load_cycle
@@ -35,6 +45,33 @@ def headline_by_cycle(*cycles: Cycle | None) -> pd.DataFrame:
     """:func:`headline` for each loaded cycle, stacked with a leading ``cycle`` column.
 
     ``None`` entries (a previous cycle that does not exist) are skipped.
+
+    Parameters
+    ----------
+    *cycles : Cycle or None
+        The cycles, in the order wanted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cycle, kpi, value, ci_low, ci_high, n, note``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from cxassess.config import ReviewConfig
+    >>> from cxassess.cycles import cycle_window
+    >>> tickets = pd.DataFrame({"ticket_id": ["A", "B"], "transfers": [0, 1], "reopens": [0, 0],
+    ...     "created_at": pd.to_datetime(["2026-07-01", "2026-07-02"], utc=True),
+    ...     "resolved_at": pd.to_datetime(["2026-07-03", None], utc=True)})
+    >>> start, end = cycle_window("2026Q3", "UTC")
+    >>> q3 = Cycle(ReviewConfig(Path("desk/review.yml"), {"timezone": "UTC"}), "2026Q3", "2026Q2",
+    ...            start, end, {"tickets": tickets})
+    >>> h = headline_by_cycle(q3, None)  # no previous cycle: skipped
+    >>> h[["cycle", "kpi", "value", "n"]].iloc[2:].values.tolist()
+    [['2026Q3', 'reopen_rate', 0.0, 1], ['2026Q3', 'transfer_rate', 0.5, 2], ['2026Q3', 'open_share', 0.5, 2]]
+    >>> h.loc[0, "note"]
+    'not available: needs `surveys` (no such table in this cycle)'
     """
     frames = [headline(c).assign(cycle=c.label) for c in cycles if c is not None]
     out = pd.concat(frames, ignore_index=True)

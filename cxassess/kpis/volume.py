@@ -19,6 +19,18 @@ __all__ = ["volume", "backlog"]
 def volume(tickets: IntoDataFrameT, *, by: str | Sequence[str]) -> IntoDataFrameT:
     """Tickets per group and their share of all tickets, largest group first.
 
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets.
+    by : str or sequence of str
+        Column(s) to count by.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        ``[*by, tickets, share]``, of the same kind as ``tickets``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -42,6 +54,17 @@ def backlog(
 ) -> IntoDataFrameT:
     """The backlog at ``at`` (the cycle's end): tickets created and not resolved by then,
     and how old they are.
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        The tickets, with ``created_at`` and ``resolved_at``.
+    at : pandas.Timestamp
+        The instant of the backlog (the cycle's end).
+    calendar : BusinessCalendar, optional
+        Count the age in business hours; ``None``: calendar hours.
+    by : str or sequence of str, optional
+        Column(s) to break the figures down by.
 
     Returns
     -------

@@ -16,7 +16,8 @@ __all__ = ["checked_cycle", "quality_report"]
 
 def _stored(report_dir: Path | str | None, config: ReviewConfig, cycle: str) -> Path | None:
     """The folder in ``report_dir`` where the review run saved the gate of ``cycle``, when
-    the inputs have not changed since; else ``None``."""
+    the inputs have not changed since; else ``None``.
+    """
     if report_dir is None:
         return None
     for folder in (Path(report_dir), Path(report_dir) / "previous", Path(report_dir) / "history" / cycle):
@@ -32,7 +33,27 @@ def quality_report(
     dataset: Path | str, cycle: str | None = None, report_dir: Path | str | None = None
 ) -> QualityReport | None:
     """The gate's report for a cycle: the one the review run stored in ``report_dir``
-    when it still matches the data, else a fresh run; ``None`` without a cycle folder."""
+    when it still matches the data, else a fresh run; ``None`` without a cycle folder.
+
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder holding ``review.yml``.
+    cycle : str, optional
+        The cycle label; default the latest cycle folder.
+    report_dir : Path or str, optional
+        Folder where the review run saved the gate (``None``: run the gate).
+
+    Returns
+    -------
+    QualityReport or None
+        The report; ``None`` when the dataset has no folder for ``cycle``.
+
+    Examples
+    --------
+    >>> quality_report("data/sample", "2019Q1") is None  # no such cycle folder
+    True
+    """
     config = load_config(dataset)
     cycle = cycle or latest_cycle(config.root)
     if not (config.root / cycle).is_dir():
@@ -55,13 +76,13 @@ def checked_cycle(
 
     Parameters
     ----------
-    dataset
+    dataset : Path or str
         The dataset folder holding ``review.yml``.
-    cycle
+    cycle : str, optional
         The cycle label; default the latest cycle folder.
-    report_dir
+    report_dir : Path or str, optional
         Folder where the review run saved the gate (``None`` when run by hand).
-    strict
+    strict : bool, default True
         Raise :class:`DataQualityError` when the gate found a critical defect. Use
         ``False`` for the cycle a review compares with.
 
@@ -69,6 +90,13 @@ def checked_cycle(
     -------
     Cycle or None
         ``None`` when the dataset has no folder for ``cycle``.
+
+    Raises
+    ------
+    DataQualityError
+        With ``strict``, when the gate found a critical defect.
+    DataFileError
+        With ``strict``, when the dataset has no folder for ``cycle``.
 
     Examples
     --------

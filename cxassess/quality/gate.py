@@ -50,7 +50,8 @@ def _with_helpers(
     """Add the derived columns some expectations compare with (names start with ``_``):
     the previous event's time per ticket, the declared scale and its bounds per survey, and
     ``_referenced_ticket``, the ticket_id looked up in the tickets table (empty when it is
-    not there). A lookup column keeps GX from copying a list of every id into each check."""
+    not there). A lookup column keeps GX from copying a list of every id into each check.
+    """
     out = df.copy(deep=False)  # copy-on-write: the helper columns never reach ``df``
     if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
         out["_referenced_ticket"] = df["ticket_id"].where(_known(df["ticket_id"], ticket_ids))
@@ -106,7 +107,8 @@ def _describe(expectation: dict) -> str:
 
 def _shown(kwargs: dict, values: list) -> list:
     """Failing values as a reader knows them: a pair compared with a helper column
-    shows only the real column's value."""
+    shows only the real column's value.
+    """
     if "column_A" in kwargs and values and isinstance(values[0], tuple | list):
         if kwargs["column_A"].startswith("_"):
             return [v[1] for v in values]
@@ -148,18 +150,18 @@ def validate_table(
 
     Parameters
     ----------
-    df
+    df : pandas.DataFrame
         The typed table (as :func:`cxassess.io.read_table` returns it, any index).
-    table
+    table : str
         Which canonical table it is.
-    config
+    config : ReviewConfig
         The dataset's review.yml (critical share, survey scales).
-    parameters
+    parameters : dict of str to Any, optional
         ``$PARAMETER`` values, see :func:`suite_parameters` (default: from ``config``).
-    ticket_ids
+    ticket_ids : pandas.Index, optional
         The ids of the cycle's tickets, for the references of events, surveys and
         audits (``None``: not checked).
-    suite
+    suite : dict, optional
         The suite JSON (default :func:`load_suite` of ``table``).
 
     Returns
@@ -317,9 +319,9 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
 
     Parameters
     ----------
-    dataset
+    dataset : Path or str
         The dataset folder holding ``review.yml``.
-    cycle
+    cycle : str, optional
         The cycle label; default the latest cycle folder.
     store
         A folder (the review's working folder) to write each checked table to, as
@@ -404,7 +406,8 @@ def _ids(tickets: pd.DataFrame) -> pd.Index | None:
 
 def without_quarantined(loaded: Cycle, held: dict[str, list[int]]) -> Cycle:
     """The cycle without the quarantined rows (positions per table); tickets derived
-    from the event log are derived again from the events kept."""
+    from the event log are derived again from the events kept.
+    """
     tables = {}
     for table, df in loaded.tables.items():
         if table in loaded.derived:

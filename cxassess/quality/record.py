@@ -1,5 +1,6 @@
 """The gate's report of one cycle: its checks, tables and quarantined rows, saved beside the
-review (``quality.json``, ``quarantine/<table>.csv``) and read back by every page."""
+review (``quality.json``, ``quarantine/<table>.csv``) and read back by every page.
+"""
 
 from __future__ import annotations
 
@@ -37,29 +38,38 @@ LIGHTS = {"critical": "red", "warning": "amber", "passed": "green", "absent": "g
 class QualityReport:
     """The verdict of the gate on one cycle.
 
-    Attributes
+    Parameters
     ----------
-    dataset, cycle
+    dataset, cycle : str
         Which data was checked.
-    checks
+    checks : pandas.DataFrame
         One row per check and table (:data:`CHECK_COLUMNS`).
-    tables
+    tables : pandas.DataFrame
         One row per table: light, file, rows read, used and quarantined.
-    quarantine
+    quarantine : dict of str to pandas.DataFrame
         Table → the quarantined rows with their original values, ``row`` (data row in
         the file, 1-based), ``checks`` and ``reasons``.
-    fingerprint
+    fingerprint : str
         SHA-256 over the cycle's files, review.yml and the suites.
-    data
+    data : Cycle, optional
         The cycle with quarantined rows left out (``None`` when read back from disk
         without its stored tables).
-    inputs
+    inputs : dict of str to dict, optional
         Each input of the gate (``<cycle>/<file>``, ``review.yml``,
         ``expectations/<suite>``) with its size, modification time and SHA-256: what
         :func:`unchanged` compares, and what the run manifest lists.
     stored
         When the gate wrote the checked tables itself (``check_cycle(..., store=folder)``):
         what :func:`cxassess.cycles.stored_cycle` needs to read them back.
+
+    Examples
+    --------
+    >>> checks = pd.DataFrame({"table": ["tickets", "tickets"], "status": ["passed", "warning"],
+    ...                        "failed_rows": [0, 3]}).reindex(columns=CHECK_COLUMNS)
+    >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [100], "rows_quarantined": [3]})
+    >>> report = QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64)
+    >>> report.critical, report.warnings, report.quarantined_rows
+    (False, 1, 3)
     """
 
     dataset: str
@@ -88,7 +98,22 @@ class QualityReport:
         return int((self.checks["status"] == "warning").sum())
 
     def failures(self) -> pd.DataFrame:
-        """The failed checks, critical first, largest first."""
+        """The failed checks, critical first, largest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :attr:`checks` whose status is ``critical`` or ``warning``.
+
+        Examples
+        --------
+        >>> checks = pd.DataFrame({"table": ["tickets", "tickets"], "status": ["passed", "warning"],
+        ...                        "failed_rows": [0, 3]}).reindex(columns=CHECK_COLUMNS)
+        >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [100], "rows_quarantined": [3]})
+        >>> report = QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64)
+        >>> report.failures()[["table", "status", "failed_rows"]].to_dict("records")
+        [{'table': 'tickets', 'status': 'warning', 'failed_rows': 3}]
+        """
         failed = self.checks[self.checks["status"].isin(["critical", "warning"])]
         rank = failed["status"].map({"critical": 0, "warning": 1})
         return failed.assign(_rank=rank).sort_values(["_rank", "table", "failed_rows"],
@@ -96,7 +121,22 @@ class QualityReport:
 
     def coverage(self) -> pd.DataFrame:
         """How many checks ran per table and how they ended (not applicable: the column
-        or the review.yml list it needs is absent)."""
+        or the review.yml list it needs is absent).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per table checked: ``table, passed, warning, critical, not applicable``.
+
+        Examples
+        --------
+        >>> checks = pd.DataFrame({"table": ["tickets", "tickets"], "status": ["passed", "warning"],
+        ...                        "failed_rows": [0, 3]}).reindex(columns=CHECK_COLUMNS)
+        >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [100], "rows_quarantined": [3]})
+        >>> report = QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64)
+        >>> report.coverage().to_dict("records")
+        [{'table': 'tickets', 'passed': 1, 'warning': 1, 'critical': 0, 'not applicable': 0}]
+        """
         statuses = ["passed", "warning", "critical", "not applicable"]
         counts = pd.crosstab(self.checks["table"], self.checks["status"])
         counts = counts.reindex(columns=statuses, fill_value=0)
@@ -105,7 +145,27 @@ class QualityReport:
 
     def verdict(self, *, markdown: bool = True) -> str:
         """One sentence: passed or stopped, warnings, rows quarantined (Markdown, or plain
-        text for a terminal)."""
+        text for a terminal).
+
+        Parameters
+        ----------
+        markdown : bool, default True
+            Bold the verdict and escape the dataset's name for Markdown; ``False``: plain text.
+
+        Returns
+        -------
+        str
+            The sentence.
+
+        Examples
+        --------
+        >>> checks = pd.DataFrame({"table": ["tickets", "tickets"], "status": ["passed", "warning"],
+        ...                        "failed_rows": [0, 3]}).reindex(columns=CHECK_COLUMNS)
+        >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [100], "rows_quarantined": [3]})
+        >>> report = QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64)
+        >>> report.verdict(markdown=False)
+        'Data-quality gate passed with 1 warning(s) for desk 2026Q3: 3 of 100 rows quarantined; the KPIs use the other rows.'
+        """
         b = "**" if markdown else ""
         name, cycle = self.dataset, self.cycle
         if markdown:  # the dataset's name comes from review.yml: shown as text, never markup
@@ -122,7 +182,22 @@ class QualityReport:
         return f"{b}Data-quality gate passed{b} for {name} {cycle}: every check holds, {kept}."
 
     def banner(self) -> tuple[str, str] | None:
-        """Text and CSS class of the banner every report page carries, or ``None``."""
+        """Text and CSS class of the banner every report page carries, or ``None``.
+
+        Returns
+        -------
+        (str, str) or None
+            The banner's text and CSS class; ``None`` when every check passed.
+
+        Examples
+        --------
+        >>> checks = pd.DataFrame({"table": ["tickets", "tickets"], "status": ["passed", "warning"],
+        ...                        "failed_rows": [0, 3]}).reindex(columns=CHECK_COLUMNS)
+        >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [100], "rows_quarantined": [3]})
+        >>> report = QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64)
+        >>> report.banner()
+        ('1 data-quality warning(s), 3 row(s) quarantined and left out of the KPIs.', '')
+        """
         if self.critical:
             return "Data-quality gate failed: the review stopped before the KPI pages.", "cx-critical"
         if self.warnings:
@@ -136,7 +211,29 @@ class QualityReport:
         those, typed, instead of parsing the exports again.
 
         The quarantine files go through :func:`cxassess.export.write_csv`: cells a
-        spreadsheet would take for a formula are prefixed with ``'``, UTF-8 with BOM."""
+        spreadsheet would take for a formula are prefixed with ``'``, UTF-8 with BOM.
+
+        Parameters
+        ----------
+        folder : Path or str
+            The folder; created when missing.
+
+        Returns
+        -------
+        Path
+            The ``quality.json`` written.
+
+        Examples
+        --------
+        >>> checks = pd.DataFrame({"table": ["tickets", "tickets"], "status": ["passed", "warning"],
+        ...                        "failed_rows": [0, 3]}).reindex(columns=CHECK_COLUMNS)
+        >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [100], "rows_quarantined": [3]})
+        >>> report = QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64)
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> report.save(folder).name, QualityReport.read(folder).warnings
+        ('quality.json', 1)
+        """
         folder = Path(folder)
         (folder / "quarantine").mkdir(parents=True, exist_ok=True)
         for table, rows in self.quarantine.items():
@@ -160,7 +257,31 @@ class QualityReport:
         """Read a report written by :meth:`save` (without the clean data).
 
         Quarantined rows are matched to the data by their ``row`` number only; their
-        other cells are read as written (text, neutralised cells with their ``'``)."""
+        other cells are read as written (text, neutralised cells with their ``'``).
+
+        Parameters
+        ----------
+        folder : Path or str
+            The folder :meth:`save` wrote.
+
+        Returns
+        -------
+        QualityReport
+            The report, with ``data`` left ``None``.
+
+        Examples
+        --------
+        >>> checks = pd.DataFrame({"table": ["tickets", "tickets"], "status": ["passed", "warning"],
+        ...                        "failed_rows": [0, 3]}).reindex(columns=CHECK_COLUMNS)
+        >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [100], "rows_quarantined": [3]})
+        >>> report = QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64)
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = report.save(folder)
+        >>> back = QualityReport.read(folder)
+        >>> back.dataset, back.cycle, back.quarantined_rows, list(back.checks.columns) == CHECK_COLUMNS
+        ('desk', '2026Q3', 3, True)
+        """
         folder = Path(folder)
         record = json.loads((folder / "quality.json").read_text(encoding="utf-8"))
         quarantine = {
@@ -181,6 +302,19 @@ class QualityReport:
 def inputs(config: ReviewConfig, cycle: str) -> dict[str, dict]:
     """Every input of the gate on ``cycle`` — the cycle folder's files, review.yml and the
     suites — with its size, modification time and SHA-256 (read in blocks).
+
+    Parameters
+    ----------
+    config : ReviewConfig
+        The dataset's settings.
+    cycle : str
+        The cycle label.
+
+    Returns
+    -------
+    dict of str to dict
+        ``<cycle>/<file>``, ``review.yml`` and ``expectations/<suite>`` -> ``size``,
+        ``mtime_ns``, ``sha256``.
 
     Examples
     --------
@@ -207,6 +341,16 @@ def _input_files(config: ReviewConfig, cycle: str) -> list[tuple[str, Path]]:
 def fingerprint(found: dict[str, dict]) -> str:
     """SHA-256 over the names and contents of the inputs (see :func:`inputs`).
 
+    Parameters
+    ----------
+    found : dict of str to dict
+        The inputs, as :func:`inputs` gives them (only ``sha256`` is read).
+
+    Returns
+    -------
+    str
+        The digest, 64 hexadecimal digits.
+
     Examples
     --------
     >>> fingerprint({"a.csv": {"sha256": "00"}}) == fingerprint({"a.csv": {"sha256": "01"}})
@@ -222,7 +366,29 @@ def fingerprint(found: dict[str, dict]) -> str:
 def unchanged(recorded: dict[str, dict], config: ReviewConfig, cycle: str) -> bool:
     """Whether the inputs of ``cycle`` are still those ``recorded`` by the gate: the same
     files, each with the same size and modification time, or else the same SHA-256
-    (only a file whose size or time differs is read again)."""
+    (only a file whose size or time differs is read again).
+
+    Parameters
+    ----------
+    recorded : dict of str to dict
+        The inputs as :func:`inputs` gave them when the gate ran.
+    config : ReviewConfig
+        The dataset's settings.
+    cycle : str
+        The cycle label.
+
+    Returns
+    -------
+    bool
+        ``True`` when the same inputs are unchanged.
+
+    Examples
+    --------
+    >>> from cxassess.config import load_config
+    >>> config = load_config("data/sample")
+    >>> unchanged(inputs(config, "2026Q3"), config, "2026Q3"), unchanged({}, config, "2026Q3")
+    (True, False)
+    """
     files = _input_files(config, cycle)
     if sorted(key for key, _ in files) != sorted(recorded):
         return False
@@ -236,7 +402,27 @@ def unchanged(recorded: dict[str, dict], config: ReviewConfig, cycle: str) -> bo
 
 
 def critical_lines(report: QualityReport) -> list[str]:
-    """One line per critical defect: table, reason, column, rows, examples and fix."""
+    """One line per critical defect: table, reason, column, rows, examples and fix.
+
+    Parameters
+    ----------
+    report : QualityReport
+        The gate's report.
+
+    Returns
+    -------
+    list of str
+        The lines; empty when there is no critical defect.
+
+    Examples
+    --------
+    >>> checks = pd.DataFrame([{"table": "tickets", "column": "created_at", "status": "critical",
+    ...     "failed_rows": 2, "reason": "unreadable timestamp", "examples": "'yesterday'",
+    ...     "fix": "write ISO 8601"}]).reindex(columns=CHECK_COLUMNS)
+    >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [10], "rows_quarantined": [0]})
+    >>> critical_lines(QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64))
+    ["tickets: unreadable timestamp (created_at; 2 row(s); 'yesterday'). Fix: write ISO 8601"]
+    """
     failed = report.failures()
     failed = failed[failed["status"] == "critical"]
     return [
@@ -248,6 +434,19 @@ def critical_lines(report: QualityReport) -> list[str]:
 def compare(now: QualityReport, before: QualityReport | None) -> pd.DataFrame:
     """Data quality of each table beside the previous cycle's: share quarantined,
     warnings and critical defects.
+
+    Parameters
+    ----------
+    now : QualityReport
+        The gate's report on the cycle reviewed.
+    before : QualityReport or None
+        The report on the previous cycle (``None``: none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per table of ``now``: ``table, quarantined_share, warnings, critical,
+        status`` and the same with ``_before`` (missing without a previous report).
 
     Examples
     --------

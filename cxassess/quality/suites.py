@@ -1,5 +1,6 @@
 """The Great Expectations suites (``expectations/<table>.json``) and the values they take
-from review.yml at run time (``$PARAMETER``)."""
+from review.yml at run time (``$PARAMETER``).
+"""
 
 from __future__ import annotations
 
@@ -47,10 +48,22 @@ def load_suite(table: str, folder: Path | str | None = None) -> dict:
     GX drops expectation types it does not know without failing; a suite that loses one
     would silently check less, so a count mismatch raises :class:`ConfigError`.
 
+    Parameters
+    ----------
+    table : str
+        A table of the data contract.
+    folder : Path or str, optional
+        The folder of the suites; default :func:`suite_folder`.
+
     Returns
     -------
     dict
         The suite as JSON (``name``, ``meta``, ``expectations``).
+
+    Raises
+    ------
+    ConfigError
+        When the suite is missing, is not valid JSON, or names an expectation GX does not know.
 
     Examples
     --------
@@ -93,11 +106,17 @@ def suite_parameters(
 
     Parameters
     ----------
-    config
+    config : ReviewConfig
         The dataset's review.yml.
-    window
+    window : (pandas.Timestamp, pandas.Timestamp), optional
         The cycle window ``[start, end)``; widened by ``quality.window_tolerance_days``
         (default 1) on both sides.
+
+    Returns
+    -------
+    dict of str to Any
+        Parameter name -> value: lists of allowed values, ``activities``, ``criteria``,
+        ``window_start`` and ``window_end``.
 
     Examples
     --------
