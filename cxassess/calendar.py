@@ -34,6 +34,18 @@ def localize(naive: pd.Series | pd.DatetimeIndex, timezone: str) -> pd.Series | 
     The loader (timestamps without an offset) and the business calendar (opening and
     closing times of review.yml) both follow it.
 
+    Parameters
+    ----------
+    naive : pandas.Series or pandas.DatetimeIndex
+        Timestamps without a zone, read as wall-clock times of ``timezone``.
+    timezone : str
+        An IANA time zone, e.g. ``Europe/Berlin``.
+
+    Returns
+    -------
+    pandas.Series or pandas.DatetimeIndex
+        The same times, aware of ``timezone``.
+
     Examples
     --------
     >>> t = pd.Series(pd.to_datetime(["2026-10-25 02:30", "2026-03-29 02:30"]))

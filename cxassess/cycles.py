@@ -219,6 +219,13 @@ class Tables(MutableMapping):
     """The tables of a cycle by name. A table the gate stored as Parquet is read on first
     use, so a page that never touches the audits never loads them.
 
+    Parameters
+    ----------
+    frames : dict of str to pandas.DataFrame, optional
+        Tables already in memory.
+    stored : dict of str to Path or callable, optional
+        Tables read on first use: a Parquet file, or a function that returns the frame.
+
     Examples
     --------
     >>> t = Tables({"tickets": pd.DataFrame({"ticket_id": ["T1"]})})
@@ -232,6 +239,7 @@ class Tables(MutableMapping):
         self._stored = {k: v for k, v in (stored or {}).items() if k not in self._frames}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        """The table ``name``, read on first use."""
         if name not in self._frames and name in self._stored:
             source = self._stored[name]
             self._frames[name] = source() if callable(source) else pd.read_parquet(source)
@@ -239,32 +247,66 @@ class Tables(MutableMapping):
         return self._frames[name]
 
     def release(self, name: str) -> None:
-        """Forget a table read into memory (the gate holds one table at a time)."""
+        """Forget a table read into memory (the gate holds one table at a time).
+
+        Parameters
+        ----------
+        name : str
+            The table.
+
+        Examples
+        --------
+        >>> t = Tables({"tickets": pd.DataFrame({"ticket_id": ["T1"]})})
+        >>> t.release("tickets"); "tickets" in t
+        False
+        """
         self._frames.pop(name, None)
 
     def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        """Put ``frame`` in place of the table ``name``."""
         self._stored.pop(name, None)
         self._frames[name] = frame
 
     def __delitem__(self, name: str) -> None:
+        """Drop the table ``name``."""
         if name in self._stored:
             del self._stored[name]
         else:
             del self._frames[name]
 
     def __iter__(self) -> Iterator[str]:
+        """The table names, in the contract's order first."""
         return iter([t for t in TABLES if t in self._frames or t in self._stored]
                     + [t for t in self._frames if t not in TABLES])
 
     def __len__(self) -> int:
+        """How many tables."""
         return len(self._frames) + len(self._stored)
 
     def __contains__(self, name: object) -> bool:
+        """Whether the cycle holds the table ``name``."""
         return name in self._frames or name in self._stored
 
     def replaced(self, frames: dict[str, pd.DataFrame]) -> Tables:
         """A new mapping with ``frames`` in place of those tables; tables not yet read stay
-        unread (in both)."""
+        unread (in both).
+
+        Parameters
+        ----------
+        frames : dict of str to pandas.DataFrame
+            The tables to put in place.
+
+        Returns
+        -------
+        Tables
+            The new mapping; this one is unchanged.
+
+        Examples
+        --------
+        >>> t = Tables({"tickets": pd.DataFrame({"ticket_id": ["T1", "T2"]})})
+        >>> len(t.replaced({"tickets": pd.DataFrame({"ticket_id": ["T1"]})})["tickets"]), len(t["tickets"])
+        (1, 2)
+        """
         out = Tables(self._frames, self._stored)
         for name, frame in frames.items():
             out[name] = frame
@@ -357,6 +399,18 @@ class Cycle:
         after: a page that needs a figure twice (the scorecard and the trends) computes it
         once. The tables of a cycle are not changed after loading, so nothing goes stale.
 
+        Parameters
+        ----------
+        key : hashable
+            What is computed, e.g. ``("cycle_kpis", ("team",), None)``.
+        compute : callable
+            Computes it, without arguments.
+
+        Returns
+        -------
+        object
+            What ``compute`` returned, the first time.
+
         Examples
         --------
         >>> c = load_cycle("data/sample", "2026Q3")
@@ -371,6 +425,16 @@ class Cycle:
     def with_tables(self, **frames: pd.DataFrame) -> Cycle:
         """A copy of the cycle with ``frames`` in place of those tables (the others shared,
         and not read when they were not yet); nothing computed on this cycle carries over.
+
+        Parameters
+        ----------
+        **frames : pandas.DataFrame
+            The tables to put in place, by name.
+
+        Returns
+        -------
+        Cycle
+            The copy; this cycle is unchanged.
 
         Examples
         --------
@@ -443,7 +507,7 @@ def load_cycle(
     errors : {"raise", "coerce"}, default "raise"
         See :func:`read_table`. With ``"coerce"`` a file that cannot be read at all
         is recorded in :attr:`Cycle.unreadable` instead of raising.
-    lazy
+    lazy : bool, default False
         Read each file on first use of its table (an unreadable file raises then), and
         derive no ticket table: for the gate, which holds one table at a time.
 
@@ -534,7 +598,8 @@ def with_derived_tickets(cycle: Cycle) -> Cycle:
 
 def derivable(events: pd.DataFrame, config: ReviewConfig) -> pd.DataFrame | None:
     """The ticket table derived from ``events``, or ``None`` when review.yml has no process
-    or the log lacks a column the derivation needs."""
+    or the log lacks a column the derivation needs.
+    """
     if not config.process or not all(c in events.columns for c in REQUIRED["events"]):
         return None
     return tickets_from_events(events, config.process)
@@ -544,6 +609,26 @@ def store_tables(cycle: Cycle, folder: Path | str) -> dict:
     """Write every table of ``cycle`` as Parquet into ``folder`` (typed: the pages read
     them back without parsing the exports again) and return what :func:`stored_cycle`
     needs to rebuild the cycle: the source file of each table and the derived ones.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The (checked) cycle.
+    folder : Path or str
+        Where the Parquet files go (created when missing).
+
+    Returns
+    -------
+    dict
+        ``tables``, ``derived`` and ``files`` (table to source file name).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> c = Cycle(None, "2026Q3", "2026Q2", None, None, tables={"tickets": pd.DataFrame({"ticket_id": ["T1"]})},
+    ...           files={"tickets": Path("tickets.csv")})
+    >>> store_tables(c, tempfile.mkdtemp())
+    {'tables': ['tickets'], 'derived': [], 'files': {'tickets': 'tickets.csv'}}
     """
     for table in cycle.tables:
         store_table(cycle.tables[table], folder, table)
@@ -552,7 +637,29 @@ def store_tables(cycle: Cycle, folder: Path | str) -> dict:
 
 
 def store_table(frame: pd.DataFrame, folder: Path | str, table: str) -> Path:
-    """Write one checked table as ``<folder>/<table>.parquet`` (types kept) and return the path."""
+    """Write one checked table as ``<folder>/<table>.parquet`` (types kept) and return the path.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    folder : Path or str
+        Where it goes (created when missing).
+    table : str
+        Its name in the data contract.
+
+    Returns
+    -------
+    Path
+        The Parquet file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = store_table(pd.DataFrame({"ticket_id": ["T1"]}), tempfile.mkdtemp(), "tickets")
+    >>> path.name, pd.read_parquet(path)["ticket_id"].tolist()
+    ('tickets.parquet', ['T1'])
+    """
     path = Path(folder) / f"{table}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
@@ -561,6 +668,22 @@ def store_table(frame: pd.DataFrame, folder: Path | str, table: str) -> Path:
 
 def stored_cycle(config: ReviewConfig, label: str, folder: Path | str, stored: dict) -> Cycle:
     """The cycle :func:`store_tables` wrote into ``folder``; each table is read on first use.
+
+    Parameters
+    ----------
+    config : ReviewConfig
+        The dataset's review.yml.
+    label : str
+        The cycle.
+    folder : Path or str
+        The folder of the Parquet files.
+    stored : dict
+        What :func:`store_tables` returned.
+
+    Returns
+    -------
+    Cycle
+        Its tables read from ``folder`` on first use.
 
     Examples
     --------

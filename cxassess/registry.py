@@ -309,6 +309,18 @@ def for_clock(ids: Sequence[str], config: ReviewConfig) -> list[str]:
     """The KPI ids of ``ids`` on the clock review.yml uses: business hours when it has
     ``calendar: working_hours``, calendar hours otherwise; ids without a clock are kept.
 
+    Parameters
+    ----------
+    ids : sequence of str
+        KPI ids of the registry.
+    config : ReviewConfig
+        The dataset's review.yml.
+
+    Returns
+    -------
+    list of str
+        The ids kept, in their order.
+
     Examples
     --------
     >>> from cxassess.config import load_config

@@ -38,6 +38,11 @@ def source_root() -> Path | None:
     A checkout is recognised by ``pyproject.toml`` beside the package folder; an installed
     wheel lives in ``site-packages``, which has none.
 
+    Returns
+    -------
+    Path or None
+        The folder holding ``pyproject.toml`` and ``cxassess/``.
+
     Examples
     --------
     >>> root = source_root()
@@ -75,6 +80,11 @@ def suite_folder() -> Path:
     ``$CXASSESS_EXPECTATIONS`` when set; else ``expectations/`` of the source checkout;
     else the copy shipped in the installed package.
 
+    Returns
+    -------
+    Path
+        The folder.
+
     Raises
     ------
     ConfigError
@@ -97,6 +107,11 @@ def suite_folder() -> Path:
 def suite_files() -> list[Path]:
     """The suites, ``<table>.json``, in name order.
 
+    Returns
+    -------
+    list of Path
+        One file per table.
+
     Examples
     --------
     >>> [p.stem for p in suite_files()][:3]
@@ -110,6 +125,11 @@ def notebook_folder() -> Path:
 
     ``notebooks/`` of the source checkout; else the copy shipped in the installed package.
 
+    Returns
+    -------
+    Path
+        The folder.
+
     Examples
     --------
     >>> (notebook_folder() / "05_cycle_overview.ipynb").is_file()
@@ -122,6 +142,16 @@ def notebook_files(folder: Path | str | None = None) -> list[Path]:
     """The review notebooks of ``folder`` (default :func:`notebook_folder`), in name order.
 
     Hidden files (``.name.ipynb``, JupyterLab's checkpoints) are left out.
+
+    Parameters
+    ----------
+    folder : Path or str, optional
+        A folder of notebooks; default :func:`notebook_folder`.
+
+    Returns
+    -------
+    list of Path
+        The notebooks, in the order the review runs them.
 
     Examples
     --------
@@ -137,6 +167,16 @@ def template_folder(kind: str | None = None) -> Path:
 
     ``kind`` is one of ``nbconvert`` (the HTML page), ``report`` (the index page),
     ``review`` (review.yml templates) and ``sample`` (the sample's README).
+
+    Parameters
+    ----------
+    kind : str, optional
+        The sub-folder; default the folder of all templates.
+
+    Returns
+    -------
+    Path
+        The folder.
 
     Examples
     --------

@@ -109,7 +109,8 @@ def _outcome_codes(
 ) -> np.ndarray:
     """:func:`sla_outcome` as codes into :data:`_OUTCOMES` (``-1`` not covered). ``durations``
     keeps the hours per (end column, clock) so that policies on the same clock share them;
-    the time waited so far is computed for the unfinished tickets only."""
+    the time waited so far is computed for the unfinished tickets only.
+    """
     if policy.clock == "business" and calendar is None:
         raise InputError(
             f"SLA policy {policy.name!r} runs on business hours but no calendar was given",

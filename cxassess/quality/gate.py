@@ -323,7 +323,7 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         The dataset folder holding ``review.yml``.
     cycle : str, optional
         The cycle label; default the latest cycle folder.
-    store
+    store : Path or str, optional
         A folder (the review's working folder) to write each checked table to, as
         Parquet under ``tables/``, as soon as it is checked: the gate then holds one
         table in memory at a time, and :attr:`QualityReport.data` reads them back on use.

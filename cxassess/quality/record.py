@@ -58,7 +58,7 @@ class QualityReport:
         Each input of the gate (``<cycle>/<file>``, ``review.yml``,
         ``expectations/<suite>``) with its size, modification time and SHA-256: what
         :func:`unchanged` compares, and what the run manifest lists.
-    stored
+    stored : dict, optional
         When the gate wrote the checked tables itself (``check_cycle(..., store=folder)``):
         what :func:`cxassess.cycles.stored_cycle` needs to read them back.
 

@@ -30,7 +30,8 @@ def gx_context() -> Any:
 
     GX labels each in-memory batch under 1 GB with an MD5 of every row
     (``pandas_data_fingerprint``, seconds per million rows); the gate never uses that
-    label (it fingerprints the input files itself), so the threshold is set to 0."""
+    label (it fingerprints the input files itself), so the threshold is set to 0.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
