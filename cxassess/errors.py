@@ -87,6 +87,12 @@ class CxAssessError(Exception):
         self.path = Path(path) if path is not None else None
         super().__init__(message + (f"\n  How to fix: {fix}" if fix else ""))
 
+    def __reduce__(self) -> tuple:
+        """Pickle as the same class with the same attributes (errors cross from the gate's
+        worker processes; the subclasses' own arguments differ).
+        """
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
 
 class InputError(CxAssessError, ValueError):
     """A function of the package was called with input it cannot use (a missing column,
@@ -473,3 +479,11 @@ class DatasetFolderError(DataFileError):
     >>> error.path.name, isinstance(error, DataFileError)
     ('mydesk', True)
     """
+
+
+def _rebuilt(cls: type, args: tuple, state: dict) -> CxAssessError:
+    """An error of ``cls`` with ``args`` and attributes ``state`` (see ``__reduce__``)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

@@ -176,3 +176,17 @@ def test_errors_carry_what_where_and_fix():
         Path("data/x/2026Q3/tickets.csv"), "check the dataset folder", True)
     c = ConfigError("bad", path="data/x/review.yml", fix="write 30")
     assert (c.path, c.fix, str(c)) == (Path("data/x/review.yml"), "write 30", "bad\n  How to fix: write 30")
+
+
+def test_errors_cross_process_boundaries_intact():
+    """The gates run in worker processes: their errors are pickled back with their class,
+    message, fix and path (the subclasses take other arguments than the base)."""
+    import pickle
+
+    from cxassess.errors import DataFileError, DataQualityError, MissingColumnError
+
+    for error in (DataFileError("d/2026Q3/tickets.csv", "the file is empty", "export it again"),
+                  MissingColumnError("d/2026Q3/events.csv", "events", ["timestamp"], ["ticket_id"]),
+                  DataQualityError("desk", "2026Q3", ["tickets: bad"])):
+        back = pickle.loads(pickle.dumps(error))
+        assert (type(back), str(back), back.fix, back.path) == (type(error), str(error), error.fix, error.path)

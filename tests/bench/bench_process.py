@@ -149,7 +149,27 @@ def run(reps: int = 3) -> dict:
     out["linearity"] = {"rows": linearity,
                         "us_per_event_ratio_largest_to_smallest": per_event[-1] / per_event[0],
                         "goal": "linear: time per event about flat from 100 k to 5 M events"}
+    out["rows"] = _rows(out)  # the README table's lines
     return out
+
+
+def _rows(out: dict) -> list[dict]:
+    """The figures above as rows of the benchmark table (see ``tests.bench._common.row``)."""
+    from tests.bench._common import row
+
+    rows = []
+    comparison = out.get("comparison", {})
+    if "pm4py" in comparison:
+        events = comparison["events"]
+        rows.append(row(f"{comparison['cxassess']['what']}, {events:,} events", "s",
+                        comparison["cxassess"]["runs_s"]))
+        rows.append(row(f"pm4py {comparison['pm4py']['what']}, same log", "s", comparison["pm4py"]["runs_s"]))
+        rows.append(row("speed-up: pm4py / cxassess (medians)", "x", [comparison["speedup_median"]],
+                        goal=">= 5x", met=comparison["goal_met"]))
+    for line in out["linearity"]["rows"]:
+        rows.append(row(f"linearity: {line['what']}, {line['events']:,} events (µs per event in 'us_per_event')",
+                        "s", line["runs_s"], us_per_event=round(line["us_per_event"], 3)))
+    return rows
 
 
 if __name__ == "__main__":  # python -m tests.bench.bench_process
