@@ -51,7 +51,7 @@ def steps(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
     return out
 
 
-def rows(path: Path) -> int:
+def data_rows(path: Path) -> int:
     """Data rows of a CSV file (lines after the header)."""
     with open(path, "rb") as f:
         return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b"")) - 1
@@ -90,7 +90,7 @@ def run(reps: int = 3, dataset: Path | None = None) -> dict:
     the OS file cache is warm after the first)."""
     data = Path(dataset) if dataset else bench_data()
     runs = [review_once(data) for _ in range(max(1, reps))]
-    shape = ", ".join(f"{rows(data / '2026Q3' / f'{t}.csv'):,} {t}" for t in ("tickets", "events", "surveys"))
+    shape = ", ".join(f"{data_rows(data / '2026Q3' / f'{t}.csv'):,} {t}" for t in ("tickets", "events", "surveys"))
     what = (f"cxassess review of the benchmark dataset {data.name} ({shape} in 2026Q3), 2026Q3 against 2026Q2, "
             "subprocess, whole process tree")
     wall = [r["wall_s"] for r in runs]
