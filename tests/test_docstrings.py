@@ -46,7 +46,6 @@ SKIPPED = {
     "cxassess.__main__",  # not an API: running it starts the command line
     "cxassess.plots",
     "cxassess.process",
-    "cxassess.synth",
 }
 
 ERROR_NAMES = frozenset(errors.__all__) - {"shown", "ConfigProblem"}
