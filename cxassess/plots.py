@@ -44,7 +44,14 @@ PALETTE = "colorblind"
 
 
 def use_style() -> None:
-    """Apply the report's seaborn theme (call once at the top of a notebook)."""
+    """Apply the report's seaborn theme (call once at the top of a notebook).
+
+    Examples
+    --------
+    >>> use_style()
+    >>> plt.rcParams["figure.dpi"], plt.rcParams["axes.titleweight"]
+    (100.0, 'bold')
+    """
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
     plt.rcParams.update({"figure.dpi": 100, "figure.figsize": (9, 4), "axes.titleweight": "bold"})
 
@@ -56,6 +63,20 @@ def styled(df: pd.DataFrame, formats: dict[str, str] | None = None, *, na_rep: s
     ``<script>...``) is shown as text and never becomes markup. Give the number formats
     here: a later ``Styler.format`` call would replace the escaping formatter of every
     cell it covers.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    formats : dict of str to str, optional
+        Format string per column, e.g. ``{"n": "{:,}"}``.
+    na_rep : str, optional
+        What a missing value shows; ``None``: pandas' default.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The escaped table.
 
     Examples
     --------
@@ -74,6 +95,18 @@ def note(text: str, *, lead: str = "") -> Markdown:
     """A sentence for a page (e.g. "not available: needs ..."), escaped, with a bold lead;
     parts between backticks are shown as code.
 
+    Parameters
+    ----------
+    text : str
+        The sentence; parts between backticks become code.
+    lead : str, default ""
+        A bold lead before the sentence (e.g. the section's title); empty: none.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        The paragraph as HTML.
+
     Examples
     --------
     >>> note("not available: needs `tickets.team` (no such column)", lead="By <team>").data
@@ -88,6 +121,20 @@ def note(text: str, *, lead: str = "") -> Markdown:
 def page_heading(cycle: object, before: object | None = None, *, events: bool = False) -> Markdown:
     """The line under a page's title: dataset title, cycle, the cycle compared with (and,
     with ``events``, the tickets and events of the log), every value escaped.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle of the page.
+    before : Cycle, optional
+        The cycle compared with; ``None``: no previous cycle.
+    events : bool, default False
+        Also state the tickets and events of the cycle's event log.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        The line.
 
     Examples
     --------
@@ -106,14 +153,24 @@ def page_heading(cycle: object, before: object | None = None, *, events: bool = 
 
 
 def cycle_summary(cycle: object) -> Markdown:
-    """The cycle at a glance: dataset, window, tables read (rows, file) and tables absent,
+    r"""The cycle at a glance: dataset, window, tables read (rows, file) and tables absent,
     every value from review.yml or a file name escaped.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        The dataset and window, then a table of the tables read.
 
     Examples
     --------
     >>> from cxassess.cycles import load_cycle
     >>> print(cycle_summary(load_cycle("data/sample", "2026Q3")).data.splitlines()[0])
-    **Sample support desk \\(synthetic, seeded\\)**, cycle **2026Q3**: 2026-07-01 to 2026-09-30 (Europe/Berlin).
+    **Sample support desk \(synthetic, seeded\)**, cycle **2026Q3**: 2026-07-01 to 2026-09-30 (Europe/Berlin).
     """
     fmt = "%Y-%m-%d"
     last_day = (cycle.end - pd.Timedelta(days=1)).strftime(fmt)
@@ -137,6 +194,18 @@ def cycle_summary(cycle: object) -> Markdown:
 def share_sentence(share: float, text: str) -> Markdown:
     """A share in bold followed by its sentence: ``**12.3%** of tickets ...`` (text escaped).
 
+    Parameters
+    ----------
+    share : float
+        The share, between 0 and 1.
+    text : str
+        The sentence that follows it.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        The sentence.
+
     Examples
     --------
     >>> share_sentence(0.1234, "of tickets followed the designed flow.").data
@@ -147,14 +216,57 @@ def share_sentence(share: float, text: str) -> Markdown:
 
 def gap_note(cycle: object, section: str | registry.Section) -> Markdown | None:
     """The "not available: needs ..." note of a page section (see :data:`cxassess.registry.SECTIONS`),
-    or ``None`` when the cycle has what it needs."""
+    or ``None`` when the cycle has what it needs.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle.
+    section : str or cxassess.registry.Section
+        The section, or its id (``"overview.volume_by_channel"``).
+
+    Returns
+    -------
+    IPython.display.Markdown or None
+        The note, with how to add what is missing; ``None`` when nothing is.
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> gap_note(q3, "overview.volume_by_channel") is None
+    True
+    >>> without = q3.with_tables(tickets=q3.tickets.drop(columns="channel"))
+    >>> gap_note(without, "overview.volume_by_channel").data.split(". ")[0]
+    '<p><strong>Volumes by channel:</strong> not available: needs <code>tickets.channel</code> (no such column)'
+    """
     item = registry.SECTIONS[section] if isinstance(section, str) else section
     missing = registry.gap(cycle, item)
     return None if missing is None else note(f"{missing}. {registry.how_to_add(item, cycle)}", lead=item.title)
 
 
 def plausibility_table(checks: pd.DataFrame) -> Styler:
-    """The plausibility checks of a cycle: status, figure against its threshold, finding, fix."""
+    """The plausibility checks of a cycle: status, figure against its threshold, finding, fix.
+
+    Parameters
+    ----------
+    checks : pandas.DataFrame
+        :func:`cxassess.plausibility.checks`: ``check, cycle, status, figure, threshold,
+        finding, fix``.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table; shares shown as percentages.
+
+    Examples
+    --------
+    >>> checks = pd.DataFrame({"check": ["outside_hours"], "cycle": ["2026Q3"], "status": ["warning"],
+    ...                        "figure": [0.12], "threshold": [0.05], "finding": ["12% of events at night"],
+    ...                        "fix": ["check the time zone"]})
+    >>> plausibility_table(checks).data[["check", "figure", "limit"]].values.tolist()
+    [['activity inside working hours', '12%', '5%']]
+    """
     names = {"outside_hours": "activity inside working hours", "instant_response": "first response after creation",
              "after_resolution": "rework after resolution", "previous_maturity": "previous cycle complete"}
     shown = pd.DataFrame({
@@ -179,7 +291,19 @@ def plausibility_table(checks: pd.DataFrame) -> Styler:
 
 
 def kpi_definitions() -> Styler:
-    """Every KPI of the registry: label, unit, direction, definition and what it needs."""
+    """Every KPI of the registry: label, unit, direction, definition and what it needs.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        One row per KPI of :data:`cxassess.registry.KPIS`.
+
+    Examples
+    --------
+    >>> shown = kpi_definitions().data
+    >>> shown.columns.tolist(), "csat" in set(shown["id"])
+    (['KPI', 'id', 'unit', 'better', 'definition', 'needs'], True)
+    """
     rows = [{"KPI": k.label, "id": k.id, "unit": k.unit, "better": "higher" if k.higher_is_better else "lower",
              "definition": k.definition, "needs": ", ".join(str(n).replace("kind:", "kind = ") for n in k.needs)}
             for k in registry.KPIS.values()]
@@ -188,14 +312,34 @@ def kpi_definitions() -> Styler:
 
 def _done(fig: Figure) -> Figure:
     """Lay out and detach a figure from pyplot, so that a notebook shows it once: when
-    the caller displays it, not again when the cell ends."""
+    the caller displays it, not again when the cell ends.
+    """
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
 def table(df: pd.DataFrame, *, percent: tuple[str, ...] = ("share",)) -> Styler:
-    """A plain table for a report page: no index, shares as percentages, thousands separated."""
+    """A plain table for a report page: no index, shares as percentages, thousands separated.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    percent : tuple of str, default ("share",)
+        Columns shown as percentages.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The escaped table.
+
+    Examples
+    --------
+    >>> out = table(pd.DataFrame({"team": ["a"], "tickets": [1234], "share": [0.25]})).to_html()
+    >>> "1,234" in out, "25.0%" in out
+    (True, True)
+    """
     formats = {c: "{:,.1f}" for c in df.columns if pd.api.types.is_float_dtype(df[c])}
     formats.update({c: "{:.1%}" for c in percent if c in df.columns})
     formats.update({c: "{:,}" for c in df.columns if pd.api.types.is_integer_dtype(df[c])})
@@ -209,6 +353,22 @@ def weekly_counts(tickets: pd.DataFrame, *, by: str | None = "channel", start: p
     """Tickets created per week (weeks start on Monday, local time) and ``by``: one row
     per week from the week of ``start`` to the week before ``end`` (default: the first
     and last ticket), weeks without tickets as 0; ``by=None``: one ``tickets`` column.
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame
+        The tickets, with ``created_at`` (and ``by``).
+    by : str or None, default "channel"
+        The column to split by; ``None``: no split.
+    start : pandas.Timestamp, optional
+        The first instant (the cycle's start); default the first ticket.
+    end : pandas.Timestamp, optional
+        The end (the cycle's end, excluded); default the last ticket.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Weeks (their Mondays) as rows, the values of ``by`` as columns.
 
     Examples
     --------
@@ -246,7 +406,37 @@ def weekly_volume(tickets: pd.DataFrame, *, by: str | None = "channel", title: s
                   start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Figure:
     """Stacked bars of tickets created per week, split by ``by``: one bar per week of the
     cycle (``start`` to ``end``, the cycle's window), weeks without tickets drawn as 0,
-    ticks on the Mondays the weeks start; ``by=None``: one bar per week."""
+    ticks on the Mondays the weeks start; ``by=None``: one bar per week.
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame
+        The tickets, with ``created_at`` (and ``by``).
+    by : str or None, default "channel"
+        The column to split by; ``None``: no split.
+    title : str, optional
+        The chart's title; default "Tickets per week by <by>".
+    start : pandas.Timestamp, optional
+        The cycle's start; default the first ticket.
+    end : pandas.Timestamp, optional
+        The cycle's end; default the last ticket.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart (detached from pyplot: the notebook shows it once).
+
+    Examples
+    --------
+    Three weeks, two channels: six bar segments (the empty ones drawn as 0).
+
+    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["2026-07-01", "2026-07-15"]).tz_localize("UTC"),
+    ...                   "channel": ["chat", "email"]})
+    >>> fig = weekly_volume(t)
+    >>> len(fig.axes[0].patches), fig.axes[0].get_title()
+    (6, 'Tickets per week by channel')
+    >>> plt.close(fig)
+    """
     import matplotlib.dates as mdates
 
     counts = weekly_counts(tickets, by=by, start=start, end=end)
@@ -270,7 +460,28 @@ def weekly_volume(tickets: pd.DataFrame, *, by: str | None = "channel", title: s
 
 
 def stage_funnel(volume: pd.DataFrame, *, title: str = "Tickets reaching each stage") -> Figure:
-    """Horizontal bars of the tickets reaching each stage (output of ``stage_volume``)."""
+    """Horizontal bars of the tickets reaching each stage (output of ``stage_volume``).
+
+    Parameters
+    ----------
+    volume : pandas.DataFrame
+        :func:`cxassess.process.stage_volume`: ``label, tickets, share`` per stage.
+    title : str, default "Tickets reaching each stage"
+        The chart's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+
+    Examples
+    --------
+    >>> volume = pd.DataFrame({"label": ["Intake", "Specialist"], "tickets": [100, 25], "share": [1.0, 0.25]})
+    >>> fig = stage_funnel(volume)
+    >>> [text.get_text() for text in fig.axes[0].texts]
+    ['  100 (100%)', '  25 (25%)']
+    >>> plt.close(fig)
+    """
     fig, ax = plt.subplots(figsize=(9, 0.5 + 0.5 * len(volume)))
     ax.barh(volume["label"], volume["tickets"], color=sns.color_palette(PALETTE)[0])
     ax.invert_yaxis()
@@ -285,7 +496,8 @@ def stage_funnel(volume: pd.DataFrame, *, title: str = "Tickets reaching each st
 def _fmt(kpi: str, value: float, *, change: bool = False) -> str:
     """A KPI value as a CX lead reads it: 48.4 %, +12.0 (NPS), 4.85 (CES), 6.8 h.
 
-    A change of a share is in percentage points (``+9.3 pp``)."""
+    A change of a share is in percentage points (``+9.3 pp``).
+    """
     if pd.isna(value):
         return "–"
     sign = "+" if change else ""
@@ -301,7 +513,28 @@ def _fmt(kpi: str, value: float, *, change: bool = False) -> str:
 
 def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | None = None) -> Styler:
     """A readable KPI table: value with its 95 % interval and n; rows below ``min_n``
-    are greyed and marked "n too small" (shown, never hidden)."""
+    are greyed and marked "n too small" (shown, never hidden).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A tidy KPI table: ``[*by, kpi, value, ci_low, ci_high, n]`` (optional ``note``).
+    min_n : int, default 30
+        Figures resting on fewer answers or tickets are greyed "n too small".
+    labels : dict of str to str, optional
+        Names of KPIs beyond those of the scorecard.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kpi": ["csat"], "value": [0.8], "ci_low": [0.7], "ci_high": [0.9], "n": [12]})
+    >>> kpi_table(t).data[["value", "95 % interval", "n", "note"]].values.tolist()
+    [['80.0%', '70.0% to 90.0%', '12', 'n too small']]
+    """
     names = {**LABELS, **(labels or {})}
     keys = [c for c in table.columns
             if c not in {"kpi", "value", "ci_low", "ci_high", "n", "hits", "promoters", "detractors", "note"}]
@@ -336,7 +569,27 @@ _LIGHT_WORDS = {"critical": "stops the review", "warning": "warnings", "passed":
 
 
 def quality_lights(tables: pd.DataFrame) -> Styler:
-    """The gate's verdict per table as a traffic light, with rows read = used + quarantined."""
+    """The gate's verdict per table as a traffic light, with rows read = used + quarantined.
+
+    Parameters
+    ----------
+    tables : pandas.DataFrame
+        The gate's table of tables: ``table, status, light, file, rows_read, rows_used,
+        rows_quarantined, critical, warnings``.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table.
+
+    Examples
+    --------
+    >>> tables = pd.DataFrame({"table": ["tickets"], "status": ["warning"], "light": ["amber"],
+    ...                        "file": ["tickets.csv"], "rows_read": [100], "rows_used": [98],
+    ...                        "rows_quarantined": [2], "critical": [0], "warnings": [1]})
+    >>> quality_lights(tables).data[["table", "verdict", "rows read", "rows used"]].values.tolist()
+    [['tickets', 'warnings', 100, 98]]
+    """
     shown = pd.DataFrame(
         {
             "": ["●"] * len(tables),
@@ -364,7 +617,27 @@ def quality_lights(tables: pd.DataFrame) -> Styler:
 
 
 def quality_failures(failures: pd.DataFrame) -> Styler:
-    """Each failed check in plain language: table, column, rows, examples, how to fix it."""
+    """Each failed check in plain language: table, column, rows, examples, how to fix it.
+
+    Parameters
+    ----------
+    failures : pandas.DataFrame
+        The gate's failed checks: ``table, column, reason, failed_rows, share,
+        quarantined, examples, fix, status``.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table, critical checks with a red light, warnings amber.
+
+    Examples
+    --------
+    >>> failures = pd.DataFrame({"table": ["tickets"], "column": ["created_at"], "reason": ["not a date"],
+    ...                          "failed_rows": [2], "share": [0.02], "quarantined": [2], "examples": ["32/13"],
+    ...                          "fix": ["export ISO dates"], "status": ["critical"]})
+    >>> quality_failures(failures).data[["table", "column", "rows"]].values.tolist()
+    [['tickets', 'created_at', 2]]
+    """
     shown = pd.DataFrame(
         {
             "": ["●"] * len(failures),
@@ -394,7 +667,34 @@ def quality_failures(failures: pd.DataFrame) -> Styler:
 
 
 def quality_comparison(comparison: pd.DataFrame, *, cycle: str, previous: str) -> Styler:
-    """Per table: share of rows quarantined, warnings and critical defects, now and before."""
+    """Per table: share of rows quarantined, warnings and critical defects, now and before.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        Per table ``status, quarantined_share, warnings`` and the same with ``_before``.
+    cycle : str
+        The cycle's label.
+    previous : str
+        The previous cycle's label.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table, one column per figure and cycle.
+
+    Examples
+    --------
+    >>> comparison = pd.DataFrame({"table": ["tickets"], "status": ["passed"], "quarantined_share": [0.0],
+    ...                            "warnings": [0], "status_before": ["warning"],
+    ...                            "quarantined_share_before": [0.01], "warnings_before": [2]})
+    >>> shown = quality_comparison(comparison, cycle="2026Q3", previous="2026Q2").data
+    >>> shown.columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['table', '2026Q3: verdict', '2026Q3: quarantined', '2026Q3: warnings',
+     '2026Q2: verdict', '2026Q2: quarantined', '2026Q2: warnings']
+    >>> shown[["2026Q3: verdict", "2026Q2: verdict"]].values.tolist()
+    [['all checks hold', 'warnings']]
+    """
     def col(name: str, suffix: str) -> pd.Series:
         column = f"{name}{suffix}"
         return comparison[column] if column in comparison else pd.Series([np.nan] * len(comparison))
@@ -414,7 +714,31 @@ def quality_comparison(comparison: pd.DataFrame, *, cycle: str, previous: str) -
 
 
 def quality_trend(comparison: pd.DataFrame, *, cycle: str, previous: str) -> Figure:
-    """Share of rows quarantined per table, this cycle beside the previous one."""
+    """Share of rows quarantined per table, this cycle beside the previous one.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        Per table ``quarantined_share`` (and ``quarantined_share_before``).
+    cycle : str
+        The cycle's label.
+    previous : str
+        The previous cycle's label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+
+    Examples
+    --------
+    >>> comparison = pd.DataFrame({"table": ["tickets", "surveys"], "quarantined_share": [0.0, 0.02],
+    ...                            "quarantined_share_before": [0.01, 0.0]})
+    >>> fig = quality_trend(comparison, cycle="2026Q3", previous="2026Q2")
+    >>> fig.axes[0].get_legend_handles_labels()[1], len(fig.axes[0].patches)
+    (['2026Q2', '2026Q3'], 4)
+    >>> plt.close(fig)
+    """
     tables = comparison["table"].tolist()
     y = np.arange(len(tables))
     fig, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(tables)))
@@ -437,6 +761,18 @@ def quality_trend(comparison: pd.DataFrame, *, cycle: str, previous: str) -> Fig
 def what_moved(card: pd.DataFrame, *, min_n: int = 30) -> str:
     """Markdown list of the KPIs whose change is real (improved or worsened) with at least
     ``min_n`` this cycle (:func:`cxassess.kpis.breakdown.moved`), worst first.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        A scorecard: ``kpi, label, value, previous, n, verdict``.
+    min_n : int, default 30
+        A change resting on fewer answers or tickets is not listed.
+
+    Returns
+    -------
+    str
+        The Markdown list, or a sentence saying nothing moved.
 
     Examples
     --------
@@ -461,7 +797,31 @@ def _interval(kpi: str, low: float, high: float, *, change: bool = False) -> str
 def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
     """The scorecard as a report table: value (95 % interval, n), previous cycle, change with
     its interval and verdict, target and status. Rows with ``n < min_n`` are greyed and
-    marked "n too small"; KPIs the data cannot support say which table they need."""
+    marked "n too small"; KPIs the data cannot support say which table they need.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        :func:`cxassess.kpis.scorecard.scorecard` (segment columns before ``kpi``).
+    min_n : int, default 30
+        Figures resting on fewer answers or tickets are greyed "n too small".
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table.
+
+    Examples
+    --------
+    CSAT fell from 80 % to 70 %: 10 points.
+
+    >>> card = pd.DataFrame({"kpi": ["csat"], "label": ["CSAT"], "value": [0.7], "ci_low": [0.65],
+    ...                      "ci_high": [0.75], "n": [300], "previous": [0.8], "change": [-0.1],
+    ...                      "change_low": [-0.17], "change_high": [-0.03], "verdict": ["worsened"],
+    ...                      "target": [0.75], "target_status": ["missed"], "note": [""], "small_n": [False]})
+    >>> scorecard_table(card).data[["KPI", "value", "previous", "change", "verdict", "status"]].values.tolist()
+    [['CSAT', '70.0%', '80.0%', '-10.0 pp', 'worsened', 'missed']]
+    """
     group = [c for c in card.columns[: list(card.columns).index("kpi")]]
     kpis = card["kpi"].tolist()
     shown = pd.DataFrame({
@@ -501,7 +861,36 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
 def kpi_trends(history: pd.DataFrame, *, targets: dict[str, float] | None = None, min_n: int = 30,
                columns: int = 4) -> Figure:
     """Small multiples: each KPI across the cycles with its 95 % interval and its target
-    (dashed). Points with ``n < min_n`` are hollow; KPIs never measured are left out."""
+    (dashed). Points with ``n < min_n`` are hollow; KPIs never measured are left out.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        KPIs of several cycles: ``cycle, kpi, policy, value, ci_low, ci_high, n``.
+    targets : dict of str to float, optional
+        Target per KPI, drawn dashed.
+    min_n : int, default 30
+        Points resting on fewer answers or tickets are hollow.
+    columns : int, default 4
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per KPI measured.
+
+    Examples
+    --------
+    One KPI measured: one panel of the row of four is shown.
+
+    >>> history = pd.DataFrame({"cycle": ["2026Q2", "2026Q3"], "kpi": "csat", "policy": None,
+    ...                         "value": [0.8, 0.7], "ci_low": [0.75, 0.65], "ci_high": [0.85, 0.75],
+    ...                         "n": [200, 20]})
+    >>> fig = kpi_trends(history, targets={"csat": 0.8})
+    >>> len(fig.axes), sum(ax.get_visible() for ax in fig.axes)
+    (4, 1)
+    >>> plt.close(fig)
+    """
     measured = history[history["value"].notna()]
     policies = [p if isinstance(p, str) else None for p in measured["policy"]]
     panels = list(dict.fromkeys(zip(measured["kpi"], policies, strict=True)))
@@ -543,7 +932,34 @@ def kpi_breakdown(card: pd.DataFrame, *, by: str, kpis: list[str], min_n: int = 
     """Each segment's value with its 95 % interval (dot and bar), the previous cycle as a
     hollow ring, coloured by the verdict of the change: one panel per KPI, segments in the
     order of ``card`` (show the largest ones: :func:`cxassess.kpis.breakdown`). The height
-    grows with the segments up to :data:`MAX_CHART_HEIGHT`."""
+    grows with the segments up to :data:`MAX_CHART_HEIGHT`.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        A scorecard by ``by`` (``Breakdown.shown``).
+    by : str
+        The segment column.
+    kpis : list of str
+        The KPIs to draw; those not in ``card`` are left out.
+    min_n : int, default 30
+        Segments resting on fewer answers or tickets are grey.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per KPI drawn.
+
+    Examples
+    --------
+    >>> card = pd.DataFrame({"channel": ["chat", "email"], "kpi": "csat", "policy": None,
+    ...                      "value": [0.7, 0.8], "ci_low": [0.6, 0.7], "ci_high": [0.8, 0.9],
+    ...                      "previous": [0.75, 0.8], "verdict": ["within noise", "within noise"], "n": [100, 200]})
+    >>> fig = kpi_breakdown(card, by="channel", kpis=["csat", "fcr"])  # no fcr in the card
+    >>> len(fig.axes), [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
+    (1, ['chat', 'email'])
+    >>> plt.close(fig)
+    """
     kpis = [k for k in kpis if (card["kpi"] == k).any()]
     segments = list(dict.fromkeys(card[by].astype("string").fillna("(missing)")))
     height = min(MAX_CHART_HEIGHT, 0.9 + 0.4 * len(segments))
@@ -577,7 +993,35 @@ def breakdown_section(part, *, kpis: list[str] | None = None, min_n: int = 30, c
     breakdown's own, ``part.kpis``), the segments whose KPI moved for real
     (:func:`cxassess.kpis.breakdown.moved`, at most ``moved_rows``, largest first), every
     KPI of the shown segments in a fold-out table, and the link to ``csv`` (every
-    segment) when written."""
+    segment) when written.
+
+    Parameters
+    ----------
+    part : Breakdown
+        The breakdown.
+    kpis : list of str, optional
+        The KPIs of the chart; default ``part.kpis``.
+    min_n : int, default 30
+        Figures resting on fewer answers or tickets are greyed and never "moved".
+    csv : str, optional
+        The relative link to the breakdown's CSV file; ``None``: no link.
+    moved_rows : int, default 20
+        At most this many segments that moved are listed.
+
+    Returns
+    -------
+    list
+        The objects to display, in order; a breakdown that is missing gives its heading
+        and a note saying why.
+
+    Examples
+    --------
+    >>> from cxassess.kpis.breakdown import Breakdown
+    >>> empty = pd.DataFrame()
+    >>> part = Breakdown("team", empty, empty, empty, top=12, missing="not available: needs `tickets.team`")
+    >>> [shown.data for shown in breakdown_section(part)]
+    ['### By team', '<p>not available: needs <code>tickets.team</code>. No breakdown by it.</p>']
+    """
     from html import escape
 
     from IPython.display import HTML, Markdown
@@ -605,7 +1049,33 @@ def breakdown_section(part, *, kpis: list[str] | None = None, min_n: int = 30, c
 
 def breakdown_sections(parts: list, *, min_n: int = 30, csv_folder: str | None = None) -> list:
     """:func:`breakdown_section` of every breakdown in ``parts``, one after the other, each
-    with its full table written as CSV into ``csv_folder`` (the report folder) when given."""
+    with its full table written as CSV into ``csv_folder`` (the report folder) when given.
+
+    Parameters
+    ----------
+    parts : list of Breakdown
+        The breakdowns.
+    min_n : int, default 30
+        Figures resting on fewer answers or tickets are greyed and never "moved".
+    csv_folder : str, optional
+        The report folder for the CSV files; ``None``: none written, no links.
+
+    Returns
+    -------
+    list
+        The objects to display, every breakdown's after the other.
+
+    Examples
+    --------
+    Two breakdowns that are missing: a heading and a note each.
+
+    >>> from cxassess.kpis.breakdown import Breakdown
+    >>> empty = pd.DataFrame()
+    >>> parts = [Breakdown(by, empty, empty, empty, top=12, missing=f"not available: needs `tickets.{by}`")
+    ...          for by in ("team", "agent_id")]
+    >>> [shown.data for shown in breakdown_sections(parts)][::2]
+    ['### By team', '### By agent_id']
+    """
     shown: list = []
     for part in parts:
         shown += breakdown_section(part, min_n=min_n, csv=part.write_csv(csv_folder))
@@ -649,6 +1119,37 @@ def flow_chart(metrics: pd.DataFrame, flow: pd.DataFrame, *, title: str = "The s
 
     ``metrics`` comes from :func:`cxassess.process.stage_metrics`, ``flow`` from
     :func:`cxassess.process.stage_flow`.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        :func:`cxassess.process.stage_metrics`.
+    flow : pandas.DataFrame
+        :func:`cxassess.process.stage_flow`.
+    title : str, default "The service process"
+        The chart's title.
+    min_tickets : int, optional
+        Moves with fewer tickets are not drawn; default 1 % of the tickets, at least 1.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+
+    Examples
+    --------
+    The designed flow is ``a → b``; ticket T goes ``a → b → a``: two arrows, each with
+    its count.
+
+    >>> from cxassess.config import Process, Stage
+    >>> from cxassess.process import stage_flow, stage_metrics
+    >>> p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L")), activities={}, transitions=(("a", "b"),))
+    >>> ev = pd.DataFrame({"ticket_id": ["T"] * 3, "activity": ["x", "y", "z"], "stage": ["a", "b", "a"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00", "2026-07-01 11:00"])})
+    >>> fig = flow_chart(stage_metrics(ev, p), stage_flow(ev, p))
+    >>> sorted((t.get_gid(), t.get_text()) for t in fig.axes[0].texts if t.get_gid())
+    [('count:a->b', '1'), ('count:b->a', '1')]
+    >>> plt.close(fig)
     """
     from matplotlib import colormaps
     from matplotlib.colors import ListedColormap, Normalize
@@ -759,7 +1260,27 @@ def flow_chart(metrics: pd.DataFrame, flow: pd.DataFrame, *, title: str = "The s
 
 def satisfaction_by_path(table: pd.DataFrame) -> Figure:
     """CSAT per path group with its 95 % interval (output of
-    :func:`cxassess.process.satisfaction_by_path`), one row per group."""
+    :func:`cxassess.process.satisfaction_by_path`), one row per group.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`cxassess.process.satisfaction_by_path`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"attribute": "transfers", "group": ["0", "1"], "value": [0.9, 0.6],
+    ...                   "ci_low": [0.85, 0.5], "ci_high": [0.95, 0.7], "n": [200, 80]})
+    >>> fig = satisfaction_by_path(t)
+    >>> [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
+    ['transfers: 0', 'transfers: 1']
+    >>> plt.close(fig)
+    """
     labels = {"transfers": "transfers", "escalated": "escalated", "loop": "re-entered a stage",
               "conforms": "followed the designed flow"}
     rows = table.reset_index(drop=True)
@@ -782,7 +1303,35 @@ def satisfaction_by_path(table: pd.DataFrame) -> Figure:
 def stage_table(stages: pd.DataFrame) -> Styler:
     """Per stage: volumes, time in stage with its interval, share of the desk's time
     (customer-time stages left out: ``desk_share``), bottleneck rank and the change against
-    the previous cycle (output of ``process.compare_stages``)."""
+    the previous cycle (output of ``process.compare_stages``).
+
+    Parameters
+    ----------
+    stages : pandas.DataFrame
+        :func:`cxassess.process.compare_stages`.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table.
+
+    Examples
+    --------
+    Stage B holds 3 of the desk's 4 hours (rank 1), A 1 hour (rank 2); C is the customer's
+    time. There is no previous cycle.
+
+    >>> from cxassess.config import Process, Stage
+    >>> from cxassess.process import compare_stages, stage_metrics
+    >>> p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L"), Stage("c", "C", "L", customer_time=True)),
+    ...             activities={})
+    >>> ev = pd.DataFrame({"ticket_id": ["T"] * 4, "activity": "x", "stage": ["a", "b", "c", "c"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 09:00",
+    ...                                                 "2026-07-01 12:00", "2026-07-01 16:00"])})
+    >>> shown = stage_table(compare_stages(stage_metrics(ev, p), None)).data
+    >>> shown[["stage", "rank (before)", "verdict"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['A', '#2 (–)', 'not comparable: no previous cycle'], ['B', '#1 (–)', 'not comparable: no previous cycle'],
+     ['C', 'customer time', 'not comparable: no previous cycle']]
+    """
     def hours(v: float) -> str:
         return "–" if pd.isna(v) else f"{v:.1f}\u00a0h"  # the unit stays with its number
 
@@ -817,7 +1366,31 @@ def stage_table(stages: pd.DataFrame) -> Styler:
 
 
 def assessment_table(assessment: pd.DataFrame) -> Styler:
-    """The stage assessment: the four questions per stage and a short finding."""
+    """The stage assessment: the four questions per stage and a short finding.
+
+    Parameters
+    ----------
+    assessment : pandas.DataFrame
+        :func:`cxassess.process.stage_assessment`.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table.
+
+    Examples
+    --------
+    >>> from cxassess.config import Process, Stage
+    >>> from cxassess.process import stage_assessment
+    >>> p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L"), Stage("c", "C", "L", customer_time=True)),
+    ...             activities={})
+    >>> ev = pd.DataFrame({"ticket_id": ["T"] * 4, "activity": "x", "stage": ["a", "b", "c", "c"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 09:00",
+    ...                                                 "2026-07-01 12:00", "2026-07-01 16:00"])})
+    >>> shown = assessment_table(stage_assessment(ev, p)).data
+    >>> shown[["stage", "share of desk time", "bottleneck"]].values.tolist()
+    [['A', '25%', '#2'], ['B', '75%', '#1'], ['C', '–', '–']]
+    """
     def pct(v: float) -> str:
         return "–" if pd.isna(v) else f"{v:.0%}"
 
@@ -841,7 +1414,26 @@ def assessment_table(assessment: pd.DataFrame) -> Styler:
 
 
 def path_table(table: pd.DataFrame) -> Styler:
-    """CSAT by path group with the difference to the reference group and its interval."""
+    """CSAT by path group with the difference to the reference group and its interval.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`cxassess.process.satisfaction_by_path`.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"attribute": "transfers", "group": ["0", "1"], "value": [1.0, 0.5],
+    ...                   "ci_low": [0.8, 0.3], "ci_high": [1.0, 0.7], "n": [20, 20], "difference": [0.0, -0.5],
+    ...                   "diff_low": [0.0, -0.7], "diff_high": [0.0, -0.2]})
+    >>> path_table(t).data[["path", "CSAT", "difference to reference"]].values.tolist()
+    [['transfers: 0', '100.0%', '+0.0 pp'], ['transfers: 1', '50.0%', '-50.0 pp']]
+    """
     shown = pd.DataFrame({
         "path": table["attribute"] + ": " + table["group"].astype("str"),
         "CSAT": [_fmt("csat", v) for v in table["value"]],

@@ -68,23 +68,46 @@ class ProcessLog:
     The per-event and per-visit arrays are in that sorted order. Nothing here modifies
     the events it was built from.
 
-    Attributes
+    Parameters
     ----------
-    process
+    process : Process or None
         The process of review.yml it was built with (``None``: stages from the log only).
-    events
+    events : pandas.DataFrame
         The events as given (not copied, not modified).
-    order
+    order : numpy.ndarray
         Row positions of ``events`` in ticket-and-time order.
-    tickets, stages, activities, teams
+    tickets, stages : pandas.Index
         The values behind the codes: tickets sorted, stages in process order then the
-        others sorted, ``teams`` is ``None`` when the log has no ``team`` column.
-    ticket, time, stage
+        others sorted.
+    tz : tzinfo or None
+        The time zone of the events' timestamps (``None``: naive timestamps).
+    ticket, time, stage : numpy.ndarray
         Per event (sorted): codes, and the timestamps as UTC ``datetime64``; ``activity``
         and ``team`` (``-1``: no team named) are coded when first used.
-    visit_first, visit_ticket, visit_stage, visit_entered, visit_left, visit_events
+    visit_first, visit_ticket, visit_stage, visit_entered, visit_left, visit_events : numpy.ndarray
         Per visit (consecutive events of a ticket in one stage), in ticket and time order:
         its first event (position), ticket, stage, first and next timestamps, events.
+    _cache : dict, optional
+        Figures computed once (hours, visits per stage, moves...); filled as they are used.
+
+    Attributes
+    ----------
+    activities, teams : pandas.Index
+        The values behind the activity and team codes; ``teams`` is ``None`` when the log
+        has no ``team`` column.
+
+    Examples
+    --------
+    Ticket A enters ``intake`` at 8:00 and moves to ``done`` at 10:00; ticket B has one
+    event. Without a process the stages are sorted by name.
+
+    >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+    ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+    ...                                                 "2026-07-01 09:00"])})
+    >>> log = process_log(ev)
+    >>> log.n_tickets, list(log.stages), log.visit_ticket.tolist(), log.visit_stage.tolist()
+    (2, ['done', 'intake'], [0, 0, 1], [1, 0, 1])
     """
 
     process: Process | None
@@ -170,7 +193,28 @@ class ProcessLog:
         return np.r_[t[1:] == t[:-1], False]
 
     def hours(self, calendar: BusinessCalendar | None = None) -> np.ndarray:
-        """Per visit: hours from entering to leaving, calendar or business time."""
+        """Per visit: hours from entering to leaving, calendar or business time.
+
+        Parameters
+        ----------
+        calendar : BusinessCalendar, optional
+            Business hours instead of calendar hours.
+
+        Returns
+        -------
+        numpy.ndarray
+            Hours per visit, in the log's visit order.
+
+        Examples
+        --------
+        >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+        ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+        ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+        ...                                                 "2026-07-01 09:00"])})
+        >>> log = process_log(ev)
+        >>> log.hours().tolist()  # A in intake 8:00-10:00, A's last visit and B's single event last 0 h
+        [2.0, 0.0, 0.0]
+        """
         key = ("hours", id(calendar))
         if key not in self._cache or self._cache[key][0] is not calendar:
             if calendar is None:
@@ -185,7 +229,28 @@ class ProcessLog:
         return stamps.dt.tz_localize("UTC").dt.tz_convert(self.tz) if self.tz is not None else stamps
 
     def visits(self, calendar: BusinessCalendar | None = None) -> pd.DataFrame:
-        """The visits as a table (see :func:`stage_visits`)."""
+        """The visits as a table (see :func:`stage_visits`).
+
+        Parameters
+        ----------
+        calendar : BusinessCalendar, optional
+            Business hours instead of calendar hours.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``ticket_id, visit, stage, entered, left, hours, events, team, first_activity``.
+
+        Examples
+        --------
+        >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+        ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+        ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+        ...                                                 "2026-07-01 09:00"])})
+        >>> log = process_log(ev)
+        >>> log.visits()[["ticket_id", "visit", "stage", "hours", "team"]].values.tolist()
+        [['A', 0, 'intake', 2.0, 't1'], ['A', 1, 'done', 0.0, 't2'], ['B', 0, 'intake', 0.0, 't1']]
+        """
         team = (self.teams.take(self.visit_team, allow_fill=True, fill_value=None) if self.teams is not None
                 else pd.Index([pd.NA] * len(self.visit_ticket), dtype="str"))
         return pd.DataFrame({
@@ -203,7 +268,30 @@ class ProcessLog:
     def stage_tickets(self, calendar: BusinessCalendar | None = None) -> pd.DataFrame:
         """One row per ticket and stage it reached: ``stage, ticket`` (codes), ``hours``
         (all its visits together), ``visits`` and ``leaves`` (a visit followed by another
-        stage). Rows by stage, tickets in order within a stage."""
+        stage). Rows by stage, tickets in order within a stage.
+
+        Parameters
+        ----------
+        calendar : BusinessCalendar, optional
+            Business hours instead of calendar hours.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``stage, ticket, hours, visits, leaves``.
+
+        Examples
+        --------
+        Stage 0 is ``done`` (reached by A), stage 1 ``intake`` (A, which leaves it, and B).
+
+        >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+        ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+        ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+        ...                                                 "2026-07-01 09:00"])})
+        >>> log = process_log(ev)
+        >>> log.stage_tickets()[["stage", "ticket", "hours", "leaves"]].values.tolist()
+        [[0, 0, 0.0, False], [1, 0, 2.0, True], [1, 1, 0.0, False]]
+        """
         key = ("stage_tickets", id(calendar))
         if key not in self._cache or self._cache[key][0] is not calendar:
             k = len(self.stages)
@@ -229,7 +317,27 @@ class ProcessLog:
     def moves(self) -> pd.DataFrame:
         """Each visit followed by another: ``ticket, source, target`` (codes), ``hours``
         in the stage left (calendar time) and ``allowed`` by review.yml's transitions
-        (every move when it lists none)."""
+        (every move when it lists none).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``ticket, source, target, at, allowed``: ``at`` is the position of the visit
+            left.
+
+        Examples
+        --------
+        A moves from ``intake`` (code 1) to ``done`` (code 0); without a process every move
+        is allowed.
+
+        >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+        ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+        ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+        ...                                                 "2026-07-01 09:00"])})
+        >>> log = process_log(ev)
+        >>> log.moves()[["ticket", "source", "target", "allowed"]].values.tolist()
+        [[0, 1, 0, True]]
+        """
         if "moves" not in self._cache:
             at = np.flatnonzero(self.visit_moves)
             source, target = self.visit_stage[at], self.visit_stage[at + 1]
@@ -279,7 +387,28 @@ class ProcessLog:
         return self.with_activity(names)
 
     def with_activity(self, names: Sequence[str]) -> np.ndarray:
-        """Per ticket: ``True`` when one of its events is one of the activities ``names``."""
+        """Per ticket: ``True`` when one of its events is one of the activities ``names``.
+
+        Parameters
+        ----------
+        names : sequence of str
+            The activities.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            One flag per ticket, in the order of :attr:`tickets`.
+
+        Examples
+        --------
+        >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+        ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+        ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+        ...                                                 "2026-07-01 09:00"])})
+        >>> log = process_log(ev)
+        >>> log.with_activity(["out"]).tolist()  # only A has an "out" event
+        [True, False]
+        """
         hit = np.zeros(self.n_tickets, dtype=bool)
         if names and "activity" in self.events.columns:
             found = self.events["activity"].isin(list(names)).to_numpy(dtype=bool, na_value=False)
@@ -287,7 +416,28 @@ class ProcessLog:
         return hit
 
     def ticket_flags(self, ids: Sequence | pd.Series | None) -> np.ndarray:
-        """Per ticket: ``True`` for the tickets whose id is in ``ids``."""
+        """Per ticket: ``True`` for the tickets whose id is in ``ids``.
+
+        Parameters
+        ----------
+        ids : sequence or pandas.Series or None
+            Ticket ids; ids not in the log and missing values are ignored; ``None``: none.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            One flag per ticket, in the order of :attr:`tickets`.
+
+        Examples
+        --------
+        >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+        ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+        ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+        ...                                                 "2026-07-01 09:00"])})
+        >>> log = process_log(ev)
+        >>> log.ticket_flags(["B", "Z"]).tolist(), log.ticket_flags(None).tolist()
+        ([False, True], [False, False])
+        """
         flag = np.zeros(self.n_tickets, dtype=bool)
         if ids is None:
             return flag
@@ -301,7 +451,28 @@ class ProcessLog:
         return flag
 
     def ticket_codes(self, ids: pd.Series) -> np.ndarray:
-        """The code of each id (``-1`` for an id not in the log)."""
+        """The code of each id (``-1`` for an id not in the log).
+
+        Parameters
+        ----------
+        ids : pandas.Series
+            Ticket ids.
+
+        Returns
+        -------
+        numpy.ndarray
+            One code per id, in the order of ``ids``.
+
+        Examples
+        --------
+        >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+        ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+        ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+        ...                                                 "2026-07-01 09:00"])})
+        >>> log = process_log(ev)
+        >>> log.ticket_codes(pd.Series(["B", "Z", "A"])).tolist()
+        [1, -1, 0]
+        """
         values = pd.Index(ids)
         try:
             values = values.astype(self.tickets.dtype)
@@ -312,7 +483,26 @@ class ProcessLog:
     def handoff_arrays(self) -> dict[str, np.ndarray]:
         """Changes of team between consecutive events naming a team: per change the
         ``ticket``, ``from_team``, ``to_team`` and ``ping_pong`` (back to the team left at
-        the previous change of the ticket)."""
+        the previous change of the ticket).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``ticket`` (codes), ``from_team`` and ``to_team`` (codes into :attr:`teams`) and
+            ``ping_pong``, one entry per change.
+
+        Examples
+        --------
+        A goes from team t1 (code 0) to t2 (code 1); B stays with t1.
+
+        >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": ["in", "out", "in"],
+        ...                    "stage": ["intake", "done", "intake"], "team": ["t1", "t2", "t1"],
+        ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00",
+        ...                                                 "2026-07-01 09:00"])})
+        >>> log = process_log(ev)
+        >>> {key: value.tolist() for key, value in log.handoff_arrays().items()}
+        {'ticket': [0], 'from_team': [0], 'to_team': [1], 'ping_pong': [False]}
+        """
         if "handoffs" not in self._cache:
             named = np.flatnonzero(self.team >= 0) if self.team is not None else np.zeros(0, dtype=np.int64)
             ticket, team = self.ticket[named], self.team[named]
@@ -329,17 +519,24 @@ def process_log(events: pd.DataFrame | ProcessLog, process: Process | None = Non
 
     Parameters
     ----------
-    events
+    events : pandas.DataFrame or ProcessLog
         The event log: ``ticket_id, timestamp, activity``, optional ``stage`` (else the
         review.yml mapping of the activity; ``(unmapped)`` without one) and ``team``.
         A :class:`ProcessLog` is returned as it is.
-    process
+    process : Process, optional
         The process of review.yml (stages, activity mapping, transitions).
 
     Returns
     -------
     ProcessLog
         Pass it to any function of :mod:`cxassess.process` instead of the events.
+
+    Raises
+    ------
+    InputError
+        The log lacks ``ticket_id`` or ``timestamp``, an event has no ``ticket_id``,
+        ``timestamp`` is not a timestamp column, or a given :class:`ProcessLog` was built
+        with another process.
 
     Examples
     --------
@@ -425,7 +622,8 @@ def _factorized_activity(events: pd.DataFrame, order: np.ndarray) -> tuple[np.nd
 
 def _grouped(codes: np.ndarray, size: int) -> np.ndarray:
     """Positions that put ``codes`` (``0 .. size - 1``) in order, equal codes keeping
-    their order (a stable sort, done as one sort of unique integer keys)."""
+    their order (a stable sort, done as one sort of unique integer keys).
+    """
     n = len(codes)
     if size * max(n, 1) < 2**62:
         return np.sort(codes.astype(np.int64) * n + np.arange(n)) % max(n, 1)
@@ -434,7 +632,8 @@ def _grouped(codes: np.ndarray, size: int) -> np.ndarray:
 
 def _group_medians(values: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
     """Median of ``values`` per group (``0 .. size - 1``), as numpy and pandas compute it
-    (mean of the two middle values when n is even); missing values left out."""
+    (mean of the two middle values when n is even); missing values left out.
+    """
     keep = ~np.isnan(values)
     values, group = values[keep], group[keep]
     n = np.bincount(group, minlength=size)
@@ -467,6 +666,14 @@ def _customer_stages(process: Process | None) -> set[str]:
 
 def stage_volume(events: pd.DataFrame | ProcessLog, process: Process) -> pd.DataFrame:
     """Tickets that pass through each stage, in process order.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process
+        The process of review.yml.
 
     Returns
     -------
@@ -501,7 +708,29 @@ def stage_volume(events: pd.DataFrame | ProcessLog, process: Process) -> pd.Data
 
 def ordered(events: pd.DataFrame | ProcessLog, process: Process | None = None) -> pd.DataFrame:
     """Events sorted by ticket and time (ties keep file order), with ``stage`` from the
-    review.yml mapping where the log has none (``(unmapped)`` when an activity has no stage)."""
+    review.yml mapping where the log has none (``(unmapped)`` when an activity has no stage).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process, optional
+        The process of review.yml, for the stages of the activities.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The events' columns in ticket-and-time order, with ``stage``; a new frame.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"ticket_id": ["B", "A", "A"], "stage": ["intake", "done", "intake"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 09:00", "2026-07-01 10:00",
+    ...                                                 "2026-07-01 08:00"])})
+    >>> ordered(ev)[["ticket_id", "stage"]].values.tolist()
+    [['A', 'intake'], ['A', 'done'], ['B', 'intake']]
+    """
     log = process_log(events, process)
     ev = log.events.take(log.order).reset_index(drop=True)
     ev["stage"] = pd.Series(log.stages.take(log.stage), dtype="str")
@@ -512,6 +741,16 @@ def stage_visits(
     events: pd.DataFrame | ProcessLog, process: Process | None = None, *, calendar: BusinessCalendar | None = None
 ) -> pd.DataFrame:
     """One row per visit of a ticket to a stage: consecutive events in the same stage.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process, optional
+        The process of review.yml, for the stages of the activities.
+    calendar : BusinessCalendar, optional
+        Business hours instead of calendar hours.
 
     Returns
     -------
@@ -536,6 +775,16 @@ def stage_visits(
 def throughput_times(events: pd.DataFrame | ProcessLog) -> pd.DataFrame:
     """Per ticket: first and last event and the hours between them (calendar time).
 
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp``), or its :func:`process_log`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ticket_id, start, end, hours``, tickets sorted.
+
     Examples
     --------
     >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"],
@@ -552,7 +801,8 @@ def throughput_times(events: pd.DataFrame | ProcessLog) -> pd.DataFrame:
 def _pairs(source: np.ndarray, target: np.ndarray, hours: np.ndarray | None, names_s: pd.Index,
            names_t: pd.Index, ticket: np.ndarray | None = None) -> pd.DataFrame:
     """Count (and median ``hours``) of each (source, target) pair of codes, sorted by
-    names; with ``ticket`` (rows in ticket order), also the tickets with the pair."""
+    names; with ``ticket`` (rows in ticket order), also the tickets with the pair.
+    """
     k = len(names_t)
     size = len(names_s) * k
     edge = source.astype(np.int64) * k + target
@@ -579,6 +829,21 @@ def directly_follows(
     ``on="activity"`` counts activities (what pm4py's DFG counts); ``on="stage"`` counts
     moves between stage visits (a stage followed by itself is one visit, so it is not an
     edge). ``median_hours`` is the median time between the two.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    on : str, default "activity"
+        ``activity``, ``stage`` or another column of the events to count.
+    process : Process, optional
+        The process of review.yml, for the stages of the activities.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source, target, count, median_hours``, sorted by source and target.
 
     Examples
     --------
@@ -616,16 +881,16 @@ def stage_metrics(
 
     Parameters
     ----------
-    events
+    events : pandas.DataFrame or ProcessLog
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
         or its :func:`process_log`.
-    process
+    process : Process
         The process of review.yml.
-    resolved
+    resolved : pandas.Series, optional
         Ticket ids that were resolved; tickets whose path ends in a stage without being
         resolved are counted as ``open_here`` there (drop-outs or still in progress at
         the cycle's end). Default: tickets with a resolution activity of review.yml.
-    calendar
+    calendar : BusinessCalendar, optional
         Business hours instead of calendar hours.
 
     Returns
@@ -705,6 +970,11 @@ def time_split(metrics: pd.DataFrame) -> pd.DataFrame:
     ``metrics`` is the output of :func:`stage_metrics`. The stages' ``desk_share`` divides
     by the desk's hours of this table; the customer's time is reported here, beside it.
 
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Stage metrics with ``label``, ``total_hours`` and ``customer_time``.
+
     Returns
     -------
     pandas.DataFrame
@@ -733,6 +1003,22 @@ def stage_flow(
     """Moves between stages: count, median time spent in the stage being left
     (``median_wait_hours``) and whether review.yml allows the move.
 
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process
+        The process of review.yml (its ``transitions`` say which moves are allowed).
+    calendar : BusinessCalendar, optional
+        Business hours instead of calendar hours.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source, target, moves, tickets, median_wait_hours, allowed``, sorted by source and
+        target.
+
     Examples
     --------
     >>> from cxassess.config import Process, Stage
@@ -759,11 +1045,22 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
     a team (events without a team, e.g. automatic ones, are skipped); ping-pong is a
     return to the team just left (A → B → A).
 
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, team``), or its :func:`process_log`.
+
     Returns
     -------
-    (pandas.DataFrame, pandas.DataFrame)
-        ``from_team, to_team, handoffs, tickets`` and per ticket ``ticket_id, handoffs,
-        ping_pong``.
+    pairs : pandas.DataFrame
+        ``from_team, to_team, handoffs, tickets``, one row per pair of teams.
+    per_ticket : pandas.DataFrame
+        ``ticket_id, handoffs, ping_pong``, one row per ticket.
+
+    Raises
+    ------
+    InputError
+        The event log has no ``team`` column.
 
     Examples
     --------
@@ -805,6 +1102,21 @@ def _paths(log: ProcessLog) -> np.ndarray:
 def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top: int = 10) -> pd.DataFrame:
     """The most frequent stage paths with their share of tickets and median throughput time.
 
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process or None
+        The process of review.yml, for the stages of the activities.
+    top : int, default 10
+        How many paths.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``path, tickets, share, median_hours``, most frequent first.
+
     Examples
     --------
     >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B", "B", "C"], "activity": "x",
@@ -828,12 +1140,39 @@ def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top:
 def conformance(events: pd.DataFrame | ProcessLog, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Does each ticket's stage path follow the designed flow (review.yml ``transitions``)?
 
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process
+        The process of review.yml, with its ``transitions``.
+
     Returns
     -------
-    (pandas.DataFrame, pandas.DataFrame)
-        Per ticket ``ticket_id, conforms, deviations``; and the deviations (moves not
-        allowed) with ``source, target, tickets, moves``, most frequent first.
-    """
+    tickets : pandas.DataFrame
+        Per ticket ``ticket_id, conforms, deviations``.
+    deviations : pandas.DataFrame
+        The deviations (moves not allowed) with ``source, target, tickets, moves``, most
+        frequent first.
+
+    Raises
+    ------
+    InputError
+        review.yml lists no transitions.
+
+    Examples
+    --------
+    The designed flow is ``a → b``; ticket T goes ``a → b → a``: one move back is a deviation.
+
+    >>> from cxassess.config import Process, Stage
+    >>> p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L")), activities={}, transitions=(("a", "b"),))
+    >>> ev = pd.DataFrame({"ticket_id": ["T"] * 3, "activity": ["x", "y", "z"], "stage": ["a", "b", "a"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 10:00", "2026-07-01 11:00"])})
+    >>> tickets, deviations = conformance(ev, p)
+    >>> tickets.values.tolist(), deviations.values.tolist()
+    ([['T', False, 1]], [['b', 'a', 1, 1]])
+    """  # noqa: D400 (the first line is the question it answers)
     log = process_log(events, process)
     if not process.transitions:
         raise InputError("review.yml lists no process transitions: there is no designed flow to conform to",
@@ -853,7 +1192,33 @@ def path_attributes(events: pd.DataFrame | ProcessLog, process: Process) -> pd.D
     """Per ticket, what its path looked like: ``transfers`` (handoffs between teams) as
     ``0`` / ``1`` / ``2+``, ``escalated`` (reached a specialist stage), ``loop`` (re-entered
     a stage), ``ping_pong`` and ``conforms`` (followed the designed flow; only when
-    review.yml lists the transitions)."""
+    review.yml lists the transitions).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process
+        The process of review.yml (its specialist stages and transitions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ticket: ``ticket_id, escalated, loop``, with a team column also
+        ``handoffs, ping_pong, transfers``, with transitions also ``conforms``.
+
+    Examples
+    --------
+    A goes from ``a`` (team t1) to the specialist stage ``b`` (team t2); B stays in ``a``.
+
+    >>> from cxassess.config import Process, Stage
+    >>> p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L", specialist=True)), activities={})
+    >>> ev = pd.DataFrame({"ticket_id": ["A", "A", "B"], "activity": "x", "stage": ["a", "b", "a"],
+    ...                    "team": ["t1", "t2", "t1"], "timestamp": pd.to_datetime(["2026-07-01"] * 3)})
+    >>> path_attributes(ev, p)[["ticket_id", "escalated", "loop", "handoffs", "transfers"]].values.tolist()
+    [['A', True, False, 1, '1'], ['B', False, False, 0, '0']]
+    """
     log = process_log(events, process)
     pairs = log.stage_tickets()
     specialist = log.stages.isin(process.specialist_stages)
@@ -879,6 +1244,14 @@ def path_shares(events: pd.DataFrame | ProcessLog, process: Process | None = Non
     """Share of tickets whose path had a property: handed off between teams at least
     once and ping-pong (when the log names teams), escalated, re-entered a stage, and
     followed the designed flow (when review.yml lists the transitions).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process, optional
+        The process of review.yml; without it, only the team measures.
 
     Returns
     -------
@@ -916,7 +1289,8 @@ def path_shares(events: pd.DataFrame | ProcessLog, process: Process | None = Non
 
 def _csat_answers(surveys: pd.DataFrame | None, scale: int | None) -> pd.DataFrame | None:
     """Answered CSAT surveys with their scale (the column, else ``scale`` from review.yml);
-    ``None`` when the surveys carry no score."""
+    ``None`` when the surveys carry no score.
+    """
     if surveys is None or "score" not in surveys.columns:
         return None
     rows = surveys["kind"] == "csat" if "kind" in surveys.columns else pd.Series(True, index=surveys.index)
@@ -929,11 +1303,31 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: i
     ``scale`` is the CSAT scale (review.yml ``surveys: scales: csat``) for surveys without
     a ``scale`` column.
 
+    Parameters
+    ----------
+    surveys : pandas.DataFrame
+        The surveys (``ticket_id, score``, optional ``kind`` and ``scale``).
+    paths : pandas.DataFrame
+        Per ticket path attributes, as :func:`path_attributes` gives them.
+    scale : int, optional
+        The CSAT scale for surveys without a ``scale`` column.
+
     Returns
     -------
     pandas.DataFrame
         ``attribute, group, value, ci_low, ci_high, n, hits, difference, diff_low,
         diff_high`` (difference = group − reference; reference rows have 0).
+
+    Examples
+    --------
+    On a 5-point scale CSAT counts the answers 4 and 5: the tickets without a transfer
+    answered 5 and 4 (CSAT 1.0), those with one 2 and 5 (0.5), 0.5 less.
+
+    >>> paths = pd.DataFrame({"ticket_id": [1, 2, 3, 4], "transfers": ["0", "0", "1", "1"]})
+    >>> surveys = pd.DataFrame({"ticket_id": [1, 2, 3, 4], "kind": "csat", "score": [5, 4, 2, 5]})
+    >>> table = satisfaction_by_path(surveys, paths, scale=5)
+    >>> table[["attribute", "group", "value", "n", "difference"]].values.tolist()
+    [['transfers', '0', 1.0, 2, 0.0], ['transfers', '1', 0.5, 2, -0.5]]
     """
     answered = _csat_answers(surveys, scale)
     columns = ["attribute", "group", "value", "ci_low", "ci_high", "n", "hits", "difference", "diff_low", "diff_high"]
@@ -981,6 +1375,42 @@ def stage_assessment(
       target, and the bottleneck rank.
 
     Returns one row per stage with these figures and a short ``finding``.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ProcessLog
+        The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
+        or its :func:`process_log`.
+    process : Process
+        The process of review.yml.
+    surveys : pandas.DataFrame, optional
+        The surveys, for the CSAT effect; ``None``: no CSAT effect.
+    tickets : pandas.DataFrame, optional
+        The tickets, for their ``reopens``; ``None``: resolved counts as clean.
+    metrics : pandas.DataFrame, optional
+        :func:`stage_metrics` of the log, when already computed.
+    scale : int, optional
+        The CSAT scale for surveys without a ``scale`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stage: ``stage, label, tickets, resolved_clean, share_of_time,
+        desk_share, median_hours, loops_share, over_target, bottleneck_rank,
+        csat_through, csat_not_through, csat_effect, effect_low, effect_high, finding``.
+
+    Examples
+    --------
+    Stage ``b`` holds 3 of the desk's 4 hours (``c`` is the customer's time).
+
+    >>> from cxassess.config import Process, Stage
+    >>> p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L"), Stage("c", "C", "L", customer_time=True)),
+    ...             activities={})
+    >>> ev = pd.DataFrame({"ticket_id": ["T"] * 4, "activity": "x", "stage": ["a", "b", "c", "c"],
+    ...                    "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 09:00",
+    ...                                                 "2026-07-01 12:00", "2026-07-01 16:00"])})
+    >>> stage_assessment(ev, p)[["stage", "finding"]].values.tolist()
+    [['a', 'no measured problem'], ['b', "the bottleneck: 75% of the desk's time"], ['c', 'no measured problem']]
     """
     log = process_log(events, process)
     metrics = metrics if metrics is not None else stage_metrics(log, process)
@@ -1049,6 +1479,21 @@ def compare_stages(
     ``not_comparable`` is the reason no change can be judged (e.g. the previous cycle
     was cut while most of its tickets were open: see :mod:`cxassess.plausibility`); every
     verdict then says it.
+
+    Parameters
+    ----------
+    now : pandas.DataFrame
+        :func:`stage_metrics` of the cycle.
+    before : pandas.DataFrame or None
+        :func:`stage_metrics` of the previous cycle; ``None``: no previous cycle.
+    not_comparable : str, optional
+        Why the cycles cannot be compared; ``None``: they can.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``now`` with ``median_before, rank_before, share_before`` (and
+        ``desk_share_before``), ``change, change_low, change_high`` and ``verdict``.
 
     Examples
     --------

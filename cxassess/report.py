@@ -89,7 +89,25 @@ _FOLDER_ERRNOS = (13, 28, 30)  # permission denied, no space left, read-only fil
 
 @dataclass(frozen=True)
 class PageResult:
-    """One executed and rendered notebook."""
+    """One executed and rendered notebook.
+
+    Parameters
+    ----------
+    notebook : str
+        File name of the executed notebook in the report folder.
+    title : str
+        The page's title (the notebook's first Markdown heading).
+    html : str
+        File name of its HTML page in the report folder.
+    seconds : float
+        How long the notebook took to execute.
+
+    Examples
+    --------
+    >>> page = PageResult("20_kpi_scorecard.ipynb", "KPI scorecard", "20_kpi_scorecard.html", 3.5)
+    >>> page.html, page.seconds
+    ('20_kpi_scorecard.html', 3.5)
+    """
 
     notebook: str
     title: str
@@ -98,7 +116,28 @@ class PageResult:
 
 
 def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
-    """The first Markdown heading of a notebook, else ``fallback``."""
+    r"""The first Markdown heading of a notebook, else ``fallback``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook.
+    fallback : str
+        The title when no Markdown cell has a heading (e.g. the file name's stem).
+
+    Returns
+    -------
+    str
+        The heading's text, without its ``#`` marks.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    >>> nb = new_notebook(cells=[new_code_cell("# a comment"),
+    ...                          new_markdown_cell("Quarterly review\n## KPI scorecard")])
+    >>> notebook_title(nb, "20_kpi_scorecard"), notebook_title(new_notebook(), "20_kpi_scorecard")
+    ('KPI scorecard', '20_kpi_scorecard')
+    """
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -110,6 +149,17 @@ def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
 def remote_references(text: str) -> list[str]:
     """Every resource of an HTML page that would be fetched from the network (``src``,
     ``<link href>``, CSS ``url()`` and ``@import`` of a remote address), with a little context.
+
+    Parameters
+    ----------
+    text : str
+        The HTML page.
+
+    Returns
+    -------
+    list of str
+        Each remote reference with up to 40 characters either side; empty when the page
+        opens offline.
 
     Examples
     --------
@@ -128,6 +178,35 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
     network); figures are inlined as base64 PNG. Comments of the inlined JupyterLab
     stylesheets are dropped: they carry project URLs that are no resources but would make
     the page look as if it fetched something.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The executed notebook (``.ipynb``).
+    extra : dict, optional
+        Values for the template under ``resources["cxassess"]``: ``pages`` (the navigation,
+        a list of ``{"href", "title"}``), ``run`` (the line naming the run), ``banner``,
+        ``banner_class`` and ``banner_href`` (the data-quality banner).
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Examples
+    --------
+    A notebook with a heading and a code cell: the page shows the heading and the cell's
+    output, not its code, and fetches nothing from the network.
+
+    >>> import tempfile
+    >>> from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+    >>> cell = new_code_cell("secret_code = 6 * 7", outputs=[
+    ...     new_output("execute_result", {"text/plain": "42"}, execution_count=1)])
+    >>> path = Path(tempfile.mkdtemp()) / "page.ipynb"
+    >>> nbformat.write(new_notebook(cells=[new_markdown_cell("# Volume"), cell]), path)
+    >>> page = render_html(path)
+    >>> "Volume" in page, "42" in page, "secret_code" in page, remote_references(page)
+    (True, True, False, [])
     """
     from nbconvert import HTMLExporter
 
@@ -166,7 +245,8 @@ def _versions() -> dict[str, str | None]:
 
 def _first_error(nb_path: Path) -> tuple[int | None, str]:
     """Position of the first failing cell in the *original* notebook (1-based, all cells
-    counted, papermill's injected cells skipped) and its ``Name: value``."""
+    counted, papermill's injected cells skipped) and its ``Name: value``.
+    """
     nb = nbformat.read(nb_path, as_version=4)
     position = 0
     for cell in nb.cells:
@@ -236,7 +316,7 @@ def clean_dead_runs(folder: Path | str) -> list[str]:
 
     Parameters
     ----------
-    folder
+    folder : pathlib.Path or str
         The dataset's report folder, ``reports/<dataset>``.
 
     Returns
@@ -281,10 +361,40 @@ def claim_report_folder(folder: Path | str, dataset_root: Path, reports: Path | 
     The dataset is recorded relative to the folder holding ``reports`` (the working
     folder when ``reports`` is relative), so the record holds no machine path.
 
+    Parameters
+    ----------
+    folder : pathlib.Path or str
+        The dataset's report folder, ``<reports>/<dataset folder name>``.
+    dataset_root : pathlib.Path
+        The dataset folder (holding review.yml).
+    reports : pathlib.Path or str
+        The root of the reports (``--reports``).
+
     Raises
     ------
     ConfigError
         ``folder`` belongs to another dataset folder of the same name.
+
+    Examples
+    --------
+    Two dataset folders both named ``sample``: the first one to write its reports owns
+    ``reports/sample``; the second is refused.
+
+    >>> import tempfile
+    >>> from cxassess.errors import ConfigError
+    >>> root = Path(tempfile.mkdtemp())
+    >>> mine, theirs = root / "data" / "sample", root / "old" / "sample"
+    >>> folder = root / "reports" / "sample"
+    >>> for path in (mine, theirs, folder):
+    ...     path.mkdir(parents=True)
+    >>> claim_report_folder(folder, mine, root / "reports")
+    >>> (folder / DATASET_FILE).read_text().strip()
+    'data/sample'
+    >>> try:
+    ...     claim_report_folder(folder, theirs, root / "reports")
+    ... except ConfigError:
+    ...     print("refused")
+    refused
     """
     folder = Path(folder)
     base = Path(reports).absolute().parent
@@ -350,21 +460,21 @@ def run_review(
 
     Parameters
     ----------
-    dataset
+    dataset : pathlib.Path or str
         Dataset folder holding ``review.yml`` (e.g. ``data/sample``).
-    cycle
+    cycle : str, optional
         Cycle to review; default the latest cycle folder of the dataset.
-    previous
+    previous : str, optional
         Cycle to compare with; default the cycle before ``cycle``.
-    notebooks
+    notebooks : pathlib.Path or str, optional
         Folder of the notebooks, run in name order; default the review notebooks of
         cxassess (``notebooks/`` of the source checkout, else the copies shipped in the
         package: see :func:`cxassess.resources.notebook_folder`).
-    reports
+    reports : pathlib.Path or str, default "reports"
         Root of the reports; the review goes to ``<reports>/<dataset folder name>/<cycle>/``.
-    echo
-        Where progress lines go (default: standard error).
-    jobs
+    echo : callable, optional
+        Where progress lines go, one string per call (default: standard error).
+    jobs : int, optional
         How many notebooks run at once (default: one per core, as many as the free
         memory holds; the progress output says how many and why).
 
@@ -387,6 +497,27 @@ def run_review(
     ReviewRunError
         A notebook failed. The report folder is left as it was; the executed notebook
         with its traceback is kept in ``<reports>/<dataset name>/<cycle>.failed/``.
+    CxAssessError
+        ``notebooks`` holds no notebook, or a rendered page would fetch something from the
+        network.
+
+    Examples
+    --------
+    The review of the sample's 2026Q3 (about 25 s, so not run here):
+
+    >>> run_review("data/sample", "2026Q3")  # doctest: +SKIP
+    PosixPath('reports/sample/2026Q3')
+
+    A folder without notebooks is refused before anything is written:
+
+    >>> import tempfile
+    >>> from cxassess.errors import CxAssessError
+    >>> empty = Path(tempfile.mkdtemp())
+    >>> try:
+    ...     run_review("data/sample", "2026Q3", notebooks=empty, reports=empty / "reports")
+    ... except CxAssessError as error:
+    ...     print(str(error).startswith("no notebook found"), (empty / "reports").exists())
+    True False
     """
     say = echo or (lambda line: print(line, file=sys.stderr, flush=True))
     config = load_config(dataset)
@@ -524,7 +655,8 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
 def _gate(config: ReviewConfig, cycle: str, folder: Path) -> quality.QualityReport:
     """Run the gate on ``cycle``, save its report and checked tables into ``folder`` (the
     pages read them from there), and release the tables: this process holds no data
-    while the notebooks run."""
+    while the notebooks run.
+    """
     report = quality.check_cycle(config.root, cycle, store=folder)
     report.save(folder)
     report.data = None
@@ -548,7 +680,8 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
     they only read the gate's stored tables), and return their results in name order.
     The notebooks that took longest in the last good review (``last``) start first, so
     the longest one does not start last; without that record, in name order. The first
-    failure stops the run: notebooks not started are not run."""
+    failure stops the run: notebooks not started are not run.
+    """
     import papermill as pm
 
     def run(i: int, page: Path) -> PageResult:
@@ -610,7 +743,8 @@ def _available_memory() -> int | None:
 def _parallel_pages(staging: Path, pages: int, jobs: int | None) -> tuple[int, str]:
     """How many notebooks run at once, and why in words: ``jobs`` when given (``--jobs``),
     else one per core, no more than the free memory holds for one page each (its kernel
-    plus the stored tables of the cycle and the previous one, decompressed)."""
+    plus the stored tables of the cycle and the previous one, decompressed).
+    """
     if jobs is not None:
         return max(1, min(jobs, pages)), "--jobs"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -629,7 +763,8 @@ def _parallel_pages(staging: Path, pages: int, jobs: int | None) -> tuple[int, s
 def _ready_to_publish(staging: Path) -> None:
     """Drop the owner file and the checked tables the pages read (a working copy of the
     data, not part of the review) and give the folder normal permissions before it is
-    published."""
+    published.
+    """
     (staging / OWNER_FILE).unlink(missing_ok=True)
     for stored in staging.rglob(quality.TABLES_FOLDER):  # the pages' working copy of the data
         if stored.is_dir():

@@ -112,6 +112,36 @@ class SampleSpec:
     their default, 1.0, no random draw is made for them, so the committed sample does not
     change; lower values shape benchmark data (1 M tickets, about 5 M events, 200 k surveys
     per cycle with ``survey_share=0.2, categorised_share=0.0``).
+
+    Parameters
+    ----------
+    tickets_per_cycle : int, default 2500
+        Tickets created in each cycle (at least 1; fewer than 10 million over all cycles).
+    seed : int, default 20263
+        Seed of the random generator: the same spec gives the same data.
+    cycles : tuple of str, default ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
+        The cycles, in order.
+    survey_share : float, default 1.0
+        Share of closed tickets sent a survey, between 0 and 1.
+    categorised_share : float, default 1.0
+        Share of tickets with a *Categorised* event, between 0 and 1.
+
+    Raises
+    ------
+    InputError
+        A size or a share out of range.
+
+    Examples
+    --------
+    >>> spec = SampleSpec(tickets_per_cycle=100, cycles=("2026Q3",))
+    >>> spec.tickets_per_cycle * len(spec.cycles), spec.survey_share
+    (100, 1.0)
+    >>> from cxassess.errors import InputError
+    >>> try:
+    ...     SampleSpec(survey_share=1.5)
+    ... except InputError as error:
+    ...     print(str(error).splitlines()[0])
+    survey_share must be between 0 and 1, not 1.5
     """
 
     tickets_per_cycle: int = 2_500
@@ -121,6 +151,7 @@ class SampleSpec:
     categorised_share: float = 1.0
 
     def __post_init__(self) -> None:
+        """Refuse a size or a share out of range (see Raises)."""
         if self.tickets_per_cycle < 1:
             raise InputError(f"tickets_per_cycle must be at least 1, not {self.tickets_per_cycle}",
                              fix="give a whole number of at least 1")
@@ -134,7 +165,19 @@ class SampleSpec:
 
 
 def support_config() -> ReviewConfig:
-    """The *support* review.yml template that ships with the package."""
+    """The *support* review.yml template that ships with the package.
+
+    Returns
+    -------
+    ReviewConfig
+        The template, read as the review.yml of a dataset named ``sample``.
+
+    Examples
+    --------
+    >>> config = support_config()
+    >>> config.name, [stage.name for stage in config.process.stages][:3]
+    ('sample', ['intake', 'first_level', 'specialist'])
+    """
     text = resources.files("cxassess").joinpath("templates/review/support.yml").read_text("utf-8")
     return ReviewConfig(path=Path("support.yml"), raw=yaml.safe_load(text))
 
@@ -268,7 +311,8 @@ def _cycle(
     spec: SampleSpec = SampleSpec(),
 ) -> dict[str, pd.DataFrame]:
     """One cycle's tables. Tickets are numbered 0..n-1 inside the function (ids are text
-    only in the tables returned); text columns of the event log are categorical."""
+    only in the tables returned); text columns of the event log are categorical.
+    """
     process = config.process
     start, end = cycle_window(label, TZ)
     created = _created_times(rng, label, n, set(clock.holidays.astype(object)))
@@ -538,6 +582,11 @@ def _actions(label: str) -> pd.DataFrame:
 def generate(spec: SampleSpec = SampleSpec()) -> dict[str, dict[str, pd.DataFrame]]:
     """Generate every cycle's tables.
 
+    Parameters
+    ----------
+    spec : SampleSpec, optional
+        What to generate; default the committed sample (2,500 tickets in each of four cycles).
+
     Returns
     -------
     dict
@@ -555,6 +604,18 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, dict[str, pd.DataFram
 def generate_cycles(spec: SampleSpec = SampleSpec()) -> Iterator[tuple[str, dict[str, pd.DataFrame]]]:
     """Generate the cycles one after the other: ``(cycle, {table: DataFrame})``, so that a
     writer holds one cycle in memory at a time.
+
+    Parameters
+    ----------
+    spec : SampleSpec, optional
+        What to generate; default the committed sample (2,500 tickets in each of four cycles).
+
+    Yields
+    ------
+    label : str
+        The cycle, in the order of ``spec.cycles``.
+    tables : dict of str to pandas.DataFrame
+        The cycle's tables: tickets, events, surveys, audits, customers and actions.
 
     Examples
     --------
@@ -592,6 +653,20 @@ def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str 
     Timestamps are written in ISO 8601 with their UTC offset, as help desks export them.
     Cycles are generated and written one at a time (memory holds one cycle).
 
+    Parameters
+    ----------
+    out : pathlib.Path or str
+        The dataset folder, created when missing.
+    spec : SampleSpec, optional
+        What to generate; default the committed sample.
+    name : str, optional
+        The dataset's ``name`` in review.yml; default that of the template (``sample``).
+
+    Returns
+    -------
+    pathlib.Path
+        The dataset folder.
+
     Examples
     --------
     >>> import tempfile
@@ -615,8 +690,8 @@ def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str 
 
 
 def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Write one cycle's tables as UTF-8 CSV, timestamps in ISO 8601 with their offset
-    (``2026-07-01T09:30:00+02:00``), quotes only where needed, ``\\n`` line ends.
+    r"""Write one cycle's tables as UTF-8 CSV, timestamps in ISO 8601 with their offset
+    (``2026-07-01T09:30:00+02:00``), quotes only where needed, ``\n`` line ends.
 
     Polars writes the text (multi-threaded, categorical columns as their values); the bytes
     are those pandas' ``to_csv`` wrote before (checked on the committed sample).
@@ -638,6 +713,30 @@ def ecommerce_cycle(label: str, orders: int, seed: int = 7) -> dict[str, pd.Data
 
     Journeys start in the cycle; some skip the advice, some are returned, some end in a
     complaint (and those customers are less satisfied). For examples and tests only.
+
+    Parameters
+    ----------
+    label : str
+        The cycle, e.g. ``2026Q3``: every journey starts in it.
+    orders : int
+        How many journeys (orders).
+    seed : int, default 7
+        Seed of the random generator.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``{"events": ..., "surveys": ...}``; events and surveys after the cycle's end are
+        left out, as in an export taken then.
+
+    Examples
+    --------
+    Every order's journey starts in the first nine tenths of the cycle, so all 20 orders
+    are in the event log.
+
+    >>> tables = ecommerce_cycle("2026Q3", orders=20)
+    >>> sorted(tables), tables["events"]["ticket_id"].nunique()
+    (['events', 'surveys'], 20)
     """
     rng = np.random.default_rng(seed)
     start, end = cycle_window(label, TZ)
@@ -675,6 +774,22 @@ def write_ecommerce_sample(out: Path | str, *, orders: int = 400, cycles: tuple[
                            seed: int = 7) -> Path:
     """Write a small dataset for the *e-commerce* template (review.yml and one folder per
     cycle holding ``events.csv`` and ``surveys.csv``).
+
+    Parameters
+    ----------
+    out : pathlib.Path or str
+        The dataset folder, created when missing.
+    orders : int, default 400
+        Orders (journeys) per cycle.
+    cycles : tuple of str, default ("2026Q2", "2026Q3")
+        The cycles.
+    seed : int, default 7
+        Seed of the first cycle (the next ones take ``seed + 1``, ``seed + 2``...).
+
+    Returns
+    -------
+    pathlib.Path
+        The dataset folder.
 
     Examples
     --------
@@ -715,7 +830,30 @@ WIDE_STAGES = (
 
 def wide_config(teams: int = 300, stages: int = 15) -> dict:
     """The review.yml (as a dict) of the wide synthetic desk: the *support* template with
-    ``stages`` stages (at most 15) in several swim lanes and ``teams`` teams."""
+    ``stages`` stages (at most 15) in several swim lanes and ``teams`` teams.
+
+    Parameters
+    ----------
+    teams : int, default 300
+        How many teams (``team_000``, ``team_001``...).
+    stages : int, default 15
+        How many stages (at most 15), taken evenly from the 15 of ``WIDE_STAGES``.
+
+    Returns
+    -------
+    dict
+        The review.yml as parsed YAML.
+
+    Examples
+    --------
+    Five stages out of 15: every third one, starting with the first.
+
+    >>> raw = wide_config(teams=3, stages=5)
+    >>> [stage["name"] for stage in raw["process"]["stages"]]
+    ['intake', 'first_reply', 'escalation', 'change', 'confirmation']
+    >>> raw["values"]["teams"]
+    ['team_000', 'team_001', 'team_002']
+    """
     raw = yaml.safe_load(resources.files("cxassess").joinpath("templates/review/support.yml").read_text("utf-8"))
     chosen = WIDE_STAGES[:: max(1, len(WIDE_STAGES) // stages)][:stages] if stages < len(WIDE_STAGES) else WIDE_STAGES
     names = [s[0] for s in chosen]
@@ -740,6 +878,25 @@ def wide_cycle(label: str, tickets: int, *, teams: int = 300, stages: int = 15, 
     """One cycle of the wide synthetic desk: an event log whose tickets walk through the
     stages (mostly forward, some skipping one, some going back), team volumes with a long
     tail (Zipf-like), and CSAT/NPS surveys. For scale tests and benchmarks only.
+
+    Parameters
+    ----------
+    label : str
+        The cycle, e.g. ``2026Q3``.
+    tickets : int
+        Tickets created in the cycle.
+    teams : int, default 300
+        How many teams.
+    stages : int, default 15
+        How many stages (at most 15).
+    seed : int, default 7
+        Seed of the random generator.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``{"tickets": ..., "events": ..., "surveys": ...}``, the tickets derived from the
+        events.
 
     Examples
     --------
@@ -814,6 +971,26 @@ def write_wide_sample(out: Path | str, *, tickets: int = 10_000, teams: int = 30
     """Write the wide synthetic desk (review.yml and one folder per cycle with tickets,
     events and surveys): ``teams`` teams with a long tail and ``stages`` stages, to check
     that the review stays legible and fast at real cardinality.
+
+    Parameters
+    ----------
+    out : pathlib.Path or str
+        The dataset folder, created when missing.
+    tickets : int, default 10000
+        Tickets per cycle.
+    teams : int, default 300
+        How many teams.
+    stages : int, default 15
+        How many stages (at most 15).
+    cycles : tuple of str, default ("2026Q2", "2026Q3")
+        The cycles.
+    seed : int, default 7
+        Seed of the first cycle (the next ones take ``seed + 1``, ``seed + 2``...).
+
+    Returns
+    -------
+    pathlib.Path
+        The dataset folder.
 
     Examples
     --------

@@ -32,6 +32,32 @@ class Breakdown:
     there is no breakdown (the column or the tickets are absent), else it is empty.
     ``kpis`` are the KPIs its chart shows (:data:`cxassess.registry.BREAKDOWN_KPIS` on the
     clock of review.yml).
+
+    Parameters
+    ----------
+    by : str
+        The segment column (``channel``, ``team``...).
+    shown : pandas.DataFrame
+        The scorecard of the segments shown: the ``top`` largest, then the pooled one.
+    full : pandas.DataFrame
+        The scorecard of every segment.
+    segments : pandas.DataFrame
+        Tickets per segment this cycle, ``[by, tickets, share]``, largest first.
+    top : int
+        How many segments are shown on their own.
+    missing : str, default ""
+        Why there is no breakdown; empty when there is one.
+    kpis : list of str, optional
+        The KPIs the breakdown's chart shows.
+
+    Examples
+    --------
+    Five teams, the two largest shown: the other three are pooled.
+
+    >>> segments = pd.DataFrame({"team": list("abcde"), "tickets": [50, 40, 5, 3, 2]})
+    >>> b = Breakdown("team", pd.DataFrame(), pd.DataFrame(), segments, top=2)
+    >>> b.pooled_count, b.other, b.csv_name
+    (3, 'other (3 segments)', 'breakdown_team.csv')
     """
 
     by: str
@@ -61,7 +87,26 @@ class Breakdown:
     def write_csv(self, folder: Path | str | None) -> str | None:
         """Write :attr:`full` as ``breakdown_<column>.csv`` into ``folder`` (the report
         folder) and return the file name, for a relative link; ``None`` without a folder
-        or without a breakdown."""
+        or without a breakdown.
+
+        Parameters
+        ----------
+        folder : pathlib.Path or str or None
+            The report folder (it must exist); ``None``: write nothing.
+
+        Returns
+        -------
+        str or None
+            The file name (relative to ``folder``), or ``None`` when nothing was written.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> full = pd.DataFrame({"channel": ["chat", "email"], "kpi": ["csat", "csat"]})
+        >>> b = Breakdown("channel", full, full, pd.DataFrame(), top=12)
+        >>> b.write_csv(tempfile.mkdtemp()), b.write_csv(None)
+        ('breakdown_channel.csv', None)
+        """
         if folder is None or self.missing:
             return None
         write_csv(self.full, Path(folder) / self.csv_name)
@@ -73,6 +118,18 @@ def moved(card: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     *worsened* (its interval excludes 0) and the figure rests on at least ``min_n``
     (review.yml ``min_n``). Below ``min_n`` a figure is greyed "n too small" and never
     reported as moved, on the scorecard as in the breakdowns.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        A scorecard, with columns ``verdict`` and ``n``.
+    min_n : int
+        The smallest ``n`` a figure must rest on (review.yml ``min_n``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``card`` that moved, in their order (``n`` missing counts as 0).
 
     Examples
     --------
@@ -88,7 +145,39 @@ def pooled(cycle: Cycle, by: str, keep: list, other: str) -> Cycle:
     """A copy of ``cycle`` whose ``by`` column reads ``other`` outside the segments
     ``keep`` in the tables the KPIs segment (tickets, surveys, customers); the raw tables
     are not modified. The event log, audits and actions are left as they are, and unread
-    when they were (a survey takes its ticket's segment; events are joined by ticket)."""
+    when they were (a survey takes its ticket's segment; events are joined by ticket).
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle.
+    by : str
+        The segment column.
+    keep : list
+        The segments kept as they are.
+    other : str
+        The name given to every other segment.
+
+    Returns
+    -------
+    Cycle
+        A copy of ``cycle`` with the segments outside ``keep`` renamed ``other``.
+
+    Examples
+    --------
+    The sample's 2026Q3 has 889 email, 613 chat, 509 web and 489 phone tickets: web and
+    phone pool into 509 + 489 = 998 tickets.
+
+    >>> from cxassess.cycles import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> q3.tickets["channel"].value_counts().to_dict()
+    {'email': 889, 'chat': 613, 'web': 509, 'phone': 489}
+    >>> p = pooled(q3, "channel", ["email", "chat"], "other")
+    >>> p.tickets["channel"].value_counts().to_dict()
+    {'other': 998, 'email': 889, 'chat': 613}
+    >>> q3.tickets["channel"].nunique()  # the cycle itself is not modified
+    4
+    """
     tables = {}
     for name in ("tickets", "surveys", "customers"):
         table = cycle.tables.get(name)
@@ -105,6 +194,25 @@ def breakdown(
     """The scorecard by ``by`` for the ``top`` segments with the most tickets this cycle
     plus one "other" segment pooling the tickets of all the others (its KPIs computed on
     those tickets, in both cycles), and the full scorecard of every segment.
+
+    Parameters
+    ----------
+    now : Cycle
+        The cycle under review.
+    before : Cycle, optional
+        The previous cycle, for the changes; ``None``: no comparison.
+    by : str
+        The segment column.
+    top : int, default 12
+        How many of the largest segments are shown on their own.
+    checks : pandas.DataFrame, optional
+        The plausibility checks of ``now`` (:func:`cxassess.plausibility.checks`);
+        ``None``: computed here.
+
+    Returns
+    -------
+    Breakdown
+        The breakdown; its ``missing`` says why there is none (column or tickets absent).
 
     Examples
     --------
@@ -146,6 +254,24 @@ def breakdowns(
 ) -> list[Breakdown]:
     """:func:`breakdown` for each column of ``by``, in that order (the plausibility checks
     computed once for all of them).
+
+    Parameters
+    ----------
+    now : Cycle
+        The cycle under review.
+    before : Cycle, optional
+        The previous cycle, for the changes; ``None``: no comparison.
+    by : sequence of str
+        The segment columns.
+    top : int, default 12
+        How many of the largest segments each breakdown shows on their own.
+    checks : pandas.DataFrame, optional
+        The plausibility checks of ``now``; ``None``: computed here, once.
+
+    Returns
+    -------
+    list of Breakdown
+        One breakdown per column of ``by``, in that order.
 
     Examples
     --------
