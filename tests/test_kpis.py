@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
@@ -184,3 +185,24 @@ def test_kpi_history_reuses_the_page_cycles_and_their_figures(monkeypatch):
     assert sorted(loaded) == ["2025Q4", "2026Q1"]  # only the cycles the page did not hold
     pd.testing.assert_frame_equal(reused, fresh)
     assert sc.cycle_kpis(now) is now.computed[("cycle_kpis", (), None)]
+
+
+def test_a_survey_scale_without_rule_makes_that_kpi_not_available_not_the_page_fail():
+    """NPS answers on a 1-10 scale and CSAT on a 4-point one: those two KPIs say why they
+    are not available; CES and every ticket KPI are still computed."""
+    import dataclasses
+
+    from cxassess.cycles import load_cycle
+
+    q3 = load_cycle("data/sample", "2026Q3")
+    surveys = q3.surveys.copy()
+    surveys.loc[surveys["kind"] == "nps", "scale"] = 10
+    surveys.loc[surveys["kind"] == "csat", "scale"] = 4
+    odd = dataclasses.replace(q3, tables={**q3.tables, "surveys": surveys})
+    k = importlib.import_module("cxassess.kpis.scorecard").cycle_kpis(odd).set_index("kpi")
+    assert k.at["nps", "note"].startswith("not available: nps: answers on a 10-point scale")
+    assert k.at["csat", "note"].startswith("not available: csat: no rule for a 4-point scale")
+    assert pd.isna(k.at["nps", "value"]) and pd.isna(k.at["csat", "value"])
+    ces = surveys[(surveys["kind"] == "ces") & surveys["score"].notna()]
+    assert k.at["ces_mean", "value"] == pytest.approx(ces["score"].mean())  # the others still computed
+    assert k.at["transfer_rate", "value"] == pytest.approx((q3.tickets["transfers"] > 0).mean())

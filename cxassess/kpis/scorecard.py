@@ -10,7 +10,7 @@ table it needs, never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import narwhals as nw
@@ -21,7 +21,7 @@ from cxassess import plausibility, registry
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import load_config
 from cxassess.cycles import Cycle, list_cycles
-from cxassess.errors import DataQualityError
+from cxassess.errors import DataQualityError, InputError
 from cxassess.kpis._frame import keys
 from cxassess.kpis.compare import HIGHER_IS_BETTER, change
 from cxassess.kpis.customers import retention
@@ -172,15 +172,22 @@ def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[
             def kind(name: str) -> str | None:
                 return name if has_kind else None
 
-            if "csat" in survey_kpis:
-                add(csat(fill_scale(rated, scales.get("csat")), by=group or None, kind=kind("csat")))
-            if "nps" in survey_kpis:
-                add(nps(rated, by=group or None, kind=kind("nps")))
+            def attempt(kpi: str, compute: Callable[[], pd.DataFrame]) -> None:
+                # answers on a scale the KPI has no rule for: that KPI is not available, the others are
+                try:
+                    add(compute())
+                except InputError as error:
+                    add(_absent(kpi, f"not available: {error.message}", group))
+
             rated_ces = fill_scale(rated, scales.get("ces"))
-            if "ces_agree" in survey_kpis:
-                add(ces(rated_ces, by=group or None, kind=kind("ces")))
-            if "ces_mean" in survey_kpis:
-                add(ces(rated_ces, by=group or None, measure="mean", kind=kind("ces")))
+            for k, compute in (
+                ("csat", lambda: csat(fill_scale(rated, scales.get("csat")), by=group or None, kind=kind("csat"))),
+                ("nps", lambda: nps(rated, by=group or None, kind=kind("nps"))),
+                ("ces_agree", lambda: ces(rated_ces, by=group or None, kind=kind("ces"))),
+                ("ces_mean", lambda: ces(rated_ces, by=group or None, measure="mean", kind=kind("ces"))),
+            ):
+                if k in survey_kpis:
+                    attempt(k, compute)
     if tickets is not None:
         if {"frt_hours", "frt_business_hours"} & set(ok):
             add(first_response_time(tickets, censor_at=cycle.end, calendar=calendar, by=group or None))
