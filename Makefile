@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed
 DATASET ?= data/sample
 CYCLE ?=
 PORT ?= 8888
+PAPER ?= A4
 SOURCE ?=
 ARGS ?=
 
-.PHONY: help env report test test-slow test-all lab validate bench sample import schema lock lint clean
+.PHONY: help env report pdf test test-slow test-all lab validate bench sample import schema lock lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "cxassess targets (DATASET=$(DATASET) CYCLE=$(or $(CYCLE),latest)):\n"} \
@@ -34,6 +35,9 @@ env: $(STAMP) ## Create or update the virtual environment .venv (python3 -m venv
 report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html
 	$(BIN)/cxassess review --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
 
+pdf: $(STAMP) ## Print the review to one PDF: reports/<dataset>/<cycle>/review.pdf (PAPER=A4 or Letter; needs chromium)
+	$(BIN)/cxassess pdf --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE)) --paper $(PAPER)
+
 test: $(STAMP) ## Lint, then run the test suite (doctests included) without the slow tests (a few minutes)
 	$(BIN)/ruff check cxassess tests
 	$(BIN)/python -m pytest -m "not slow"
@@ -45,8 +49,8 @@ test-all: $(STAMP) ## Lint, then every test (what CI runs)
 	$(BIN)/ruff check cxassess tests
 	$(BIN)/python -m pytest
 
-lab: $(STAMP) ## Open the notebooks in JupyterLab
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+lab: $(STAMP) ## Open the notebooks in JupyterLab (as root too: --allow-root is added)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 validate: $(STAMP) ## Run the data-quality gate alone on DATASET / CYCLE
 	$(BIN)/cxassess validate --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))

@@ -24,8 +24,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 #: Submodules reachable as attributes (``cx.kpis``), imported on first use.
 SUBMODULES = (
-    "calendar", "config", "contract", "cycles", "errors", "eventlog", "export", "importer", "io", "kpis",
-    "plausibility", "plots", "process", "quality", "registry", "report", "schema", "stats", "synth",
+    "audit", "calendar", "config", "contract", "control", "cycles", "errors", "eventlog", "export", "findings",
+    "importer", "improve", "integrity", "io", "kpis", "plausibility", "plots", "process", "quality", "registry",
+    "report", "schema", "stats", "synth", "voc",
 )
 #: Names re-exported at the top level, and the module each comes from.
 NAMES = {

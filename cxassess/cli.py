@@ -1,4 +1,5 @@
-"""Command line: ``cxassess review``, ``validate``, ``check-config``, ``sample``, ``import``, ``schema``.
+"""Command line: ``cxassess review``, ``pdf``, ``validate``, ``check-config``, ``sample``, ``import``,
+``schema``, ``history``.
 
 Exit status: 0 done; 1 an error cxassess raises on purpose (its message says what, where
 and how to fix it) or an OS error (one line); 2 a usage error; 3 an internal error (a bug:
@@ -38,6 +39,21 @@ def _review(args: argparse.Namespace) -> int:
         reports=args.reports,
         jobs=args.jobs,
     )
+    return 0
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    """Print the review of a dataset and cycle (the latest by default) to one PDF."""
+    from cxassess.config import load_config
+    from cxassess.cycles import check_cycle_label, latest_cycle
+    from cxassess.report import print_review
+
+    config = load_config(args.dataset)
+    if args.cycle:
+        check_cycle_label(args.cycle, "--cycle")
+    cycle = args.cycle or latest_cycle(config.root)
+    pdf = print_review(Path(args.reports) / config.root.name / cycle, paper=args.paper)
+    print(f"review printed to {shown(pdf)}")
     return 0
 
 
@@ -142,6 +158,33 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history(args: argparse.Namespace) -> int:
+    """List the cycles of the history store, or export one of its tables (CSV or Parquet)."""
+    from cxassess import export, improve
+
+    store = improve.store_path(args.dataset, args.reports)
+    if not store.is_file():
+        raise InputError(f"no history store at {shown(store)}",
+                         fix=f"run a review first: cxassess review --dataset {args.dataset}")
+    if args.csv is None and args.parquet is None:
+        listed = improve.stored_cycles(store)
+        print(f"cxassess history: {shown(store)}, {len(listed)} cycle(s)")
+        for row in listed.itertuples():
+            written = "" if row.written_utc is None or str(row.written_utc) == "NaT" else f" written {row.written_utc:%Y-%m-%d %H:%M} UTC"
+            print(f"  {row.cycle:<8} schema {row.schema_version}: {row.kpis} KPI rows, {row.stages} stages, "
+                  f"{row.findings} findings, {row.weekly} weekly points{written}")
+        return 0
+    rows = improve.read_history(store, args.table, cycles=args.cycle or None)
+    if args.csv is not None:
+        export.write_csv(rows, args.csv)
+        print(f"{len(rows):,} row(s) of {args.table} written to {shown(args.csv)}")
+    if args.parquet is not None:
+        args.parquet.parent.mkdir(parents=True, exist_ok=True)
+        rows.to_parquet(args.parquet, index=False)
+        print(f"{len(rows):,} row(s) of {args.table} written to {shown(args.parquet)}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cxassess", description="Reproducible, honest review of a customer-service process."
@@ -160,6 +203,13 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--jobs", default=None, type=_positive,
                         help="notebooks run at once (default: one per core, as the free memory allows)")
     review.set_defaults(run=_review)
+
+    pdf = sub.add_parser("pdf", help="print a published review to one PDF (headless Chromium, offline)")
+    pdf.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    pdf.add_argument("--cycle", default=None, help="cycle of the review (default: the latest)")
+    pdf.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
+    pdf.add_argument("--paper", default="A4", choices=("A4", "Letter"), help="paper size (default A4)")
+    pdf.set_defaults(run=_pdf)
 
     validate = sub.add_parser("validate", help="run the data-quality gate alone on one cycle")
     validate.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
@@ -220,6 +270,17 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--update", type=Path, default=None, metavar="README",
                         help="rewrite the generated tables in this file (data/README.md) instead of printing")
     schema.set_defaults(run=_schema)
+
+    history = sub.add_parser("history", help="list the history store of a dataset, or export a table of it")
+    history.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    history.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
+    history.add_argument("--table", default="kpis",
+                         choices=["kpis", "stages", "findings", "gate", "weekly", "runs"],
+                         help="table to export (default kpis)")
+    history.add_argument("--cycle", action="append", default=[], help="only this cycle (repeatable)")
+    history.add_argument("--csv", type=Path, default=None, help="write the table to this CSV file")
+    history.add_argument("--parquet", type=Path, default=None, help="write the table to this Parquet file")
+    history.set_defaults(run=_history)
     return parser
 
 

@@ -314,6 +314,19 @@ class ReviewConfig:
         return self.settings.kpis.fcr_max_contacts
 
     @property
+    def min_important(self) -> dict[str, float]:
+        """The minimum important difference per KPI that review.yml overrides
+        (``kpis: min_important_difference``); the others keep the registry's
+        (:func:`cxassess.registry.min_important`).
+
+        Examples
+        --------
+        >>> load_config("data/sample").min_important
+        {}
+        """
+        return {k: float(v) for k, v in self.settings.kpis.min_important_difference.items()}
+
+    @property
     def calendar(self) -> dict[str, Any]:
         """The business calendar section (working hours per weekday, holidays)."""
         cal = self.settings.calendar

@@ -42,6 +42,8 @@ __all__ = [
     "KPI_IDS",
     "SHARE_KPIS",
     "SCALE_POINTS",
+    "DEFAULT_THEMES",
+    "Theme",
 ]
 
 #: KPI ids a target may name (from the registry of :mod:`cxassess.registry`).
@@ -291,6 +293,26 @@ class Report(_Section):
     )
 
 
+class Improvement(_Section):
+    """The improvement loop: what an avoided contact is worth, how long a reopen is awaited."""
+
+    cost_per_contact: Number | None = Field(
+        None, ge=0, description="cost of one extra customer contact (a reopen, a transfer), for the ROI of actions",
+        json_schema_extra=_fix("write a number in your currency, e.g. 6.5", 6.5),
+    )
+    currency: str = Field("EUR", description="currency of costs and values, as shown on the pages")
+    follow_up_days: int = Field(
+        14, ge=1, description="days a ticket must have had before its export for its reopen to be counted",
+        json_schema_extra=_fix("write a whole number of days, e.g. 14"),
+    )
+    coverage: dict[str, dict[str, list[Label]]] = Field(
+        default_factory=dict,
+        description="action id -> the ticket segments it covered (team, channel, ...): judged against the others",
+        json_schema_extra=_fix("write the action id, then ticket columns with the values covered, "
+                               "e.g. A-103: {team: [tier1_south]}", {"A-103": {"team": ["tier1_south"]}}),
+    )
+
+
 class QaCriterion(_Section):
     """One criterion of the QA scorecard (internal audits)."""
 
@@ -302,6 +324,28 @@ class QaCriterion(_Section):
     auto_fail: bool = Field(False, description="a failure sets the audit score to 0")
     na: Literal["exclude", "pass", "fail"] = Field(
         "exclude", description="how a not-applicable result counts (exclude: left out of the weights)",
+    )
+
+
+class QaSettings(_Section):
+    """How the QA audits are read and shown: planned quality score, precision wanted, privacy."""
+
+    target: float | None = Field(
+        None, ge=0, le=1, strict=True,
+        description="planned internal quality score (IQS, weighted share of points) of an audit, e.g. 0.90",
+        json_schema_extra=_fix("write a share between 0 and 1, e.g. 0.90"),
+    )
+    section_targets: dict[str, Annotated[float, Field(ge=0, le=1, strict=True)]] = Field(
+        default_factory=dict, description="planned quality score per scorecard section, e.g. {communication: 0.95}",
+        json_schema_extra=_fix("write a share between 0 and 1 per section, e.g. communication: 0.95"),
+    )
+    precision: float = Field(
+        0.05, gt=0, le=0.5, strict=True,
+        description="half-width of the 95 % interval wanted on an agent's quality score (sampling adequacy)",
+        json_schema_extra=_fix("write a share above 0 and at most 0.5, e.g. 0.05 for ±5 points"),
+    )
+    pseudonymise_agents: bool = Field(
+        False, description="show agents as 'agent 01', 'agent 02' ... (for reports sent outside the team)",
     )
 
 
@@ -325,6 +369,74 @@ class Kpis(_Section):
     fcr_max_contacts: int = Field(
         1, ge=1, description="most customer contacts a first-contact resolution may take",
         json_schema_extra=_fix("write a whole number of 1 or more, e.g. 1"),
+    )
+    min_important_difference: dict[str, Number] = Field(
+        default_factory=dict,
+        description="KPI id -> the smallest change worth acting on, in the KPI's unit (shares as fractions, "
+                    "times in hours); a smaller real change is 'real but small' (default: the KPI registry's)",
+        json_schema_extra=_fix("write a number of 0 or more, e.g. csat: 0.03 (3 points)", {"csat": 0.03}),
+    )
+
+
+#: Default themes of survey comments for a support desk: theme -> complaint?, words per language.
+#: Words match at the start of a word, case ignored ("wait" matches "waiting"); Japanese
+#: (and Chinese, Thai) anywhere in the text.
+DEFAULT_THEMES: dict[str, dict[str, Any]] = {
+    "waiting": {"complaint": True, "words": {
+        "en": ["wait", "too long", "took a while", "took ages", "slow", "how long"],
+        "de": ["wart", "zu lange", "gedauert", "dauert", "langsam"],
+        "ja": ["時間がかか", "待た", "待ち", "遅"]}},
+    "transfer": {"complaint": True, "words": {
+        "en": ["passed from", "transferred", "department to another", "explain everything again", "passed around"],
+        "de": ["weitergeleitet", "neu erklären", "weiterverbunden"],
+        "ja": ["たらい回し", "最初から説明", "転送"]}},
+    "nobody owns it": {"complaint": True, "words": {
+        "en": ["nobody", "no one", "own my request"], "de": ["niemand", "keiner"], "ja": ["誰も"]}},
+    "problem came back": {"complaint": True, "words": {
+        "en": ["came back", "happened again", "still not fixed", "not solved"],
+        "de": ["wieder aufgetreten", "erneut", "immer noch nicht"], "ja": ["また同じ", "再発", "まだ解決"]}},
+    "rude": {"complaint": True, "words": {
+        "en": ["rude", "unfriendly", "impolite"], "de": ["unfreundlich", "unhöflich", "frech"],
+        "ja": ["失礼", "不親切", "態度が悪"]}},
+    "price": {"complaint": True, "words": {
+        "en": ["price", "expensive", "refund", "overcharg", "fee"], "de": ["preis", "teuer", "erstattung", "gebühr"],
+        "ja": ["料金", "返金", "高い", "値段"]}},
+    "delivery": {"complaint": True, "words": {
+        "en": ["delivery", "shipping", "parcel", "package"], "de": ["lieferung", "versand", "paket"],
+        "ja": ["配送", "配達", "荷物"]}},
+    "resolved": {"complaint": False, "words": {
+        "en": ["solved", "resolved", "fixed"], "de": ["gelöst", "behoben"], "ja": ["解決"]}},
+    "quick": {"complaint": False, "words": {
+        "en": ["quick", "fast", "first contact"], "de": ["schnell", "ersten kontakt"], "ja": ["迅速", "一度の問い合わせ"]}},
+    "friendly": {"complaint": False, "words": {
+        "en": ["friendly", "kind", "helpful", "polite"], "de": ["freundlich", "hilfsbereit", "höflich"],
+        "ja": ["親切", "丁寧"]}},
+    "clear explanation": {"complaint": False, "words": {
+        "en": ["clear", "explanation"], "de": ["verständlich", "erklärt"], "ja": ["分かりやす", "わかりやす"]}},
+}
+
+
+class Theme(_Section):
+    """A theme of survey comments: the words or phrases that mark it, per language.
+
+    Parameters
+    ----------
+    complaint : bool, default False
+        A complaint (counted in the Pareto of complaints).
+    words : dict of str to list of str, optional
+        Language (as in ``surveys.language``) → words or phrases.
+
+    Examples
+    --------
+    >>> Theme(complaint=True, words={"en": ["wait"], "ja": ["待た"]}).words["ja"]
+    ['待た']
+    """
+
+    complaint: bool = Field(False, description="a complaint (counted in the Pareto of complaints)")
+    words: dict[Label, list[str]] = Field(
+        default_factory=dict, description="language (as in surveys.language): words or phrases; a word "
+        "matches at the start of a word, case ignored (Japanese, Chinese, Thai: anywhere)",
+        json_schema_extra=_fix("write e.g. words: {en: [wait, too long], de: [warten], ja: [待た]}"),
     )
 
 
@@ -359,8 +471,12 @@ class ReviewSettings(_Section):
         Data-quality gate thresholds.
     report : Report, optional
         Presentation of the pages.
+    improvement : Improvement, optional
+        The improvement loop: cost per contact (ROI), reopen follow-up days.
     qa_scorecard : list of QaCriterion, optional
         QA scorecard criteria.
+    qa : QaSettings, optional
+        QA audit settings (targets, precision, pseudonymised agents).
     sla : list of SlaSpec, optional
         Service-level policies.
     kpis : Kpis, optional
@@ -369,6 +485,8 @@ class ReviewSettings(_Section):
         Planned quality: KPI id -> target (shares between 0 and 1).
     imported : dict, optional
         Provenance written by ``cxassess import`` (free form).
+    themes : dict of str to Theme, optional
+        Themes of survey comments (default :data:`DEFAULT_THEMES`; given, it replaces them).
 
     Examples
     --------
@@ -397,7 +515,10 @@ class ReviewSettings(_Section):
     )
     quality: Quality = Field(default_factory=Quality, description="data-quality gate thresholds")
     report: Report = Field(default_factory=Report, description="presentation of the pages")
+    improvement: Improvement = Field(default_factory=Improvement,
+                                     description="the improvement loop: cost per contact, reopen follow-up")
     qa_scorecard: list[QaCriterion] = Field(default_factory=list, description="QA scorecard criteria")
+    qa: QaSettings = Field(default_factory=QaSettings, description="QA audit settings")
     sla: list[SlaSpec] = Field(default_factory=list, description="service-level policies")
     kpis: Kpis = Field(default_factory=Kpis, description="KPI definitions")
     targets: dict[str, Number] = Field(
@@ -406,6 +527,12 @@ class ReviewSettings(_Section):
     )
     imported: dict[str, Any] | None = Field(
         None, description="provenance written by cxassess import (free form)",
+    )
+    themes: dict[Label, Theme] = Field(
+        default_factory=lambda: {k: Theme(**v) for k, v in DEFAULT_THEMES.items()},
+        description="themes of survey comments: name -> {complaint, words per language} (default: "
+        "waiting, transfer, nobody owns it, problem came back, rude, price, delivery, resolved, quick, "
+        "friendly, clear explanation in en/de/ja); given, it replaces the defaults",
     )
 
     @field_validator("timezone")
@@ -579,6 +706,11 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
     for name in sorted({c for c in criteria if criteria.count(c) > 1}):
         problems.append(ConfigProblem("qa_scorecard", name, f"criterion {name!r} is listed more than once",
                                       "list each criterion once"))
+    sections = sorted({str(c.get("section") or "") for c in _as_list(raw.get("qa_scorecard")) if isinstance(c, dict)})
+    for section in _as_dict(_as_dict(raw.get("qa")).get("section_targets")):
+        if str(section) not in sections:
+            unknown(f"qa.section_targets.{section}", str(section), "a section of qa_scorecard", sections,
+                    f"use a section of qa_scorecard: {', '.join(sections) or '(none: give criteria a section)'}")
     kinds = _as_list(_as_dict(raw.get("values")).get("survey_kinds"))
     if kinds:
         for kind in _as_dict(_as_dict(raw.get("surveys")).get("scales")):
@@ -592,6 +724,15 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
                 and not 0 <= target <= 1:
             problems.append(ConfigProblem(f"targets.{kpi}", target, f"{target!r} is not a share between 0 and 1",
                                           f"write the share as a fraction, e.g. {kpi}: {min(target / 100, 1):g}"))
+    for kpi, difference in _as_dict(_as_dict(raw.get("kpis")).get("min_important_difference")).items():
+        where = f"kpis.min_important_difference.{kpi}"
+        if kpi not in KPI_IDS:
+            unknown(where, kpi, "a KPI id", list(KPI_IDS), f"use one of: {', '.join(KPI_IDS)}")
+        elif isinstance(difference, int | float) and not isinstance(difference, bool) and (
+                difference < 0 or (kpi in SHARE_KPIS and difference > 1)):
+            fix = (f"write the share as a fraction of 0 to 1, e.g. {kpi}: 0.03 (3 points)" if kpi in SHARE_KPIS
+                   else f"write a number of 0 or more, e.g. {kpi}: 1")
+            problems.append(ConfigProblem(where, difference, f"{difference!r} is not a usable difference", fix))
     return problems
 
 
@@ -625,7 +766,7 @@ def validate_review(raw: Any, path: Path | str = "review.yml") -> ReviewSettings
     ... except ConfigError as exc:
     ...     print("\n".join(p.line() for p in exc.problems))
     quality.critical_share: '5%': input should be a valid number. How to fix: write a share between 0 and 1, e.g. 0.05
-    min_m: unknown key 'min_m' (did you mean 'min_n'?). How to fix: use one of: name, title, timezone, files, csv, columns, calendar, process, values, surveys, min_n, quality, report, qa_scorecard, sla, kpis, targets, imported; or remove it
+    min_m: unknown key 'min_m' (did you mean 'min_n'?). How to fix: use one of: name, title, timezone, files, csv, columns, calendar, process, values, surveys, min_n, quality, report, improvement, qa_scorecard, qa, sla, kpis, targets, imported, themes; or remove it
     """
     if not isinstance(raw, dict):
         raise ConfigError(

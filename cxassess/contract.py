@@ -80,6 +80,7 @@ MEANING = {
         "audited_at": "when",
         "result": "pass, fail or na",
         "source": "qa, mystery_shop or recording",
+        "session": "calibration session (several auditors score the same tickets); empty: a regular audit",
     },
     "customers": {
         "customer_id": "the customer, unique in the table",

@@ -22,7 +22,7 @@ from cxassess.io import read_table
 from cxassess.schema import REQUIRED, TABLES
 
 __all__ = [
-    "Cycle", "load_cycle", "with_derived_tickets", "store_table", "store_tables", "stored_cycle", "Tables", "cycle_window", "previous_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
+    "Cycle", "load_cycle", "with_derived_tickets", "store_table", "store_tables", "stored_cycle", "Tables", "cycle_window", "previous_cycle", "next_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
 ]
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -148,6 +148,27 @@ def previous_cycle(label: str) -> str:
     return _label(_period(label) - 1)
 
 
+def next_cycle(label: str) -> str:
+    """Return the label of the cycle just after ``label``.
+
+    Parameters
+    ----------
+    label : str
+        A quarter or a month.
+
+    Returns
+    -------
+    str
+        The label of the quarter or month after.
+
+    Examples
+    --------
+    >>> next_cycle("2026Q4"), next_cycle("2026-12")
+    ('2027Q1', '2027-01')
+    """
+    return _label(_period(label) + 1)
+
+
 def list_cycles(dataset_dir: Path | str) -> list[str]:
     """List the cycle folders of a dataset, oldest first.
 
@@ -261,6 +282,7 @@ class Tables(MutableMapping):
         False
         """
         self._frames.pop(name, None)
+        self._stored.pop(name, None)
 
     def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
         """Put ``frame`` in place of the table ``name``."""
@@ -446,6 +468,28 @@ class Cycle:
         tables = (self.tables.replaced(frames) if isinstance(self.tables, Tables)
                   else {**self.tables, **frames})
         return replace(self, tables=tables)
+
+    def release(self, *tables: str) -> None:
+        """Let go of tables a page needs no more, to give their memory back (a page that
+        needs only the previous cycle's stage figures drops its event log once they are
+        computed). A released table is absent from then on (``None``).
+
+        Parameters
+        ----------
+        *tables : str
+            Table names; a name the cycle does not hold is ignored.
+
+        Examples
+        --------
+        >>> c = load_cycle("data/sample", "2026Q3", tables=("tickets", "events"))
+        >>> c.release("events"); c.events is None, len(c.tickets) > 0
+        (True, True)
+        """
+        for name in tables:
+            if isinstance(self.tables, Tables):
+                self.tables.release(name)
+            else:
+                self.tables.pop(name, None)
 
     def missing(self, *tables: str) -> list[str]:
         """The tables among ``tables`` that this cycle does not hold.

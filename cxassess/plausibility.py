@@ -28,9 +28,10 @@ from cxassess import registry
 from cxassess.calendar import BusinessCalendar
 from cxassess.cycles import Cycle
 from cxassess.eventlog import not_work
+from cxassess.findings import Finding
 
 __all__ = ["CHECK_COLUMNS", "checks", "not_comparable", "clock_warning", "outside_hours",
-           "instant_response", "after_resolution", "previous_maturity"]
+           "instant_response", "after_resolution", "previous_maturity", "PAGE", "findings"]
 
 #: Columns of the table of plausibility checks.
 CHECK_COLUMNS = ["check", "cycle", "status", "figure", "threshold", "finding", "fix", "affects"]
@@ -359,3 +360,59 @@ def clock_warning(table: pd.DataFrame) -> str | None:
     """
     hit = table[(table["check"] == "outside_hours") & (table["status"] == "warning")]
     return None if hit.empty else f"Business clock doubtful: {hit['finding'].iloc[0]} {hit['fix'].iloc[0]}"
+
+
+#: The page of the data-quality gate and the plausibility checks.
+PAGE = "00_data_quality"
+
+
+def findings(table: pd.DataFrame | None, gate: Any = None) -> list[Finding]:
+    """What the data-quality page found: each plausibility warning (it makes the changes
+    it affects not comparable, so the summary must say it first) and the rows the gate set
+    aside.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or None
+        The table of checks (:func:`checks`); ``None`` when they could not run.
+    gate : QualityReport, optional
+        The cycle's data-quality gate (:func:`cxassess.quality.quality_report`), for the
+        rows it quarantined.
+
+    Returns
+    -------
+    list of Finding
+        Empty when every check holds and no row was set aside.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame([{"check": "previous_maturity", "cycle": "2026Q2", "status": "warning",
+    ...     "figure": 0.97, "threshold": 0.5, "finding": "previous cycle incomplete (97% open at its end)",
+    ...     "fix": "compare with an earlier cycle", "affects": ("*",)}])
+    >>> [(f.severity, f.what) for f in findings(t)]
+    [('high', 'Changes cannot be judged: previous cycle incomplete (97% open at its end).')]
+    >>> findings(t.assign(status="ok")), findings(None)
+    ([], [])
+    """
+    found = []
+    warnings = table[table["status"] == "warning"] if table is not None else pd.DataFrame(columns=CHECK_COLUMNS)
+    for row in warnings.itertuples():
+        every = "*" in tuple(row.affects)
+        what = ("Changes cannot be judged: " if every else "Some figures are doubtful: ") + str(row.finding).rstrip(".")
+        affected = "every comparison" if every else ", ".join(registry.kpi(k).label for k in row.affects)
+        figure = f"{row.figure:.0%}" if pd.notna(row.figure) and row.figure <= 1 else "–"
+        limit = f"{row.threshold:.0%}" if pd.notna(row.threshold) and row.threshold <= 1 else "–"
+        found.append(Finding(what + ".", f"{figure} against a limit of {limit}; affects {affected}",
+                             "high" if every else "medium", 1.0, PAGE, "plausibility", "data_quality",
+                             action=str(row.fix), figures={"check": str(row.check), "cycle": str(row.cycle)}))
+    quarantined = int(getattr(gate, "quarantined_rows", 0) or 0)
+    rows = int(gate.tables["rows_read"].sum()) if quarantined else 0
+    if quarantined and rows:
+        share = quarantined / rows
+        found.append(Finding(f"{quarantined:,} of {rows:,} rows ({share:.1%}) were set aside by the data-quality "
+                             "gate and are left out of every figure.", f"{quarantined:,} rows quarantined",
+                             "medium" if share >= 0.01 else "low", min(1.0, share), PAGE, "failures",
+                             "data_quality", action="Correct the export: the data-quality page says what failed "
+                                                    "and how to fix it.",
+                             figures={"quarantined": int(quarantined), "rows": int(rows)}))
+    return found

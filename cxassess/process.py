@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from cxassess.calendar import BusinessCalendar, hours_between
 from cxassess.config import Process
 from cxassess.errors import InputError
+from cxassess.findings import Finding, interval, number
 from cxassess.kpis.satisfaction import csat, fill_scale
 from cxassess.stats import (
     difference_of_estimates,
@@ -50,6 +51,7 @@ __all__ = [
     "ProcessLog", "process_log", "stage_volume", "ordered", "stage_visits", "throughput_times",
     "directly_follows", "stage_metrics", "time_split", "stage_flow", "handoffs", "variants", "conformance",
     "path_attributes", "path_shares", "satisfaction_by_path", "stage_assessment", "compare_stages",
+    "STAGE_MIN_IMPORTANT_HOURS", "PAGE", "stage_findings", "findings",
 ]
 
 UNMAPPED = "(unmapped)"
@@ -1316,7 +1318,8 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: i
     -------
     pandas.DataFrame
         ``attribute, group, value, ci_low, ci_high, n, hits, difference, diff_low,
-        diff_high`` (difference = group − reference; reference rows have 0).
+        diff_high, reference`` (difference = group − reference; ``reference`` marks the
+        reference group's rows, whose difference is 0 and says nothing).
 
     Examples
     --------
@@ -1330,7 +1333,8 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: i
     [['transfers', '0', 1.0, 2, 0.0], ['transfers', '1', 0.5, 2, -0.5]]
     """
     answered = _csat_answers(surveys, scale)
-    columns = ["attribute", "group", "value", "ci_low", "ci_high", "n", "hits", "difference", "diff_low", "diff_high"]
+    columns = ["attribute", "group", "value", "ci_low", "ci_high", "n", "hits", "difference", "diff_low", "diff_high",
+               "reference"]
     if answered is None:
         return pd.DataFrame(columns=columns)
     rated = answered.merge(paths, on="ticket_id", how="inner")
@@ -1344,7 +1348,8 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: i
         if base.empty:
             continue
         d, lo, hi = difference_of_proportions(table["hits"], table["n"], base["hits"].iloc[0], base["n"].iloc[0])
-        table = table.assign(attribute=attribute, difference=d, diff_low=lo, diff_high=hi)
+        table = table.assign(attribute=attribute, difference=d, diff_low=lo, diff_high=hi,
+                             reference=(table["group"] == ref).to_numpy())
         table["group"] = table["group"].astype("str")
         parts.append(table)
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
@@ -1470,8 +1475,14 @@ def _finding(r) -> str:
     return "; ".join(notes) if notes else "no measured problem"
 
 
+#: The smallest change of a stage's median time (hours) worth acting on: a real change
+#: smaller than this is "real but small".
+STAGE_MIN_IMPORTANT_HOURS = 1.0
+
+
 def compare_stages(
-    now: pd.DataFrame, before: pd.DataFrame | None, *, not_comparable: str | None = None
+    now: pd.DataFrame, before: pd.DataFrame | None, *, not_comparable: str | None = None,
+    min_important_hours: float = STAGE_MIN_IMPORTANT_HOURS,
 ) -> pd.DataFrame:
     """Stage metrics beside the previous cycle's: the change of the median time in stage
     with its interval (√(SE₁² + SE₂²)) and verdict, and the bottleneck rank before.
@@ -1488,12 +1499,16 @@ def compare_stages(
         :func:`stage_metrics` of the previous cycle; ``None``: no previous cycle.
     not_comparable : str, optional
         Why the cycles cannot be compared; ``None``: they can.
+    min_important_hours : float, default STAGE_MIN_IMPORTANT_HOURS
+        A real change of the median smaller than this is "real but small".
 
     Returns
     -------
     pandas.DataFrame
         ``now`` with ``median_before, rank_before, share_before`` (and
-        ``desk_share_before``), ``change, change_low, change_high`` and ``verdict``.
+        ``desk_share_before``), ``change, change_low, change_high`` and ``verdict``. A
+        stage whose time cannot vary in either cycle (every ticket 0 h in it, e.g. a survey
+        sent at the resolution) has no change and an empty verdict: there is nothing to judge.
 
     Examples
     --------
@@ -1514,7 +1529,7 @@ def compare_stages(
         out["desk_share_before"] = prev["desk_share"].to_numpy()
     d, lo, hi = difference_of_estimates(out["median_hours"], out["se"], out["median_before"], prev["se"].to_numpy())
     out["change"], out["change_low"], out["change_high"] = d, lo, hi
-    judged = verdict(lo, hi, higher_is_better=False)
+    judged = verdict(lo, hi, higher_is_better=False, change=d, threshold=min_important_hours)
     if before.empty:
         judged = np.full(len(out), "not comparable: no previous cycle", dtype=object)
     elif not_comparable:
@@ -1522,5 +1537,189 @@ def compare_stages(
     else:
         judged = np.where(pd.isna(out["median_before"]), "not comparable: stage not in the previous cycle",
                           np.where(judged == "not comparable", "not comparable: no interval", judged))
-    out["verdict"] = judged
+    flat = ((out["median_hours"].fillna(0) == 0) & (out["p90_hours"].fillna(0) == 0)
+            if "p90_hours" in out else pd.Series(False, index=out.index))
+    if "p90_before" not in out and "p90_hours" in prev:
+        flat &= prev["p90_hours"].fillna(0).to_numpy() == 0
+    out.loc[flat.to_numpy(), ["change", "change_low", "change_high"]] = np.nan
+    out["verdict"] = np.where(flat.to_numpy(), "", judged)
     return out
+
+
+#: The page whose evidence the process findings link to, and its sections' anchors.
+PAGE = "10_process_stages"
+
+
+def stage_findings(stages: pd.DataFrame, by_path: pd.DataFrame | None = None, *,
+                   min_important_csat: float | None = None, min_n: int = 30) -> list[Finding]:
+    """What the process page found: a bottleneck that is new or slower, other stages whose
+    median time worsened for real, and path groups whose customers are less (or more)
+    satisfied than the reference group (interval excluding 0, difference at least the
+    minimum important difference of CSAT).
+
+    Parameters
+    ----------
+    stages : pandas.DataFrame
+        :func:`compare_stages` of the cycle.
+    by_path : pandas.DataFrame, optional
+        :func:`satisfaction_by_path` of the cycle.
+    min_important_csat : float, optional
+        The minimum important difference of CSAT (default: the registry's).
+    min_n : int, default 30
+        Path groups with fewer answers find nothing.
+
+    Returns
+    -------
+    list of Finding
+
+    Examples
+    --------
+    Stage B is the bottleneck now (it was #2) and its median rose from 3 h to 28 h:
+
+    >>> stages = pd.DataFrame({"stage": ["a", "b"], "label": ["A", "B"], "entering": [100, 40],
+    ...     "median_hours": [2.0, 28.0], "median_before": [2.0, 3.0], "change": [0.0, 25.0],
+    ...     "change_low": [-1.0, 20.0], "change_high": [1.0, 30.0], "verdict": ["within noise", "worsened"],
+    ...     "bottleneck_rank": [2, 1], "rank_before": [1, 2], "over_target": [0.1, 0.8],
+    ...     "target_hours": [4.0, 24.0], "desk_share": [0.3, 0.7], "customer_time": [False, False]})
+    >>> print(stage_findings(stages)[0].what)
+    B is the new bottleneck: a median of 28.0 h in the stage (was 3.0 h), 80% of its tickets over its 24 h target, 70% of the desk's time.
+    """
+    found: list[Finding] = []
+    tickets = float(stages["entering"].max()) if len(stages) else 0.0
+    for r in stages.itertuples():
+        if getattr(r, "customer_time", False) or r.verdict != "worsened":
+            continue
+        reach = float(r.entering) / tickets if tickets else 0.0
+        figures = {"stage": r.label, "median_hours": float(r.median_hours), "median_before": float(r.median_before),
+                   "change": float(r.change), "change_low": float(r.change_low), "change_high": float(r.change_high),
+                   "entering": int(r.entering)}
+        evidence = (f"{int(r.entering):,} tickets entered it; change of the median "
+                    f"{number(r.change, 'hours', change=True)}, 95 % CI "
+                    f"{interval(r.change_low, r.change_high, 'hours', change=True)}")
+        target = ""
+        if pd.notna(getattr(r, "over_target", np.nan)) and pd.notna(getattr(r, "target_hours", np.nan)):
+            target = f", {r.over_target:.0%} of its tickets over its {r.target_hours:g} h target"
+            figures.update(over_target=float(r.over_target), target_hours=float(r.target_hours))
+        if r.bottleneck_rank == 1:
+            new = pd.isna(r.rank_before) or r.rank_before != 1
+            what = (f"{r.label} is {'the new' if new else 'still the'} bottleneck: a median of "
+                    f"{number(r.median_hours, 'hours')} in the stage (was {number(r.median_before, 'hours')})"
+                    f"{target}, {r.desk_share:.0%} of the desk's time.")
+            figures.update(desk_share=float(r.desk_share), rank_before=None if pd.isna(r.rank_before)
+                           else int(r.rank_before))
+            found.append(Finding(what, evidence, "high", reach, PAGE, "stages", "bottleneck", stage=r.label,
+                                 action=f"Add capacity to {r.label} or triage what enters it: it holds the "
+                                        "largest share of the desk's time.", figures=figures))
+        else:
+            what = (f"Tickets spend longer in {r.label}: a median of {number(r.median_hours, 'hours')} "
+                    f"(was {number(r.median_before, 'hours')}){target}.")
+            found.append(Finding(what, evidence, "medium", reach, PAGE, "stages", "stage_slower", stage=r.label,
+                                 action=f"Find what slows {r.label} down (queue, staffing, hand-backs).",
+                                 figures=figures))
+    if by_path is not None and len(by_path):
+        found += _path_findings(by_path, min_important_csat, min_n)
+    return found
+
+
+#: How a path attribute reads: who (the customers whose ticket ...), each group, the reference.
+_PATH_WORDS = {
+    "transfers": ("whose ticket was transferred to another team",
+                  {"1": "after 1 transfer", "2+": "after 2 or more"}, "without a transfer"),
+    "escalated": ("whose ticket was escalated to a specialist", {"True": "when escalated"}, "without an escalation"),
+    "loop": ("whose ticket re-entered a stage", {"True": "when a stage was repeated"}, "without a repeat"),
+    "conforms": ("whose ticket left the designed flow", {"False": "off the designed flow"}, "on it"),
+}
+_PATH_CONCERN = {"transfers": "Transfers", "escalated": "Escalations", "loop": "Repeated stages",
+                 "conforms": "Moves outside the designed flow"}
+_PATH_ACTIONS = {"transfers": "Resolve more at the first team (routing, knowledge, authority): each transfer costs CSAT.",
+                 "escalated": "Check which escalations were needed: fewer and faster escalations protect CSAT.",
+                 "loop": "Find why tickets come back (reopens, returns to first level) and fix the first answer.",
+                 "conforms": "Find where tickets leave the designed flow and close those paths."}
+
+
+def _path_findings(by_path: pd.DataFrame, mid: float | None, min_n: int) -> list[Finding]:
+    """One finding per path attribute whose non-reference groups differ for real."""
+    mid = 0.03 if mid is None else mid
+    out = []
+    answers = by_path.groupby("attribute")["n"].sum()
+    reference = by_path["reference"] if "reference" in by_path else by_path["difference"] == 0
+    for attribute, rows in by_path[~reference.astype(bool)].groupby("attribute", sort=False):
+        real = rows[((rows["diff_high"] < 0) | (rows["diff_low"] > 0)) & (rows["difference"].abs() >= mid)
+                    & (rows["n"] >= min_n)]
+        if real.empty:
+            continue
+        base = by_path[(by_path["attribute"] == attribute) & reference.astype(bool)].iloc[0]
+        who, words, reference_words = _PATH_WORDS.get(attribute, (f"by {attribute}", {}, "for the others"))
+        lower = bool((real["difference"] < 0).all())
+        diffs = [abs(100 * d) for d in real["difference"]]
+        spread = f"{min(diffs):.0f}–{max(diffs):.0f} pp" if len(diffs) > 1 else f"{diffs[0]:.0f} pp"
+        groups = ", ".join(f"{number(v, 'share')} {words.get(str(g), str(g))} (n = {int(n):,})"
+                           for g, v, n in zip(real["group"], real["value"], real["n"], strict=True))
+        what = (f"Customers {who} are {spread} {'less' if lower else 'more'} satisfied: CSAT {groups}, "
+                f"against {number(base['value'], 'share')} {reference_words}.")
+        evidence = "; ".join(f"{words.get(str(g), str(g))}: {number(d, 'share', change=True)}, 95 % CI "
+                             f"{interval(lo, hi, 'share', change=True)}"
+                             for g, d, lo, hi in zip(real["group"], real["difference"], real["diff_low"],
+                                                     real["diff_high"], strict=True))
+        reach = float(real["n"].sum() / answers[attribute]) if answers[attribute] else 0.0
+        severity = "high" if real["difference"].abs().max() >= 5 * mid and lower else "medium" if lower else "low"
+        out.append(Finding(what, evidence, severity, min(1.0, reach), PAGE, "satisfaction-by-path", "path_csat",
+                           kpi="csat", action=_PATH_ACTIONS.get(attribute, ""),
+                           figures={"attribute": attribute, "concern": _PATH_CONCERN.get(attribute, attribute),
+                                    "reference_value": float(base["value"]),
+                                    "groups": {str(g): {"value": float(v), "difference": float(d), "n": int(n)}
+                                               for g, v, d, n in zip(real["group"], real["value"],
+                                                                     real["difference"], real["n"], strict=True)}}))
+    return out
+
+
+def findings(data, before=None, *, log: ProcessLog | None = None, stages: pd.DataFrame | None = None,
+             by_path: pd.DataFrame | None = None, checks: pd.DataFrame | None = None) -> list[Finding]:
+    """The findings of the process page, from its data: the page passes what it computed;
+    the summary page, run alone, passes nothing and they are computed here the same way.
+
+    Parameters
+    ----------
+    data : Cycle
+        The cycle reviewed (its events, surveys and review.yml process).
+    before : Cycle, optional
+        The cycle compared with.
+    log : ProcessLog, optional
+        :func:`process_log` of ``data``'s events.
+    stages : pandas.DataFrame, optional
+        :func:`compare_stages` of the cycle against ``before``.
+    by_path : pandas.DataFrame, optional
+        :func:`satisfaction_by_path` of the cycle.
+    checks : pandas.DataFrame, optional
+        The plausibility checks (:func:`cxassess.plausibility.checks`), for a comparison
+        that is not possible.
+
+    Returns
+    -------
+    list of Finding
+        Empty when the cycle has no event log or review.yml no process.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> findings(SimpleNamespace(events=None, config=SimpleNamespace(process=None)))
+    []
+    """
+    from cxassess import plausibility, registry
+
+    process = data.config.process
+    if data.events is None or process is None:
+        return []
+    if log is None and (stages is None or by_path is None):
+        log = process_log(data.events, process)
+    if stages is None:
+        checks = checks if checks is not None else plausibility.checks(data, before)
+        old = stage_metrics(before.events, process) if before is not None and before.events is not None else None
+        stages = compare_stages(stage_metrics(log, process), old,
+                                not_comparable=plausibility.not_comparable(checks).get("*"))
+    if by_path is None and data.surveys is not None and registry.gap(
+            data, registry.SECTIONS["stages.satisfaction_by_path"]) is None:
+        by_path = satisfaction_by_path(data.surveys, path_attributes(log, process),
+                                       scale=data.config.survey_scales.get("csat"))
+    return stage_findings(stages, by_path, min_important_csat=registry.min_important(
+        "csat", data.config.min_important), min_n=data.config.min_n)

@@ -17,7 +17,7 @@ to add it, never computed as 0::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import narwhals as nw
@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from cxassess.config import ReviewConfig
 
 __all__ = ["Need", "KPI", "Section", "KPIS", "SECTIONS", "gap", "missing", "kpi", "breakdown",
-           "DERIVED_FROM", "unit", "kpi_ids", "BREAKDOWN_KPIS", "for_clock"]
+           "DERIVED_FROM", "unit", "kpi_ids", "BREAKDOWN_KPIS", "for_clock", "MIN_IMPORTANT",
+           "min_important"]
 
 Unit = Literal["share", "points", "hours", "score"]
 
@@ -89,11 +90,18 @@ class KPI:
         One sentence (DESIGN.md §5 in plain words).
     clock : {"business", "calendar"}, optional
         ``business`` when it is counted on the business clock of review.yml.
+    min_important : float, optional
+        The minimum important difference: the smallest change (in the KPI's unit: a share
+        for shares, points for NPS, hours for times) a CX lead would act on. A real change
+        (its interval excludes 0) smaller than this is "real but small", not "improved" or
+        "worsened". review.yml ``kpis: min_important_difference`` overrides it per KPI.
 
     Examples
     --------
     >>> KPIS["transfer_rate"].higher_is_better, [str(n) for n in KPIS["transfer_rate"].needs]
     (False, ['tickets.transfers'])
+    >>> KPIS["csat"].min_important  # 3 percentage points
+    0.03
     """
 
     id: str
@@ -104,6 +112,7 @@ class KPI:
     family: str
     definition: str
     clock: Literal["business", "calendar"] | None = None
+    min_important: float | None = None
 
 
 @dataclass(frozen=True)
@@ -159,11 +168,11 @@ _KPIS: list[KPI] = [
         "satisfaction", "answers 5-7 on the 7-point 'made it easy' scale ÷ answers"),
     KPI("ces_mean", "CES: mean score (1-7)", "score", True, (Need(_S, "score"), Need(_S, "kind:ces")),
         "satisfaction", "mean answer on the 7-point 'made it easy' scale"),
-    *_speed("frt", "First response, KM median", "first_response_at",
+    *_speed("frt", "First response time, median", "first_response_at",
             "created → first agent reply, Kaplan-Meier median with the tickets still waiting censored"),
-    *_speed("ttr", "Time to resolution, KM median", "resolved_at",
+    *_speed("ttr", "Time to resolution, median", "resolved_at",
             "created → resolved, Kaplan-Meier median with open tickets censored"),
-    *_speed("ttr_first", "Time to first resolution, KM median", "first_resolved_at",
+    *_speed("ttr_first", "Time to first resolution, median", "first_resolved_at",
             "created → first resolved, Kaplan-Meier median with open tickets censored"),
     KPI("sla", "SLA attainment", "share", True, (Need(_T, "created_at"), Need("review.yml", "sla")), "sla",
         "achieved ÷ (achieved + breached), per review.yml policy"),
@@ -193,8 +202,20 @@ _KPIS: list[KPI] = [
         "customers", "customers lost in the cycle ÷ customers at the start"),
 ]
 
+#: The minimum important difference of each KPI, in its unit (see :class:`KPI`): shares in
+#: fractions (0.03 = 3 percentage points), NPS in points, CES in scale points, times in hours.
+#: A change smaller than this is real but too small to act on.
+MIN_IMPORTANT: dict[str, float] = {
+    "csat": 0.03, "nps": 5.0, "ces_agree": 0.03, "ces_mean": 0.2,
+    "frt_hours": 0.25, "frt_business_hours": 0.25,
+    "ttr_hours": 1.0, "ttr_business_hours": 1.0, "ttr_first_hours": 1.0, "ttr_first_business_hours": 1.0,
+    "sla": 0.03, "fcr": 0.03, "one_touch": 0.03, "reopen_rate": 0.02, "transfer_rate": 0.03,
+    "escalation_rate": 0.03, "open_share": 0.02, "backlog_age_hours": 4.0, "backlog_age_business_hours": 4.0,
+    "retention": 0.01, "churn": 0.01,
+}
+
 #: Every KPI of the package by id, in the order of the scorecard.
-KPIS: dict[str, KPI] = {k.id: k for k in _KPIS}
+KPIS: dict[str, KPI] = {k.id: replace(k, min_important=MIN_IMPORTANT.get(k.id)) for k in _KPIS}
 
 _PROCESS = Need("review.yml", "process")
 #: Every section of the report pages that needs more than its page's table.
@@ -253,6 +274,31 @@ def kpi(kpi_id: str) -> KPI:
     ('share', 'made_up')
     """
     return KPIS.get(kpi_id) or KPI(kpi_id, kpi_id, "score", True, (), "", "")
+
+
+def min_important(kpi_id: str, overrides: Mapping[str, float] | None = None) -> float:
+    """The minimum important difference of a KPI: review.yml's override, else the registry's.
+
+    Parameters
+    ----------
+    kpi_id : str
+        A KPI id.
+    overrides : mapping of str to float, optional
+        review.yml ``kpis: min_important_difference`` (KPI id -> difference).
+
+    Returns
+    -------
+    float
+        The difference in the KPI's unit; 0.0 when none is known (every real change counts).
+
+    Examples
+    --------
+    >>> min_important("csat"), min_important("csat", {"csat": 0.05}), min_important("made_up")
+    (0.03, 0.05, 0.0)
+    """
+    if overrides and kpi_id in overrides:
+        return float(overrides[kpi_id])
+    return float(kpi(kpi_id).min_important or 0.0)
 
 
 def unit(kpi_id: str) -> Unit:

@@ -41,7 +41,7 @@ import jinja2
 import nbformat
 import pyarrow as pa
 
-from cxassess import quality
+from cxassess import findings, improve, quality
 from cxassess.config import ReviewConfig, load_config
 from cxassess.cycles import (
     check_cycle_label,
@@ -61,10 +61,14 @@ from cxassess.errors import (
 from cxassess.resources import notebook_files, notebook_folder, template_folder
 
 __all__ = [
-    "PageResult", "run_review", "render_html", "remote_references", "notebook_title",
-    "clean_dead_runs", "claim_report_folder",
+    "PageResult", "run_review", "render_html", "remote_references", "notebook_title", "accessible_tables",
+    "print_review", "WIDE_TABLE_COLUMNS",
+    "clean_dead_runs", "claim_report_folder", "is_landing", "memory_budget",
 ]
 
+#: How many of the run's findings to act on (high and medium severity) the index page lists
+#: (the summary page lists them all).
+TOP_FINDINGS = 5
 #: Packages whose versions the manifest records.
 RECORDED_PACKAGES = (
     "cxassess", "pandas", "numpy", "pyarrow", "great-expectations", "papermill", "nbconvert",
@@ -175,9 +179,15 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
     """Render an executed notebook to a self-contained HTML page with code hidden.
 
     The page uses the cxassess template (JupyterLab look without any script from the
-    network); figures are inlined as base64 PNG. Comments of the inlined JupyterLab
-    stylesheets are dropped: they carry project URLs that are no resources but would make
-    the page look as if it fetched something.
+    network, a print stylesheet); figures are inlined as base64 PNG with their alt text
+    (:func:`cxassess.plots.describe`). Comments of the inlined JupyterLab stylesheets are
+    dropped: they carry project URLs that are no resources but would make the page look as
+    if it fetched something.
+
+    For readers of every kind the page is then made accessible (:func:`accessible_tables`):
+    its ``<title>`` is the notebook's title (and the run's line), every table gets a caption
+    (the heading above it) and row headers, and a table too wide for a portrait page is
+    printed on a landscape one.
 
     Parameters
     ----------
@@ -204,9 +214,11 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
     ...     new_output("execute_result", {"text/plain": "42"}, execution_count=1)])
     >>> path = Path(tempfile.mkdtemp()) / "page.ipynb"
     >>> nbformat.write(new_notebook(cells=[new_markdown_cell("# Volume"), cell]), path)
-    >>> page = render_html(path)
+    >>> page = render_html(path, extra={"run": "Support desk · cycle 2026Q3 vs 2026Q2"})
     >>> "Volume" in page, "42" in page, "secret_code" in page, remote_references(page)
     (True, True, False, [])
+    >>> re.search("<title>(.*)</title>", page)[1]
+    'Volume · Support desk · cycle 2026Q3 vs 2026Q2'
     """
     from nbconvert import HTMLExporter
 
@@ -218,8 +230,75 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
         exclude_output_prompt=True,
     )
     nb = nbformat.read(notebook, as_version=4)
-    body, _ = exporter.from_notebook_node(nb, resources={"cxassess": extra or {}})
+    cx = dict(extra or {})
+    title = notebook_title(nb, Path(notebook).stem)
+    full_title = f"{title} · {cx['run']}" if cx.get("run") else title
+    cx.setdefault("print_title_css", _css_string(full_title))
+    body, _ = exporter.from_notebook_node(nb, resources={"cxassess": cx, "metadata": {"name": full_title}})
+    body = accessible_tables(body)
     return _STYLE.sub(lambda m: m[1] + _CSS_COMMENT.sub("", m[2]) + m[3], body)
+
+
+#: A table with at least this many columns is printed on a landscape page.
+WIDE_TABLE_COLUMNS = 9
+
+
+def _css_string(text: str) -> str:
+    """``text`` as the inside of a CSS string: every character but letters, digits and
+    spaces as a CSS escape (so nothing can end the string or the style sheet).
+    """
+    return "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):06x}" for c in text)
+
+
+def accessible_tables(page: str) -> str:
+    """Give every table of a report page what a screen reader and a printer need: a
+    caption (the text of the heading above it, shown to screen readers only), column
+    headers with ``scope="col"``, the first cell of each body row as its row header
+    (``<th scope="row">``), and the class ``cx-wide`` on the output holding a table of
+    :data:`WIDE_TABLE_COLUMNS` columns or more (printed on a landscape page).
+
+    Parameters
+    ----------
+    page : str
+        The HTML page.
+
+    Returns
+    -------
+    str
+        The page with its tables completed.
+
+    Examples
+    --------
+    >>> page = ('<h3 id="By-team">By team</h3><div class="jp-OutputArea-output"><table>'
+    ...         '<thead><tr><th>team</th><th>CSAT</th></tr></thead>'
+    ...         '<tbody><tr><td>south &amp; east</td><td>48%</td></tr></tbody></table></div>')
+    >>> print(accessible_tables(page))  # doctest: +NORMALIZE_WHITESPACE
+    <h3 id="By-team">By team</h3><div class="jp-OutputArea-output"><table><caption class="cx-caption">By team</caption><thead><tr><th scope="col">team</th><th scope="col">CSAT</th></tr></thead><tbody><tr><th scope="row">south &amp; east</th><td>48%</td></tr></tbody></table></div>
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, features="html.parser")
+    for table in soup.find_all("table"):
+        if table.caption is None:
+            heading = table.find_previous(["h1", "h2", "h3", "h4"])
+            text = " ".join(heading.get_text(" ").replace("¶", "").split()) if heading is not None else ""
+            if text:
+                caption = soup.new_tag("caption", attrs={"class": "cx-caption"})
+                caption.string = text
+                table.insert(0, caption)
+        for th in table.select("thead th"):
+            th.attrs.setdefault("scope", "col")
+        for tr in table.select("tbody tr"):
+            first = tr.find(["td", "th"], recursive=False)
+            if first is not None and first.name == "td":
+                first.name = "th"
+                first.attrs["scope"] = "row"
+        head = table.find("tr")
+        columns = len(head.find_all(["th", "td"], recursive=False)) if head is not None else 0
+        if columns >= WIDE_TABLE_COLUMNS:
+            box = table.find_parent(class_="jp-OutputArea-output") or table
+            box["class"] = [*box.get("class", []), "cx-wide"]
+    return str(soup)
 
 
 def _git_commit(cwd: Path) -> str | None:
@@ -560,21 +639,25 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
     }
     os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "cxassess-mpl"))
     os.environ.setdefault("IPYTHONDIR", str(Path(tempfile.gettempdir()) / "cxassess-ipython"))
+    for key, value in ALLOCATOR_ENV.items():  # for the gate's process and the kernels started below
+        os.environ.setdefault(key, value)
     started = dt.datetime.now(dt.UTC)
     say(f"cxassess review: {config.name} {cycle} (compared with {previous}), {len(pages)} notebook(s)")
     try:
         (staging / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
-        say("  data-quality gate: validating every table with Great Expectations ...")
-        gate = _gate(config, cycle, staging)
-        checked = {cycle: gate.inputs}
-        if (config.root / previous).is_dir():
-            checked[previous] = _gate(config, previous, staging / "previous").inputs
-        say(f"  data-quality gate: {gate.verdict(markdown=False)}")
+        say("  data-quality gate: validating every table with Great Expectations (in a process of its own) ...")
         history = _earlier_cycles(config.root, cycle, previous)
-        if history and not gate.critical:
-            say(f"  data-quality gate on {len(history)} earlier cycle(s) for the trends ...")
-            for label in history:
-                checked[label] = _gate(config, label, staging / "history" / label).inputs
+        runs = [(cycle, staging)]
+        if (config.root / previous).is_dir():
+            runs.append((previous, staging / "previous"))
+        if history:
+            say(f"  data-quality gate: {len(history)} earlier cycle(s) too, for the trends (unless {cycle} fails)")
+        always = len(runs)
+        runs += [(label, staging / "history" / label) for label in history]
+        reports = _gates(config, runs, always)
+        gate = reports[cycle]
+        checked = {label: report.inputs for label, report in reports.items()}
+        say(f"  data-quality gate: {gate.verdict(markdown=False)}")
         if gate.critical:
             pages = [p for p in pages if p.stem.startswith("00_")]
         jobs, why = _parallel_pages(staging, len(pages), jobs)
@@ -619,7 +702,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             "inputs": dict(sorted(inputs.items())),
             "pages": [
                 {"notebook": r.notebook, "html": r.html, "title": r.title, "seconds": round(r.seconds, 2)}
-                for r in results
+                for r in sorted(results, key=lambda r: r.notebook)
             ],
             "total_seconds": round((finished - started).total_seconds(), 2),
             "quality": {
@@ -639,10 +722,14 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
                 "previous": previous,
                 "pages": results,
                 "manifest": manifest,
+                "landing": next((r for r in results if is_landing(staging / r.notebook)), None),
+                "findings": [f for f in findings.load(staging) if f.severity != "low"][:TOP_FINDINGS],
             },
         )
+        history = _history_record(config, cycle, staging, gate)  # before the checked tables go
         _ready_to_publish(staging)
         _swap_into_place(staging, final)
+        _write_history(folder / improve.STORE_NAME, history)  # only a run that succeeded writes
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -650,6 +737,56 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
         shutil.rmtree(failed_dir)
     say(f"review written to {shown(final / 'index.html')} in {manifest['total_seconds']:.1f} s")
     return final
+
+
+def _history_record(config: ReviewConfig, cycle: str, staging: Path,
+                    gate: quality.QualityReport) -> dict:
+    """The rows the run adds to the history store (:mod:`cxassess.improve`), and the next
+    cycle's proposals from every page's findings, written into the report as ``proposals.csv``.
+    """
+    from cxassess import export, findings
+    from cxassess.cycles import next_cycle
+
+    store = staging.parent / improve.STORE_NAME
+    record = improve.history_record(config.root, cycle, staging, store=store, gate=gate)
+    proposed = improve.proposals(findings.load(staging), cycle=cycle, next_cycle=next_cycle(cycle))
+    export.write_csv(proposed, staging / "proposals.csv")
+    return record
+
+
+def _write_history(store: Path, record: dict) -> None:
+    """Write each cycle of ``record`` into the history store (one transaction per cycle)."""
+    for label, tables in record.items():
+        improve.write_history(store, label, tables)
+def _gates(config: ReviewConfig, runs: list[tuple[str, Path]], always: int) -> dict[str, quality.QualityReport]:
+    """The gate of each ``(cycle, folder)`` of ``runs``, in order, in ONE child process
+    (one Great Expectations context): each report and its checked tables are saved into
+    its folder, and this process reads the reports back. The memory the gate used goes
+    back to the system when the child ends, before the notebooks start. The runs after
+    the first ``always`` (the trends' earlier cycles) are gated only when the first cycle
+    is not critical.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = pool.submit(_gate_child, str(config.root), [(label, str(folder)) for label, folder in runs], always).result()
+    return {label: quality.QualityReport.read(folder) for label, folder in runs if label in done}
+
+
+def _gate_child(root: str, runs: list[tuple[str, str]], always: int) -> list[str]:
+    """In the gate's child process: gate each cycle of ``runs`` into its folder and return
+    the cycles gated; the runs after the first ``always`` (the trends' earlier cycles) are
+    skipped when the first cycle is critical.
+    """
+    config, done, critical = load_config(root), [], False
+    for i, (label, folder) in enumerate(runs):
+        if i >= always and critical:
+            break
+        report = _gate(config, label, Path(folder))
+        critical = critical or (i == 0 and report.critical)
+        done.append(label)
+    return done
 
 
 def _gate(config: ReviewConfig, cycle: str, folder: Path) -> quality.QualityReport:
@@ -677,7 +814,9 @@ def _last_seconds(final: Path) -> dict[str, float]:
 def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, failed_dir: Path,
              say: Callable[[str], None], last: dict[str, float] | None = None) -> list[PageResult]:
     """Execute the notebooks with papermill, ``jobs`` at a time (each in its own kernel;
-    they only read the gate's stored tables), and return their results in name order.
+    they only read the gate's stored tables), and return their results in name order,
+    landing pages (:func:`is_landing`: the summary) first. The landing pages run after
+    all the others, which save the findings they read.
     The notebooks that took longest in the last good review (``last``) start first, so
     the longest one does not start last; without that record, in name order. The first
     failure stops the run: notebooks not started are not run.
@@ -702,31 +841,79 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
         title = notebook_title(nbformat.read(out, as_version=4), page.stem)
         return PageResult(page.name, title, f"{page.stem}.html", seconds)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        numbered = list(enumerate(pages, start=1))
-        first = sorted(numbered, key=lambda item: -(last or {}).get(item[1].name, 0.0))  # stable: name order
-        submitted = {i: pool.submit(run, i, page) for i, page in first}
-        futures = [submitted[i] for i, _ in numbered]
-        for future in as_completed(futures):
-            error = future.exception()
-            if error is None:
-                continue
-            for other in futures:
-                other.cancel()
-            wait(futures)
-            if isinstance(error, ReviewRunError):
-                if failed_dir.exists():
-                    shutil.rmtree(failed_dir)
-                failed_dir.mkdir()
-                shutil.copy2(staging / error.notebook, failed_dir / error.notebook)
-            raise error
-    return [f.result() for f in futures]
+    def batch(numbered: list[tuple[int, Path]]) -> list[PageResult]:
+        if not numbered:
+            return []
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            first = sorted(numbered, key=lambda item: -(last or {}).get(item[1].name, 0.0))  # stable: name order
+            submitted = {i: pool.submit(run, i, page) for i, page in first}
+            futures = [submitted[i] for i, _ in numbered]
+            for future in as_completed(futures):
+                error = future.exception()
+                if error is None:
+                    continue
+                for other in futures:
+                    other.cancel()
+                wait(futures)
+                if isinstance(error, ReviewRunError):
+                    if failed_dir.exists():
+                        shutil.rmtree(failed_dir)
+                    failed_dir.mkdir()
+                    shutil.copy2(staging / error.notebook, failed_dir / error.notebook)
+                raise error
+        return [f.result() for f in futures]
+
+    landing = [page for page in pages if is_landing(page)]
+    numbered = list(enumerate([*[p for p in pages if p not in landing], *landing], start=1))  # in run order
+    done = batch(numbered[: len(pages) - len(landing)])  # the pages save their findings ...
+    return [*batch(numbered[len(pages) - len(landing):]), *done]  # ... then the summary reads them; listed first
+
+
+def is_landing(notebook: Path) -> bool:
+    """Whether a notebook is a landing page: run after every other page of the review (it
+    reads the findings they save) and listed first. A notebook says so in its metadata:
+    ``{"cxassess": {"landing": true}}``.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The notebook file.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from nbformat.v4 import new_notebook
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> nbformat.write(new_notebook(metadata={"cxassess": {"landing": True}}), folder / "01_summary.ipynb")
+    >>> nbformat.write(new_notebook(), folder / "20_kpi_scorecard.ipynb")
+    >>> is_landing(folder / "01_summary.ipynb"), is_landing(folder / "20_kpi_scorecard.ipynb")
+    (True, False)
+    """
+    try:
+        meta = nbformat.read(notebook, as_version=4).metadata
+    except (OSError, ValueError):
+        return False
+    return bool(meta.get("cxassess", {}).get("landing", False))
 
 
 #: Memory one page needs besides its data: the kernel with pandas, matplotlib and the package.
 PAGE_BASELINE_BYTES = 400 * 2**20
-#: A table in memory is about this many times its Parquet file (decompressed, indexed, copied once).
-PARQUET_EXPANSION = 6
+#: A page's peak is about this many times the Parquet files of the two cycles it reads (both
+#: cycles decompressed, the event log coded and cut into visits, the figures). Measured on
+#: the benchmark data m1 (2 x 1 M tickets, 224 MB of Parquet): the process stages page
+#: peaks at 2.3 GB, the scorecard at about 2 GB.
+PARQUET_EXPANSION = 9
+#: The memory a whole review may use (bytes, every process: the review, the gate's process,
+#: the kernels); ``$CXASSESS_MEMORY_BUDGET`` changes it (e.g. ``8GB``, ``6GiB``, bytes).
+MEMORY_BUDGET_BYTES = 3 * 10**9
+#: What the gate's process and the kernels need from the allocators to give freed memory back
+#: to the system at once (Arrow through the system allocator, large blocks as their own
+#: mappings): a page that lets a table go really frees it, so pages can run side by side.
+ALLOCATOR_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_MMAP_THRESHOLD_": str(4 * 2**20)}
 
 
 def _available_memory() -> int | None:
@@ -740,10 +927,54 @@ def _available_memory() -> int | None:
     return None
 
 
+def memory_budget() -> int:
+    """The memory a review may use, all processes (bytes): ``$CXASSESS_MEMORY_BUDGET`` when
+    set (``3GB``, ``2.5GiB``, ``500MB`` or bytes), else :data:`MEMORY_BUDGET_BYTES`.
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Raises
+    ------
+    ConfigError
+        ``$CXASSESS_MEMORY_BUDGET`` is not a size.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["CXASSESS_MEMORY_BUDGET"] = "2.5GiB"
+    >>> memory_budget() == int(2.5 * 2**30)
+    True
+    >>> del os.environ["CXASSESS_MEMORY_BUDGET"]
+    >>> memory_budget()
+    3000000000
+    """
+    text = os.environ.get("CXASSESS_MEMORY_BUDGET", "").strip()
+    if not text:
+        return MEMORY_BUDGET_BYTES
+    units = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)", text)
+    if match is None or match[2].upper() not in units:
+        raise ConfigError(f"CXASSESS_MEMORY_BUDGET={text!r} is not a size",
+                          fix="set it to a size such as 3GB, 2.5GiB or 800MB, or unset it")
+    return int(float(match[1]) * units[match[2].upper()])
+
+
+def _own_rss() -> int:
+    """Resident memory of this process (bytes; 0 where ``/proc`` is missing)."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _parallel_pages(staging: Path, pages: int, jobs: int | None) -> tuple[int, str]:
     """How many notebooks run at once, and why in words: ``jobs`` when given (``--jobs``),
-    else one per core, no more than the free memory holds for one page each (its kernel
-    plus the stored tables of the cycle and the previous one, decompressed).
+    else one per core, no more than the memory holds for one page each (its kernel plus
+    the stored tables of the cycle and the previous one, decompressed): the free memory,
+    and the review's memory budget (:func:`memory_budget`) less what this process holds.
     """
     if jobs is not None:
         return max(1, min(jobs, pages)), "--jobs"
@@ -751,12 +982,13 @@ def _parallel_pages(staging: Path, pages: int, jobs: int | None) -> tuple[int, s
     data = sum(p.stat().st_size for folder in (staging, staging / "previous")
                for p in (folder / quality.TABLES_FOLDER).glob("*.parquet"))
     need = PAGE_BASELINE_BYTES + PARQUET_EXPANSION * data
-    free = _available_memory()
-    by_memory = max(1, free // need) if free is not None else cores
-    chosen = max(1, min(cores, pages, by_memory))
+    free, budget = _available_memory(), memory_budget()
+    room = budget - _own_rss() if free is None else min(free, budget - _own_rss())
+    chosen = max(1, min(cores, pages, room // need))
     why = f"{cores} core(s)"
     if free is not None:
-        why += f", {free / 2**30:.1f} GB free, about {need / 2**30:.1f} GB per page"
+        why += f", {free / 2**30:.1f} GB free"
+    why += f", budget {budget / 10**9:.1f} GB, about {need / 2**30:.1f} GB per page"
     return chosen, why
 
 
@@ -770,3 +1002,109 @@ def _ready_to_publish(staging: Path) -> None:
         if stored.is_dir():
             shutil.rmtree(stored)
     _open_permissions(staging)
+
+
+#: Paper sizes :func:`print_review` knows (CSS ``@page`` size names).
+PAPERS = ("A4", "Letter")
+#: Chromium's executables, looked up on the PATH in this order.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _chromium() -> str:
+    """The Chromium executable, or a :class:`CxAssessError` saying how to install it."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise CxAssessError("printing the review to PDF needs Chromium, and none was found on the PATH",
+                        fix="install it (Debian/Ubuntu: sudo apt-get install chromium) and run again")
+
+
+def print_review(folder: Path | str, *, paper: str = "A4", out: Path | str | None = None,
+                 timeout: float = 120.0) -> Path:
+    """Print a published review to one PDF: the index, then every page in the index's
+    order, each printed by headless Chromium with the pages' print stylesheet (portrait on
+    ``paper``, wide tables on landscape pages, the page's title at the top of each sheet
+    and its number at the bottom), with a bookmark per page. Nothing is fetched from the
+    network: the pages are self-contained and Chromium runs with networking features off.
+
+    Parameters
+    ----------
+    folder : pathlib.Path or str
+        The review's folder (``reports/<dataset>/<cycle>``, with ``manifest.json``).
+    paper : {"A4", "Letter"}, default "A4"
+        The paper size.
+    out : pathlib.Path or str, optional
+        The PDF to write; default ``<folder>/review.pdf``.
+    timeout : float, default 120
+        Seconds Chromium may take per page.
+
+    Returns
+    -------
+    pathlib.Path
+        The PDF written.
+
+    Raises
+    ------
+    CxAssessError
+        ``paper`` is unknown, the folder holds no review, Chromium is not installed, or it
+        failed to print a page.
+
+    Examples
+    --------
+    The sample's review (about 10 s with Chromium, so not run here):
+
+    >>> print_review("reports/sample/2026Q3")  # doctest: +SKIP
+    PosixPath('reports/sample/2026Q3/review.pdf')
+
+    >>> try:
+    ...     print_review("reports/sample/2026Q3", paper="A3")
+    ... except CxAssessError as error:
+    ...     print(error.message)
+    paper 'A3' is not one of A4, Letter
+    """
+    from pypdf import PdfWriter
+
+    if paper not in PAPERS:
+        raise CxAssessError(f"paper {paper!r} is not one of {', '.join(PAPERS)}", fix="use --paper A4 or --paper Letter")
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise CxAssessError(f"{shown(folder)} holds no published review (no readable manifest.json)",
+                            fix="run the review first: make report (or cxassess review --dataset ...)") from None
+    pages = [("Review index", folder / "index.html")]
+    pages += [(p.get("title") or p["html"], folder / p["html"]) for p in manifest.get("pages", [])]
+    out = Path(out) if out is not None else folder / "review.pdf"
+    chromium = _chromium()
+    paper_css = f"<style>@page {{ size: {paper} portrait; }} @page wide {{ size: {paper} landscape; }}</style>"
+    writer = PdfWriter()
+    with tempfile.TemporaryDirectory(prefix="cxassess-print-") as tmp:
+        for i, (title, page) in enumerate(pages):
+            html = page.read_text(encoding="utf-8")
+            # beside the original, so that relative links resolve the same; removed at once
+            copy = page.with_name(f".print-{os.getpid()}-{page.name}")
+            copy.write_text(html.replace("</head>", paper_css + "</head>", 1), encoding="utf-8")
+            pdf = Path(tmp) / f"{i:03d}.pdf"
+            command = [chromium, "--headless", "--disable-gpu", "--no-pdf-header-footer", "--no-first-run",
+                       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                       "--disable-default-apps", "--disable-extensions", f"--user-data-dir={tmp}/profile",
+                       f"--print-to-pdf={pdf}", copy.resolve().as_uri()]
+            if hasattr(os, "geteuid") and os.geteuid() == 0:
+                command.insert(1, "--no-sandbox")  # Chromium refuses to run its sandbox as root
+            try:
+                subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                copy.unlink(missing_ok=True)
+            if not pdf.is_file() or pdf.stat().st_size == 0:
+                raise CxAssessError(f"Chromium could not print {shown(page)} to PDF",
+                                    fix=f"open the page in a browser to check it, then run again ({chromium})")
+            start = len(writer.pages)
+            writer.append(str(pdf))
+            writer.add_outline_item(title, start)
+        writer.add_metadata({"/Title": f"{manifest.get('dataset', '')} review {manifest.get('cycle', '')}".strip()})
+        with open(out, "wb") as handle:
+            writer.write(handle)
+    return out

@@ -156,7 +156,7 @@ def notebook_files(folder: Path | str | None = None) -> list[Path]:
     Examples
     --------
     >>> [p.name for p in notebook_files()][:2]
-    ['00_data_quality.ipynb', '05_cycle_overview.ipynb']
+    ['00_data_quality.ipynb', '01_summary.ipynb']
     """
     folder = Path(folder) if folder is not None else notebook_folder()
     return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))

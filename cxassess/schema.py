@@ -64,6 +64,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "audited_at": "datetime",
         "result": "str",
         "source": "str",
+        "session": "str",
     },
     "customers": {
         "customer_id": "id",

@@ -261,9 +261,12 @@ def se_from_interval(low: ArrayLike, high: ArrayLike, confidence: float = 0.95) 
     return (np.asarray(high, dtype=float) - np.asarray(low, dtype=float)) / (2 * z_value(confidence))
 
 
-def verdict(low: ArrayLike, high: ArrayLike, *, higher_is_better: bool) -> np.ndarray:
-    """``improved`` / ``worsened`` when the interval of the change excludes 0, else
-    ``within noise`` (``not comparable`` when the interval is missing; DESIGN.md §6).
+def verdict(low: ArrayLike, high: ArrayLike, *, higher_is_better: bool, change: ArrayLike | None = None,
+            threshold: ArrayLike = 0.0) -> np.ndarray:
+    """``improved`` / ``worsened`` when the interval of the change excludes 0 and the change
+    reaches ``threshold`` (the minimum important difference), ``real but small`` when the
+    interval excludes 0 but the change is smaller than that, else ``within noise``
+    (``not comparable`` when the interval is missing; DESIGN.md §6).
 
     Parameters
     ----------
@@ -271,6 +274,10 @@ def verdict(low: ArrayLike, high: ArrayLike, *, higher_is_better: bool) -> np.nd
         Bounds of the interval of the change (current minus previous).
     higher_is_better : bool
         Whether a rise of the KPI is good (CSAT) or bad (reopen rate).
+    change : array_like, optional
+        The change itself; needed for ``threshold`` (default: the middle of the interval).
+    threshold : array_like, default 0.0
+        The smallest change worth acting on, in the KPI's unit (broadcast to the bounds).
 
     Returns
     -------
@@ -281,11 +288,20 @@ def verdict(low: ArrayLike, high: ArrayLike, *, higher_is_better: bool) -> np.nd
     --------
     >>> verdict([0.05, -0.1, np.nan], [0.2, 0.1, np.nan], higher_is_better=False).tolist()
     ['worsened', 'within noise', 'not comparable']
+
+    A first response 36 s (0.01 h) faster, interval −0.015 to −0.005 h, against a minimum
+    important difference of 0.25 h: real, but too small to matter.
+
+    >>> verdict([-0.015], [-0.005], higher_is_better=False, change=[-0.01], threshold=0.25).tolist()
+    ['real but small']
     """
     lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    d = (lo + hi) / 2 if change is None else np.asarray(change, dtype=float)
+    big = np.abs(d) >= np.broadcast_to(np.asarray(threshold, dtype=float), lo.shape) - 1e-12
     up, down = lo > 0, hi < 0
     better, worse = (up, down) if higher_is_better else (down, up)
-    out = np.where(better, "improved", np.where(worse, "worsened", "within noise"))
+    out = np.where(better & big, "improved", np.where(worse & big, "worsened",
+                   np.where(up | down, "real but small", "within noise")))
     return np.where(np.isnan(lo) | np.isnan(hi), "not comparable", out).astype(object)
 
 

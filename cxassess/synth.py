@@ -15,7 +15,9 @@ The planted truths, documented in ``data/sample/README.md`` and asserted by the 
 5. action ``A-101`` (opened 2026Q1, done 2026-01-26) halves the reopen rate from then on;
 6. holidays and both DST changes fall inside the cycles; nobody works on holidays;
 7. survey comments come in English, German and Japanese;
-8. QA audits find ``flow_followed`` failing far more often for ``tier1_south`` in 2026Q3.
+8. QA audits find ``flow_followed`` failing far more often for ``tier1_south`` in 2026Q3;
+9. in the calibration sessions (four auditors scoring the same tickets), ``qa-dmitri`` is
+   lenient: he passes most of what the others fail.
 
 The ticket table is derived from the generated event log with
 :func:`cxassess.eventlog.tickets_from_events`, so the two tables always agree.
@@ -56,6 +58,7 @@ ACTION_DONE = pd.Timestamp("2026-01-26 12:00", tz=TZ)
 LANGUAGES = {"en": 0.55, "de": 0.30, "ja": 0.15}
 SEGMENTS = {"consumer": 0.70, "smb": 0.25, "enterprise": 0.05}
 ANNUAL_VALUE = {"consumer": 300.0, "smb": 2_400.0, "enterprise": 24_000.0}  # median per segment
+PLANTED = (1, 2, 3, 4, 5, 8, 9)  # truths SampleSpec.truths can switch off
 AUDIT_SOURCES = {"qa": 0.80, "recording": 0.15, "mystery_shop": 0.05}
 
 COMMENTS = {
@@ -125,6 +128,17 @@ class SampleSpec:
         Share of closed tickets sent a survey, between 0 and 1.
     categorised_share : float, default 1.0
         Share of tickets with a *Categorised* event, between 0 and 1.
+    truths : tuple of int, default (1, 2, 3, 4, 5, 8, 9)
+        The planted truths (numbers of the module's list) to plant; leave one out to
+        generate the same desk without it, so that tests can check that the package finds
+        nothing where nothing is planted. Truths 6 and 7 (calendar, languages) are the
+        desk's nature and always there.
+    survey_truth : bool, default False
+        Also keep, for every surveyed ticket, the answer its customer would give
+        (``truth_surveys``: ``ticket_id, kind, scale, score``, answered or not), so that
+        tests can compare a reweighted CSAT with the population's. :func:`write_sample`
+        writes it to ``_truth/<cycle>/surveys.csv``, outside the cycle folders: the package
+        never reads it. Off by default (no random draw either way: the sample is unchanged).
 
     Raises
     ------
@@ -149,6 +163,8 @@ class SampleSpec:
     cycles: tuple[str, ...] = CYCLES
     survey_share: float = 1.0
     categorised_share: float = 1.0
+    truths: tuple[int, ...] = PLANTED
+    survey_truth: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a size or a share out of range (see Raises)."""
@@ -158,6 +174,10 @@ class SampleSpec:
         if self.tickets_per_cycle * len(self.cycles) >= 10_000_000:
             raise InputError("at most 9,999,999 tickets over all cycles (ticket ids have 7 digits)",
                              fix="fewer tickets per cycle, or fewer cycles")
+        unknown = sorted(set(self.truths) - set(PLANTED))
+        if unknown:
+            raise InputError(f"truths {unknown} cannot be switched (the switchable ones are {list(PLANTED)})",
+                             fix="leave out a number of " + ", ".join(map(str, PLANTED)))
         for name in ("survey_share", "categorised_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"{name} must be between 0 and 1, not {getattr(self, name)}",
@@ -326,14 +346,15 @@ def _cycle(
     active = np.flatnonzero(((customers["active_from"] < start) & customers["active_to"].isna()).to_numpy())
     customer_pos = active[rng.integers(0, len(active), n)]
     customer = customers["customer_id"].to_numpy()[customer_pos]
-    gaming = (team_code == TIER1.index(GAMING_TEAM)) & (label == GAMING_CYCLE)
+    on = set(spec.truths)
+    gaming = (team_code == TIER1.index(GAMING_TEAM)) & (label == GAMING_CYCLE) & (2 in on)
 
     # paths: transfers, ping-pong, reopen
     p_transfer = np.select([category == "technical", category == "billing"], [0.26, 0.22], 0.12)
     p_transfer = p_transfer + np.where(gaming, 0.22, 0.0)
     transferred = rng.random(n) < p_transfer
     pingpong = transferred & (rng.random(n) < 0.2)
-    p_reopen = np.where(created >= ACTION_DONE.tz_convert("UTC"), 0.065, 0.14)
+    p_reopen = np.where((created >= ACTION_DONE.tz_convert("UTC")) & (5 in on), 0.065, 0.14)
     reopened = rng.random(n) < p_reopen
 
     # timings (calendar time; agent actions snapped into opening hours)
@@ -343,7 +364,7 @@ def _cycle(
     t_cat = created + pd.to_timedelta(rng.integers(60, 600, n), unit="s")
     t_first = clock.snap(t_cat + _lognormal(rng, frt_median, 0.9, n), rng)
     t_escalate = clock.snap(t_first + _lognormal(rng, 0.8, 0.6, n), rng)
-    queue = 28.0 if label == BOTTLENECK_CYCLE else 3.0
+    queue = 28.0 if label == BOTTLENECK_CYCLE and 4 in on else 3.0
     t_pick = clock.snap(t_escalate + _lognormal(rng, queue, 0.7, n), rng)
     t_spec_reply = clock.snap(t_pick + _lognormal(rng, 1.5, 0.7, n), rng)
     t_back = clock.snap(t_spec_reply + _lognormal(rng, 0.5, 0.5, n), rng)
@@ -445,8 +466,7 @@ def _cycle(
     n_reopens = tickets["reopens"].to_numpy(dtype=float)[t_idx]
     latent = (
         4.35
-        - 1.1 * (n_transfers > 0)
-        - 0.4 * (n_transfers > 1)
+        - (1.1 * (n_transfers > 0) + 0.4 * (n_transfers > 1)) * (1 in on)
         - 0.9 * (n_reopens > 0)
         - 0.25 * np.log1p(ttr_hours / 24)
         + rng.normal(0, 0.75, m)
@@ -464,7 +484,7 @@ def _cycle(
     )
     sent = tickets["closed_at"].iloc[t_idx].reset_index(drop=True) + pd.Timedelta(hours=1)
     responded_at = sent + _lognormal(rng, 6.0, 1.0, m)
-    answered = (rng.random(m) < np.where(bad, 0.42, 0.14)) & (responded_at < end).to_numpy()
+    answered = (rng.random(m) < (np.where(bad, 0.42, 0.14) if 3 in on else 0.22)) & (responded_at < end).to_numpy()
     language = customers["language"].to_numpy()[customer_pos[number[t_idx]]]
     sentiment = np.where(latent < 2.8, 0, np.where(latent < 3.8, 1, 2))
     has_comment = answered & (rng.random(m) < 0.45)
@@ -481,7 +501,12 @@ def _cycle(
             "language": language,
         }
     )
-    surveys = surveys[surveys["sent_at"] < end].reset_index(drop=True)
+    sent_in_cycle = (surveys["sent_at"] < end).to_numpy()
+    truth = None
+    if spec.survey_truth:  # the answer every surveyed customer would give (tests only)
+        truth = pd.DataFrame({"ticket_id": surveys["ticket_id"], "kind": kind, "scale": scale,
+                              "score": score.astype(int)})[sent_in_cycle].reset_index(drop=True)
+    surveys = surveys[sent_in_cycle].reset_index(drop=True)
 
     # QA audits: 4 % of closed tickets, every criterion of the scorecard
     c_idx = np.flatnonzero(tickets["closed_at"].notna().to_numpy())
@@ -496,7 +521,7 @@ def _cycle(
     src = _choice(rng, AUDIT_SOURCES, len(a_idx))
     auditor = np.array(["qa-anna", "qa-ben", "qa-chiyo"], dtype=object)[rng.integers(0, 3, len(a_idx))]
     a_team = tickets["team"].to_numpy()[a_idx]
-    a_gaming = (a_team == GAMING_TEAM) & (label == GAMING_CYCLE)
+    a_gaming = (a_team == GAMING_TEAM) & (label == GAMING_CYCLE) & (8 in on)
     for criterion in criteria:
         p_fail = np.full(len(a_idx), 0.07)
         if criterion == "flow_followed":
@@ -518,8 +543,62 @@ def _cycle(
             )
         )
     audits = pd.concat(rows, ignore_index=True).sort_values(["audit_id", "criterion"], ignore_index=True)
-    return {"tickets": tickets, "events": events, "surveys": surveys, "audits": audits,
-            "_customer_pos": customer_pos[number]}
+    out = {"tickets": tickets, "events": events, "surveys": surveys, "audits": audits,
+           "_customer_pos": customer_pos[number]}
+    if truth is not None:
+        out["truth_surveys"] = truth
+    return out
+
+
+# QA calibration sessions: a separate random stream, so the other tables stay as they were
+CALIBRATION_AUDITORS = ("qa-anna", "qa-ben", "qa-chiyo", "qa-dmitri")
+LENIENT_AUDITOR = "qa-dmitri"  # truth 9
+CALIBRATION_TICKETS = 25
+
+
+def _calibration(rng: np.random.Generator, label: str, tickets: pd.DataFrame, audits: pd.DataFrame,
+                 config: ReviewConfig, lenient: bool) -> pd.DataFrame:
+    """The cycle's audits with a ``session`` column (empty for regular audits) and the rows of
+    one calibration session: the four auditors score the same tickets, closed before the
+    session (on the working day ten days before the cycle's end, or the one before, at 10:00). Items fail for 20 % (calibration picks
+    hard cases), each auditor misreads 4 % of them; the lenient auditor (truth 9) passes
+    75 % of the items that fail.
+    """
+    _, end = cycle_window(label, TZ)
+    when = (end - pd.Timedelta(days=10)).normalize() + pd.Timedelta(hours=10)
+    while when.weekday() >= 5:  # a working day
+        when -= pd.Timedelta(days=1)
+    closed = np.flatnonzero((tickets["closed_at"].notna() & (tickets["closed_at"] < when)).to_numpy())
+    out = audits.assign(session=pd.Series([None] * len(audits), dtype=object))
+    if not len(closed):
+        return out
+    picked = np.sort(rng.choice(closed, size=min(CALIBRATION_TICKETS, len(closed)), replace=False))
+    criteria = [c["criterion"] for c in config.raw["qa_scorecard"]]
+    shape = (len(picked), len(criteria))
+    u = rng.random(shape)
+    truth = np.where(u < 0.04, "na", np.where(u < 0.24, "fail", "pass"))
+    source = _choice(rng, AUDIT_SOURCES, len(picked))
+    rows = []
+    for k, auditor in enumerate(CALIBRATION_AUDITORS):
+        misread = rng.random(shape) < 0.04
+        passes = rng.random(shape) < 0.75
+        seen = np.where(misread & (truth != "na"), np.where(truth == "pass", "fail", "pass"), truth)
+        if lenient and auditor == LENIENT_AUDITOR:
+            seen = np.where((seen == "fail") & passes, "pass", seen)
+        for j, criterion in enumerate(criteria):
+            rows.append(pd.DataFrame({
+                "audit_id": [f"CAL-{label}-{i:02d}-{k + 1}" for i in range(len(picked))],
+                "ticket_id": tickets["ticket_id"].to_numpy()[picked],
+                "agent_id": tickets["agent_id"].to_numpy()[picked],
+                "criterion": criterion,
+                "auditor_id": auditor,
+                "audited_at": pd.Series([when] * len(picked)).dt.tz_convert(audits["audited_at"].dt.tz),
+                "result": seen[:, j],
+                "source": source,
+                "session": f"CAL-{label}",
+            }))
+    session = pd.concat(rows, ignore_index=True).sort_values(["audit_id", "criterion"], ignore_index=True)
+    return pd.concat([out, session], ignore_index=True)
 
 
 def _comments(language: np.ndarray, sentiment: np.ndarray, pick: np.ndarray, has_comment: np.ndarray) -> np.ndarray:
@@ -623,6 +702,7 @@ def generate_cycles(spec: SampleSpec = SampleSpec()) -> Iterator[tuple[str, dict
     ['2026Q2', '2026Q3']
     """
     rng = np.random.default_rng(spec.seed)
+    calibration_rng = np.random.default_rng((spec.seed, 17))  # truth 9: its own stream
     config = support_config()
     clock = _Clock(config)
     customers = _customers(rng, max(200, int(spec.tickets_per_cycle * 1.6)))
@@ -644,6 +724,8 @@ def generate_cycles(spec: SampleSpec = SampleSpec()) -> Iterator[tuple[str, dict
         known = known[known["active_to"].isna() | (known["active_to"] >= start)]
         tables["customers"] = known.drop(columns="language").reset_index(drop=True)
         tables["actions"] = _actions(label)
+        tables["audits"] = _calibration(calibration_rng, label, tables["tickets"], tables["audits"], config,
+                                        9 in spec.truths)
         yield label, tables
 
 
@@ -684,6 +766,10 @@ def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str 
     with resources.as_file(templates.joinpath("sample/README.md")) as readme:
         shutil.copyfile(readme, root / "README.md")
     for label, tables in generate_cycles(spec):
+        truth = tables.pop("truth_surveys", None)
+        if truth is not None:  # outside the cycle folder: never read by the package
+            (root / "_truth").mkdir(exist_ok=True)
+            _write_tables(root / "_truth" / label, {"surveys": truth})
         _write_tables(root / label, tables)
         del tables
     return root

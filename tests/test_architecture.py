@@ -15,11 +15,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cxassess"
 
 #: Layers, lowest first. A module may import from its own layer or a lower one only.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "schema", "stats", "export", "resources"),  # foundations: errors at most
+    ("errors", "schema", "stats", "control", "export", "resources", "findings"),  # foundations: errors at most
     ("registry", "config_schema", "config"),  # what is measured, and review.yml
     ("calendar", "io", "eventlog", "cycles"),  # reading the data
     ("quality", "plausibility"),  # the gate and the plausibility checks
-    ("kpis", "process"),  # calculators
+    ("kpis", "process", "improve", "voc", "integrity", "audit"),  # calculators
     ("plots",),  # presentation
     ("report", "importer", "contract", "synth", "cli", "bench", "__main__", "__init__"),  # entry points
 ]

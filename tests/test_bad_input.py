@@ -139,7 +139,7 @@ def _killed_run(w: World, mp: pytest.MonkeyPatch) -> list[str]:
 
     def stop(*args, **kwargs):
         raise cxassess.errors.CxAssessError("planted stop after the housekeeping")
-    mp.setattr(cxassess.quality, "check_cycle", stop)
+    mp.setattr(cxassess.report, "_gates", stop)  # the gate runs in a child process: stopped before it
     return ["review", "--dataset", str(w.dataset)]
 
 

@@ -26,7 +26,7 @@ def test_validate_reports_a_bad_value_with_its_example_and_the_fix(tmp_path, cap
     assert main(["validate", "--dataset", str(dataset), "--quarantine", str(tmp_path / "q")]) == 0
     out = capsys.readouterr().out
     assert "WARNING tickets.created_at: created_at cannot be read as a full date and time (1 row(s); e.g. 31.02.2026 25:00)" in out
-    assert "1 of 26,600 rows quarantined" in out
+    assert "1 of 27,300 rows quarantined" in out
     held = (tmp_path / "q" / "quarantine" / "tickets.csv").read_text().splitlines()
     assert len(held) == 2 and held[1].startswith("3,") and "31.02.2026 25:00" in held[1]
 

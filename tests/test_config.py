@@ -86,6 +86,7 @@ def test_new_keys_are_read():
     ({"quality": {"instant_response_share": -0.1}}, -0.1, "quality.instant_response_share"),
     ({"report": {"top_segments": 0}}, 0, "report.top_segments"),
     ({"kpis": {"fcr_max_contacts": "one"}}, "one", "kpis.fcr_max_contacts"),
+    ({"kpis": {"min_important_difference": {"csat": 3}}}, 3, "kpis.min_important_difference.csat"),
     ({"qa_scorecard": [{"criterion": "x", "weight": 0}]}, 0, "qa_scorecard[1].weight"),
     ({"process": {"stages": [{"name": "a"}], "activities": {"Received": "a"}, "non_work_activities": ["Survey sent"]}}, "Survey sent",
      "process.non_work_activities[1]"),
@@ -206,3 +207,75 @@ def test_published_folders_follow_the_umask(tmp_path):
 
 def test_holidays_are_dates():
     assert all(isinstance(d, dt.date) for d in load_config(SAMPLE).holidays)
+
+
+def test_qa_settings_are_read_with_defaults_and_checked():
+    s = validate_review({"timezone": "UTC"})
+    assert (s.qa.target, s.qa.precision, s.qa.pseudonymise_agents, s.qa.section_targets) == (None, 0.05, False, {})
+    raw = yaml.safe_load((SAMPLE / "review.yml").read_text(encoding="utf-8"))
+    sample = validate_review(raw)
+    assert sample.qa.target == 0.90 and sample.qa.section_targets["communication"] == 0.95
+    assert [c.criterion for c in sample.qa_scorecard if c.auto_fail] == ["sop_followed"]
+    assert {c.impact for c in sample.qa_scorecard} == {"high", "low"}
+    assert {c.section for c in sample.qa_scorecard} == {"management", "communication"}
+
+
+@pytest.mark.parametrize(("qa", "value", "key"), [
+    ({"target": 1.2}, 1.2, "qa.target"),
+    ({"precision": 0}, 0, "qa.precision"),
+    ({"pseudonymise_agents": "yes"}, "yes", "qa.pseudonymise_agents"),
+    ({"section_targets": {"comunication": 0.9}}, "comunication", "qa.section_targets.comunication"),
+])
+def test_qa_problems_name_their_key(qa, value, key):
+    raw = {"timezone": "UTC", "qa": qa,
+           "qa_scorecard": [{"criterion": "clear", "section": "communication"}]}
+    with pytest.raises(ConfigError) as info:
+        validate_review(raw)
+    [problem] = info.value.problems
+    assert (problem.key, problem.value) == (key, value)
+    assert problem.fix
+
+
+def test_qa_section_target_gets_a_did_you_mean():
+    raw = {"timezone": "UTC", "qa": {"section_targets": {"comunication": 0.9}},
+           "qa_scorecard": [{"criterion": "clear", "section": "communication"}]}
+    with pytest.raises(ConfigError) as info:
+        validate_review(raw)
+    assert "did you mean 'communication'" in info.value.problems[0].problem
+
+
+def test_both_templates_carry_a_scorecard():
+    from importlib import resources
+    for name in ("support", "ecommerce"):
+        text = resources.files("cxassess").joinpath(f"templates/review/{name}.yml").read_text("utf-8")
+        s = validate_review(yaml.safe_load(text))
+        assert s.qa_scorecard and s.qa.target == 0.90
+        assert any(c.auto_fail for c in s.qa_scorecard) and any(c.impact == "high" for c in s.qa_scorecard)
+
+
+def test_the_improvement_section_is_read_with_defaults_and_checked():
+    assert ReviewSettings.model_validate({"timezone": "UTC"}).improvement.cost_per_contact is None
+    s = validate_review({"timezone": "UTC", "improvement": {"cost_per_contact": 6.5, "follow_up_days": 10}})
+    assert (s.improvement.cost_per_contact, s.improvement.follow_up_days, s.improvement.currency) == (6.5, 10, "EUR")
+    with pytest.raises(ConfigError, match="improvement.follow_up_days"):
+        validate_review({"timezone": "UTC", "improvement": {"follow_up_days": 0}})
+    with pytest.raises(ConfigError, match="cost_per_contac"):
+        validate_review({"timezone": "UTC", "improvement": {"cost_per_contac": 6.5}})
+
+
+def test_the_coverage_of_an_action_is_read_and_checked():
+    s = validate_review({"timezone": "UTC", "improvement": {"coverage": {"A-103": {"team": ["tier1_south"]}}}})
+    assert s.improvement.coverage == {"A-103": {"team": ["tier1_south"]}}
+    with pytest.raises(ConfigError, match="improvement.coverage.A-103"):
+        validate_review({"timezone": "UTC", "improvement": {"coverage": {"A-103": ["tier1_south"]}}})
+def test_themes_default_and_replaced():
+    s = validate_review({"timezone": "UTC"})
+    assert {"waiting", "transfer", "rude", "resolved", "price", "delivery"} <= set(s.themes)
+    assert set(s.themes["transfer"].words) == {"en", "de", "ja"} and s.themes["transfer"].complaint
+    own = validate_review({"timezone": "UTC", "themes": {"billing error": {"complaint": True,
+                                                                         "words": {"en": ["invoice"]}}}})
+    assert list(own.themes) == ["billing error"] and own.themes["billing error"].words == {"en": ["invoice"]}
+    with pytest.raises(ConfigError) as info:
+        validate_review({"timezone": "UTC", "themes": {"x": {"wordz": {"en": ["a"]}}}})
+    [problem] = info.value.problems
+    assert problem.key == "themes.x.wordz" and "did you mean 'words'" in str(info.value)

@@ -60,6 +60,8 @@ def _hostile_config(raw: dict) -> dict:
                 policy[key] = [hostile(v) for v in policy[key]]
     for item in raw["qa_scorecard"]:
         item["criterion"], item["section"] = hostile(item["criterion"]), hostile(item["section"])
+    qa = raw.get("qa") or {}
+    qa["section_targets"] = {hostile(k): v for k, v in (qa.get("section_targets") or {}).items()}
     raw["name"] = "inj<img src=x onerror=alert(1)>"
     raw["title"] = "Desk " + " ".join(PAYLOADS)
     return raw, stages
@@ -134,7 +136,7 @@ def _parse(path: Path) -> _Page:
 def test_no_page_carries_an_executable_tag_from_the_data(hostile_review: Path) -> None:
     pages = sorted(hostile_review.glob("*.html"))
     assert {p.name for p in pages} >= {"index.html", "00_data_quality.html", "05_cycle_overview.html",
-                                       "10_process_stages.html", "20_kpi_scorecard.html"}
+                                       "10_process_stages.html", "20_kpi_scorecard.html", "40_quality_audits.html"}
     for path in pages:
         page = _parse(path)
         assert not [s for s in page.scripts if "alert" in s], path.name
@@ -162,3 +164,5 @@ def test_stage_and_scorecard_pages_show_hostile_labels_as_text(hostile_review: P
     assert hostile("Specialist level") in stages  # stage label in the stage table
     scorecard = "".join(_parse(hostile_review / "20_kpi_scorecard.html").text)
     assert hostile("tier1_north") in scorecard  # a team in the breakdown tables
+    audits = "".join(_parse(hostile_review / "40_quality_audits.html").text)
+    assert hostile("flow_followed") in audits and hostile("tier1_south") in audits  # criterion, team

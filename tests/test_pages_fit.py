@@ -3,6 +3,7 @@ the A4 landscape page. Slow: they execute notebooks (papermill) and render them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,72 @@ def test_tables_fit_a_1366_px_window_and_an_a4_landscape_page(which, request):
         finally:
             browser.close()
 
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_every_page_opens_offline_without_errors_and_fits_the_window(sample_review, browser):
+    """Every page of the review (all of notebooks/, whatever they are, and the index) in a
+    1,366-px window: no console error, no request but file: and data:, every image
+    decoded, nothing wider than the window."""
+    pages = sorted(sample_review.glob("*.html"))
+    assert len(pages) >= 5
+    page = browser.new_page(viewport={"width": WINDOW[0], "height": WINDOW[1]})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        for html in pages:
+            errors.clear()
+            requests.clear()
+            page.goto(html.as_uri(), wait_until="load")
+            assert errors == [], (html.name, errors)
+            assert all(u.startswith(("file:", "data:")) for u in requests), (html.name, requests)
+            images = page.evaluate("[...document.images].map(i => [i.complete, i.naturalWidth, i.alt])")
+            assert all(done and width > 0 and alt for done, width, alt in images), (html.name, images)
+            assert page.evaluate("document.documentElement.scrollWidth") <= WINDOW[0], html.name
+            assert page.title() and page.title() != "Notebook", html.name
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_printed_review_shows_every_verdict_of_the_scorecard(sample_review, tmp_path):
+    """make pdf on the session's review: one PDF, portrait pages and landscape ones for the
+    wide tables, and no clipped column: every verdict and target status of the scorecard's
+    table (the right-most columns, the first cut when a table is clipped) is in its text."""
+    import shutil
+
+    from bs4 import BeautifulSoup
+    from pypdf import PdfReader
+
+    from cxassess.report import print_review
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"headless Chromium not found at {CHROMIUM}")
+    review = shutil.copytree(sample_review, tmp_path / "review")
+    pdf = print_review(review, paper="A4")
+    reader = PdfReader(pdf)
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages}
+    assert sizes <= {(595, 842), (842, 595)} and (595, 842) in sizes  # A4 portrait, and landscape when wide
+    assert [o.title for o in reader.outline][0] == "Review index"
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    soup = BeautifulSoup((review / "20_kpi_scorecard.html").read_text(encoding="utf-8"), "html.parser")
+    table = next(t for t in soup.select(".jp-OutputArea-output table")
+                 if "verdict" in [th.get_text(strip=True) for th in t.select("thead th")])
+    heads = [th.get_text(strip=True) for th in table.select("thead th")]
+    wanted: dict[str, int] = {}
+    for tr in table.select("tbody tr"):
+        cells = [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"], recursive=False)]
+        for column in ("verdict", "status"):
+            word = cells[heads.index(column)].split(" ", 1)[-1] if column in heads else ""
+            if word:
+                wanted[word] = wanted.get(word, 0) + 1
+    assert wanted.get("worsened", 0) >= 1, wanted
+    for word, count in wanted.items():
+        assert len(re.findall(rf"\b{re.escape(word)}\b", text)) >= count, (word, count)
+    letter = print_review(review, paper="Letter", out=tmp_path / "letter.pdf")
+    assert {(round(float(p.mediabox.width)), round(float(p.mediabox.height)))
+            for p in PdfReader(letter).pages} <= {(612, 792), (792, 612)}

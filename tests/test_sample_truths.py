@@ -167,8 +167,28 @@ def test_truth_8_audits_flag_the_gaming_team_in_2026Q3():
     fail_share = {}
     for cycle in ("2026Q2", "2026Q3"):
         a = read(cycle, "audits")
+        a = a[a["session"].isna()]  # regular audits (calibration sessions: truth 9)
         a["team"] = a["agent_id"].str.split("-").str[0]
         flow = a[(a["criterion"] == "flow_followed") & (a["result"] != "na")]
         fail_share[cycle] = (flow["result"] == "fail").groupby(flow["team"]).mean()
     assert fail_share["2026Q3"]["south"] > 0.25
     assert fail_share["2026Q2"]["south"] < 0.15 and fail_share["2026Q3"]["north"] < 0.15
+
+
+def test_truth_9_one_auditor_is_lenient_in_the_calibration_sessions():
+    for cycle in CYCLES:
+        a = read(cycle, "audits")
+        cal = a[a["session"].notna()]
+        assert set(cal["session"]) == {f"CAL-{cycle}"}
+        assert cal["ticket_id"].nunique() == 25 and cal["auditor_id"].nunique() == 4
+        # every auditor scored the same tickets and criteria
+        assert cal.groupby("auditor_id").size().nunique() == 1
+        scored = cal[cal["result"] != "na"]
+        fail = (scored["result"] == "fail").groupby(scored["auditor_id"]).mean()
+        others = fail.drop("qa-dmitri")
+        assert fail["qa-dmitri"] < others.min() - 0.08, fail
+        assert others.max() - others.min() < 0.06, fail
+        # the regular audits are untouched: one auditor per audit, no session
+        regular = a[a["session"].isna()]
+        assert regular.groupby("audit_id")["auditor_id"].nunique().max() == 1
+        assert "qa-dmitri" not in set(regular["auditor_id"])

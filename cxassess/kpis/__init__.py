@@ -14,12 +14,14 @@ module             KPIs
 ``customers``      retention, churn
 ``volume``         volume per segment, backlog at the cycle's end
 ``breakdown``      the scorecard by segment: largest segments plus "other" pooled
+``notable``        what the scorecard found: real changes, their drivers, targets missed
 =================  ==========================================================
 """
 
 from cxassess.kpis.breakdown import Breakdown, breakdown, breakdowns
 from cxassess.kpis.compare import HIGHER_IS_BETTER, change
 from cxassess.kpis.customers import retention
+from cxassess.kpis.notable import anchor_of, findings, scorecard_findings
 from cxassess.kpis.resolution import (
     escalation_rate,
     fcr,
@@ -41,4 +43,5 @@ __all__ = [
     "fcr", "one_touch", "transfer_rate", "reopen_rate", "escalation_rate", "open_share", "flag_escalated",
     "first_response_time", "resolution_time", "sla_attainment", "sla_outcome", "retention",
     "change", "HIGHER_IS_BETTER", "cycle_kpis", "scorecard", "kpi_history", "LABELS", "breakdown", "breakdowns", "Breakdown",
+    "findings", "scorecard_findings", "anchor_of",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import narwhals as nw
 import numpy as np
@@ -11,6 +11,7 @@ from narwhals.typing import IntoDataFrame
 
 from cxassess.kpis._frame import keys
 from cxassess.registry import KPIS
+from cxassess.registry import min_important as min_important_difference
 from cxassess.stats import difference_of_estimates, difference_of_proportions, verdict
 
 __all__ = ["HIGHER_IS_BETTER", "DETAIL_KEYS", "change"]
@@ -31,15 +32,18 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def change(
-    now: IntoDataFrame, before: IntoDataFrame, *, by: str | Sequence[str] | None = None
+    now: IntoDataFrame, before: IntoDataFrame, *, by: str | Sequence[str] | None = None,
+    min_important: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Compare two KPI tables (same calculators, two cycles) row by row.
 
     Shares (rows with ``hits``) get Newcombe's interval of the difference; every other
     figure (NPS, a mean, a median) the interval from √(SE₁² + SE₂²) of its ``se``
-    column. The verdict is *improved* or *worsened* only when that interval excludes 0,
-    else *within noise*; *not comparable* when either cycle lacks the figure. Returns a
-    pandas frame (a small summary).
+    column. The verdict is *improved* or *worsened* only when that interval excludes 0
+    and the change reaches the KPI's minimum important difference
+    (:func:`cxassess.registry.min_important`), *real but small* when the interval excludes
+    0 but the change is smaller, else *within noise*; *not comparable* when either cycle
+    lacks the figure. Returns a pandas frame (a small summary).
 
     Parameters
     ----------
@@ -49,6 +53,9 @@ def change(
         The KPI table of the cycle compared with, from the same calculators.
     by : str or sequence of str, optional
         The grouping columns both tables share.
+    min_important : mapping of str to float, optional
+        review.yml's minimum important difference per KPI (``kpis:
+        min_important_difference``); KPIs not named keep the registry's.
 
     Returns
     -------
@@ -63,6 +70,11 @@ def change(
     >>> q3 = pd.DataFrame({"transfers": [0] * 60 + [1] * 40})
     >>> change(transfer_rate(q3), transfer_rate(q2))[["value", "previous", "verdict"]].values.tolist()
     [[0.4, 0.2, 'worsened']]
+
+    With a minimum important difference of 25 points the same real rise is small:
+
+    >>> change(transfer_rate(q3), transfer_rate(q2), min_important={"transfer_rate": 0.25})["verdict"].tolist()
+    ['real but small']
     """
     group = keys(by)
     a, b = _pandas(now), _pandas(before)
@@ -87,7 +99,8 @@ def change(
         )
     out["change"], out["change_low"], out["change_high"] = d, low, high
     out["verdict"] = [
-        verdict([lo], [hi], higher_is_better=HIGHER_IS_BETTER.get(k, True))[0]
-        for k, lo, hi in zip(out["kpi"], low, high, strict=True)
+        verdict([lo], [hi], higher_is_better=HIGHER_IS_BETTER.get(k, True), change=[dk],
+                threshold=min_important_difference(k, min_important))[0]
+        for k, dk, lo, hi in zip(out["kpi"], d, low, high, strict=True)
     ]
     return out.reset_index(drop=True)

@@ -278,7 +278,7 @@ def scorecard(
     config = now.config
     current = cycle_kpis(now, by=by)
     previous = cycle_kpis(before, by=by) if before is not None else current.iloc[0:0]
-    out = change(current, previous, by=group or None)
+    out = change(current, previous, by=group or None, min_important=config.min_important)
     extra = current[[*group, "kpi", "policy", "note"]]
     out = out.merge(extra, on=[*group, "kpi", "policy"], how="left")
     targets = config.targets

@@ -34,7 +34,7 @@ data every page reads).
 from __future__ import annotations
 
 from cxassess.cycles import TABLES_FOLDER
-from cxassess.quality.checked import checked_cycle, quality_report
+from cxassess.quality.checked import CACHE_FOLDER, checked_cycle, gate_cache, quality_report
 from cxassess.quality.gate import check_cycle, validate_table
 from cxassess.quality.record import (
     CHECK_COLUMNS,
@@ -49,6 +49,7 @@ from cxassess.quality.record import (
 from cxassess.quality.suites import load_suite, suite_folder, suite_parameters
 
 __all__ = [
+    "CACHE_FOLDER",
     "TABLES_FOLDER",
     "CHECK_COLUMNS",
     "LIGHTS",
@@ -58,6 +59,7 @@ __all__ = [
     "compare",
     "critical_lines",
     "fingerprint",
+    "gate_cache",
     "inputs",
     "load_suite",
     "quality_report",

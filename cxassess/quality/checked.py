@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+import os
+import shutil
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 from cxassess.config import ReviewConfig, load_config
@@ -11,7 +18,11 @@ from cxassess.errors import DataQualityError
 from cxassess.quality.gate import check_cycle, without_quarantined
 from cxassess.quality.record import QualityReport, critical_lines, unchanged
 
-__all__ = ["checked_cycle", "quality_report"]
+__all__ = ["CACHE_FOLDER", "checked_cycle", "gate_cache", "quality_report"]
+
+#: Folder, in ``reports/<dataset folder name>/``, of the gates saved by a page run without a
+#: review (JupyterLab): ``.checked/<cycle>/<key>/``, one entry per set of inputs and code.
+CACHE_FOLDER = ".checked"
 
 
 def _stored(report_dir: Path | str | None, config: ReviewConfig, cycle: str) -> Path | None:
@@ -58,7 +69,7 @@ def quality_report(
     cycle = cycle or latest_cycle(config.root)
     if not (config.root / cycle).is_dir():
         return None
-    stored = _stored(report_dir, config, cycle)
+    stored = _gate_folder(dataset, config, cycle, report_dir)
     return QualityReport.read(stored) if stored else check_cycle(config.root, cycle)
 
 
@@ -73,6 +84,10 @@ def checked_cycle(
 
     When the review run stored the gate's result in ``report_dir`` and the data has not
     changed since, the quarantine is applied without running Great Expectations again.
+    Without one (a notebook run on its own, in JupyterLab), the gate saved by an earlier
+    run for the same inputs is used (see :func:`gate_cache`); else the gate runs, says
+    so with a line per table (as the cell's text in a notebook, else on standard
+    error), and is saved there for the next run.
 
     Parameters
     ----------
@@ -104,16 +119,18 @@ def checked_cycle(
     >>> len(data.tickets)
     2500
     """
-    report = quality_report(dataset, cycle, report_dir)
-    if report is None:
+    config = load_config(dataset)
+    label = cycle or latest_cycle(config.root)
+    if not (config.root / label).is_dir():
         if strict:
-            load_cycle(dataset, cycle)  # raises the error naming the missing cycle folder
+            load_cycle(dataset, label)  # raises the error naming the missing cycle folder
         return None
+    stored = _gate_folder(dataset, config, label, report_dir)
+    report = QualityReport.read(stored) if stored else check_cycle(config.root, label)
     if strict and report.critical:
         raise DataQualityError(report.dataset, report.cycle, critical_lines(report))
     if report.data is not None:
         return report.data
-    stored = _stored(report_dir, load_config(dataset), report.cycle)
     if stored is not None and (data := _stored_data(stored, dataset, report.cycle)) is not None:
         return data
     held = {t: [int(r) - 1 for r in rows["row"]] for t, rows in report.quarantine.items() if len(rows)}
@@ -126,3 +143,124 @@ def _stored_data(folder: Path, dataset: Path | str, cycle: str) -> Cycle | None:
     if "data" not in record:
         return None
     return stored_cycle(load_config(dataset), cycle, folder / TABLES_FOLDER, record["data"])
+
+
+def gate_cache(dataset: Path | str, config: ReviewConfig | None = None) -> Path:
+    """The folder of the gates saved by pages run without a review:
+    ``reports/<dataset folder name>/.checked`` beside the reports (``reports`` of the folder
+    the dataset was found from, or of the working folder for an absolute path), or
+    ``$CXASSESS_GATE_CACHE/<dataset folder name>`` when that is set.
+
+    Each entry, ``<cycle>/<key>/``, holds the gate's report and checked tables for one set
+    of inputs (the cycle's files, review.yml, the suites: size, modification time and
+    SHA-256) and one version of the package's code. An entry is used only when every
+    input is unchanged and the code is the same, so a saved gate is never stale; entries
+    are written under a temporary name and renamed into place, so concurrent runs never
+    read a half-written one.
+
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder, as given to :func:`checked_cycle`.
+    config : ReviewConfig, optional
+        Its review.yml, when already loaded.
+
+    Returns
+    -------
+    Path
+        The folder (it may not exist yet).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ.pop("CXASSESS_GATE_CACHE", None) and None
+    >>> gate_cache("data/sample").relative_to(Path.cwd()).as_posix()
+    'reports/sample/.checked'
+    """
+    config = config or load_config(dataset)
+    chosen = os.environ.get("CXASSESS_GATE_CACHE")
+    if chosen:
+        return Path(chosen) / config.root.name
+    given = Path(dataset)
+    root = config.root.resolve()
+    if given.is_absolute() or not given.parts or ".." in given.parts:
+        base = Path.cwd()
+    else:
+        base = root.parents[len(given.parts) - 1]
+    return base / "reports" / config.root.name / CACHE_FOLDER
+
+
+@functools.cache
+def _code_version() -> str:
+    """SHA-256 of the package's source: a saved gate is used only by the same code."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in sorted(package.rglob("*.json")):  # suites shipped inside the package, if any
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _cached(folder: Path, config: ReviewConfig, cycle: str) -> Path | None:
+    """The newest entry of ``folder`` (a cycle's folder of the cache) made by this code
+    from the inputs as they are now, or ``None``.
+    """
+    if not folder.is_dir():
+        return None
+    entries = [e for e in folder.iterdir() if e.is_dir() and not e.name.startswith(".")]
+    for entry in sorted(entries, key=lambda e: e.stat().st_mtime_ns, reverse=True):
+        try:
+            key = json.loads((entry / "cache.json").read_text(encoding="utf-8"))
+            head = json.loads((entry / "quality.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (key.get("code") == _code_version() and head.get("cycle") == cycle
+                and unchanged(head.get("inputs", {}), config, cycle)):
+            return entry
+    return None
+
+
+def _gate_into_cache(folder: Path, config: ReviewConfig, cycle: str) -> Path:
+    """Run the gate on ``cycle`` and save it as a new entry of ``folder``; the entry."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+
+    def say(line: str) -> None:  # in a notebook as plain (escaped) text, not as an error; else on stderr
+        print(line, file=sys.stdout if shell is not None else sys.stderr, flush=True)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    say(f"data-quality gate on {config.name} {cycle}: no saved gate matches the data, validating every "
+        f"table with Great Expectations (saved in {folder} for the next run) ...")
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
+    try:
+        report = check_cycle(config.root, cycle, store=work, echo=say)
+        report.save(work)
+        (work / "cache.json").write_text(json.dumps({"code": _code_version()}), encoding="utf-8")
+        key = hashlib.sha256(f"{report.fingerprint} {_code_version()}".encode()).hexdigest()[:20]
+        entry = folder / key
+        try:
+            work.rename(entry)
+        except OSError:  # another run saved the same entry first: use that one
+            if not (entry / "quality.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    say(f"data-quality gate on {config.name} {cycle}: done in {time.perf_counter() - started:.1f} s")
+    return entry
+
+
+def _gate_folder(dataset: Path | str, config: ReviewConfig, cycle: str,
+                 report_dir: Path | str | None) -> Path | None:
+    """The folder holding the gate of ``cycle`` for the data as it is now: the review
+    run's (``report_dir``), else a saved one (:func:`gate_cache`), else a new one saved
+    there; ``None`` when the cache cannot be written (the gate then runs in memory).
+    """
+    stored = _stored(report_dir, config, cycle)
+    if stored is not None:
+        return stored
+    folder = gate_cache(dataset, config) / cycle
+    try:
+        return _cached(folder, config, cycle) or _gate_into_cache(folder, config, cycle)
+    except OSError:
+        return None

@@ -8,6 +8,8 @@ when a gate runs (it costs seconds).
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -280,16 +282,32 @@ def _run_gx(frame: pd.DataFrame, table: str, expectations: list[dict], params: d
     expectations = [
         {**e, "meta": {**(e.get("meta") or {}), "cx_position": i}} for i, e in enumerate(expectations)
     ]
-    suite = gx.ExpectationSuite(name=f"cxassess-{table}", expectations=expectations)
-    batch = gx_context().data_sources.pandas_default.read_dataframe(frame)
-    result = batch.validate(
-        suite, expectation_parameters=params, result_format={"result_format": "COMPLETE"}
-    )
-    # GX does not keep the suite's order; each expectation carries its position in meta.
+    # GX filters the WHOLE frame (a copy of every column, per check) to drop missing values
+    # before a check of two or more columns and to list a check's failing rows: each check
+    # runs on a frame of the columns it reads only, one batch per set of columns; checks of
+    # the table itself and checks with a row condition share the whole frame (same index:
+    # the same row positions everywhere).
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for e in expectations:
+        conditional = "row_condition" in e["kwargs"]  # its condition may read any column
+        groups.setdefault(() if conditional else tuple(_needed(e["kwargs"])), []).append(e)
     ordered: list = [None] * len(expectations)
-    for r in result.results:
-        ordered[r.expectation_config.meta["cx_position"]] = r
+    for columns, group in groups.items():
+        suite = gx.ExpectationSuite(name=f"cxassess-{table}", expectations=group)
+        part = frame[list(columns)] if columns else frame
+        batch = gx_context().data_sources.pandas_default.read_dataframe(part)
+        result = batch.validate(
+            suite, expectation_parameters=params, result_format={"result_format": "COMPLETE"}
+        )
+        # GX does not keep the suite's order; each expectation carries its position in meta.
+        for r in result.results:
+            ordered[r.expectation_config.meta["cx_position"]] = r
     return ordered
+
+
+def _needed(kwargs: dict) -> list[str]:
+    """Every column an expectation reads, ``column_list`` included, in order, once."""
+    return list(dict.fromkeys([*_columns_of(kwargs), *(kwargs.get("column_list") or [])]))
 
 
 def _unreadable_checks(df: pd.DataFrame, table: str, first: int, critical_share: float) -> list:
@@ -314,7 +332,8 @@ def _unreadable_checks(df: pd.DataFrame, table: str, first: int, critical_share:
     return out
 
 
-def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | str | None = None) -> QualityReport:
+def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | str | None = None,
+                echo: Callable[[str], None] | None = None) -> QualityReport:
     """Run the gate on one cycle: load every table, validate it, quarantine failing rows.
 
     Parameters
@@ -327,6 +346,8 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         A folder (the review's working folder) to write each checked table to, as
         Parquet under ``tables/``, as soon as it is checked: the gate then holds one
         table in memory at a time, and :attr:`QualityReport.data` reads them back on use.
+    echo : callable, optional
+        Where a progress line goes after each table (rows and seconds); default none.
 
     Returns
     -------
@@ -350,6 +371,7 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         file = loaded.files.get(table)
         if file is None:
             continue
+        started = time.perf_counter()  # read and checked
         try:
             df = loaded.tables[table]
         except DataFileError as error:
@@ -372,6 +394,8 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         checks.append(table_checks)
         tables.append({"table": table, "file": file.name, "rows_read": len(df),
                        "rows_used": len(df) - len(rows), "rows_quarantined": len(rows)})
+        if echo is not None:
+            echo(f"  {label} {table}: {len(df):,} rows read and checked in {time.perf_counter() - started:.1f} s")
         if table == "tickets":
             ids = _ids(df)
         good = df.drop(index=df.index[rows]).reset_index(drop=True) if rows else df.copy(deep=False)

@@ -6,7 +6,9 @@ Per repetition: wall seconds; CPU seconds (user + sys) of the whole process tree
 resident memory summed over the whole tree (the review, its kernels, any helper),
 sampled every 0.2 s from ``/proc``; and per step, from the progress lines the review
 prints (each line is stamped when it arrives): the data-quality gate (from its first line
-to the first notebook) and each notebook (its own "done in X s").
+to the first notebook) and each notebook (its own "done in X s"). The review chooses how
+many pages run at once from its memory budget (``$CXASSESS_MEMORY_BUDGET``, default 3 GB):
+the label says which budget was in force.
 """
 
 from __future__ import annotations
@@ -91,8 +93,9 @@ def run(reps: int = 3, dataset: Path | None = None) -> dict:
     data = Path(dataset) if dataset else bench_data()
     runs = [review_once(data) for _ in range(max(1, reps))]
     shape = ", ".join(f"{data_rows(data / '2026Q3' / f'{t}.csv'):,} {t}" for t in ("tickets", "events", "surveys"))
+    budget = os.environ.get("CXASSESS_MEMORY_BUDGET", "3 GB (default)")
     what = (f"cxassess review of the benchmark dataset {data.name} ({shape} in 2026Q3), 2026Q3 against 2026Q2, "
-            "subprocess, whole process tree")
+            f"subprocess, whole process tree, memory budget {budget}")
     wall = [r["wall_s"] for r in runs]
     rss = [r["peak_rss_gib"] for r in runs]
     rows = [
@@ -104,7 +107,8 @@ def run(reps: int = 3, dataset: Path | None = None) -> dict:
     ]
     for step in runs[0]["steps"]:
         values = [r["steps"][step] for r in runs if step in r["steps"]]
-        label = "data-quality gate (current and previous cycles, from its first line to the first notebook)" \
+        label = "data-quality gate (current and previous cycles, in one child process, from its first line " \
+            "to the first notebook)" \
             if step == "gate" else "publishing (HTML pages, manifest) after the last notebook" \
             if step == "publish" else f"notebook {step} (the review's own 'done in' figure)"
         rows.append(row(f"step: {label}", "s", values, digits=1))

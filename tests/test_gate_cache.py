@@ -1,0 +1,94 @@
+"""A page run on its own (JupyterLab, no review folder) reuses the gate an earlier run saved
+for the same inputs and code (issue 14 item 8): a second Run All does not run Great
+Expectations; a changed input, or other code, runs it again; never a stale result."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+import cxassess.quality.gate
+from cxassess.quality import checked_cycle, gate_cache, quality_report
+
+
+@pytest.fixture()
+def desk(tmp_path, monkeypatch):
+    root = tmp_path / "desk"
+    root.mkdir()
+    shutil.copy("data/sample/review.yml", root / "review.yml")
+    shutil.copytree("data/sample/2026Q3", root / "2026Q3")
+    monkeypatch.setenv("CXASSESS_GATE_CACHE", str(tmp_path / "cache"))
+    return root
+
+
+@pytest.fixture()
+def gx_runs(monkeypatch):
+    """How many tables Great Expectations validated (the real run, counted)."""
+    calls = []
+    real = cxassess.quality.gate._run_gx
+
+    def counted(frame, table, *args, **kwargs):
+        calls.append(table)
+        return real(frame, table, *args, **kwargs)
+
+    monkeypatch.setattr(cxassess.quality.gate, "_run_gx", counted)
+    return calls
+
+
+def test_a_second_run_all_reads_the_saved_gate_without_running_gx(desk, gx_runs, capsys):
+    first = checked_cycle(desk, "2026Q3")
+    assert "tickets" in gx_runs and "events" in gx_runs  # the first run validates every table
+    shown = capsys.readouterr()
+    assert "no saved gate matches the data" in shown.out + shown.err  # progress is shown
+    done = len(gx_runs)
+    again = checked_cycle(desk, "2026Q3")
+    gate = quality_report(desk, "2026Q3")
+    assert len(gx_runs) == done  # neither call ran Great Expectations
+    shown = capsys.readouterr()
+    assert shown.out + shown.err == ""
+    tickets = pd.read_csv(desk / "2026Q3" / "tickets.csv")
+    assert len(again.tickets) == len(first.tickets) == len(tickets)  # the sample quarantines nothing
+    pd.testing.assert_frame_equal(again.tickets, first.tickets)
+    assert int(gate.tables["rows_read"].sum()) == sum(
+        len(pd.read_csv(p)) for p in (desk / "2026Q3").glob("*.csv"))
+    entries = list((gate_cache(desk) / "2026Q3").iterdir())
+    assert len(entries) == 1 and (entries[0] / "tables" / "tickets.parquet").is_file()
+
+
+def test_a_changed_input_runs_the_gate_again(desk, gx_runs):
+    checked_cycle(desk, "2026Q3")
+    done = len(gx_runs)
+    tickets = desk / "2026Q3" / "tickets.csv"
+    lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+    tickets.write_text("".join(lines[:-7]), encoding="utf-8")  # seven tickets fewer
+    fresh = checked_cycle(desk, "2026Q3")
+    assert len(gx_runs) > done
+    assert len(fresh.tickets) == len(lines) - 1 - 7
+
+
+def test_a_changed_review_yml_runs_the_gate_again(desk, gx_runs):
+    checked_cycle(desk, "2026Q3")
+    done = len(gx_runs)
+    with open(desk / "review.yml", "a", encoding="utf-8") as f:
+        f.write("\n# edited\n")
+    checked_cycle(desk, "2026Q3")
+    assert len(gx_runs) > done
+
+
+def test_a_gate_saved_by_other_code_is_not_used(desk, gx_runs):
+    checked_cycle(desk, "2026Q3")
+    (entry,) = (gate_cache(desk) / "2026Q3").iterdir()
+    (entry / "cache.json").write_text(json.dumps({"code": "0" * 64}), encoding="utf-8")
+    done = len(gx_runs)
+    checked_cycle(desk, "2026Q3")
+    assert len(gx_runs) > done
+
+
+def test_the_cache_lives_beside_the_reports_of_the_dataset(monkeypatch):
+    monkeypatch.delenv("CXASSESS_GATE_CACHE")
+    from pathlib import Path
+
+    assert gate_cache("data/sample") == Path.cwd() / "reports" / "sample" / ".checked"
