@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxassess import control, kpis
+from cxassess import control, kpis, registry
 from cxassess import findings as findings_store
 from cxassess.config import load_config
 from cxassess.cycles import Cycle, list_cycles
@@ -143,19 +143,21 @@ def weekly_kpis(data: Cycle, *, follow_up_days: int | None = None, by: str | Non
     t = tickets.assign(week=_weeks(tickets["created_at"], data.start, data.end))
     t = t[t["week"].notna()]
     parts = [t.groupby(keys).size().rename("value").reset_index().assign(kpi="volume", n=lambda d: d["value"])]
-    if "transfers" in t:
+    ok = {k for k in ("transfer_rate", "reopen_rate", "frt_hours", "ttr_hours", "csat")
+          if not registry.missing(data, registry.KPIS[k].needs)}  # what the cycle's columns support
+    if "transfer_rate" in ok:
         parts.append(kpis.transfer_rate(t, by=keys))
-    if "reopens" in t:
+    if "reopen_rate" in ok:
         cut = data.end - pd.Timedelta(days=follow_up_days)
         followed = t[t["created_at"] <= cut]
         if len(followed):
             parts.append(kpis.reopen_rate(followed, by=keys))
-    if "first_response_at" in t:
+    if "frt_hours" in ok:
         parts.append(kpis.first_response_time(t, censor_at=data.end, by=keys))
-    if "resolved_at" in t:
+    if "ttr_hours" in ok:
         parts.append(kpis.resolution_time(t, censor_at=data.end, by=keys))
     surveys = data.surveys
-    if surveys is not None and {"ticket_id", "score"} <= set(surveys.columns):
+    if "csat" in ok and "ticket_id" in surveys:
         rated = surveys.merge(t[["ticket_id", *keys]], on="ticket_id")
         if "kind" not in rated or (rated["kind"] == "csat").any():
             scale = data.config.survey_scales.get("csat")

@@ -758,6 +758,8 @@ def _write_history(store: Path, record: dict) -> None:
     """Write each cycle of ``record`` into the history store (one transaction per cycle)."""
     for label, tables in record.items():
         improve.write_history(store, label, tables)
+
+
 def _gates(config: ReviewConfig, runs: list[tuple[str, Path]], always: int) -> dict[str, quality.QualityReport]:
     """The gate of each ``(cycle, folder)`` of ``runs``, in order, in ONE child process
     (one Great Expectations context): each report and its checked tables are saved into

@@ -10,7 +10,8 @@ import pytest
 
 from cxassess.report import render_html
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .conftest import CHROMIUM
+
 WINDOW = (1366, 768)
 A4_LANDSCAPE_PX = round((297 - 20) / 25.4 * 96)  # printable width with 10 mm margins, CSS px
 PAGES = ("10_process_stages", "20_kpi_scorecard")
@@ -65,13 +66,6 @@ def test_pages_of_300_teams_and_15_stages_stay_small(wide_pages):
     assert len({line.split(",")[0] for line in full.splitlines()[1:]} - {""}) == 300
 
 
-def _browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"headless Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
-    return playwright.sync_playwright()
-
-
 _TABLES = """() => [...document.querySelectorAll('.jp-OutputArea-output table')].map(t => {
   const box = t.closest('.jp-OutputArea-output') || t.parentElement;
   const verdicts = [...t.querySelectorAll('td')].filter((td, i, all) => {
@@ -98,33 +92,28 @@ def _check_fit(page, width: int, where: str) -> int:
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("which", ["sample", "wide"])
-def test_tables_fit_a_1366_px_window_and_an_a4_landscape_page(which, request):
+def test_tables_fit_a_1366_px_window_and_an_a4_landscape_page(which, request, browser):
     pages = request.getfixturevalue(f"{which}_pages")
-    with _browser() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        try:
-            page = browser.new_page(viewport={"width": WINDOW[0], "height": WINDOW[1]})
-            verdicts = 0
-            for name, html in pages.items():
-                page.goto(html.as_uri())
-                verdicts += _check_fit(page, WINDOW[0], f"{which} {name} on screen")
-                page.emulate_media(media="print")
-                page.set_viewport_size({"width": A4_LANDSCAPE_PX, "height": 800})
-                _check_fit(page, A4_LANDSCAPE_PX, f"{which} {name} printed")
-                page.emulate_media(media="screen")
-                page.set_viewport_size({"width": WINDOW[0], "height": WINDOW[1]})
-            assert verdicts > 0  # the verdict column was found and checked
-            if which == "sample":  # the README's screenshot of the stage table
-                page.goto(pages["10_process_stages"].as_uri())
-                shot = Path(request.config.rootpath) / "reports" / "screenshots" / "report-stage-table.png"
-                shot.parent.mkdir(parents=True, exist_ok=True)
-                page.locator(".jp-OutputArea-output table").first.screenshot(path=str(shot))
-                assert shot.stat().st_size < 300_000
-        finally:
-            browser.close()
-
+    page = browser.new_page(viewport={"width": WINDOW[0], "height": WINDOW[1]})
+    try:
+        verdicts = 0
+        for name, html in pages.items():
+            page.goto(html.as_uri())
+            verdicts += _check_fit(page, WINDOW[0], f"{which} {name} on screen")
+            page.emulate_media(media="print")
+            page.set_viewport_size({"width": A4_LANDSCAPE_PX, "height": 800})
+            _check_fit(page, A4_LANDSCAPE_PX, f"{which} {name} printed")
+            page.emulate_media(media="screen")
+            page.set_viewport_size({"width": WINDOW[0], "height": WINDOW[1]})
+        assert verdicts > 0  # the verdict column was found and checked
+        if which == "sample":  # the README's screenshot of the stage table
+            page.goto(pages["10_process_stages"].as_uri())
+            shot = Path(request.config.rootpath) / "reports" / "screenshots" / "report-stage-table.png"
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.locator(".jp-OutputArea-output table").first.screenshot(path=str(shot))
+            assert shot.stat().st_size < 300_000
+    finally:
+        page.close()
 
 
 @pytest.mark.slow
@@ -169,7 +158,7 @@ def test_the_printed_review_shows_every_verdict_of_the_scorecard(sample_review, 
     from cxassess.report import print_review
 
     if not CHROMIUM.exists():
-        pytest.skip(f"headless Chromium not found at {CHROMIUM}")
+        pytest.skip(f"headless Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
     review = shutil.copytree(sample_review, tmp_path / "review")
     pdf = print_review(review, paper="A4")
     reader = PdfReader(pdf)
