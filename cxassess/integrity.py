@@ -13,6 +13,11 @@ level (rank correlation of the KPI with the customer's answer) and at team × cy
 (the same between the KPI and the CSAT of each team in each cycle), each with its 95 %
 interval and a verdict: "tracks what customers feel", "no evidence" or "moves against".
 
+:func:`deadline_bunching` looks for SLA gaming in what exports have (no status or pause
+events needed): per SLA policy of review.yml, on the policy's own clock, whether a team's
+(agent's) first replies or resolutions pile up in the window just before the target
+against what the neighbouring times predict, with an exact 95 % interval of the excess.
+
 Every function takes DataFrames and returns a tidy DataFrame; :func:`findings` turns the
 flags into :class:`cxassess.findings.Finding` for the summary page.
 """
@@ -31,7 +36,10 @@ from cxassess.registry import Need, Section
 from cxassess.stats import difference_of_proportions, z_value
 
 __all__ = ["SECTIONS", "INFLATABLE", "SPEED", "QUALITY", "segment_changes", "gaming_flags", "kpi_validity", "correlation_interval",
-           "ticket_measures", "team_cycle_table", "sla_met", "checked_history", "cycle_integrity", "cycle_validity", "flag_sentences", "findings", "VALIDITY_VERDICTS", "VALIDITY_KPIS"]
+           "ticket_measures", "team_cycle_table", "sla_met", "checked_history", "cycle_integrity", "cycle_validity", "flag_sentences", "findings", "VALIDITY_VERDICTS", "VALIDITY_KPIS",
+           "BUNCHING_WINDOW", "BUNCHING_MIN_RATIO", "BUNCHING_MIN_EXCESS", "BUNCHING_MIN_NEAR", "BUNCHING_VERDICTS",
+           "window_counts", "bunching_excess", "policy_hours", "deadline_bunching", "bunching_flags", "duration_words",
+           "bunching_sentences", "cycle_deadlines"]
 
 _PAGE = "30_voice_of_customer"
 #: The page's sections and what each needs (for :func:`cxassess.plots.gap_note`).
@@ -39,6 +47,8 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
     Section("integrity.gaming", _PAGE, "KPI integrity",
             (Need("tickets", "handle_minutes"), Need("tickets", "team", varies=True), Need("tickets", "transfers"))),
     Section("integrity.validity", _PAGE, "KPI validity", (Need("surveys", "score"), Need("tickets"))),
+    Section("integrity.deadlines", _PAGE, "Deadline bunching",
+            (Need("review.yml", "sla"), Need("tickets", "created_at"), Need("tickets", "team"))),
 ]}
 
 #: Speed KPIs a desk may game, and their label (lower is "better" for the desk).
@@ -573,10 +583,403 @@ def checked_history(dataset: object, upto: str, report_dir: object = None, reuse
     return out, left_out
 
 
+# ------------------------------------------------------------------------------ deadline bunching
+#: Width of the windows compared around an SLA target, as a share of the target: 1/16 is
+#: 15 minutes of a 4-hour target, 1.5 hours of a 24-hour one.
+BUNCHING_WINDOW = 1 / 16
+#: A segment is flagged only when the interval of its excess lies above zero **and** the
+#: window just before the target holds at least this many times what the neighbouring
+#: times predict ...
+BUNCHING_MIN_RATIO = 1.5
+#: ... and the extra tickets are at least this share of the segment's tickets under the
+#: policy (2 points) ...
+BUNCHING_MIN_EXCESS = 0.02
+#: ... and at least this many of its tickets fall near the target (in the window before it
+#: and in the neighbouring windows), besides ``min_n`` tickets under the policy.
+BUNCHING_MIN_NEAR = 10
+#: The verdicts of the deadline-bunching table: flagged, an excess too small to act on, no
+#: excess beyond noise, too few tickets.
+BUNCHING_VERDICTS = ("bunched before the target", "real but small", "within noise", "n too small")
+
+_BUNCHING_COLUMNS = ["policy", "metric", "clock", "target_hours", "window_hours", "segment", "n", "before", "after",
+                     "neighbours", "expected", "share_before", "expected_share", "ratio", "ratio_low", "ratio_high",
+                     "excess", "ci_low", "ci_high", "verdict"]
+_END_COLUMN = {"first_response": "first_response_at", "resolution": "resolved_at"}
+_DONE = {"first_response": "first replies", "resolution": "resolutions"}
+
+
+def window_counts(hours: np.ndarray, target: float, width: float) -> tuple[int, int, int]:
+    """Tickets just before the target, just after it, and in the neighbouring windows.
+
+    Parameters
+    ----------
+    hours : numpy.ndarray
+        Elapsed hours per ticket (``NaN``: not done, left out).
+    target : float
+        The target, in hours.
+    width : float
+        The window width ``w``, in hours.
+
+    Returns
+    -------
+    tuple of int
+        ``before`` in [target − w, target), ``after`` in [target, target + w) and
+        ``neighbours`` in [target − 3w, target − w) ∪ [target + w, target + 3w).
+
+    Examples
+    --------
+    >>> window_counts(np.array([3.5, 3.8, 3.9, 3.95, 4.0, 4.3, 4.6, 9.0, np.nan]), 4.0, 0.25)
+    (3, 1, 3)
+    """
+    x = np.asarray(hours, dtype=float)
+    x = x[~np.isnan(x)]
+    before = int(((x >= target - width) & (x < target)).sum())
+    after = int(((x >= target) & (x < target + width)).sum())
+    neighbours = int((((x >= target - 3 * width) & (x < target - width))
+                      | ((x >= target + width) & (x < target + 3 * width))).sum())
+    return before, after, neighbours
+
+
+def bunching_excess(before: int, neighbours: int, n: int, confidence: float = 0.95) -> dict:
+    """The excess of tickets in the window before a target over what the neighbouring times
+    predict, as a share of the segment's ``n`` tickets, with an exact interval.
+
+    A smooth distribution puts in the window [target − w, target) about a quarter of what it
+    puts in the four neighbouring windows of the same width ([target − 3w, target − w) and
+    [target + w, target + 3w)): exactly so when the density is straight (any slope) across
+    them. The *expected* count is ``neighbours / 4``; the excess share is
+    ``(before − neighbours / 4) / n``. Given the ``before + neighbours`` tickets near the
+    target, ``before`` is binomial with probability π (1/5 without bunching); the
+    Clopper-Pearson interval of π (scipy) gives the interval of the excess share,
+    ``(before + neighbours) · (5π − 1) / (4n)``, and of the ratio ``4π / (1 − π)``.
+
+    Parameters
+    ----------
+    before, neighbours : int
+        :func:`window_counts`.
+    n : int
+        The segment's tickets under the policy with a known time.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    dict
+        ``expected, share_before, expected_share, ratio, ratio_low, ratio_high, excess,
+        ci_low, ci_high`` (``NaN`` where no ticket is near the target).
+
+    Examples
+    --------
+    >>> e = bunching_excess(before=30, neighbours=40, n=400)
+    >>> e["expected"], e["ratio"], e["excess"]  # 10 expected, 3x, 20 extra of 400 tickets
+    (10.0, 3.0, 0.05)
+    >>> bool(e["ci_low"] > 0)
+    True
+    """
+    near = before + neighbours
+    nan = float("nan")
+    if near == 0 or n == 0:
+        return {"expected": neighbours / 4, "share_before": before / n if n else nan, "expected_share": nan,
+                "ratio": nan, "ratio_low": nan, "ratio_high": nan, "excess": nan, "ci_low": nan, "ci_high": nan}
+    ci = st.binomtest(before, near, 0.2).proportion_ci(confidence, method="exact")
+
+    def ratio(p: float) -> float:
+        return float("inf") if p >= 1 else 4 * p / (1 - p)
+
+    expected = neighbours / 4
+    return {"expected": expected, "share_before": before / n, "expected_share": expected / n,
+            "ratio": ratio(before / near), "ratio_low": ratio(ci.low), "ratio_high": ratio(ci.high),
+            "excess": (before - expected) / n, "ci_low": near * (5 * ci.low - 1) / (4 * n),
+            "ci_high": near * (5 * ci.high - 1) / (4 * n)}
+
+
+def policy_hours(tickets: pd.DataFrame, policy: object, calendar: object | None = None) -> np.ndarray:
+    """Elapsed hours of each ticket under an SLA policy, on the policy's clock; ``NaN``
+    where the policy does not cover the ticket or the reply (resolution) has not come.
+
+    The package's own clock (:func:`cxassess.calendar.hours_between`) and the coverage of
+    :func:`cxassess.kpis.sla.sla_outcome`, so the hours are those the SLA is judged on.
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame
+        The tickets, with the policy's columns (:func:`cxassess.kpis.sla.needed_columns`).
+    policy : cxassess.config.SlaPolicy
+        The policy.
+    calendar : cxassess.calendar.BusinessCalendar, optional
+        The business clock; required for a policy on business hours.
+
+    Returns
+    -------
+    numpy.ndarray
+        Hours per ticket.
+
+    Raises
+    ------
+    InputError
+        As :func:`cxassess.kpis.sla.sla_outcome`: a column is missing, or no calendar for a
+        business-hours policy.
+
+    Examples
+    --------
+    >>> from cxassess.config import SlaPolicy
+    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["2026-07-01 09:00"] * 3, utc=True),
+    ...     "first_response_at": pd.to_datetime(["2026-07-01 12:45", None, "2026-07-01 10:00"], utc=True),
+    ...     "channel": ["email", "email", "chat"]})
+    >>> policy_hours(t, SlaPolicy("email", "first_response", 4, clock="calendar", channels=("email",))).tolist()
+    [3.75, nan, nan]
+    """
+    from cxassess.calendar import hours_between
+    from cxassess.kpis.sla import sla_outcome
+
+    censor = tickets["created_at"].max() if len(tickets) else pd.Timestamp("2000-01-01", tz="UTC")
+    covered = sla_outcome(tickets, policy, censor_at=censor, calendar=calendar) != None  # noqa: E711
+    clock = calendar if policy.clock == "business" else None
+    hours = hours_between(tickets["created_at"], tickets[_END_COLUMN[policy.metric]], clock)
+    return np.where(covered, hours, np.nan)
+
+
+def deadline_bunching(tickets: pd.DataFrame, policies: Sequence, *, calendar: object | None = None,
+                      by: str = "team", min_n: int = 30, window: float = BUNCHING_WINDOW,
+                      confidence: float = 0.95) -> pd.DataFrame:
+    """Whether a segment's first replies (resolutions) pile up just before an SLA target.
+
+    When the target itself is what a team works to, a holding reply or an early close is
+    sent just before the breach: the elapsed times bunch in the window just before the
+    target and thin out after it. Per policy (on its own clock: business or calendar hours)
+    and segment, the tickets in the window [target − w, target) are compared with those
+    just after it, [target, target + w), and with what the neighbouring windows predict
+    (:func:`bunching_excess`); ``w`` is ``window`` × the target. The verdict is
+    "bunched before the target" when the excess's interval lies above zero, the window
+    holds at least :data:`BUNCHING_MIN_RATIO` times the prediction and the excess is at
+    least :data:`BUNCHING_MIN_EXCESS` of the segment's tickets; "real but small" when only
+    the interval is above zero; "within noise" otherwise; "n too small" below ``min_n``
+    tickets under the policy or :data:`BUNCHING_MIN_NEAR` near the target. Each segment is
+    tested on its own: with many agents, a single flagged agent is a lead to look at.
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame
+        The cycle's tickets, with the columns of every policy.
+    policies : sequence of cxassess.config.SlaPolicy
+        The SLA policies (review.yml ``sla``).
+    calendar : cxassess.calendar.BusinessCalendar, optional
+        The business clock; required for policies on business hours.
+    by : str, default "team"
+        The segment column (``team``, ``agent_id``).
+    min_n : int, default 30
+        Fewest tickets of a segment under a policy for a verdict.
+    window : float, default :data:`BUNCHING_WINDOW`
+        Window width as a share of the target.
+    confidence : float, default 0.95
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``policy, metric, clock, target_hours, window_hours, segment, n, before, after,
+        neighbours, expected, share_before, expected_share, ratio, ratio_low, ratio_high,
+        excess, ci_low, ci_high, verdict``: one row per policy and segment with tickets under it.
+
+    Raises
+    ------
+    InputError
+        ``by`` is not a ticket column, or as :func:`policy_hours`.
+
+    Examples
+    --------
+    >>> from cxassess.config import SlaPolicy
+    >>> created = pd.Timestamp("2026-07-01 09:00", tz="UTC")
+    >>> minutes = [*range(60, 180, 2), *[226] * 20, *range(180, 260, 8), *range(260, 400, 4)]
+    >>> t = pd.DataFrame({"created_at": created, "team": "t1", "channel": "email",
+    ...     "first_response_at": [created + pd.Timedelta(minutes=m) for m in minutes]})
+    >>> policy = SlaPolicy("email reply", "first_response", 4, clock="calendar")
+    >>> r = deadline_bunching(t, [policy]).iloc[0]
+    >>> int(r["before"]), int(r["neighbours"]), float(r["expected"]), r["verdict"]
+    (22, 11, 2.75, 'bunched before the target')
+    """
+    if by not in tickets.columns:
+        raise InputError(f"integrity: the tickets have no column {by!r} to compare segments by",
+                         fix="choose a ticket column such as team or agent_id")
+    rows = []
+    segments = tickets[by].to_numpy()
+    for policy in policies:
+        hours = policy_hours(tickets, policy, calendar)
+        width = window * policy.hours
+        known = ~np.isnan(hours)
+        for segment in sorted(pd.Series(segments[known]).dropna().unique(), key=str):
+            x = hours[known & (segments == segment)]
+            before, after, neighbours = window_counts(x, policy.hours, width)
+            n = len(x)
+            excess = bunching_excess(before, neighbours, n, confidence)
+            if n < min_n or before + neighbours < BUNCHING_MIN_NEAR:
+                word = BUNCHING_VERDICTS[3]
+            elif excess["ci_low"] > 0:
+                material = excess["ratio"] >= BUNCHING_MIN_RATIO and excess["excess"] >= BUNCHING_MIN_EXCESS
+                word = BUNCHING_VERDICTS[0] if material else BUNCHING_VERDICTS[1]
+            else:
+                word = BUNCHING_VERDICTS[2]
+            rows.append({"policy": policy.name, "metric": policy.metric, "clock": policy.clock,
+                         "target_hours": float(policy.hours), "window_hours": float(width), "segment": segment,
+                         "n": n, "before": before, "after": after, "neighbours": neighbours, **excess,
+                         "verdict": word})
+    return pd.DataFrame(rows, columns=_BUNCHING_COLUMNS)
+
+
+def bunching_flags(bunching: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`deadline_bunching` flagged "bunched before the target".
+
+    Parameters
+    ----------
+    bunching : pandas.DataFrame
+        :func:`deadline_bunching`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The flagged rows, largest excess first (empty when nothing is flagged).
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"segment": ["a", "b"], "excess": [0.1, 0.0],
+    ...                   "verdict": ["bunched before the target", "within noise"]})
+    >>> bunching_flags(b)["segment"].tolist()
+    ['a']
+    """
+    flagged = bunching[bunching["verdict"] == BUNCHING_VERDICTS[0]]
+    return flagged.sort_values("excess", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def duration_words(hours: float) -> str:
+    """A duration as a CX lead says it: minutes below an hour, else hours.
+
+    Parameters
+    ----------
+    hours : float
+        The duration, in hours.
+
+    Returns
+    -------
+    str
+        ``"15 minutes"``, ``"4 h"``.
+
+    Examples
+    --------
+    >>> duration_words(0.25), duration_words(0.5 / 16), duration_words(4), duration_words(1.5)
+    ('15 minutes', '1.9 minutes', '4 h', '1.5 h')
+    """
+    if hours < 1:
+        minutes = hours * 60
+        return f"{minutes:.0f} minutes" if minutes >= 10 else f"{minutes:.1f} minutes"
+    return f"{hours:g} h"
+
+
+def _bunching_sentence(row: pd.Series, level: str) -> tuple[str, str]:
+    """The plain sentence of a flagged row and its evidence."""
+    done = _DONE.get(str(row["metric"]), "tickets")
+    ratio = "many times" if not np.isfinite(row["ratio"]) else f"about {row['ratio']:.1f}×"
+    what = (f"{level.capitalize()} {row['segment']}, {row['policy']}: {row['share_before']:.0%} of {done} land in the "
+            f"{duration_words(row['window_hours'])} before the {duration_words(row['target_hours'])} target "
+            f"({row['clock']} hours), {ratio} what the neighbouring times predict ({row['expected_share']:.1%}): "
+            f"{done} may be timed to the SLA rather than to the customer.")
+    evidence = (f"n = {int(row['n']):,} tickets; {int(row['before'])} in the window before the target, "
+                f"{int(row['after'])} just after it, {row['expected']:.1f} predicted; excess "
+                f"{100 * row['excess']:+.1f} pp of the {done} (95 % CI {100 * row['ci_low']:+.1f} to "
+                f"{100 * row['ci_high']:+.1f})")
+    return what, evidence
+
+
+def bunching_sentences(deadlines: dict) -> list[str]:
+    """The verdict of the deadline-bunching section in plain words: each flagged team (and
+    how many agents), or that nothing was flagged.
+
+    Parameters
+    ----------
+    deadlines : dict
+        :func:`cycle_deadlines`.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> empty = pd.DataFrame(columns=["segment"])
+    >>> bunching_sentences({"team_flags": empty, "agent_flags": empty, "teams": empty})
+    ['No team or agent has its first replies or resolutions piling up just before an SLA target.']
+    """
+    out = [_bunching_sentence(row, "team")[0] for _, row in deadlines["team_flags"].iterrows()]
+    agents = deadlines["agent_flags"]
+    if len(agents):
+        names = sorted(agents["segment"].astype(str).unique())
+        out.append(f"{len(names)} agent(s) flagged the same way: {', '.join(names)}.")
+    if not out:
+        out.append("No team or agent has its first replies or resolutions piling up just before an SLA target.")
+    return out
+
+
+def cycle_deadlines(cycle: object, *, min_n: int = 30, window: float = BUNCHING_WINDOW) -> dict:
+    """The deadline-bunching section of a cycle: every SLA policy of review.yml whose inputs
+    the cycle has, per team and per agent.
+
+    Parameters
+    ----------
+    cycle : cxassess.cycles.Cycle
+        The cycle.
+    min_n : int, default 30
+        Fewest tickets of a segment under a policy for a verdict.
+    window : float, default :data:`BUNCHING_WINDOW`
+        Window width as a share of the target.
+
+    Returns
+    -------
+    dict
+        ``teams`` and ``agents`` (:func:`deadline_bunching`), ``team_flags`` and
+        ``agent_flags`` (:func:`bunching_flags`), and ``gaps``: one "not available: needs
+        ..." sentence per policy the cycle cannot judge (a column or the calendar missing).
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> part = cycle_deadlines(q3)
+    >>> sorted(part["teams"]["policy"].unique())[:1], len(part["team_flags"]), part["gaps"]
+    (['first reply chat and phone'], 0, [])
+    >>> cycle_deadlines(q3.with_tables(tickets=q3.tickets.drop(columns="first_response_at")))["gaps"][0]
+    'first reply chat and phone: not available: needs `tickets.first_response_at` (no such column)'
+    """
+    from cxassess.calendar import BusinessCalendar
+    from cxassess.kpis.sla import needed_columns
+    from cxassess.registry import gap
+
+    config = cycle.config
+    calendar = BusinessCalendar.from_config(config) if config.calendar.get("working_hours") else None
+    usable, gaps = [], []
+    for policy in config.sla:
+        needs = [Need("tickets", c) for c in needed_columns(policy)]
+        if policy.clock == "business":
+            needs.append(Need("review.yml", "calendar.working_hours"))
+        lacking = gap(cycle, needs)
+        if lacking is None:
+            usable.append(policy)
+        else:
+            gaps.append(f"{policy.name}: {lacking}")
+    tickets = cycle.tickets
+    out: dict = {"gaps": gaps}
+    for key, by in (("teams", "team"), ("agents", "agent_id")):
+        out[key] = (deadline_bunching(tickets, usable, calendar=calendar, by=by, min_n=min_n, window=window)
+                    if by in tickets else pd.DataFrame(columns=_BUNCHING_COLUMNS))
+    out["team_flags"] = bunching_flags(out["teams"])
+    out["agent_flags"] = bunching_flags(out["agents"])
+    return out
+
+
 # ------------------------------------------------------------------------------ findings
 def findings(flags: pd.DataFrame | None, *, tickets: int, page: str = "30_voice_of_customer",
-             level: str = "team", validity: pd.DataFrame | None = None) -> list[Finding]:
-    """The gaming flags (and KPIs that move against the customers) as findings.
+             level: str = "team", validity: pd.DataFrame | None = None,
+             deadlines: pd.DataFrame | None = None) -> list[Finding]:
+    """The gaming flags (and KPIs that move against the customers, and work timed to an SLA
+    target) as findings.
 
     Parameters
     ----------
@@ -590,11 +993,15 @@ def findings(flags: pd.DataFrame | None, *, tickets: int, page: str = "30_voice_
         What a segment is (``team`` or ``agent``), for the sentence.
     validity : pandas.DataFrame, optional
         :func:`kpi_validity`: a KPI that moves against what customers feel is a finding too.
+    deadlines : pandas.DataFrame, optional
+        :func:`bunching_flags` (segments of ``level``): first replies or resolutions piling
+        up just before an SLA target are a finding too.
 
     Returns
     -------
     list of Finding
-        One per flagged segment (its strongest pair) and per KPI moving against.
+        One per flagged segment (its strongest pair), per KPI moving against and per
+        segment and SLA policy bunched before the target.
 
     Examples
     --------
@@ -605,6 +1012,12 @@ def findings(flags: pd.DataFrame | None, *, tickets: int, page: str = "30_voice_
     ...     "n_now": 1250, "verdict": "possible gaming"}])
     >>> [(f.team, f.kind, f.severity) for f in findings(flags, tickets=2500)]
     [('t', 'gaming', 'high')]
+    >>> bunched = pd.DataFrame([{"policy": "email reply", "metric": "first_response", "clock": "business",
+    ...     "target_hours": 4.0, "window_hours": 0.25, "segment": "tier1_x", "n": 700, "before": 126,
+    ...     "after": 5, "neighbours": 160, "expected": 40.0, "share_before": 0.18, "expected_share": 0.057,
+    ...     "ratio": 3.15, "excess": 0.123, "ci_low": 0.09, "ci_high": 0.15}])
+    >>> print(findings(None, tickets=2500, deadlines=bunched)[0].what)
+    Team tier1_x, email reply: 18% of first replies land in the 15 minutes before the 4 h target (business hours), about 3.1× what the neighbouring times predict (5.7%): first replies may be timed to the SLA rather than to the customer.
     """
     out: list[Finding] = []
     for segment, part in (flags.groupby("segment", sort=True) if flags is not None else ()):
@@ -639,6 +1052,16 @@ def findings(flags: pd.DataFrame | None, *, tickets: int, page: str = "30_voice_
                 f"{row['ci_high']:+.2f})", "medium", 0.1, page, anchor="kpi-validity", kind="kpi_validity",
                 action="Stop steering by this KPI alone; pair it with a customer measure.",
                 figures={"r": float(row["r"])}))
+    for _, row in (deadlines.iterrows() if deadlines is not None else ()):
+        what, evidence = _bunching_sentence(row, level)
+        out.append(Finding(what, evidence, "high" if level == "team" else "medium",
+                           min(1.0, int(row["n"]) / max(tickets, 1)), page, anchor="deadline-bunching",
+                           kind="gaming", kpi="sla", team=str(row["segment"]),
+                           action=f"Look at how {row['segment']} works the queue near the SLA target (holding replies, "
+                                  "early closes) before rewarding its SLA attainment.",
+                           figures={"policy": str(row["policy"]), "share_before": float(row["share_before"]),
+                                    "expected_share": float(row["expected_share"]), "excess": float(row["excess"]),
+                                    "ci_low": float(row["ci_low"]), "level": level}))
     return out
 
 

@@ -2548,6 +2548,49 @@ def gaming_table(changes: pd.DataFrame) -> Styler:
     return table(shown, percent=())
 
 
+def bunching_table(bunching: pd.DataFrame) -> Styler:
+    """Deadline bunching per segment and SLA policy: the tickets just before and just after
+    the target, what the neighbouring times predict, the excess with its interval, the verdict.
+
+    Parameters
+    ----------
+    bunching : pandas.DataFrame
+        :func:`cxassess.integrity.deadline_bunching`.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"policy": ["email reply"], "clock": ["business"], "target_hours": [4.0],
+    ...     "window_hours": [0.25], "segment": ["t"], "n": [700], "before": [126], "after": [5],
+    ...     "expected": [40.0], "share_before": [0.18], "ratio": [3.15], "excess": [0.123], "ci_low": [0.09],
+    ...     "ci_high": [0.15], "verdict": ["bunched before the target"]})
+    >>> bunching_table(b).data[["team", "target", "just before", "excess"]].values.tolist()
+    [['t', '4 h (business hours)', '126 (18.0%)', '+12.3 pp']]
+    """
+    from cxassess.integrity import duration_words
+
+    excess = [_pp(v, lo, hi) for v, lo, hi in zip(bunching["excess"], bunching["ci_low"], bunching["ci_high"],
+                                                   strict=True)]
+    shown = pd.DataFrame({
+        "team": bunching["segment"].astype(str), "SLA policy": bunching["policy"].astype(str),
+        "target": [f"{duration_words(h)} ({c} hours)" for h, c in zip(bunching["target_hours"], bunching["clock"],
+                                                                      strict=True)],
+        "window": [duration_words(h) for h in bunching["window_hours"]],
+        "tickets": bunching["n"].astype("int64"),
+        "just before": [f"{int(b)} ({s:.1%})" for b, s in zip(bunching["before"], bunching["share_before"],
+                                                             strict=True)],
+        "just after": bunching["after"].astype("int64"),
+        "predicted": [f"{e:.1f}" for e in bunching["expected"]],
+        "× predicted": ["–" if not np.isfinite(r) else f"{r:.1f}×" for r in bunching["ratio"]],
+        "excess": [e[0] for e in excess], "95 % interval": [e[1] for e in excess],
+        "verdict": bunching["verdict"],
+    })
+    return table(shown, percent=())
+
+
 def validity_table(validity: pd.DataFrame) -> Styler:
     """The KPI validity table: each KPI's rank correlation with the customers' ratings, its
     interval and verdict, at ticket and at team × cycle level.
@@ -2756,7 +2799,7 @@ def quotes_table(quotes: pd.DataFrame) -> Styler:
 
 
 __all__ += ["notes", "box_table", "adjacent_table", "theme_table", "quotes_table", "balance_table", "bias_table", "response_rates_chart", "drivers_chart", "drivers_table", "scale_chart", "pareto_chart",
-            "gaming_table", "validity_table"]
+            "gaming_table", "validity_table", "bunching_table"]
 
 
 # ---------------------------------------------------------------------- quality audits

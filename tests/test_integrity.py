@@ -138,3 +138,79 @@ def test_one_touch_inflated_by_closing_without_a_reply():
     assert flags[["speed", "quality"]].values.tolist() == [["one_touch", "closed_without_reply"]]
     [found] = integrity.findings(flags, tickets=n)
     assert "rose from 50.0% to 80.0%" in found.what and "+30.0 pp" in found.evidence
+
+
+# ------------------------------------------------------------------------------ deadline bunching
+def test_no_deadline_bunching_on_the_sample_in_any_cycle():
+    for label in CYCLES:
+        cycle = load_cycle(SAMPLE, label)
+        found = integrity.cycle_deadlines(cycle, min_n=cycle.config.min_n)
+        assert found["gaps"] == []
+        assert set(found["teams"]["policy"]) == {p.name for p in cycle.config.sla}  # every policy judged
+        assert (found["teams"]["verdict"] == "within noise").sum() >= 4  # not vacuous: teams get a verdict
+        assert found["team_flags"].empty, label
+        assert found["agent_flags"].empty, label
+
+
+def _planted_cycle(seed: int = 7, n: int = 600) -> pd.DataFrame:
+    """Email tickets of three teams, first reply after an exponential wait (mean 2.5 h,
+    whole seconds); in tier1_x 60 % of the replies that came between 3.5 h and 6 h are
+    moved to just before the 4 h target (3:45 to 4:00): holding replies sent to beat it."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2026-07-01 00:00", tz="UTC") + pd.to_timedelta(
+        rng.integers(0, 60 * 86400, 3 * n), unit="s")
+    wait = np.round(rng.exponential(2.5 * 3600, 3 * n))
+    team = np.repeat(["tier1_x", "tier1_y", "tier1_z"], n)
+    moved = (team == "tier1_x") & (wait >= 3.5 * 3600) & (wait < 6 * 3600) & (rng.random(3 * n) < 0.6)
+    wait[moved] = rng.integers(int(3.75 * 3600), 4 * 3600, moved.sum())
+    return pd.DataFrame({"ticket_id": [f"T{i}" for i in range(3 * n)], "created_at": created, "team": team,
+                         "channel": "email", "first_response_at": created + pd.to_timedelta(wait, unit="s")})
+
+
+def test_planted_deadline_bunching_flags_that_team_only_and_the_excess_by_hand():
+    from cxassess.config import SlaPolicy
+
+    tickets = _planted_cycle()
+    policy = SlaPolicy("first reply email", "first_response", 4, clock="calendar", channels=("email",))
+    table = integrity.deadline_bunching(tickets, [policy], min_n=30)
+    flags = integrity.bunching_flags(table)
+    assert flags["segment"].tolist() == ["tier1_x"]
+    assert set(table.loc[table["segment"] != "tier1_x", "verdict"]) <= {"within noise", "real but small"}
+    # by hand: plain pandas hours, 15-minute windows around 4 h
+    part = tickets[tickets["team"] == "tier1_x"]
+    x = (part["first_response_at"] - part["created_at"]).dt.total_seconds() / 3600
+    a = int(((x >= 3.75) & (x < 4)).sum())
+    b = int(((x >= 4) & (x < 4.25)).sum())
+    m = int((((x >= 3.25) & (x < 3.75)) | ((x >= 4.25) & (x < 4.75))).sum())
+    n, k = len(part), a + m
+    row = flags.iloc[0]
+    assert (row["n"], row["before"], row["after"], row["neighbours"]) == (n, a, b, m)
+    assert row["expected"] == pytest.approx(m / 4)
+    assert row["excess"] == pytest.approx((a - m / 4) / n)
+    assert row["ratio"] == pytest.approx(a / (m / 4))
+    # Clopper-Pearson bounds of a out of k from the beta quantiles, mapped to the excess share
+    low, high = st.beta.ppf(0.025, a, k - a + 1), st.beta.ppf(0.975, a + 1, k - a)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((k * (5 * low - 1) / (4 * n), k * (5 * high - 1) / (4 * n)))
+    assert row["excess"] > 0.05 and row["ratio"] > 3  # planted: far beyond the thresholds
+    [found] = integrity.findings(None, tickets=len(tickets), deadlines=flags)
+    assert (found.team, found.kind, found.severity, found.anchor) == ("tier1_x", "gaming", "high", "deadline-bunching")
+    assert f"{a / n:.0%} of first replies land in the 15 minutes before the 4 h target" in found.what
+    assert "CI" in found.evidence
+
+
+def test_deadline_bunching_not_available_without_sla_or_reply_times():
+    import dataclasses
+
+    from cxassess import plots
+    from cxassess.config import ReviewConfig
+
+    cycle = load_cycle(SAMPLE, "2026Q3")
+    raw = {k: v for k, v in cycle.config.raw.items() if k != "sla"}
+    without_sla = dataclasses.replace(cycle, config=ReviewConfig(path=cycle.config.path, raw=raw))
+    note = plots.gap_note(without_sla, integrity.SECTIONS["integrity.deadlines"])
+    assert note is not None and "not available: needs <code>review.yml sla</code>" in note.data
+    no_replies = cycle.with_tables(tickets=cycle.tickets.drop(columns="first_response_at"))
+    part = integrity.cycle_deadlines(no_replies)
+    assert part["gaps"] == [f"{p.name}: not available: needs `tickets.first_response_at` (no such column)"
+                            for p in cycle.config.sla if p.metric == "first_response"]
+    assert set(part["teams"]["metric"]) == {"resolution"}  # the policies it can judge still come
