@@ -186,7 +186,7 @@ def test_trends_keep_a_cycle_whose_raw_folder_was_removed(tmp_path):
 
 def _store_rows(store: Path, table: str) -> pd.DataFrame:
     rows = improve.read_history(store, table).drop(columns=["written_utc"], errors="ignore")
-    keys = [c for c in rows.columns if rows[c].dtype == object or c in ("week", "cycle")]
+    keys = [c for c in rows.columns if not pd.api.types.is_float_dtype(rows[c])]
     return rows.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
