@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -47,7 +48,7 @@ from cxassess.stats import difference_of_proportions
 
 __all__ = [
     "PAGE", "SCHEMA_VERSION", "STORE_NAME", "WEEKLY_KPIS", "weekly_kpis", "covered", "weekly_by_coverage", "coverage_splits", "store_path", "write_history",
-    "read_history", "stored_cycles", "history_record", "weekly_history", "action_effect",
+    "read_history", "stored_cycles", "RECORD_FOLDER", "RECORD_TABLES", "save_record", "load_record", "history_record", "weekly_history", "action_effect",
     "register_summary", "action_markers", "action_roi", "churn_by_experience", "proposals",
     "control_signals", "page_store", "signal_table", "register_counts", "churn_sentence", "findings",
 ]
@@ -66,6 +67,10 @@ WEEKLY_KPIS = {
     "ttr_hours": "Resolution time, median hours",
     "csat": "CSAT (top-2 box)",
 }
+#: Sub-folder of the review run's folder where the pages save the tables of the history record.
+RECORD_FOLDER = "record"
+#: The store's tables the pages compute and save for the run's record (:func:`save_record`).
+RECORD_TABLES = ("kpis", "stages", "weekly")
 #: The store's tables: column -> DuckDB type. Every table also has ``cycle`` and ``schema_version``.
 TABLES: dict[str, dict[str, str]] = {
     "kpis": {"kpi": "VARCHAR", "policy": "VARCHAR", "value": "DOUBLE", "ci_low": "DOUBLE",
@@ -267,12 +272,18 @@ def _migrate(con) -> int:
 
 def _conform(table: str, frame: pd.DataFrame | None, cycle: str) -> pd.DataFrame:
     """``frame`` with exactly the store's columns of ``table`` (missing ones empty, in order)."""
-    columns = TABLES[table]
     frame = pd.DataFrame() if frame is None else frame.reset_index(drop=True)
     out = pd.DataFrame(index=range(len(frame)))
     out["cycle"] = cycle
     out["schema_version"] = SCHEMA_VERSION
-    for column, kind in columns.items():
+    return _typed(table, frame, out)
+
+
+def _typed(table: str, frame: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
+    """``out`` (indexed like ``frame``) with the store's columns of ``table`` added from
+    ``frame``, each in the store's type (missing ones empty).
+    """
+    for column, kind in TABLES[table].items():
         values = frame[column] if column in frame else pd.Series([None] * len(frame), dtype=object)
         if kind == "DOUBLE":
             values = pd.to_numeric(values, errors="coerce").astype(float)
@@ -437,11 +448,108 @@ def stored_cycles(path: Path | str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["cycle", "schema_version", "written_utc", *[t for t in TABLES if t != "runs"]])
 
 
+def save_record(frame: pd.DataFrame | None, report_dir: Path | str | None, table: str) -> Path | None:
+    """Save a table a page computed for the history store into the review run's folder
+    (``<report_dir>/record/<table>.parquet``, atomically), so that the run's record
+    (:func:`history_record`) reads it instead of loading the cycle and computing it again.
+
+    The table is saved as the store keeps it: the store's columns of ``table`` in the
+    store's types (the others are left out); a ``cycle`` column is kept when it has one.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or None
+        The table as computed: :func:`cxassess.kpis.cycle_kpis` (``kpis``),
+        :func:`cxassess.process.stage_metrics` (``stages``), the weekly series with their
+        ``cycle`` column (``weekly``: :func:`weekly_history`, the rows of every cycle
+        together; the run's record takes those of the reviewed cycle and of the earlier
+        cycles the store lacks). ``None``: the page has no such table (saved empty).
+    report_dir : pathlib.Path, str or None
+        The run's folder (the notebooks' ``report_dir`` parameter). ``None`` (a notebook
+        opened alone): nothing is saved.
+    table : str
+        One of :data:`RECORD_TABLES`.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file written, or ``None``.
+
+    Raises
+    ------
+    InputError
+        A table that is not one of :data:`RECORD_TABLES`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = tempfile.mkdtemp()
+    >>> kpi = pd.DataFrame({"kpi": ["csat"], "value": [0.8], "n": [120], "se": [0.01]})
+    >>> save_record(kpi, run, "kpis").name
+    'kpis.parquet'
+    >>> load_record(run, "kpis")[["kpi", "value", "n"]].values.tolist()
+    [['csat', 0.8, 120.0]]
+    >>> save_record(kpi, None, "kpis") is None
+    True
+    """
+    if table not in RECORD_TABLES:
+        raise InputError(f"the run's record has no table {table!r}", fix=f"use one of: {', '.join(RECORD_TABLES)}")
+    if report_dir is None:
+        return None
+    folder = Path(report_dir) / RECORD_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{table}.parquet"
+    tmp = folder / f".{table}.{os.getpid()}.parquet"
+    _record_frame(table, frame).to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+    return target
+
+
+def load_record(report_dir: Path | str | None, table: str) -> pd.DataFrame | None:
+    """A table a page of the run saved with :func:`save_record`, or ``None`` when none did.
+
+    Parameters
+    ----------
+    report_dir : pathlib.Path, str or None
+        The run's folder.
+    table : str
+        One of :data:`RECORD_TABLES`.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The store's columns of ``table`` in the store's types (and ``cycle`` when saved).
+
+    Examples
+    --------
+    >>> load_record(None, "kpis") is None
+    True
+    """
+    if report_dir is None or table not in RECORD_TABLES:
+        return None
+    path = Path(report_dir) / RECORD_FOLDER / f"{table}.parquet"
+    return _record_frame(table, pd.read_parquet(path)) if path.is_file() else None
+
+
+def _record_frame(table: str, frame: pd.DataFrame | None) -> pd.DataFrame:
+    """``frame`` as the run's record keeps it: the store's columns (:func:`_typed`), ``cycle`` first if it has one."""
+    frame = pd.DataFrame() if frame is None else frame.reset_index(drop=True)
+    out = pd.DataFrame(index=range(len(frame)))
+    if "cycle" in frame:
+        out["cycle"] = frame["cycle"].astype(str).to_numpy(dtype=object)
+    return _typed(table, frame, out)
+
+
 def history_record(dataset: Path | str, cycle: str, report_dir: Path | str | None = None, *,
                    store: Path | str | None = None, gate=None) -> dict[str, dict[str, pd.DataFrame]]:
     """What a finished review run writes into the history store, per cycle: the reviewed
     cycle's KPI table, stage metrics, findings (those the pages saved in ``report_dir``), gate
     summary and weekly series; plus the weekly series of earlier cycles the store lacks.
+
+    The KPI table, stage metrics and weekly series are those the pages saved in
+    ``report_dir`` (:func:`save_record`): computed once, by the pages. Only a table no page
+    saved (a run without those pages, a notebook run alone) is computed here, from the
+    cycle loaded for it; when every table was saved, no cycle is loaded.
 
     Parameters
     ----------
@@ -450,7 +558,7 @@ def history_record(dataset: Path | str, cycle: str, report_dir: Path | str | Non
     cycle : str
         The reviewed cycle.
     report_dir : Path or str, optional
-        The run's folder (its stored gates and findings).
+        The run's folder (its stored gates, findings and the tables the pages saved).
     store : Path or str, optional
         The store, to know which earlier cycles it already holds.
     gate : QualityReport, optional
@@ -477,11 +585,14 @@ def history_record(dataset: Path | str, cycle: str, report_dir: Path | str | Non
         package_version = "0+unknown"
 
     config = load_config(dataset)
-    data = checked_cycle(config.root, cycle, report_dir)
-    stages = None
-    if data.events is not None and config.process is not None:
+    saved = {table: load_record(report_dir, table) for table in RECORD_TABLES}
+    # the cycle is loaded only for a table no page saved (a run without those pages)
+    data = checked_cycle(config.root, cycle, report_dir) if any(f is None for f in saved.values()) else None
+    stages = saved["stages"]
+    if stages is None and data.events is not None and config.process is not None:
         metrics = process.stage_metrics(data.events, config.process)
         stages = metrics.rename(columns={"median_elapsed_hours": "median_hours"})
+    weekly = saved["weekly"]
     gate_rows = None
     if gate is not None:
         gate_rows = gate.tables.rename(columns={"table": "tbl"}).assign(verdict=gate.verdict(markdown=False))
@@ -489,18 +600,28 @@ def history_record(dataset: Path | str, cycle: str, report_dir: Path | str | Non
                           for f in findings_store.load(report_dir)])
     runs = pd.DataFrame({"written_utc": [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
                          "package_version": [package_version]})
-    record = {cycle: {"kpis": kpis.cycle_kpis(data), "stages": stages, "findings": found, "gate": gate_rows,
-                      "weekly": weekly_kpis(data), "runs": runs}}
+    record = {cycle: {"kpis": saved["kpis"] if saved["kpis"] is not None else kpis.cycle_kpis(data),
+                      "stages": stages, "findings": found, "gate": gate_rows,
+                      "weekly": _rows(weekly, cycle) if weekly is not None else weekly_kpis(data), "runs": runs}}
     have = set(read_history(store, "weekly")["cycle"]) if store is not None else set()
     labels = list_cycles(config.root)
     for label in labels[: labels.index(cycle)] if cycle in labels else []:
         if label in have:
+            continue
+        if weekly is not None:  # the page computed the series the store lacks (none here: the cycle has none)
+            if (weekly["cycle"] == label).any():
+                record[label] = {"weekly": _rows(weekly, label)}
             continue
         with contextlib.suppress(DataQualityError):
             earlier = checked_cycle(config.root, label, report_dir, strict=False)
             if earlier is not None:
                 record[label] = {"weekly": weekly_kpis(earlier)}
     return record
+
+
+def _rows(frame: pd.DataFrame, cycle: str) -> pd.DataFrame:
+    """The rows of ``frame`` for ``cycle``, numbered from 0."""
+    return frame[frame["cycle"] == cycle].reset_index(drop=True)
 
 
 def weekly_history(dataset: Path | str, upto: str, *, store: Path | str | None = None,

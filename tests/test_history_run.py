@@ -3,14 +3,17 @@ re-run, nothing on a failed run; `cxassess history` lists and exports it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from cxassess import cli, improve, synth
+from cxassess import cli, improve, kpis, process, synth
 from cxassess.errors import ReviewRunError
+from cxassess.quality import checked_cycle
 from cxassess.report import run_review
+from tests.conftest import REPO
 from tests.test_report import notebook
 
 
@@ -62,6 +65,42 @@ def test_the_review_run_writes_the_store_once_per_cycle_and_a_failed_run_writes_
     assert cli.main(["history", "--dataset", str(small), "--reports", str(reports), "--table", "weekly",
                      "--parquet", str(parquet)]) == 0
     assert len(pd.read_parquet(parquet)) == len(first["weekly"])
+
+
+@pytest.mark.slow
+def test_the_run_records_what_the_pages_computed_without_loading_the_cycle_again(small, tmp_path, monkeypatch):
+    pages = tmp_path / "nb"
+    pages.mkdir()
+    for name in ("10_process_stages", "20_kpi_scorecard", "50_improvement"):
+        shutil.copy(REPO / "notebooks" / f"{name}.ipynb", pages)
+
+    def recomputes(*args, **kwargs):
+        raise AssertionError("the run loaded the cycle or computed a table the pages saved")
+
+    # in this process only: the pages run in kernels of their own
+    for module, name in ((improve, "checked_cycle"), (improve, "weekly_kpis"), (kpis, "cycle_kpis"),
+                         (process, "stage_metrics")):
+        monkeypatch.setattr(module, name, recomputes)
+    reports = tmp_path / "reports"
+    folder = run_review(small, "2026Q3", notebooks=pages, reports=reports, echo=lambda _: None)
+    monkeypatch.undo()
+    assert sorted(p.name for p in (folder / improve.RECORD_FOLDER).iterdir()) == [
+        "kpis.parquet", "stages.parquet", "weekly.parquet"]
+
+    store = _snapshot(reports / "desk" / improve.STORE_NAME)
+    data = checked_cycle(small, "2026Q3")
+    q2 = improve.weekly_kpis(checked_cycle(small, "2026Q2", strict=False))
+    direct = {"kpis": [("2026Q3", kpis.cycle_kpis(data))],
+              "stages": [("2026Q3", process.stage_metrics(data.events, data.config.process))],
+              "weekly": [("2026Q2", q2), ("2026Q3", improve.weekly_kpis(data))]}
+    for table, frames in direct.items():
+        expected = pd.concat([improve._conform(table, frame, label) for label, frame in frames], ignore_index=True)
+        got = store[table]
+        assert len(got) == len(expected) > 0
+        keys = [c for c in expected.columns if not pd.api.types.is_float_dtype(expected[c])]
+        pd.testing.assert_frame_equal(got.sort_values(keys, kind="stable").reset_index(drop=True),
+                                      expected.sort_values(keys, kind="stable").reset_index(drop=True),
+                                      check_dtype=False)
 
 
 def test_history_without_a_store_says_how_to_make_one(tmp_path, capsys):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from cxassess import findings, improve, synth
+from cxassess import findings, improve, kpis, process, synth
 from cxassess.findings import Finding
 from cxassess.quality import checked_cycle
 
@@ -182,6 +182,71 @@ def test_trends_keep_a_cycle_whose_raw_folder_was_removed(tmp_path):
     q2 = weekly[weekly["cycle"] == "2026Q2"]
     assert set(q2["source"]) == {"store"} and len(q2) == len(stored_q2)
     assert set(weekly.loc[weekly["cycle"] == "2026Q3", "source"]) == {"store"}
+
+
+def _store_rows(store: Path, table: str) -> pd.DataFrame:
+    rows = improve.read_history(store, table).drop(columns=["written_utc"], errors="ignore")
+    keys = [c for c in rows.columns if not pd.api.types.is_float_dtype(rows[c])]
+    return rows.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def test_the_record_takes_the_tables_the_pages_saved_and_computes_none(tmp_path, monkeypatch):
+    root = synth.write_sample(tmp_path / "desk", synth.SampleSpec(tickets_per_cycle=400, cycles=("2026Q2", "2026Q3")))
+    data = checked_cycle(root, "2026Q3")
+    # computed directly, as the pages compute them
+    card = kpis.cycle_kpis(data)
+    metrics = process.stage_metrics(process.process_log(data.events, data.config.process), data.config.process)
+    weekly = improve.weekly_history(root, "2026Q3", current=data)  # both cycles: the store is empty
+    q2 = improve.weekly_kpis(checked_cycle(root, "2026Q2", strict=False))
+    recomputed = improve.history_record(root, "2026Q3")  # no page saved anything: computed here
+    run = tmp_path / "run"
+    assert improve.save_record(card, None, "kpis") is None  # a notebook run alone saves nothing
+    improve.save_record(card, run, "kpis")
+    improve.save_record(metrics, run, "stages")
+    improve.save_record(weekly, run, "weekly")
+
+    def recomputes(*args, **kwargs):
+        raise AssertionError("the record loaded the cycle or computed a table a page saved")
+
+    for module, name in ((improve, "checked_cycle"), (improve, "weekly_kpis"), (kpis, "cycle_kpis"),
+                         (process, "stage_metrics")):
+        monkeypatch.setattr(module, name, recomputes)
+    record = improve.history_record(root, "2026Q3", run)
+    monkeypatch.undo()
+
+    assert sorted(record) == sorted(recomputed) == ["2026Q2", "2026Q3"]
+    saved = record["2026Q3"]
+    q3 = improve.weekly_kpis(data)
+    assert len(card) and len(metrics) and len(q3)
+    # exactly the store's columns and types of what was computed
+    for table, frame in (("kpis", card), ("stages", metrics), ("weekly", q3)):
+        expected = improve._conform(table, frame, "2026Q3").drop(columns=["cycle", "schema_version"])
+        pd.testing.assert_frame_equal(saved[table].drop(columns="cycle", errors="ignore"), expected)
+    pd.testing.assert_frame_equal(record["2026Q2"]["weekly"].drop(columns="cycle"),
+                                  improve._conform("weekly", q2, "2026Q2").drop(columns=["cycle", "schema_version"]))
+    # the same rows in the store as a record computed here
+    stores = {}
+    for name, rec in (("saved", record), ("recomputed", recomputed)):
+        stores[name] = tmp_path / name / "history.duckdb"
+        for label, tables in rec.items():
+            improve.write_history(stores[name], label, tables)
+    for table in improve.RECORD_TABLES:
+        pd.testing.assert_frame_equal(_store_rows(stores["saved"], table), _store_rows(stores["recomputed"], table))
+
+
+def test_a_run_without_those_pages_still_records_by_computing(tmp_path):
+    root = synth.write_sample(tmp_path / "desk", synth.SampleSpec(tickets_per_cycle=300, cycles=("2026Q3",)))
+    data = checked_cycle(root, "2026Q3")
+    run = tmp_path / "run"
+    improve.save_record(improve.weekly_kpis(data), run, "weekly")  # only the improvement page ran
+    record = improve.history_record(root, "2026Q3", run)["2026Q3"]
+    pd.testing.assert_frame_equal(improve._conform("kpis", record["kpis"], "2026Q3"),
+                                  improve._conform("kpis", kpis.cycle_kpis(data), "2026Q3"))
+    pd.testing.assert_frame_equal(
+        improve._conform("stages", record["stages"], "2026Q3"),
+        improve._conform("stages", process.stage_metrics(data.events, data.config.process), "2026Q3"))
+    with pytest.raises(improve.InputError, match="no table 'gate'"):
+        improve.save_record(pd.DataFrame(), run, "gate")
 
 
 # ---------------------------------------------------------------- register, ROI, churn, proposals
