@@ -40,10 +40,10 @@ pdf: $(STAMP) ## Print the review to one PDF: reports/<dataset>/<cycle>/review.p
 
 test: $(STAMP) ## Lint, then run the test suite (doctests included) without the slow tests (a few minutes)
 	$(BIN)/ruff check cxassess tests
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" --durations=15
 
 test-slow: $(STAMP) ## Run the slow tests alone: whole reviews on ablated and real data, large files, browser
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow --durations=15
 
 test-all: $(STAMP) ## Lint, then every test (what CI runs)
 	$(BIN)/ruff check cxassess tests

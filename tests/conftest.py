@@ -110,3 +110,12 @@ def sample_with(tmp_path_factory: pytest.TempPathFactory):
         return _SWITCHED[key]
 
     return make
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m "not slow" deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that reads the session's review of the sample (:func:`sample_review`) runs a
+    whole review: it is slow, whatever its own markers say."""
+    for item in items:
+        if "sample_review" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

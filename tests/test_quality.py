@@ -344,6 +344,7 @@ def test_file_without_any_byte_is_critical(tmp_path):
     assert check["status"] == "critical" and "the file is empty" in check["reason"]
 
 
+@pytest.mark.slow  # a whole review run, then a failing one
 def test_critical_defect_stops_the_review_and_keeps_the_last_good_report(tmp_path):
     dataset = copy_sample(tmp_path)
     notebooks = tmp_path / "notebooks"  # the real data-quality page and a stand-in KPI page

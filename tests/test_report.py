@@ -135,6 +135,7 @@ def test_notebooks_are_committed_without_outputs_and_have_documented_parameters(
         assert all("  # " in line for line in lines), f"{path.name}: every parameter needs a comment"
 
 
+@pytest.mark.slow  # a whole review run, then a failing one
 def test_failed_run_leaves_the_last_good_report_untouched(tmp_path):
     # on the sample's first cycle: no previous cycle and no trends, so each run gates one
     # cycle only (the run's logic is the same; the other cycles only cost time)
