@@ -38,9 +38,9 @@ report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html
 pdf: $(STAMP) ## Print the review to one PDF: reports/<dataset>/<cycle>/review.pdf (PAPER=A4 or Letter; needs chromium)
 	$(BIN)/cxassess pdf --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE)) --paper $(PAPER)
 
-test: $(STAMP) ## Lint, then run the test suite (doctests included) without the slow tests (a few minutes)
+test: $(STAMP) ## Lint, then run the test suite (doctests included) without the slow tests, one worker per core (about 5 min on 2 cores)
 	$(BIN)/ruff check cxassess tests
-	$(BIN)/python -m pytest -m "not slow" --durations=15
+	$(BIN)/python -m pytest -m "not slow" -n auto --durations=15
 
 test-slow: $(STAMP) ## Run the slow tests alone: whole reviews on ablated and real data, large files, browser
 	$(BIN)/python -m pytest -m slow --durations=15
