@@ -1230,9 +1230,9 @@ def findings(*, bias: Sequence[dict] = (), driver_table: pd.DataFrame | None = N
         unit = (lambda v: f"{v:+.1f} points") if pct else (lambda v: f"{100 * v:+.1f} pp")
         level = (lambda v: f"{v:.1f}") if pct else (lambda v: f"{v:.1%}")
         direction = "understates" if b["shift"] > 0 else "overstates"
-        who = f"respondents over-represent {over}: " if over else ""
+        who = f"Respondents over-represent {over}: the raw" if over else "The raw"
         out.append(Finding(
-            f"{who}the raw {b['kind'].upper()} ({level(b['raw'])}) {direction} what all surveyed customers would "
+            f"{who} {b['kind'].upper()} ({level(b['raw'])}) {direction} what all surveyed customers would "
             f"say; reweighted it is {level(b['reweighted'])} ({unit(b['shift'])}).",
             f"n = {b['answered']:,} answers of {b['sent']:,} surveys; shift {unit(b['shift'])} (95 % CI "
             f"{unit(b['shift_low'])} to {unit(b['shift_high'])})", "medium", 1.0, page, anchor="response-bias",
