@@ -330,17 +330,17 @@ def _logit(y: np.ndarray, x: np.ndarray | pd.DataFrame, start: np.ndarray | None
         return sm.Logit(y, x).fit(disp=0, method="newton", maxiter=100, start_params=start)
 
 
-def _grouped_logit(events: np.ndarray, trials: np.ndarray, x: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
-    """The fitted chance of each row of ``x`` from statsmodels' binomial GLM (logit link) on
-    grouped counts: ``events`` of ``trials`` per row. The same estimate as a logistic
-    regression on the ungrouped rows.
+def _grouped_logit(events: np.ndarray, trials: np.ndarray, x: np.ndarray, start: np.ndarray | None = None) -> object:
+    """Statsmodels' binomial GLM (logit link) on grouped counts: ``events`` of ``trials`` per
+    row of ``x``. The same estimate, and the same likelihood-ratio test against the model
+    without facts, as a logistic regression on the ungrouped rows.
     """
     import statsmodels.api as sm
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = sm.GLM(events / trials, x, family=sm.families.Binomial(), var_weights=trials)
-        return np.asarray(model.fit(start_params=start, maxiter=100).predict(x))
+        return model.fit(start_params=start, maxiter=100)
 
 
 _RESPONSE_FACTS = ("transfer", "reopened", "ttr_bucket", "escalated", "channel", "team", "priority", "category")
@@ -422,12 +422,13 @@ def reweighted_score(surveys: pd.DataFrame, covariates: pd.DataFrame, *, kind: s
     factor = 100.0 if kind == "nps" else 1.0
     xm = x.to_numpy()
 
-    full = _logit(answered, xm)
     # Every fact is a category: tickets with the same facts share one chance of answering.
     # The model is fitted on the distinct fact patterns with their counts (the same estimate
-    # as on the tickets), so a resample costs the patterns, not the tickets.
+    # as on the tickets), so a fit, and each resample's, costs the patterns, not the tickets.
     patterns, pattern_of = np.unique(xm, axis=0, return_inverse=True)
     pattern_of = pattern_of.ravel()
+    sent_all = np.bincount(pattern_of, minlength=len(patterns)).astype(float)
+    full = _grouped_logit(np.bincount(pattern_of, weights=answered, minlength=len(patterns)), sent_all, patterns)
     satisfied = np.where(target, value, 0.0)
 
     def estimate(counts: np.ndarray) -> tuple[float, float]:
@@ -437,8 +438,8 @@ def reweighted_score(surveys: pd.DataFrame, covariates: pd.DataFrame, *, kind: s
         target_n = np.bincount(pattern_of, weights=counts * target, minlength=len(patterns))
         value_sum = np.bincount(pattern_of, weights=counts * satisfied, minlength=len(patterns))
         seen = sent_n > 0
-        p = np.clip(_grouped_logit(answered_n[seen], sent_n[seen], patterns[seen], start=np.asarray(full.params)),
-                    1e-3, 1.0)
+        fit = _grouped_logit(answered_n[seen], sent_n[seen], patterns[seen], start=np.asarray(full.params))
+        p = np.clip(np.asarray(fit.predict(patterns[seen])), 1e-3, 1.0)
         w = target_n[seen] / p
         return (factor * float(value_sum.sum() / target_n.sum()),
                 factor * float((value_sum[seen] / p).sum() / w.sum()))
@@ -469,7 +470,9 @@ def reweighted_score(surveys: pd.DataFrame, covariates: pd.DataFrame, *, kind: s
     else:
         rl, rh = wilson_interval(value[target].sum(), n, confidence)
         raw_low, raw_high = float(rl), float(rh)
-    model_p = float(full.llr_pvalue)
+    from scipy.stats import chi2
+
+    model_p = float(chi2.sf(2 * (full.llf - full.llnull), full.df_model))  # likelihood-ratio test
     biased = bool((shift_low > 0 or shift_high < 0) and model_p < 0.05)  # nan compares False
     return {"kind": kind, "sent": int(of_kind.sum()), "answered": n, "raw": raw, "raw_low": float(raw_low),
             "raw_high": float(raw_high), "reweighted": weighted, "low": float(low), "high": float(high),
