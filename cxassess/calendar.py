@@ -17,7 +17,7 @@ import pandas as pd
 
 from cxassess.config import WEEKDAYS, ReviewConfig
 
-__all__ = ["BusinessCalendar", "hours_between", "localize"]
+__all__ = ["BusinessCalendar", "hours_between", "localize", "utc_instants"]
 
 _US = np.int64(1_000_000)
 
@@ -268,6 +268,32 @@ class BusinessCalendar:
         [4.0]
         """
         return self.business_seconds(start, end) / 3600
+
+
+def utc_instants(stamps: pd.Series) -> np.ndarray:
+    """Instants as a NumPy ``datetime64`` array in UTC (``NaT`` where missing), without a
+    Python object per row (``Series.to_numpy`` of a zoned column builds one Timestamp each:
+    seconds at a million rows). Naive times are returned as they are.
+
+    Parameters
+    ----------
+    stamps : pandas.Series
+        A datetime column, zoned or naive.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``datetime64`` in the column's unit.
+
+    Examples
+    --------
+    >>> s = pd.Series(pd.to_datetime(["2026-07-06 10:00", None]).tz_localize("Europe/Berlin"))
+    >>> utc_instants(s).tolist()
+    [datetime.datetime(2026, 7, 6, 8, 0), None]
+    """
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return np.asarray(stamps.to_numpy(dtype=f"datetime64[{stamps.dt.unit}]"))
 
 
 def hours_between(start: pd.Series, end: pd.Series, calendar: BusinessCalendar | None) -> np.ndarray:

@@ -33,7 +33,7 @@ from scipy import stats as st
 from cxassess.errors import InputError
 from cxassess.findings import Finding
 from cxassess.registry import Need, Section
-from cxassess.stats import difference_of_proportions, z_value
+from cxassess.stats import difference_of_proportions, welch_difference, z_value
 
 __all__ = ["SECTIONS", "INFLATABLE", "SPEED", "QUALITY", "segment_changes", "gaming_flags", "kpi_validity", "correlation_interval",
            "ticket_measures", "team_cycle_table", "sla_met", "checked_history", "cycle_integrity", "cycle_validity", "flag_sentences", "findings", "VALIDITY_VERDICTS", "VALIDITY_KPIS",
@@ -128,29 +128,33 @@ def _flag(hit: pd.Series, known: pd.Series | np.ndarray) -> np.ndarray:
 
 def _recontacts(tickets: pd.DataFrame, days: float, end: pd.Timestamp | None) -> np.ndarray:
     """1.0 when the customer's next ticket was created within ``days`` after this one's
-    resolution, 0.0 when not, NaN when unresolved or resolved too late to tell.
+    resolution, 0.0 when not, NaN when unresolved, resolved too late to tell, or without a
+    customer. Sorted once on integer codes: no Python object per ticket.
     """
-    frame = pd.DataFrame({"customer": tickets["customer_id"].to_numpy(), "created": tickets["created_at"].to_numpy(),
-                          "resolved": tickets["resolved_at"].to_numpy(), "row": np.arange(len(tickets))})
-    frame = frame.sort_values(["customer", "created", "row"], kind="stable")
-    nxt = frame.groupby("customer", sort=False)["created"].shift(-1)
-    window = pd.Timedelta(days=days)
-    last = pd.Timestamp(end) if end is not None else tickets["created_at"].max()
-    again = (nxt > frame["resolved"]) & (nxt <= frame["resolved"] + window)
-    known = frame["resolved"].notna() & (frame["resolved"] + window <= last)
-    value = np.where(known, again.astype(float), np.nan)
-    out = np.empty(len(tickets))
-    out[frame["row"].to_numpy()] = value
+    from cxassess.calendar import utc_instants
+
+    n = len(tickets)
+    customer, _ = pd.factorize(tickets["customer_id"])  # -1: no customer
+    created, resolved = utc_instants(tickets["created_at"]), utc_instants(tickets["resolved_at"])
+    order = np.lexsort((np.arange(n), created, customer))  # by customer, then creation, then row
+    c, t = customer[order], created[order]
+    nxt = np.full(n, np.datetime64("NaT"), dtype=created.dtype)
+    same = (c[1:] == c[:-1]) & (c[:-1] >= 0)
+    nxt[:-1] = np.where(same, t[1:], np.datetime64("NaT"))
+    r = resolved[order]
+    window = np.timedelta64(round(days * 86_400 * 1_000_000), "us")
+    if end is not None:
+        last = pd.Timestamp(end)
+        last = (last.tz_convert("UTC").tz_localize(None) if last.tz is not None else last).to_datetime64()
+    else:
+        seen = created[~np.isnat(created)]
+        last = seen.max() if len(seen) else np.datetime64("NaT")
+    with np.errstate(invalid="ignore"):
+        again = (nxt > r) & (nxt <= r + window)
+        known = ~np.isnat(r) & (r + window <= last) & (c >= 0)
+    out = np.empty(n)
+    out[order] = np.where(known, again.astype(float), np.nan)
     return out
-
-
-def _mean_change(now: np.ndarray, before: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    """Difference of means with Welch's interval (scipy)."""
-    if len(now) < 2 or len(before) < 2:
-        return np.nan, np.nan, np.nan
-    test = st.ttest_ind(now, before, equal_var=False)
-    ci = test.confidence_interval(confidence)
-    return float(now.mean() - before.mean()), float(ci.low), float(ci.high)
 
 
 def segment_changes(tickets: pd.DataFrame, previous: pd.DataFrame, *, by: str = "team", min_n: int = 30,
@@ -200,42 +204,47 @@ def segment_changes(tickets: pd.DataFrame, previous: pd.DataFrame, *, by: str = 
         if by not in frame.columns:
             raise InputError(f"integrity: the tickets have no column {by!r} to compare segments by",
                              fix="choose a ticket column such as team or agent_id")
-    now_m, old_m = ticket_measures(tickets, recontact_days=recontact_days), ticket_measures(
-        previous, recontact_days=recontact_days)
-    now_m["segment"], old_m["segment"] = tickets[by].to_numpy(), previous[by].to_numpy()
-    measures = [m for m in (*SPEED, *INFLATABLE, *QUALITY) if m in now_m.columns and m in old_m.columns]
-    rows = []
-    segments = sorted(set(now_m["segment"].dropna()) & set(old_m["segment"].dropna()))
-    for segment in segments:
-        a, b = now_m[now_m["segment"] == segment], old_m[old_m["segment"] == segment]
-        for measure in measures:
-            x, y = a[measure].dropna().to_numpy(float), b[measure].dropna().to_numpy(float)
-            if not len(x) and not len(y):
-                continue
-            speed = measure in SPEED
-            if speed:
-                change, low, high = _mean_change(x, y, confidence)
-            else:
-                d, lo, hi = difference_of_proportions(x.sum(), len(x), y.sum(), len(y), confidence)
-                change, low, high = float(d), float(lo), float(hi)
-            rise_is_better = measure in INFLATABLE
-            if min(len(x), len(y)) < min_n or np.isnan(low):
-                word = "n too small"
-            elif (high < 0) != rise_is_better and (high < 0 or low > 0):
-                word = "improved"
-            elif low > 0 or high < 0:
-                word = "worsened"
-            else:
-                word = "within noise"
-            labels = {**SPEED, **QUALITY, **{k: v[1] for k, v in INFLATABLE.items()}}
-            rows.append({"segment": segment, "measure": measure, "label": labels[measure],
-                         "family": "speed" if speed else "resolution" if rise_is_better else "quality",
-                         "before": float(y.mean()) if len(y) else np.nan, "now": float(x.mean()) if len(x) else np.nan,
-                         "change": change, "ci_low": low, "ci_high": high, "n_before": len(y), "n_now": len(x),
-                         "verdict": word})
     columns = ["segment", "measure", "label", "family", "before", "now", "change", "ci_low", "ci_high",
                "n_before", "n_now", "verdict"]
-    return pd.DataFrame(rows, columns=columns)
+    now_m, old_m = ticket_measures(tickets, recontact_days=recontact_days), ticket_measures(
+        previous, recontact_days=recontact_days)
+    measures = [m for m in (*SPEED, *INFLATABLE, *QUALITY) if m in now_m.columns and m in old_m.columns]
+    # per segment and measure: count, mean and variance of the known values (one group-by per cycle)
+    now_g = now_m[measures].groupby(tickets[by].to_numpy(), dropna=True)
+    old_g = old_m[measures].groupby(previous[by].to_numpy(), dropna=True)
+    now_n, old_n = now_g.count(), old_g.count()
+    segments = sorted(set(now_n.index) & set(old_n.index))
+    if not segments or not measures:
+        return pd.DataFrame(columns=columns)
+    now_n, old_n = now_n.loc[segments], old_n.loc[segments]
+    now_mean, old_mean = now_g.mean().loc[segments], old_g.mean().loc[segments]
+    now_var, old_var = now_g.var(ddof=1).loc[segments], old_g.var(ddof=1).loc[segments]
+    now_sum, old_sum = now_g.sum().loc[segments], old_g.sum().loc[segments]
+    labels = {**SPEED, **QUALITY, **{k: v[1] for k, v in INFLATABLE.items()}}
+    parts = []
+    for order, measure in enumerate(measures):
+        x_n, y_n = now_n[measure].to_numpy(float), old_n[measure].to_numpy(float)
+        x_m, y_m = now_mean[measure].to_numpy(float), old_mean[measure].to_numpy(float)
+        speed = measure in SPEED
+        if speed:
+            change, low, high = welch_difference(x_m, now_var[measure].to_numpy(float), x_n,
+                                                 y_m, old_var[measure].to_numpy(float), y_n, confidence)
+        else:
+            change, low, high = difference_of_proportions(now_sum[measure].to_numpy(float), x_n,
+                                                          old_sum[measure].to_numpy(float), y_n, confidence)
+        rise_is_better = measure in INFLATABLE
+        small = (np.minimum(x_n, y_n) < min_n) | np.isnan(low)
+        better = (high < 0) != rise_is_better
+        verdict = np.select([small, better & ((high < 0) | (low > 0)), (low > 0) | (high < 0)],
+                            ["n too small", "improved", "worsened"], "within noise")
+        part = pd.DataFrame({"segment": segments, "measure": measure, "label": labels[measure],
+                             "family": "speed" if speed else "resolution" if rise_is_better else "quality",
+                             "before": y_m, "now": x_m, "change": change, "ci_low": low, "ci_high": high,
+                             "n_before": y_n.astype(int), "n_now": x_n.astype(int), "verdict": verdict,
+                             "_segment": np.arange(len(segments)), "_measure": order})
+        parts.append(part[(x_n > 0) | (y_n > 0)])
+    out = pd.concat(parts, ignore_index=True).sort_values(["_segment", "_measure"], kind="stable")
+    return out[columns].reset_index(drop=True)
 
 
 def gaming_flags(changes: pd.DataFrame) -> pd.DataFrame:

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxassess.calendar import BusinessCalendar, hours_between
+from cxassess.calendar import BusinessCalendar, hours_between, utc_instants
 from cxassess.config import Process
 from cxassess.errors import InputError
 from cxassess.findings import Finding, interval, number
@@ -567,8 +567,7 @@ def process_log(events: pd.DataFrame | ProcessLog, process: Process | None = Non
         raise InputError(f"events.timestamp is not a timestamp column (dtype {stamps.dtype})",
                          fix="load the log with cxassess.load_cycle, or parse it with pandas.to_datetime")
     tz = getattr(stamps.dt, "tz", None)
-    time = np.asarray(stamps.to_numpy(dtype=f"datetime64[{stamps.dt.unit}]") if tz is None
-                      else stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
+    time = utc_instants(stamps)
     key = time.view("i8")
     key = np.where(np.isnat(time), np.iinfo(np.int64).max, key)  # missing times last, as pandas sorts
     step = np.diff(tickets_raw)

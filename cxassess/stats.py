@@ -188,6 +188,53 @@ def difference_of_estimates(
     return d, d - half, d + half
 
 
+def welch_difference(
+    mean1: ArrayLike, var1: ArrayLike, n1: ArrayLike, mean2: ArrayLike, var2: ArrayLike, n2: ArrayLike,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Change of two means ``mean1 − mean2`` with Welch's interval (unequal variances,
+    Welch-Satterthwaite degrees of freedom), from the means, sample variances and counts a
+    group-by gives; all ``nan`` where either group has fewer than 2 values. The interval of
+    :func:`scipy.stats.ttest_ind` with ``equal_var=False``.
+
+    Parameters
+    ----------
+    mean1, var1, n1 : array_like
+        Mean, sample variance (ddof 1) and count of the first (current) group.
+    mean2, var2, n2 : array_like
+        The same of the second (previous) group.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    difference : numpy.ndarray
+        The change.
+    low : numpy.ndarray
+        Lower bound of Welch's interval.
+    high : numpy.ndarray
+        Upper bound of Welch's interval.
+
+    Examples
+    --------
+    >>> a, b = np.array([5.0, 6, 5, 6]), np.array([10.0, 11, 10, 12])
+    >>> d, lo, hi = welch_difference(a.mean(), a.var(ddof=1), 4, b.mean(), b.var(ddof=1), 4)
+    >>> ci = _st.ttest_ind(a, b, equal_var=False).confidence_interval()
+    >>> float(d), bool(np.isclose(lo, ci.low) and np.isclose(hi, ci.high))
+    (-5.25, True)
+    """
+    m1, m2 = np.asarray(n1, dtype=float), np.asarray(n2, dtype=float)
+    enough = (m1 >= 2) & (m2 >= 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.asarray(var1, dtype=float) / m1
+        b = np.asarray(var2, dtype=float) / m2
+        df = (a + b) ** 2 / (a**2 / (m1 - 1) + b**2 / (m2 - 1))
+        half = _st.t.ppf(0.5 + confidence / 2, df) * np.sqrt(a + b)
+        d = np.asarray(mean1, dtype=float) - np.asarray(mean2, dtype=float)
+    nan = np.full(np.broadcast(d, enough).shape, np.nan)
+    return (np.where(enough, d, nan), np.where(enough, d - half, nan), np.where(enough, d + half, nan))
+
+
 def mean_interval(
     total: ArrayLike, sum_of_squares: ArrayLike, n: ArrayLike, confidence: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
