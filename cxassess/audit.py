@@ -239,7 +239,12 @@ def _unit_values(items: pd.DataFrame, by: str | None) -> pd.DataFrame:
 
 
 def _boot_mean(values: np.ndarray, rng: np.random.Generator, boot: int, confidence: float) -> tuple[float, float]:
-    """Percentile bootstrap of the mean of ``values`` (one value per audit: audits resampled whole)."""
+    """Percentile bootstrap of the mean of ``values`` (one value per audit: audits resampled whole).
+
+    A resample of n audits is drawn as how many times each distinct value is taken
+    (multinomial with the values' shares): the same distribution as drawing n audits with
+    replacement, at the cost of the distinct values (an IQS takes few) instead of n per resample.
+    """
     n = len(values)
     if n < 2:
         return math.nan, math.nan
@@ -248,7 +253,10 @@ def _boot_mean(values: np.ndarray, rng: np.random.Generator, boot: int, confiden
             lo, hi = wilson_interval(values.sum(), n, confidence)
             return float(lo), float(hi)
         return float(values[0]), float(values[0])
-    means = values[rng.integers(0, n, size=(boot, n))].mean(axis=1)
+    distinct, counts = np.unique(values, return_counts=True)
+    step = max(1, 4_000_000 // len(distinct))  # resamples per block: bounded memory for many distinct values
+    means = np.concatenate([rng.multinomial(n, counts / n, size=min(step, boot - start)) @ distinct / n
+                            for start in range(0, boot, step)])
     tail = (1 - confidence) / 2
     lo, hi = np.quantile(means, [tail, 1 - tail])
     return float(lo), float(hi)
@@ -465,7 +473,7 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
     from cxassess.calendar import BusinessCalendar
     from cxassess.kpis.satisfaction import CES_AGREE, TOP_BOX, fill_scale
     from cxassess.kpis.sla import sla_outcome
-    from cxassess.process import conformance, process_log
+    from cxassess.process import conformance, cycle_log
 
     config, tickets = cycle.config, cycle.tickets
     targets = config.targets
@@ -493,9 +501,7 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
     # served: the designed flow followed (event log)
     process = config.process
     if cycle.events is not None and process is not None and process.transitions:
-        log = cycle.once(("process_log",), lambda: process_log(cycle.events, process)) if hasattr(cycle, "once") \
-            else process_log(cycle.events, process)
-        conf, _ = conformance(log, process)
+        conf, _ = conformance(cycle_log(cycle), process)
         conf = conf.merge(teams, on="ticket_id", how="inner")
         rows += _share_rows(conf, "team", "conforms", "served", "designed flow followed (event log)", None)
     # served: QA audits
@@ -613,7 +619,7 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     >>> t.loc[t["stage"] == "specialist", "target_hours"].item()
     24.0
     """
-    from cxassess.process import process_log, stage_assessment
+    from cxassess.process import cycle_log, stage_assessment
 
     config, process = cycle.config, cycle.config.process
     cols = ["stage", "label", "tickets", "target_hours", "within_target", "within_low", "within_high",
@@ -623,7 +629,7 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
         return pd.DataFrame(columns=cols)
 
     def assess(c: Any) -> tuple[pd.DataFrame, Any]:
-        log = process_log(c.events, process)
+        log = cycle_log(c)
         return stage_assessment(log, process, surveys=c.surveys, tickets=c.tickets,
                                 scale=config.survey_scales.get("csat")), log
 
@@ -1168,7 +1174,9 @@ def _pp(x: float) -> str:
     return f"{100 * x:+.1f} pp"
 
 
-def findings(cycle: Any, before: Any = None, *, boot: int = 1000) -> list[Finding]:
+def findings(cycle: Any, before: Any = None, *, boot: int = 1000, items: pd.DataFrame | None = None,
+             desk: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
+             stages: pd.DataFrame | None = None) -> list[Finding]:
     """What the quality audits show beyond noise, as findings for the summary page.
 
     * a team below the rest of the desk on a served or received measure
@@ -1187,6 +1195,11 @@ def findings(cycle: Any, before: Any = None, *, boot: int = 1000) -> list[Findin
         The previous cycle.
     boot : int, default 1000
         Bootstrap resamples of the intervals.
+    items, desk, gaps, stages : pandas.DataFrame, optional
+        The page's own :func:`audit_items`, desk score against the previous cycle
+        (:func:`compare_scores` of :func:`quality_scores`), :func:`planned_served_received`
+        and :func:`stage_gaps`, so that the findings quote the figures the page shows
+        (computed here when not given).
 
     Returns
     -------
@@ -1207,7 +1220,7 @@ def findings(cycle: Any, before: Any = None, *, boot: int = 1000) -> list[Findin
     team_share = (tickets["team"].value_counts(normalize=True).to_dict()
                   if tickets is not None and "team" in tickets.columns else {})
     found: list[Finding] = []
-    gaps = planned_served_received(cycle, card=card)
+    gaps = planned_served_received(cycle, card=card) if gaps is None else gaps
     for r in gaps[gaps["below_rest"]].itertuples():
         qa = str(r.measure).startswith("QA: ")
         criterion = str(r.measure)[4:].removesuffix(" passed") if qa else None
@@ -1232,14 +1245,14 @@ def findings(cycle: Any, before: Any = None, *, boot: int = 1000) -> list[Findin
                      "source": "audits" if qa else "tickets"},
         ))
     if cycle.audits is not None and len(cycle.audits):
-        items = audit_items(cycle.audits, card, tickets)
+        items = audit_items(cycle.audits, card, tickets) if items is None else items
         target = config.settings.qa.target
-        desk = quality_scores(items, boot=boot, target=target)
-        old = None
-        if before is not None and before.audits is not None and len(before.audits):
-            old = quality_scores(audit_items(before.audits, scorecard(before.config, before.audits), before.tickets),
-                                 boot=boot)
-        desk = compare_scores(desk, old)
+        if desk is None:
+            old = None
+            if before is not None and before.audits is not None and len(before.audits):
+                old = quality_scores(audit_items(before.audits, scorecard(before.config, before.audits),
+                                                 before.tickets), boot=boot)
+            desk = compare_scores(quality_scores(items, boot=boot, target=target), old)
         row = desk.iloc[0]
         audits_n = int(row["audits"])
         if target is not None and row["status"] == "missed":
@@ -1282,7 +1295,7 @@ def findings(cycle: Any, before: Any = None, *, boot: int = 1000) -> list[Findin
                 "low", float(r.n) / max(len(items["audit_id"].unique()), 1), PAGE, "sources", "audit_sources",
                 action="Check whether the sources judge the criterion the same way",
                 figures={"source": str(r.source), "criterion": str(r.criterion), "gap": float(r.gap)}))
-    stages = stage_gaps(cycle, before)
+    stages = stage_gaps(cycle, before) if stages is None else stages
     for r in stages[stages["verdict"] == "worsened"].itertuples():
         found.append(Finding(
             f"{r.label}: {_pct(r.within_target)} of tickets stay within the stage's time target of "

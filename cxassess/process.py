@@ -614,6 +614,32 @@ def process_log(events: pd.DataFrame | ProcessLog, process: Process | None = Non
     return log
 
 
+def cycle_log(cycle: object) -> ProcessLog:
+    """The :func:`process_log` of a cycle's events with its review.yml process, built once per
+    cycle however many sections ask for it (:meth:`cxassess.cycles.Cycle.once`).
+
+    Parameters
+    ----------
+    cycle : cxassess.cycles.Cycle
+        The cycle (events needed).
+
+    Returns
+    -------
+    ProcessLog
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> c = load_cycle("data/sample", "2026Q3")
+    >>> cycle_log(c) is cycle_log(c)
+    True
+    """
+    process = cycle.config.process
+    if not hasattr(cycle, "once"):
+        return process_log(cycle.events, process)
+    return cycle.once(("process_log",), lambda: process_log(cycle.events, process))
+
+
 def _factorized_activity(events: pd.DataFrame, order: np.ndarray) -> tuple[np.ndarray, pd.Index]:
     if "activity" not in events.columns:
         return np.full(len(order), -1, dtype=np.int64), pd.Index([], dtype="str")

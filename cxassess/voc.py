@@ -235,23 +235,25 @@ def response_rates(surveys: pd.DataFrame, covariates: pd.DataFrame, *, by: Seque
     return pd.DataFrame(rows, columns=["fact", "label", "value", "sent", "answered", "rate", "ci_low", "ci_high"])
 
 
-def _design(frame: pd.DataFrame, facts: Sequence[str]) -> pd.DataFrame:
+def _design(frame: pd.DataFrame, facts: Sequence[str], weights: np.ndarray | None = None) -> pd.DataFrame:
     """0/1 columns ``fact: value`` for every value but the most frequent (the reference);
-    a column duplicating (linearly) the ones before it is left out.
+    a column duplicating (linearly) the ones before it is left out. ``weights``: how many
+    tickets each row stands for (rows that are distinct fact patterns), default one each.
     """
+    w = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
+    total = w.sum()
     columns = []
     for fact in facts:
         if fact not in frame:
             continue
         values = frame[fact].astype(object)
-        counts = values.value_counts()
+        counts = pd.Series(w).groupby(values.to_numpy(), sort=True).sum().sort_values(ascending=False, kind="stable")
         if len(counts) < 2:
             continue
         reference = "none" if "none" in counts.index else "no" if "no" in counts.index else counts.index[0]
         for value in counts.index:
-            if value != reference:
+            if value != reference and 3 <= counts[value] <= total - 3:
                 columns.append(pd.Series((values == value).astype(float).to_numpy(), name=f"{fact}: {value}"))
-    columns = [c for c in columns if 3 <= c.sum() <= len(frame) - 3]
     kept = {"const": np.ones(len(frame))}
     if not columns:
         return pd.DataFrame(kept)
@@ -343,6 +345,32 @@ def _grouped_logit(events: np.ndarray, trials: np.ndarray, x: np.ndarray, start:
         return model.fit(start_params=start, maxiter=100)
 
 
+def _grouped_logit_params(events: np.ndarray, trials: np.ndarray, x: np.ndarray, start: np.ndarray,
+                          *, tol: float = 1e-8, maxiter: int = 100) -> np.ndarray:
+    """The coefficients of :func:`_grouped_logit` by Newton's method from ``start`` (the full
+    fit's, for a bootstrap resample): the same maximum-likelihood estimate without building a
+    statsmodels model per resample (tests/test_voc.py compares them).
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        The information matrix is singular (a resample without variation).
+    """
+    from scipy.special import expit
+
+    beta = np.array(start, dtype=float)
+    for _ in range(maxiter):
+        p = expit(x @ beta)
+        info = (x * (trials * p * (1 - p))[:, None]).T @ x
+        step = np.linalg.solve(info, x.T @ (events - trials * p))
+        beta += step
+        if not np.isfinite(beta).all():
+            raise np.linalg.LinAlgError("the fit diverged")
+        if np.abs(step).max() < tol:
+            break
+    return beta
+
+
 _RESPONSE_FACTS = ("transfer", "reopened", "ttr_bucket", "escalated", "channel", "team", "priority", "category")
 
 
@@ -414,41 +442,51 @@ def reweighted_score(surveys: pd.DataFrame, covariates: pd.DataFrame, *, kind: s
     target = of_kind & (answered == 1)
     if not target.any():
         raise InputError(f"no answered {kind} survey to reweight", fix="check surveys.kind and surveys.score")
-    x = _design(sent, used)
+    # Every fact is a category: tickets with the same facts share one chance of answering.
+    # The model is fitted on the distinct fact patterns with their counts (the same estimate
+    # as on the tickets), so a fit, and each resample's, costs the patterns, not the tickets.
+    pattern_of = sent.groupby(used, sort=True, dropna=False).ngroup().to_numpy() if used else np.zeros(len(sent), int)
+    n_patterns = int(pattern_of.max()) + 1 if len(pattern_of) else 0
+    sent_all = np.bincount(pattern_of, minlength=n_patterns).astype(float)
+    first = np.unique(pattern_of, return_index=True)[1]
+    x = _design(sent.iloc[first].reset_index(drop=True), used, weights=sent_all)
     if x.shape[1] < 2:
         raise InputError("no ticket fact varies among the surveyed tickets: nothing to model answering with",
                          fix="export transfers, reopens, resolution times, channel or team with the tickets")
     value = np.where(target, _satisfied(np.nan_to_num(scores), kind, scale), np.nan)
     factor = 100.0 if kind == "nps" else 1.0
-    xm = x.to_numpy()
-
-    # Every fact is a category: tickets with the same facts share one chance of answering.
-    # The model is fitted on the distinct fact patterns with their counts (the same estimate
-    # as on the tickets), so a fit, and each resample's, costs the patterns, not the tickets.
-    patterns, pattern_of = np.unique(xm, axis=0, return_inverse=True)
-    pattern_of = pattern_of.ravel()
-    sent_all = np.bincount(pattern_of, minlength=len(patterns)).astype(float)
-    full = _grouped_logit(np.bincount(pattern_of, weights=answered, minlength=len(patterns)), sent_all, patterns)
+    patterns = x.to_numpy()
+    full = _grouped_logit(np.bincount(pattern_of, weights=answered, minlength=n_patterns), sent_all, patterns)
     satisfied = np.where(target, value, 0.0)
 
-    def estimate(counts: np.ndarray) -> tuple[float, float]:
-        """Raw and reweighted figure of the tickets taken ``counts`` times each."""
-        sent_n = np.bincount(pattern_of, weights=counts, minlength=len(patterns))
-        answered_n = np.bincount(pattern_of, weights=counts * answered, minlength=len(patterns))
-        target_n = np.bincount(pattern_of, weights=counts * target, minlength=len(patterns))
-        value_sum = np.bincount(pattern_of, weights=counts * satisfied, minlength=len(patterns))
+    # A bootstrap resample of the tickets is drawn as how many times each kind of ticket is
+    # taken (multinomial over the cells pattern x answered x of kind x satisfied): the same
+    # distribution as drawing the tickets with replacement, at the cost of the cells.
+    cell_key = ((pattern_of * 2 + answered.astype(int)) * 2 + target.astype(int)) * 3 + (satisfied.astype(int) + 1)
+    cells, cell_of, cell_n = np.unique(cell_key, return_inverse=True, return_counts=True)
+    cell_pattern = cells // 12
+    cell_answered = (cells // 6) % 2
+    cell_target = (cells // 3) % 2
+    cell_satisfied = cells % 3 - 1.0
+
+    def estimate(counts: np.ndarray, params: np.ndarray | None = None) -> tuple[float, float]:
+        """Raw and reweighted figure of the cells taken ``counts`` times each."""
+        sent_n = np.bincount(cell_pattern, weights=counts, minlength=n_patterns)
+        answered_n = np.bincount(cell_pattern, weights=counts * cell_answered, minlength=n_patterns)
+        target_n = np.bincount(cell_pattern, weights=counts * cell_target, minlength=n_patterns)
+        value_sum = np.bincount(cell_pattern, weights=counts * cell_target * cell_satisfied, minlength=n_patterns)
         seen = sent_n > 0
-        fit = _grouped_logit(answered_n[seen], sent_n[seen], patterns[seen], start=np.asarray(full.params))
-        p = np.clip(np.asarray(fit.predict(patterns[seen])), 1e-3, 1.0)
+        if params is None:
+            params = _grouped_logit_params(answered_n[seen], sent_n[seen], patterns[seen], np.asarray(full.params))
+        p = np.clip(1 / (1 + np.exp(-(patterns[seen] @ params))), 1e-3, 1.0)
         w = target_n[seen] / p
         return (factor * float(value_sum.sum() / target_n.sum()),
                 factor * float((value_sum[seen] / p).sum() / w.sum()))
 
-    raw, weighted = estimate(np.ones(len(sent)))
+    raw, weighted = estimate(cell_n.astype(float), np.asarray(full.params))
     rng = np.random.default_rng(seed)
     draws = []
-    for _ in range(boot):
-        counts = np.bincount(rng.integers(0, len(sent), len(sent)), minlength=len(sent)).astype(float)
+    for counts in rng.multinomial(len(sent), cell_n / len(sent), size=boot).astype(float):
         try:
             draws.append(estimate(counts))
         except (np.linalg.LinAlgError, ValueError):  # a resample without variation: skipped
@@ -862,9 +900,11 @@ def adjacent_answers(surveys: pd.DataFrame, tickets: pd.DataFrame, *, customers:
         outcomes["recontacted"] = value
     if (when is not None and customers is not None and "customer_id" in frame
             and {"customer_id", "active_to"} <= set(customers.columns)):
+        from cxassess.io import is_in
+
         gone = customers.drop_duplicates("customer_id").set_index("customer_id")["active_to"]
         end = frame["customer_id"].map(gone)
-        known = frame["customer_id"].isin(gone.index)
+        known = is_in(frame["customer_id"], gone.index)
         churned = end.notna() & (end >= when)
         outcomes["churned"] = np.where(known & when.notna(), churned.astype(float), np.nan)
     rows = []

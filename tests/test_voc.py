@@ -322,3 +322,21 @@ def test_the_page_in_the_sample_review(sample_review):
     kinds = {(f["kind"], f["team"]) for f in found["findings"]}
     assert ("gaming", "tier1_south") in kinds and ("response_bias", None) in kinds
     assert not [f for f in found["findings"] if f["kind"] == "gaming" and f["team"] and "north" in f["team"]]
+
+
+def test_newton_fit_of_a_resample_equals_statsmodels():
+    """The bootstrap's own Newton fit of the grouped model of answering gives statsmodels'
+    binomial GLM estimate (and the row-level Logit's) on counts that are not the full fit's."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(5)
+    x = np.column_stack([np.ones(12), rng.integers(0, 2, (12, 3))]).astype(float)
+    trials = rng.integers(20, 200, 12).astype(float)
+    events = rng.binomial(trials.astype(int), 1 / (1 + np.exp(-(x @ [-1.0, 0.8, -0.5, 0.3])))).astype(float)
+    glm = sm.GLM(events / trials, x, family=sm.families.Binomial(), var_weights=trials).fit()
+    rows_x = np.repeat(x, trials.astype(int), axis=0)
+    rows_y = np.concatenate([np.r_[np.ones(int(e)), np.zeros(int(t - e))] for e, t in zip(events, trials, strict=True)])
+    logit = sm.Logit(rows_y, rows_x).fit(disp=0)
+    ours = voc._grouped_logit_params(events, trials, x, start=np.zeros(4))
+    assert ours == pytest.approx(np.asarray(glm.params), abs=1e-7)
+    assert ours == pytest.approx(np.asarray(logit.params), abs=1e-6)

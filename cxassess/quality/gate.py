@@ -29,7 +29,7 @@ from cxassess.cycles import (
 )
 from cxassess.errors import DataFileError
 from cxassess.eventlog import tickets_from_events
-from cxassess.io import read_raw
+from cxassess.io import is_in, read_raw
 from cxassess.quality.record import CHECK_COLUMNS, LIGHTS, QualityReport, fingerprint, inputs
 from cxassess.quality.suites import (
     PARAMETER,
@@ -56,7 +56,7 @@ def _with_helpers(
     """
     out = df.copy(deep=False)  # copy-on-write: the helper columns never reach ``df``
     if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
-        out["_referenced_ticket"] = df["ticket_id"].where(_known(df["ticket_id"], ticket_ids))
+        out["_referenced_ticket"] = df["ticket_id"].where(is_in(df["ticket_id"], ticket_ids))
     if table == "events" and {"ticket_id", "timestamp"} <= set(df.columns):
         out["_previous_timestamp"] = out.groupby("ticket_id", sort=False)["timestamp"].shift(1)
     if table == "surveys" and "kind" in df.columns and config.survey_scales:
@@ -67,25 +67,6 @@ def _with_helpers(
         out["_scale_min"] = points.map({p: lo for p, (lo, _) in ranges.items()}).astype("Float64")
         out["_scale_max"] = points.map({p: hi for p, (_, hi) in ranges.items()}).astype("Float64")
     return out
-
-
-def _known(values: pd.Series, ids: pd.Index) -> np.ndarray:
-    """Whether each value is one of ``ids``, with Arrow's hash lookup (pandas' ``isin`` on
-    Arrow strings builds a Python object per id: seconds at a million tickets).
-
-    Examples
-    --------
-    >>> _known(pd.Series(["T1", "T9", None], dtype="str"), pd.Index(["T1", "T2"], dtype="str")).tolist()
-    [True, False, False]
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    column = pa.array(values, from_pandas=True)
-    known = pa.array(ids, from_pandas=True)
-    if known.type != column.type:
-        known = known.cast(column.type)
-    return pc.fill_null(pc.is_in(column, value_set=known), False).to_numpy(zero_copy_only=False)
 
 
 def _columns_of(kwargs: dict) -> list[str]:
@@ -275,7 +256,9 @@ def validate_table(
 
 
 def _run_gx(frame: pd.DataFrame, table: str, expectations: list[dict], params: dict) -> list:
-    import great_expectations as gx
+    from cxassess.quality.suites import import_gx
+
+    gx = import_gx()
 
     if not expectations:
         return []

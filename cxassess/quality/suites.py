@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,28 @@ PARAMETER = "$PARAMETER"
 
 
 @cache
+
+def import_gx() -> object:
+    """``great_expectations``, imported quietly: GX imports PySpark when it is installed (for
+    the Spark engine), and PySpark's import warns that it does not fully support pandas 3 —
+    a warning about GX's own Spark support, which the gate (on pandas frames) does not use.
+
+    Returns
+    -------
+    module
+        The ``great_expectations`` package.
+
+    Examples
+    --------
+    >>> import_gx().__name__
+    'great_expectations'
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
+        import great_expectations as gx
+    return gx
+
+
 def gx_context() -> Any:
     """An ephemeral GX context (writes nothing, no network) with progress bars off, one per
     process.
@@ -32,7 +55,7 @@ def gx_context() -> Any:
     (``pandas_data_fingerprint``, seconds per million rows); the gate never uses that
     label (it fingerprints the input files itself), so the threshold is set to 0.
     """
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -72,7 +95,7 @@ def load_suite(table: str, folder: Path | str | None = None) -> dict:
     >>> suite["expectations"][0]["type"]
     'expect_table_columns_to_match_set'
     """
-    import great_expectations as gx
+    gx = import_gx()
 
     path = Path(folder or suite_folder()) / f"{table}.json"
     if not path.is_file():
