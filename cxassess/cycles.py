@@ -6,7 +6,10 @@ cycle lives in ``data/<dataset>/<cycle>/``.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
 from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -361,6 +364,10 @@ class Cycle:
         How unreadable values were treated (see :func:`~cxassess.io.read_table`).
     unreadable : dict of str to DataFileError, optional
         Tables whose file could not be read at all (``errors="coerce"``).
+    store : Path, optional
+        The folder of a review run's checked tables this cycle was read from
+        (:func:`stored_cycle`): tables kept by :meth:`once` with ``keep=True`` are written
+        there, so that the run's other pages read them instead of computing them again.
 
     Examples
     --------
@@ -382,6 +389,7 @@ class Cycle:
     derived: tuple[str, ...] = ()
     errors: Literal["raise", "coerce"] = "raise"
     unreadable: dict[str, DataFileError] = field(default_factory=dict)
+    store: Path | None = field(default=None, repr=False, compare=False)
     computed: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # fresh on replace()
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
@@ -416,17 +424,26 @@ class Cycle:
             return None
         return load_cycle(self.config.root, label, tables=tuple(self.tables), errors=self.errors)
 
-    def once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def once(self, key: Hashable, compute: Callable[[], Any], *, keep: bool = False) -> Any:
         """``compute()`` the first time ``key`` is asked for on this cycle, the same result
         after: a page that needs a figure twice (the scorecard and the trends) computes it
         once. The tables of a cycle are not changed after loading, so nothing goes stale.
 
+        With ``keep=True`` and a cycle read from a review run's checked tables
+        (:attr:`store`), a table result is also written beside them (Parquet, written whole
+        or not at all), and the run's other pages, in other processes, read it instead of
+        computing it again: computed once per review run. A copy of the cycle with other
+        tables (:meth:`with_tables`) has no store, so it never reads another's result.
+
         Parameters
         ----------
         key : hashable
-            What is computed, e.g. ``("cycle_kpis", ("team",), None)``.
+            What is computed, e.g. ``("cycle_kpis", ("team",), None)``; with ``keep``, its
+            ``repr`` names the file, so it must be made of plain values.
         compute : callable
             Computes it, without arguments.
+        keep : bool, default False
+            Keep a table result for the other pages of the run.
 
         Returns
         -------
@@ -440,9 +457,20 @@ class Cycle:
         >>> [c.once("n", lambda: calls.append(1) or len(c.tickets)) for _ in range(2)], len(calls)
         ([2500, 2500], 1)
         """
-        if key not in self.computed:
-            self.computed[key] = compute()
-        return self.computed[key]
+        if key in self.computed:
+            return self.computed[key]
+        path = None
+        if keep and self.store is not None:
+            digest = hashlib.sha1(repr(key).encode("utf-8")).hexdigest()[:20]
+            path = Path(self.store) / "computed" / f"{digest}.parquet"
+            if path.is_file():
+                self.computed[key] = _read_kept(path)
+                return self.computed[key]
+        result = compute()
+        if path is not None and isinstance(result, pd.DataFrame):
+            _keep_table(result, path)
+        self.computed[key] = result
+        return result
 
     def with_tables(self, **frames: pd.DataFrame) -> Cycle:
         """A copy of the cycle with ``frames`` in place of those tables (the others shared,
@@ -467,7 +495,7 @@ class Cycle:
         """
         tables = (self.tables.replaced(frames) if isinstance(self.tables, Tables)
                   else {**self.tables, **frames})
-        return replace(self, tables=tables)
+        return replace(self, tables=tables, store=None)
 
     def release(self, *tables: str) -> None:
         """Let go of tables a page needs no more, to give their memory back (a page that
@@ -710,6 +738,40 @@ def store_table(frame: pd.DataFrame, folder: Path | str, table: str) -> Path:
     return path
 
 
+def _keep_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` whole or not at all (a temporary file renamed): a page
+    reading it never sees half a file; a folder that cannot be written is skipped.
+    """
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+        os.close(fd)
+        try:
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        return
+
+
+def _read_kept(path: Path) -> pd.DataFrame:
+    """A table :func:`_keep_table` wrote, with its text columns of Python objects as they were
+    (Parquet reads them back as pandas' string type, and missing values as NaN, not None).
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    meta = table.schema.pandas_metadata or {}
+    for column in meta.get("columns", []):
+        name = column.get("name")
+        if column.get("numpy_type") == "object" and name in frame.columns:
+            values = frame[name].astype(object)
+            frame[name] = values.where(frame[name].notna(), None)
+    return frame
+
+
 def stored_cycle(config: ReviewConfig, label: str, folder: Path | str, stored: dict) -> Cycle:
     """The cycle :func:`store_tables` wrote into ``folder``; each table is read on first use.
 
@@ -744,4 +806,4 @@ def stored_cycle(config: ReviewConfig, label: str, folder: Path | str, stored: d
                             if (folder / f"{t}.parquet").is_file()})
     return Cycle(config=config, label=label, previous=previous_cycle(label), start=start, end=end,
                  tables=tables, files={t: config.root / label / name for t, name in stored["files"].items()},
-                 derived=tuple(stored["derived"]))
+                 derived=tuple(stored["derived"]), store=folder)

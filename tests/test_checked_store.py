@@ -115,3 +115,35 @@ def test_the_gate_can_store_as_it_goes_with_the_same_tables(dataset, tmp_path):
     streamed.save(tmp_path)
     back = checked_cycle(dataset, "2026Q3", tmp_path)
     pd.testing.assert_frame_equal(back.tickets, in_memory.data.tickets)
+
+
+def test_kpis_are_computed_once_per_run_and_read_back_as_computed(tmp_path, monkeypatch):
+    """Compute once: a page's KPI table is kept beside the run's checked tables; another
+    page (a new Cycle on the same store, as in another kernel) reads it back equal, dtypes
+    and missing values included, without computing; a copy with other tables never reads it."""
+    import importlib
+
+    from cxassess.cycles import load_cycle, store_tables, stored_cycle
+    from cxassess.kpis import cycle_kpis
+
+    cycle = load_cycle("data/sample", "2026Q3")
+    record = store_tables(cycle, tmp_path)
+    first = stored_cycle(cycle.config, "2026Q3", tmp_path, record)
+    computed = {by: cycle_kpis(first, by=by) for by in (None, "team")}
+    assert len(list((tmp_path / "computed").glob("*.parquet"))) == 2
+
+    scorecard = importlib.import_module("cxassess.kpis.scorecard")  # the module, not the function of that name
+    calls = []
+    real = scorecard._cycle_kpis
+    monkeypatch.setattr(scorecard, "_cycle_kpis", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = stored_cycle(cycle.config, "2026Q3", tmp_path, record)
+    for by, frame in computed.items():
+        pd.testing.assert_frame_equal(cycle_kpis(again, by=by), frame)
+    assert calls == []
+    fresh = cycle_kpis(cycle)  # the same figures from the raw cycle, computed here
+    pd.testing.assert_frame_equal(fresh, computed[None])
+    assert len(calls) == 1
+
+    few = again.with_tables(tickets=again.tickets.head(100))
+    assert few.store is None
+    assert cycle_kpis(few).set_index("kpi").loc["transfer_rate", "n"] == 100

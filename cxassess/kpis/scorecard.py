@@ -136,7 +136,7 @@ def cycle_kpis(
     True
     """
     key = ("cycle_kpis", tuple(keys(by)), None if kpis is None else tuple(kpis))
-    return cycle.once(key, lambda: _cycle_kpis(cycle, by=by, kpis=kpis))
+    return cycle.once(key, lambda: _cycle_kpis(cycle, by=by, kpis=kpis), keep=True)
 
 
 def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[str] | None) -> pd.DataFrame:
