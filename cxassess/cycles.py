@@ -756,8 +756,8 @@ def _keep_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _read_kept(path: Path) -> pd.DataFrame:
-    """A table :func:`_keep_table` wrote, with its text columns of Python objects as they were
-    (Parquet reads them back as pandas' string type, and missing values as NaN, not None).
+    """A table :func:`_keep_table` wrote, with its columns of Python objects as they were
+    (Parquet reads text back as pandas' string type with NaN for None, tuples as arrays).
     """
     import pyarrow.parquet as pq
 
@@ -766,7 +766,11 @@ def _read_kept(path: Path) -> pd.DataFrame:
     meta = table.schema.pandas_metadata or {}
     for column in meta.get("columns", []):
         name = column.get("name")
-        if column.get("numpy_type") == "object" and name in frame.columns:
+        if name not in frame.columns or column.get("numpy_type") != "object":
+            continue
+        if str(column.get("pandas_type", "")).startswith("list"):  # tuples come back as arrays
+            frame[name] = [tuple(v) if v is not None else None for v in frame[name]]
+        else:
             values = frame[name].astype(object)
             frame[name] = values.where(frame[name].notna(), None)
     return frame

@@ -299,9 +299,16 @@ def checks(cycle: Cycle, previous: Cycle | None = None) -> pd.DataFrame:
     >>> checks(q3, q3.load_previous())[["check", "status"]].values.tolist()
     [['outside_hours', 'ok'], ['instant_response', 'ok'], ['after_resolution', 'not applicable'], ['previous_maturity', 'ok']]
     """
-    rows = [outside_hours(cycle), instant_response(cycle), after_resolution(cycle),
-            previous_maturity(previous, cycle)]
-    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+    def run() -> pd.DataFrame:
+        rows = [outside_hours(cycle), instant_response(cycle), after_resolution(cycle),
+                previous_maturity(previous, cycle)]
+        return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+    # computed once per review run (several pages show the checks) when both cycles are
+    # the run's checked tables as loaded
+    if not hasattr(cycle, "once") or (previous is not None and getattr(previous, "store", None) is None):
+        return run()
+    return cycle.once(("plausibility.checks", None if previous is None else previous.label), run, keep=True)
 
 
 def not_comparable(table: pd.DataFrame) -> dict[str, str]:

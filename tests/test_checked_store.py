@@ -147,3 +147,23 @@ def test_kpis_are_computed_once_per_run_and_read_back_as_computed(tmp_path, monk
     few = again.with_tables(tickets=again.tickets.head(100))
     assert few.store is None
     assert cycle_kpis(few).set_index("kpi").loc["transfer_rate", "n"] == 100
+
+
+def test_plausibility_checks_are_kept_once_per_run_with_their_tuples(tmp_path):
+    """The plausibility checks (shown by the scorecard, the overview and the summary) are kept
+    like the KPIs; read back in another Cycle they equal a fresh computation on the raw
+    cycles, the ``affects`` tuples included."""
+    from cxassess import plausibility
+    from cxassess.cycles import load_cycle, store_tables, stored_cycle
+
+    now, old = load_cycle("data/sample", "2026Q3"), load_cycle("data/sample", "2026Q2")
+    records = {c.label: store_tables(c, tmp_path / c.label) for c in (now, old)}
+
+    def stored(c):
+        return stored_cycle(c.config, c.label, tmp_path / c.label, records[c.label])
+
+    plausibility.checks(stored(now), stored(old))
+    assert len(list((tmp_path / "2026Q3" / "computed").glob("*.parquet"))) == 1
+    again = plausibility.checks(stored(now), stored(old))
+    pd.testing.assert_frame_equal(again, plausibility.checks(now, old))
+    assert all(isinstance(v, tuple) for v in again["affects"])
