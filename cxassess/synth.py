@@ -578,6 +578,9 @@ def _calibration(rng: np.random.Generator, label: str, tickets: pd.DataFrame, au
     u = rng.random(shape)
     truth = np.where(u < 0.04, "na", np.where(u < 0.24, "fail", "pass"))
     source = _choice(rng, AUDIT_SOURCES, len(picked))
+    ticket_ids = tickets["ticket_id"].iloc[picked].to_numpy()
+    agent_ids = tickets["agent_id"].iloc[picked].to_numpy()
+    audited_at = pd.Series([when] * len(picked)).dt.tz_convert(audits["audited_at"].dt.tz)
     rows = []
     for k, auditor in enumerate(CALIBRATION_AUDITORS):
         misread = rng.random(shape) < 0.04
@@ -588,11 +591,11 @@ def _calibration(rng: np.random.Generator, label: str, tickets: pd.DataFrame, au
         for j, criterion in enumerate(criteria):
             rows.append(pd.DataFrame({
                 "audit_id": [f"CAL-{label}-{i:02d}-{k + 1}" for i in range(len(picked))],
-                "ticket_id": tickets["ticket_id"].to_numpy()[picked],
-                "agent_id": tickets["agent_id"].to_numpy()[picked],
+                "ticket_id": ticket_ids,
+                "agent_id": agent_ids,
                 "criterion": criterion,
                 "auditor_id": auditor,
-                "audited_at": pd.Series([when] * len(picked)).dt.tz_convert(audits["audited_at"].dt.tz),
+                "audited_at": audited_at,
                 "result": seen[:, j],
                 "source": source,
                 "session": f"CAL-{label}",
