@@ -57,3 +57,17 @@ def test_peak_rss_counts_child_processes():
     with _common.PeakRss(os.getpid(), interval=0.1) as peak:
         child.wait()
     assert peak.peak_bytes > 200_000_000  # the child's 200 MB are in the tree's sum
+
+
+def test_readme_table_keeps_the_rows_of_benchmarks_not_run_again(tmp_path):
+    """A partial run (make bench ONLY=review) replaces the review's rows only; the other
+    benchmarks' rows stay with the date they were measured, in the benchmarks' order."""
+    old = ("| benchmark | what | median | spread | goal | met? |\n|---|---|---|---|---|---|\n"
+           "| import (2026-11-01) | import cxassess | 0.02 s | 0.02–0.02 (5) | – | – |\n"
+           "| review (2026-11-01) | wall time, old | 96 s | 95–98 (3) | <= 90 s | **no** |\n")
+    _common.write_result("review", {"what": "x", "rows": [_common.row("wall time, new", "s", [80.0, 81.0, 82.0])]},
+                         out=tmp_path)
+    table = runner.readme_table(tmp_path, old).splitlines()
+    assert table[2] == "| import (2026-11-01) | import cxassess | 0.02 s | 0.02–0.02 (5) | – | – |"
+    assert "wall time, new | 81 s" in table[3] and not any("old" in line for line in table)
+    assert len(table) == 4

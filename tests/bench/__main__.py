@@ -31,20 +31,37 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def readme_table(out: Path = OUT) -> str:
-    """The Markdown table of every ``reports/bench/*.json``: one line per figure."""
+def _bench_of(line: str) -> str | None:
+    """The benchmark name of a table row (``| review (2026-11-23) | ...`` -> ``review``)."""
+    if not line.startswith("| ") or line.startswith(("| benchmark ", "|---")):
+        return None
+    return line[2:].split(" (", 1)[0].split(" |", 1)[0].strip()
+
+
+def readme_table(out: Path = OUT, kept: str = "") -> str:
+    """The Markdown table of every ``reports/bench/*.json``: one line per figure. Rows of
+    ``kept`` (the table now in the README) whose benchmark has no JSON file this time are
+    kept as they are, with the date they were measured: a partial run (``ONLY=review``)
+    replaces its own rows only.
+    """
     lines = ["| benchmark | what exactly was measured | median | spread (min–max, runs) | goal | met? |",
              "|---|---|---|---|---|---|"]
-    for path in sorted(out.glob("*.json"), key=lambda p: (ORDER + (p.stem,)).index(p.stem)
-                       if p.stem in ORDER else len(ORDER)):
+    rows: dict[str, list[str]] = {}
+    for line in kept.splitlines():
+        if (name := _bench_of(line)) is not None:
+            rows.setdefault(name, []).append(line)
+    for path in out.glob("*.json"):
         result = json.loads(path.read_text(encoding="utf-8"))
         taken = result.get("machine", {}).get("taken_utc", "")[:10]
+        fresh = rows[result["name"]] = []
         for r in result.get("rows", []):
             met = {True: "yes", False: "**no**", None: "–"}[r.get("met")]
             spread = f"{_cell(r['min'])}–{_cell(r['max'])} ({len(r.get('runs', []))})"
             measure = str(r["measure"]).replace("|", "\\|")
-            lines.append(f"| {result['name']} ({taken}) | {measure} | {_cell(r['median'])} {r['unit']} | {spread} "
+            fresh.append(f"| {result['name']} ({taken}) | {measure} | {_cell(r['median'])} {r['unit']} | {spread} "
                          f"| {r.get('goal') or '–'} | {met} |")
+    for name in sorted(rows, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n)):
+        lines += rows[name]
     return "\n".join(lines) + "\n"
 
 
@@ -54,8 +71,8 @@ def update_readme(readme: Path = ROOT / "README.md", out: Path = OUT) -> bool:
     if START not in text or END not in text:
         raise SystemExit(f"{readme}: the markers {START!r} and {END!r} are missing")
     head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{readme_table(out)}{END}{tail}"
+    kept, tail = rest.split(END, 1)
+    new = f"{head}{START}\n{readme_table(out, kept)}{END}{tail}"
     readme.write_text(new, encoding="utf-8")
     return new != text
 
