@@ -346,15 +346,11 @@ def _grouped_logit(events: np.ndarray, trials: np.ndarray, x: np.ndarray, start:
 
 
 def _grouped_logit_params(events: np.ndarray, trials: np.ndarray, x: np.ndarray, start: np.ndarray,
-                          *, tol: float = 1e-8, maxiter: int = 100) -> np.ndarray:
+                          *, tol: float = 1e-8, maxiter: int = 100) -> np.ndarray | None:
     """The coefficients of :func:`_grouped_logit` by Newton's method from ``start`` (the full
     fit's, for a bootstrap resample): the same maximum-likelihood estimate without building a
-    statsmodels model per resample (tests/test_voc.py compares them).
-
-    Raises
-    ------
-    numpy.linalg.LinAlgError
-        The information matrix is singular (a resample without variation).
+    statsmodels model per resample (tests/test_voc.py compares them). ``None`` when the
+    information matrix is singular or the fit diverges (a resample without variation).
     """
     from scipy.special import expit
 
@@ -362,10 +358,13 @@ def _grouped_logit_params(events: np.ndarray, trials: np.ndarray, x: np.ndarray,
     for _ in range(maxiter):
         p = expit(x @ beta)
         info = (x * (trials * p * (1 - p))[:, None]).T @ x
-        step = np.linalg.solve(info, x.T @ (events - trials * p))
+        try:
+            step = np.linalg.solve(info, x.T @ (events - trials * p))
+        except np.linalg.LinAlgError:
+            return None
         beta += step
         if not np.isfinite(beta).all():
-            raise np.linalg.LinAlgError("the fit diverged")
+            return None
         if np.abs(step).max() < tol:
             break
     return beta
@@ -469,8 +468,10 @@ def reweighted_score(surveys: pd.DataFrame, covariates: pd.DataFrame, *, kind: s
     cell_target = (cells // 3) % 2
     cell_satisfied = cells % 3 - 1.0
 
-    def estimate(counts: np.ndarray, params: np.ndarray | None = None) -> tuple[float, float]:
-        """Raw and reweighted figure of the cells taken ``counts`` times each."""
+    def estimate(counts: np.ndarray, params: np.ndarray | None = None) -> tuple[float, float] | None:
+        """Raw and reweighted figure of the cells taken ``counts`` times each (``None``: the
+        model cannot be fitted on them).
+        """
         sent_n = np.bincount(cell_pattern, weights=counts, minlength=n_patterns)
         answered_n = np.bincount(cell_pattern, weights=counts * cell_answered, minlength=n_patterns)
         target_n = np.bincount(cell_pattern, weights=counts * cell_target, minlength=n_patterns)
@@ -478,19 +479,19 @@ def reweighted_score(surveys: pd.DataFrame, covariates: pd.DataFrame, *, kind: s
         seen = sent_n > 0
         if params is None:
             params = _grouped_logit_params(answered_n[seen], sent_n[seen], patterns[seen], np.asarray(full.params))
+            if params is None:
+                return None
         p = np.clip(1 / (1 + np.exp(-(patterns[seen] @ params))), 1e-3, 1.0)
         w = target_n[seen] / p
         return (factor * float(value_sum.sum() / target_n.sum()),
                 factor * float((value_sum[seen] / p).sum() / w.sum()))
 
-    raw, weighted = estimate(cell_n.astype(float), np.asarray(full.params))
+    raw, weighted = estimate(cell_n.astype(float), np.asarray(full.params))  # the full fit: never None
     rng = np.random.default_rng(seed)
     draws = []
     for counts in rng.multinomial(len(sent), cell_n / len(sent), size=boot).astype(float):
-        try:
-            draws.append(estimate(counts))
-        except (np.linalg.LinAlgError, ValueError):  # a resample without variation: skipped
-            continue
+        if (draw := estimate(counts)) is not None:  # a resample without variation: skipped
+            draws.append(draw)
     draws_a = np.array(draws, dtype=float).reshape(-1, 2)
     draws_a = draws_a[np.isfinite(draws_a).all(axis=1)]
     alpha = (1 - confidence) / 2
