@@ -64,7 +64,8 @@ def _validate(args: argparse.Namespace) -> int:
 
     if args.cycle:
         check_cycle_label(args.cycle, "--cycle")
-    report = check_cycle(args.dataset, args.cycle or None)
+    # the checked tables go to the folder as the gate goes, or nowhere: none is held in memory
+    report = check_cycle(args.dataset, args.cycle or None, store=args.quarantine, keep=False)
     print(f"cxassess validate: {report.dataset} {report.cycle} (Great Expectations suites)")
     for t in report.tables.itertuples():
         print(

@@ -248,8 +248,8 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str, rows: Sequen
                 encoding="utf8" if utf8 else enc, column_names=names, skip_rows=1
             ),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+            convert_options=pacsv.ConvertOptions(  # pandas' str columns are large strings: no copy later
+                column_types=dict.fromkeys(names, pa.large_string()),
                 null_values=_NA_VALUES,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -271,12 +271,12 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str, rows: Sequen
         raise DataFileError(path, f"{problem[0]} ({exc})", problem[1]) from None
     if rows is not None:
         table = table.take(pa.array(rows, pa.int64()))
-    nulls = pa.array(_NA_VALUES, pa.string())
+    nulls = pa.array(_NA_VALUES, pa.large_string())
     for i in range(table.num_columns):  # spaces after the delimiter are skipped, as pandas does
         column = table.column(i)
         if column.null_count < len(column) and pc.any(pc.starts_with(column, " ")).as_py():
             column = pc.utf8_ltrim(column, characters=" ")
-            column = pc.if_else(pc.is_in(column, value_set=nulls), pa.scalar(None, pa.string()), column)
+            column = pc.if_else(pc.is_in(column, value_set=nulls), pa.scalar(None, pa.large_string()), column)
             table = table.set_column(i, table.field(i).name, column)
     df = table.to_pandas(self_destruct=True)
     del table
@@ -359,6 +359,8 @@ def _parse_general(values: pd.Series, tz: str, fmt: str | None, dayfirst: bool, 
 
 
 _CHUNK = 100_000
+#: Rows parsed at a time by the bulk ISO 8601 path (a chunk's Python strings, about 50 MB).
+_ISO_CHUNK = 500_000
 
 
 #: The ISO 8601 shapes most exports write: a date, ``T`` or a space, hours and minutes,
@@ -384,6 +386,9 @@ def _parse_iso(values: pd.Series, tz: str, require_time: bool) -> pd.Series:
     >>> [str(t) for t in _parse_iso(s, "Europe/Berlin", True)]
     ['2026-07-01 09:30:00+02:00', '2026-07-01 09:30:00+02:00', 'NaT', 'NaT']
     """
+    if len(values) > _ISO_CHUNK:  # pandas parses via Python strings: a chunk at a time bounds the memory
+        return pd.concat([_parse_iso(values.iloc[i : i + _ISO_CHUNK], tz, require_time)
+                          for i in range(0, len(values), _ISO_CHUNK)])
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -595,11 +600,32 @@ def read_table(
         raise MissingColumnError(path, table, missing, found)
     df, unreadable = _coerce(df, table, path, zone, csv_options, errors)  # df is this call's own frame
     if table == "events" and "activity" in df.columns and config is not None and config.process:
-        mapped = df["activity"].map(config.process.activities).astype("str")
         # stages the export leaves blank come from review.yml's activity -> stage mapping
-        df["stage"] = mapped if "stage" not in df.columns else df["stage"].fillna(mapped)
+        if "stage" not in df.columns:
+            df["stage"] = _looked_up(df["activity"], config.process.activities)
+        elif df["stage"].isna().any():
+            df["stage"] = df["stage"].fillna(_looked_up(df["activity"], config.process.activities))
     df.attrs.update(source=str(path), table=table, unreadable=unreadable, missing=missing)
     return df
+
+
+def _looked_up(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """``values.map(mapping)`` as text, by Arrow (pandas' ``map`` makes a Python string of
+    every value: hundreds of MB for an event log of millions of rows).
+
+    Examples
+    --------
+    >>> _looked_up(pd.Series(["open", "solve", "other", None]), {"open": "desk", "solve": "desk"}).tolist()
+    ['desk', 'desk', nan, nan]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pa.array(values.astype("str"), from_pandas=True)
+    keys = pa.array(list(mapping), column.type)
+    found = pc.index_in(column, value_set=keys)
+    mapped = pa.array([None if v is None else str(v) for v in mapping.values()], pa.large_string()).take(found)
+    return pd.Series(mapped.to_pandas(), index=values.index).astype("str")
 
 
 def read_raw(path: Path | str, config: ReviewConfig | None = None, rows: Sequence[int] | None = None) -> pd.DataFrame:

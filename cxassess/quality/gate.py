@@ -333,7 +333,7 @@ def _unreadable_checks(df: pd.DataFrame, table: str, first: int, critical_share:
 
 
 def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | str | None = None,
-                echo: Callable[[str], None] | None = None) -> QualityReport:
+                echo: Callable[[str], None] | None = None, keep: bool = True) -> QualityReport:
     """Run the gate on one cycle: load every table, validate it, quarantine failing rows.
 
     Parameters
@@ -348,11 +348,16 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         table in memory at a time, and :attr:`QualityReport.data` reads them back on use.
     echo : callable, optional
         Where a progress line goes after each table (rows and seconds); default none.
+    keep : bool, default True
+        Keep the checked tables (:attr:`QualityReport.data`). ``False`` (``cxassess
+        validate`` without a folder to write to): only the verdict is wanted, and each
+        table is let go as soon as it is checked.
 
     Returns
     -------
     QualityReport
-        With :attr:`QualityReport.data`, the cycle without its quarantined rows.
+        With :attr:`QualityReport.data`, the cycle without its quarantined rows (``None``
+        when not ``keep``).
 
     Examples
     --------
@@ -404,9 +409,13 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         del df
         if derived_from is not None and table == "events":
             derived_from = tickets_from_events(good, config.process)  # again, from the events kept
-        kept[table] = store_table(good, shelf, table) if shelf is not None else good
+        if shelf is not None:
+            kept[table] = store_table(good, shelf, table)
+        elif keep:
+            kept[table] = good
         del good
-    if derived_from is not None:  # not a file: no row of its own in the gate's table
+        _give_back()
+    if derived_from is not None and (keep or shelf is not None):  # not a file: no row of its own in the gate's table
         kept["tickets"] = store_table(derived_from, shelf, "tickets") if shelf is not None else derived_from
     checks_df = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(columns=CHECK_COLUMNS)
     tables_df = _lights(pd.DataFrame(tables, columns=["table", "file", "rows_read", "rows_used",
@@ -415,10 +424,28 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
     derived = ("tickets",) if derived_from is not None else ()
     data = dataclasses.replace(loaded, files=readable, derived=derived, unreadable={}, errors="raise",
                                tables=Tables(stored=kept) if shelf is not None else kept)
+    if shelf is None and not keep:
+        data = None
     stored = {"folder": str(shelf), "tables": list(data.tables), "derived": list(derived),
               "files": {t: p.name for t, p in readable.items()}} if shelf is not None else None
     return QualityReport(config.name, label, checks_df, tables_df, quarantine, fingerprint(found), data,
                          inputs=found, stored=stored)
+
+
+def _give_back() -> None:
+    """Hand the memory of the tables let go back to the system (Arrow's pool keeps freed
+    blocks for reuse otherwise): the next table starts from the memory actually in use.
+    """
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:  # glibc keeps freed small blocks (pandas' Python strings, NumPy buffers) in its heap
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _ids(tickets: pd.DataFrame) -> pd.Index | None:
