@@ -61,6 +61,9 @@ def _validate(args: argparse.Namespace) -> int:
     """Run the data-quality gate alone; exit 1 when it finds a critical defect."""
     from cxassess.cycles import check_cycle_label
     from cxassess.quality import check_cycle
+    from cxassess.quality.gate import release_freed_memory
+
+    release_freed_memory()  # the gate runs in this process, one table after the other
 
     if args.cycle:
         check_cycle_label(args.cycle, "--cycle")
