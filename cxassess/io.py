@@ -348,11 +348,9 @@ def _text_frame(csv_file: _CsvFile, rows: Sequence[int] | None) -> pd.DataFrame:
             if hi > lo:
                 parts.append(batch.take(pa.array(ascending[lo:hi] - offset)))
             offset += batch.num_rows
-        if len(wanted) and (ascending[0] < 0 or ascending[-1] >= offset):
-            raise IndexError(f"row positions out of range: the file has {offset} data rows")
         back = np.empty_like(order)
         back[order] = np.arange(len(order))
-        table = pa.Table.from_batches(parts).take(pa.array(back))
+        table = pa.Table.from_batches(parts).take(pa.array(back))  # a row not in the file: IndexError
     df = table.to_pandas(self_destruct=True)
     del table
     df.columns = [str(c).strip() for c in df.columns]
