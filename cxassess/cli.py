@@ -61,10 +61,14 @@ def _validate(args: argparse.Namespace) -> int:
     """Run the data-quality gate alone; exit 1 when it finds a critical defect."""
     from cxassess.cycles import check_cycle_label
     from cxassess.quality import check_cycle
+    from cxassess.quality.gate import release_freed_memory
+
+    release_freed_memory()  # the gate runs in this process, one table after the other
 
     if args.cycle:
         check_cycle_label(args.cycle, "--cycle")
-    report = check_cycle(args.dataset, args.cycle or None)
+    # the checked tables go to the folder as the gate goes, or nowhere: none is held in memory
+    report = check_cycle(args.dataset, args.cycle or None, store=args.quarantine, keep=False)
     print(f"cxassess validate: {report.dataset} {report.cycle} (Great Expectations suites)")
     for t in report.tables.itertuples():
         print(

@@ -13,9 +13,10 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,8 @@ from cxassess.errors import ConfigError, DataFileError, MissingColumnError, Pars
 from cxassess.schema import DATE_KINDS, REQUIRED, SCHEMA, TABLES
 
 __all__ = ["file_sha256", "is_in", "parse_timestamps", "read_csv_text", "read_raw", "read_table"]
+
+_T = TypeVar("_T")
 
 
 _NA_VALUES = ["", "NA", "N/A", "NULL", "null", "NaN", "nan", "None"]
@@ -189,6 +192,37 @@ def read_csv_text(
     >>> list(df.columns), df.attrs["delimiter"], df.loc[0, "b"]
     (['a', 'b'], ';', 'Köln')
     """
+    return _with_csv(path, encoding, delimiter, lambda csv_file: _text_frame(csv_file, rows))
+
+
+#: Bytes of the file parsed at a time: each block becomes one record batch of text. The
+#: reader parses a few dozen blocks ahead: larger blocks hold more of the file at once.
+BLOCK_BYTES = 1 << 20
+#: Data rows typed at a time by :func:`read_table` (the blocks are gathered up to this).
+ROWS_AT_A_TIME = 250_000
+
+
+class _NotUtf8(Exception):
+    """The file is not valid UTF-8 after its first megabyte."""
+
+
+@dataclass
+class _CsvFile:
+    """An open CSV file: its header's names, delimiter and encoding, and its data rows
+    as record batches of text, one block of the file at a time (read once, on iteration).
+    """
+
+    names: list[str]
+    delimiter: str
+    encoding: str
+    batches: Iterator[Any]
+
+
+def _with_csv(path: Path | str, encoding: str, delimiter: str, use: Callable[[_CsvFile], _T]) -> _T:
+    """``use`` applied to the CSV file at ``path``, its encoding and delimiter detected from
+    its first megabyte; read again as the best other code page when an automatically
+    detected UTF-8 turns out wrong further on.
+    """
     import pyarrow as pa
 
     path = Path(path)
@@ -205,7 +239,7 @@ def read_csv_text(
         raise DataFileError(path, "the file is empty", "export the table again; it needs a header row.")
     enc = _detect_encoding(sample, complete=complete) if encoding == "auto" else encoding
     try:
-        df = _parse_csv(path, sample, enc, delimiter, rows)
+        return use(_open_csv(path, sample, enc, delimiter))
     except _NotUtf8:
         if encoding != "auto":
             raise DataFileError(
@@ -214,17 +248,14 @@ def read_csv_text(
                 "set the export's encoding in review.yml, e.g. csv: {encoding: cp1252}.",
             ) from None
         enc = _detect_encoding(sample, complete=complete, utf8=False)
-        df = _parse_csv(path, sample, enc, delimiter, rows)
-    return df
+        return use(_open_csv(path, sample, enc, delimiter))
 
 
-class _NotUtf8(Exception):
-    """The file is not valid UTF-8 after its first megabyte."""
-
-
-def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str, rows: Sequence[int] | None) -> pd.DataFrame:
+def _open_csv(path: Path, sample: bytes, enc: str, delimiter: str) -> _CsvFile:
+    """The header of the file read from ``sample``; the data rows parsed by pyarrow as
+    they are iterated (transcoded block by block when ``enc`` is not UTF-8).
+    """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     problem = (
@@ -241,47 +272,89 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str, rows: Sequen
     header = next(csv.reader([_header_line(text)], delimiter=sep), [])
     names = _unique([name if name.strip() else f"Unnamed: {i}" for i, name in enumerate(header)])
     utf8 = enc.lower().replace("_", "-") in _UTF8
-    try:
-        table = pacsv.read_csv(
-            str(path),
-            read_options=pacsv.ReadOptions(
-                encoding="utf8" if utf8 else enc, column_names=names, skip_rows=1
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                null_values=_NA_VALUES,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        message = str(exc)
-        if "UTF8" in message or "UTF-8" in message:
-            if utf8:
-                raise _NotUtf8 from None
-            raise DataFileError(path, f"{problem[0]} ({message})", problem[1]) from None
-        raise DataFileError(
-            path,
-            f"not a well-formed CSV with delimiter {sep!r}: {message}",
-            "check quoting in the export (every row needs as many fields as the header), "
-            "or set csv: {delimiter: ...} in review.yml.",
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise DataFileError(path, f"{problem[0]} ({exc})", problem[1]) from None
-    if rows is not None:
-        table = table.take(pa.array(rows, pa.int64()))
-    nulls = pa.array(_NA_VALUES, pa.string())
-    for i in range(table.num_columns):  # spaces after the delimiter are skipped, as pandas does
-        column = table.column(i)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            reader = pacsv.open_csv(
+                str(path),
+                read_options=pacsv.ReadOptions(
+                    encoding="utf8" if utf8 else enc, column_names=names, skip_rows=1, block_size=BLOCK_BYTES
+                ),
+                parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(  # pandas' str columns are large strings: no copy later
+                    column_types=dict.fromkeys(names, pa.large_string()),
+                    null_values=_NA_VALUES,
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+            for batch in reader:
+                yield _skip_spaces(batch)
+        except pa.ArrowInvalid as exc:
+            message = str(exc)
+            if "UTF8" in message or "UTF-8" in message:
+                if utf8:
+                    raise _NotUtf8 from None
+                raise DataFileError(path, f"{problem[0]} ({message})", problem[1]) from None
+            raise DataFileError(
+                path,
+                f"not a well-formed CSV with delimiter {sep!r}: {message}",
+                "check quoting in the export (every row needs as many fields as the header), "
+                "or set csv: {delimiter: ...} in review.yml.",
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise DataFileError(path, f"{problem[0]} ({exc})", problem[1]) from None
+
+    return _CsvFile(names, sep, enc, batches())
+
+
+def _skip_spaces(batch: Any) -> Any:
+    """Spaces after the delimiter skipped, as pandas does (a cell of spaces and a null
+    marker is missing).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    nulls = pa.array(_NA_VALUES, pa.large_string())
+    for i in range(batch.num_columns):
+        column = batch.column(i)
         if column.null_count < len(column) and pc.any(pc.starts_with(column, " ")).as_py():
             column = pc.utf8_ltrim(column, characters=" ")
-            column = pc.if_else(pc.is_in(column, value_set=nulls), pa.scalar(None, pa.string()), column)
-            table = table.set_column(i, table.field(i).name, column)
+            column = pc.if_else(pc.is_in(column, value_set=nulls), pa.scalar(None, pa.large_string()), column)
+            batch = batch.set_column(i, batch.schema.field(i).name, column)
+    return batch
+
+
+def _empty_batch(names: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.record_batch([pa.array([], pa.large_string()) for _ in names], names=names)
+
+
+def _text_frame(csv_file: _CsvFile, rows: Sequence[int] | None) -> pd.DataFrame:
+    """The file as text (:func:`read_csv_text`); with ``rows``, only those rows ever leave
+    their block.
+    """
+    import pyarrow as pa
+
+    if rows is None:
+        table = pa.Table.from_batches([*csv_file.batches, _empty_batch(csv_file.names)])
+    else:
+        wanted = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(wanted, kind="stable")
+        ascending, parts, offset = wanted[order], [_empty_batch(csv_file.names)], 0
+        for batch in csv_file.batches:
+            lo, hi = np.searchsorted(ascending, [offset, offset + batch.num_rows])
+            if hi > lo:
+                parts.append(batch.take(pa.array(ascending[lo:hi] - offset)))
+            offset += batch.num_rows
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        table = pa.Table.from_batches(parts).take(pa.array(back))  # a row not in the file: IndexError
     df = table.to_pandas(self_destruct=True)
     del table
     df.columns = [str(c).strip() for c in df.columns]
-    df.attrs.update(encoding=enc, delimiter=sep)
+    df.attrs.update(encoding=csv_file.encoding, delimiter=csv_file.delimiter)
     return df
 
 
@@ -359,6 +432,8 @@ def _parse_general(values: pd.Series, tz: str, fmt: str | None, dayfirst: bool, 
 
 
 _CHUNK = 100_000
+#: Rows parsed at a time by the bulk ISO 8601 path (a chunk's Python strings, about 50 MB).
+_ISO_CHUNK = 500_000
 
 
 #: The ISO 8601 shapes most exports write: a date, ``T`` or a space, hours and minutes,
@@ -384,6 +459,9 @@ def _parse_iso(values: pd.Series, tz: str, require_time: bool) -> pd.Series:
     >>> [str(t) for t in _parse_iso(s, "Europe/Berlin", True)]
     ['2026-07-01 09:30:00+02:00', '2026-07-01 09:30:00+02:00', 'NaT', 'NaT']
     """
+    if len(values) > _ISO_CHUNK:  # pandas parses via Python strings: a chunk at a time bounds the memory
+        return pd.concat([_parse_iso(values.iloc[i : i + _ISO_CHUNK], tz, require_time)
+                          for i in range(0, len(values), _ISO_CHUNK)])
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -485,12 +563,15 @@ _FIXES = {
 
 
 def _coerce(
-    df: pd.DataFrame, table: str, path: Path, tz: str, csv_options: dict, errors: str
+    df: pd.DataFrame, table: str, path: Path, tz: str, csv_options: dict, errors: str,
+    kinds: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, list[dict]]:
-    """Type every canonical column; return the frame and the unreadable cells."""
+    """Type every canonical column (of ``kinds`` only, when given); return the frame and
+    the unreadable cells.
+    """
     failures = []
     for column, kind in SCHEMA[table].items():
-        if column not in df.columns:
+        if column not in df.columns or (kinds is not None and kind not in kinds):
             continue
         raw = df[column]
         if kind in ("id", "str"):
@@ -585,21 +666,118 @@ def read_table(
     path = Path(path)
     csv_options = config.csv if config is not None else {}
     zone = config.timezone if config is not None else (tz or "UTC")
-    df = read_raw(path, config)
-    found = list(df.columns)
     mapping = config.columns(table) if config is not None else {}
-    absent = [canon for canon, src in mapping.items() if src not in found]
-    df = df.rename(columns={src: canon for canon, src in mapping.items()})
-    missing = absent + [c for c in REQUIRED[table] if c not in df.columns and c not in absent]
-    if missing and errors == "raise":
-        raise MissingColumnError(path, table, missing, found)
-    df, unreadable = _coerce(df, table, path, zone, csv_options, errors)  # df is this call's own frame
+    renamed = {src: canon for canon, src in mapping.items()}
+
+    def canonical(found: list[str]) -> list[str]:
+        """The canonical columns missing; raises with ``errors="raise"``."""
+        absent = [canon for canon, src in mapping.items() if src not in found]
+        columns = pd.DataFrame(columns=found).rename(columns=renamed).columns
+        missing = absent + [c for c in REQUIRED[table] if c not in columns and c not in absent]
+        if missing and errors == "raise":
+            raise MissingColumnError(path, table, missing, found)
+        return missing
+
+    if path.suffix.lower() == ".parquet":
+        df = read_raw(path, config)
+        missing = canonical(list(df.columns))
+        df, unreadable = _coerce(df.rename(columns=renamed), table, path, zone, csv_options, errors)
+    else:
+        def typed(csv_file: _CsvFile) -> tuple[pd.DataFrame, list[dict], list[str]]:
+            found = [str(c).strip() for c in csv_file.names]
+            missing = canonical(found)  # before any value is read
+            return (*_typed_csv(csv_file, found, renamed, table, path, zone, csv_options, errors), missing)
+
+        df, unreadable, missing = _with_csv(
+            path, str(csv_options.get("encoding", "auto")), str(csv_options.get("delimiter", "auto")), typed
+        )
     if table == "events" and "activity" in df.columns and config is not None and config.process:
-        mapped = df["activity"].map(config.process.activities).astype("str")
         # stages the export leaves blank come from review.yml's activity -> stage mapping
-        df["stage"] = mapped if "stage" not in df.columns else df["stage"].fillna(mapped)
+        if "stage" not in df.columns:
+            df["stage"] = _looked_up(df["activity"], config.process.activities)
+        elif df["stage"].isna().any():
+            df["stage"] = df["stage"].fillna(_looked_up(df["activity"], config.process.activities))
     df.attrs.update(source=str(path), table=table, unreadable=unreadable, missing=missing)
     return df
+
+
+def _typed_csv(
+    csv_file: _CsvFile, found: list[str], renamed: dict[str, str], table: str, path: Path, tz: str,
+    csv_options: dict, errors: str,
+) -> tuple[pd.DataFrame, list[dict]]:
+    """The CSV file's canonical columns typed one block at a time (:func:`read_table`): the
+    whole file never exists as text. Numbers are typed at the end, on the whole column,
+    as the decimal mark is told from every value of it.
+    """
+    import pyarrow as pa
+
+    blockwise = ("id", "str", *DATE_KINDS)
+    parts, failures, offset = [], {}, 0
+    for batches in _gathered(csv_file.batches, ROWS_AT_A_TIME):
+        part = pa.Table.from_batches(batches).to_pandas(self_destruct=True)
+        del batches
+        part.columns = found
+        part, unreadable = _coerce(part.rename(columns=renamed), table, path, tz, csv_options, "coerce", blockwise)
+        for cell in unreadable:
+            failures.setdefault(cell["column"], []).append({**cell, "row": cell["row"] + offset})
+        offset += len(part)
+        parts.append(part)
+    if not parts:
+        part = _empty_batch(csv_file.names).to_pandas()
+        part.columns = found
+        parts.append(_coerce(part.rename(columns=renamed), table, path, tz, csv_options, "coerce", blockwise)[0])
+    df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    del parts, part
+    df, unreadable = _coerce(df, table, path, tz, csv_options, "coerce", ("int", "float"))
+    for cell in unreadable:
+        failures.setdefault(cell["column"], []).append(cell)
+    cells = [cell for column in SCHEMA[table] for cell in failures.get(column, [])]
+    if cells and errors == "raise":  # the first column in the contract's order, as when typed whole
+        column, kind = next((c, k) for c, k in SCHEMA[table].items() if c in failures)
+        bad = failures[column]
+        raise ParseError(path, column, [c["row"] for c in bad], [c["value"] for c in bad], _EXPECTED[kind], _FIXES[kind])
+    df.attrs = {"encoding": csv_file.encoding, "delimiter": csv_file.delimiter}
+    return df, cells
+
+
+def _gathered(batches: Iterator[Any], rows: int) -> Iterator[list[Any]]:
+    """The record batches in groups of at least ``rows`` rows (the last one fewer).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> blocks = [pa.record_batch({"a": list(range(n))}) for n in (3, 3, 3, 1)]
+    >>> [sum(b.num_rows for b in group) for group in _gathered(iter(blocks), 5)]
+    [6, 4]
+    """
+    group, count = [], 0
+    for batch in batches:
+        group.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
+
+
+def _looked_up(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """``values.map(mapping)`` as text, by Arrow (pandas' ``map`` makes a Python string of
+    every value: hundreds of MB for an event log of millions of rows).
+
+    Examples
+    --------
+    >>> _looked_up(pd.Series(["open", "solve", "other", None]), {"open": "desk", "solve": "desk"}).tolist()
+    ['desk', 'desk', nan, nan]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pa.array(values.astype("str"), from_pandas=True)
+    keys = pa.array(list(mapping), column.type)
+    found = pc.index_in(column, value_set=keys)
+    mapped = pa.array([None if v is None else str(v) for v in mapping.values()], pa.large_string()).take(found)
+    return pd.Series(mapped.to_pandas(), index=values.index).astype("str")
 
 
 def read_raw(path: Path | str, config: ReviewConfig | None = None, rows: Sequence[int] | None = None) -> pd.DataFrame:

@@ -915,7 +915,7 @@ MEMORY_BUDGET_BYTES = 3 * 10**9
 #: What the gate's process and the kernels need from the allocators to give freed memory back
 #: to the system at once (Arrow through the system allocator, large blocks as their own
 #: mappings): a page that lets a table go really frees it, so pages can run side by side.
-ALLOCATOR_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_MMAP_THRESHOLD_": str(4 * 2**20)}
+ALLOCATOR_ENV = quality.gate.ALLOCATOR_ENV
 
 
 def _available_memory() -> int | None:

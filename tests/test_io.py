@@ -380,3 +380,33 @@ def test_native_iso_parsing_agrees_with_the_general_parser(require_time):
     general = _parse_general(values, "Europe/Berlin", None, False, require_time)
     pd.testing.assert_series_equal(fast, general)
     assert fast.notna().sum() >= 12  # the common forms are read at all
+
+
+def test_a_file_typed_part_by_part_reads_as_if_typed_whole(tmp_path, monkeypatch):
+    """read_table types a CSV a part at a time: rows of unreadable cells count from the top
+    of the file, the decimal comma is told from the whole column (the first part alone,
+    ``12``, ``1.500``, ``4``, does not show it: ``1.500`` is 1500, not 1.5), the ParseError
+    lists every bad row of the first column."""
+    import cxassess.io as io
+
+    monkeypatch.setattr(io, "ROWS_AT_A_TIME", 2)
+    monkeypatch.setattr(io, "BLOCK_BYTES", 64)  # many blocks, gathered two rows at a time
+    lines = ["ticket_id;created_at;handle_minutes"] + [
+        f"T{i}; 2026-07-0{i} 09:00;{m}" for i, m in enumerate(["12", "1.500", "4", "0,5", "7"], start=1)
+    ]
+    lines[4] = "T4;soon;0,5"  # data row 4
+    lines += ["T6;2026-07-06;2", "T7;2026-07-07 10:00; 8,25"]  # row 6: a date without its time
+    path = write(tmp_path, "tickets.csv", "\n".join(lines) + "\n")
+    t = read_table(path, "tickets", tz=TZ, errors="coerce")
+    assert t["ticket_id"].tolist() == [f"T{i}" for i in range(1, 8)]
+    assert t["handle_minutes"].tolist() == [12.0, 1500.0, 4.0, 0.5, 7.0, 2.0, 8.25]
+    assert [(u["row"], u["column"], u["value"]) for u in t.attrs["unreadable"]] == [
+        (4, "created_at", "soon"), (6, "created_at", "2026-07-06")]
+    assert str(t.loc[6, "created_at"]) == "2026-07-07 10:00:00+02:00" and t.attrs["delimiter"] == ";"
+    with pytest.raises(ParseError) as info:
+        read_table(path, "tickets", tz=TZ)
+    assert info.value.column == "created_at" and info.value.rows == [4, 6]
+    assert info.value.examples == ["soon", "2026-07-06"]
+    assert read_csv_text(path, rows=[6, 0, 3])["ticket_id"].tolist() == ["T7", "T1", "T4"]
+    with pytest.raises(IndexError):
+        read_csv_text(path, rows=[7])

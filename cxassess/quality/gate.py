@@ -40,7 +40,7 @@ from cxassess.quality.suites import (
 )
 from cxassess.schema import TABLES
 
-__all__ = ["check_cycle", "validate_table"]
+__all__ = ["ALLOCATOR_ENV", "check_cycle", "release_freed_memory", "validate_table"]
 
 _READABLE = "values readable (cxassess loader)"
 _FILE = "file readable (cxassess loader)"
@@ -51,12 +51,15 @@ def _with_helpers(
 ) -> pd.DataFrame:
     """Add the derived columns some expectations compare with (names start with ``_``):
     the previous event's time per ticket, the declared scale and its bounds per survey, and
-    ``_referenced_ticket``, the ticket_id looked up in the tickets table (empty when it is
-    not there). A lookup column keeps GX from copying a list of every id into each check.
+    ``_referenced_ticket``, whether the ticket_id is found in the tickets table (``True``,
+    empty when it is not there; the check's examples show the ticket_id). A lookup column
+    keeps GX from copying a list of every id into each check, and a flag column, unlike a
+    copy of the ids, costs two bytes a row.
     """
     out = df.copy(deep=False)  # copy-on-write: the helper columns never reach ``df``
     if table != "tickets" and ticket_ids is not None and "ticket_id" in df.columns:
-        out["_referenced_ticket"] = df["ticket_id"].where(is_in(df["ticket_id"], ticket_ids))
+        known = is_in(df["ticket_id"], ticket_ids)
+        out["_referenced_ticket"] = pd.Series(pd.arrays.BooleanArray(known, ~known), index=out.index)
     if table == "events" and {"ticket_id", "timestamp"} <= set(df.columns):
         out["_previous_timestamp"] = out.groupby("ticket_id", sort=False)["timestamp"].shift(1)
     if table == "surveys" and "kind" in df.columns and config.survey_scales:
@@ -316,7 +319,7 @@ def _unreadable_checks(df: pd.DataFrame, table: str, first: int, critical_share:
 
 
 def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | str | None = None,
-                echo: Callable[[str], None] | None = None) -> QualityReport:
+                echo: Callable[[str], None] | None = None, keep: bool = True) -> QualityReport:
     """Run the gate on one cycle: load every table, validate it, quarantine failing rows.
 
     Parameters
@@ -331,11 +334,16 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         table in memory at a time, and :attr:`QualityReport.data` reads them back on use.
     echo : callable, optional
         Where a progress line goes after each table (rows and seconds); default none.
+    keep : bool, default True
+        Keep the checked tables (:attr:`QualityReport.data`). ``False`` (``cxassess
+        validate`` without a folder to write to): only the verdict is wanted, and each
+        table is let go as soon as it is checked.
 
     Returns
     -------
     QualityReport
-        With :attr:`QualityReport.data`, the cycle without its quarantined rows.
+        With :attr:`QualityReport.data`, the cycle without its quarantined rows (``None``
+        when not ``keep``).
 
     Examples
     --------
@@ -367,6 +375,7 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
             tables.append({"table": table, "file": file.name, "rows_read": 0, "rows_used": 0,
                            "rows_quarantined": 0})
             continue
+        _give_back()  # the text read and typed a block at a time
         if table == "events" and "tickets" not in loaded.files:
             derived_from = derivable(df, config)  # the ticket table the log gives
             if derived_from is not None:
@@ -387,9 +396,13 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         del df
         if derived_from is not None and table == "events":
             derived_from = tickets_from_events(good, config.process)  # again, from the events kept
-        kept[table] = store_table(good, shelf, table) if shelf is not None else good
+        if shelf is not None:
+            kept[table] = store_table(good, shelf, table)
+        elif keep:
+            kept[table] = good
         del good
-    if derived_from is not None:  # not a file: no row of its own in the gate's table
+        _give_back()
+    if derived_from is not None and (keep or shelf is not None):  # not a file: no row of its own in the gate's table
         kept["tickets"] = store_table(derived_from, shelf, "tickets") if shelf is not None else derived_from
     checks_df = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(columns=CHECK_COLUMNS)
     tables_df = _lights(pd.DataFrame(tables, columns=["table", "file", "rows_read", "rows_used",
@@ -398,10 +411,63 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
     derived = ("tickets",) if derived_from is not None else ()
     data = dataclasses.replace(loaded, files=readable, derived=derived, unreadable={}, errors="raise",
                                tables=Tables(stored=kept) if shelf is not None else kept)
+    if shelf is None and not keep:
+        data = None
     stored = {"folder": str(shelf), "tables": list(data.tables), "derived": list(derived),
               "files": {t: p.name for t, p in readable.items()}} if shelf is not None else None
     return QualityReport(config.name, label, checks_df, tables_df, quarantine, fingerprint(found), data,
                          inputs=found, stored=stored)
+
+
+#: Blocks of this many bytes and more get a mapping of their own from the C library, which
+#: it gives back to the system as soon as they are freed (glibc's ``M_MMAP_THRESHOLD``).
+MMAP_THRESHOLD_BYTES = 4 * 2**20
+#: What the gate's process needs from the allocators to give freed memory back to the system
+#: at once: Arrow through the system allocator, large blocks as their own mappings. Set in
+#: the environment of the review's gate process and kernels; :func:`release_freed_memory`
+#: applies it to a running process (``cxassess validate``).
+ALLOCATOR_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD_BYTES)}
+
+
+def release_freed_memory() -> None:
+    """Make this process give the memory of a table it lets go back to the system at once,
+    as the review's gate process does (:data:`ALLOCATOR_ENV`), unless the environment
+    already chose an Arrow allocator or a threshold. Call it before any data is read.
+
+    Examples
+    --------
+    >>> ALLOCATOR_ENV["ARROW_DEFAULT_MEMORY_POOL"]  # what it applies (called only by the command line)
+    'system'
+    """
+    import ctypes
+    import ctypes.util
+    import os
+
+    import pyarrow as pa
+
+    if os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system") == "system":
+        pa.set_memory_pool(pa.system_memory_pool())
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        try:
+            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(-3, MMAP_THRESHOLD_BYTES)  # M_MMAP_THRESHOLD
+        except (OSError, AttributeError):  # not glibc
+            pass
+
+
+def _give_back() -> None:
+    """Hand the memory of the tables let go back to the system (Arrow's pool keeps freed
+    blocks for reuse otherwise): the next table starts from the memory actually in use.
+    """
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:  # glibc keeps freed small blocks (pandas' Python strings, NumPy buffers) in its heap
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _ids(tickets: pd.DataFrame) -> pd.Index | None:
