@@ -1,4 +1,13 @@
-"""Shared plumbing of the KPI calculators: frame-agnostic rates with intervals."""
+"""Shared plumbing of the KPI calculators: frame-agnostic rates with intervals.
+
+Every calculator splits in two: the heavy part, group-by aggregations (counts, sums,
+sums of squares, the distinct durations with their counts) written in narwhals
+expressions, runs where the data lives: in pandas or Polars for a frame in memory, in
+the engine for a lazy frame (a Polars ``LazyFrame``, a DuckDB relation, a PySpark
+DataFrame; see :mod:`cxassess.engines`). Only the small aggregate comes back; the
+intervals and verdicts are computed on it in NumPy/SciPy, by the same code for every
+backend. A lazy input gives a (small) pandas result.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +23,62 @@ from cxassess.stats import wilson_interval
 RESULT_COLUMNS = ("kpi", "value", "ci_low", "ci_high", "n")
 
 
+def frame(native: object) -> nw.DataFrame | nw.LazyFrame:
+    """The narwhals view of a calculator's input: eager (pandas, Polars) or lazy (Polars
+    ``LazyFrame``, DuckDB, PySpark).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> type(frame(pd.DataFrame({"a": [1]}))).__name__, type(frame(pl.LazyFrame({"a": [1]}))).__name__
+    ('DataFrame', 'LazyFrame')
+    """
+    return nw.from_native(native)
+
+
+def collect(df: nw.DataFrame | nw.LazyFrame) -> nw.DataFrame:
+    """An aggregate in memory: an eager frame as it is, a lazy one run in its engine and
+    brought back as pandas (it is small: one row per group, or per group and duration).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> collect(nw.from_native(pl.LazyFrame({"a": [1, 2]})).select(nw.col("a").sum())).to_native()
+       a
+    0  3
+    """
+    return df.collect(backend="pandas") if isinstance(df, nw.LazyFrame) else df
+
+
+def result_backend(df: nw.DataFrame | nw.LazyFrame):
+    """The kind of frame a calculator returns: the input's for an eager frame, pandas for a lazy one."""
+    return pd if isinstance(df, nw.LazyFrame) else nw.get_native_namespace(df)
+
+
+def epoch_micros(df: nw.DataFrame | nw.LazyFrame, names: dict[str, str]) -> nw.DataFrame | nw.LazyFrame:
+    """Add whole microseconds since the epoch (UTC) of timestamp columns, computed in the
+    frame's engine: ``names`` maps each new column to its timestamp column. Durations are
+    differences of these integers, exact on every backend.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["1970-01-01 00:00:01.5"], utc=True)})
+    >>> epoch_micros(nw.from_native(t), {"us": "created_at"})["us"].to_list()
+    [1500000]
+    """
+    impl = df.implementation
+    if impl.is_duckdb():  # narwhals has no epoch for DuckDB: its own epoch_us
+        quoted = {k: '"' + v.replace('"', '""') + '"' for k, v in names.items()}
+        fields = ", ".join(f'epoch_us({src}) AS "{alias}"' for alias, src in quoted.items())
+        return nw.from_native(df.to_native().project(f"*, {fields}"))
+    if impl.is_pyspark() or impl.is_pyspark_connect():  # nor for Spark: unix_micros
+        from pyspark.sql import functions as spark
+
+        return nw.from_native(df.to_native().withColumns(
+            {alias: spark.unix_micros(spark.col(src)) for alias, src in names.items()}))
+    return df.with_columns(*[nw.col(src).dt.timestamp("us").alias(alias) for alias, src in names.items()])
+
+
 def ratio(numerator: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``numerator / n`` element-wise, ``nan`` where ``n`` is 0 (nothing to estimate)."""
     numerator, n = np.asarray(numerator, dtype=float), np.asarray(n, dtype=float)
@@ -27,12 +92,29 @@ def keys(by: str | Sequence[str] | None) -> list[str]:
     return [by] if isinstance(by, str) else list(by)
 
 
-def counts(df: nw.DataFrame, by: list[str], **aggs: nw.Expr) -> nw.DataFrame:
-    """Aggregate ``aggs`` plus ``n`` (row count) overall or per group, groups sorted."""
+def counts(df: nw.DataFrame | nw.LazyFrame, by: list[str], **aggs: nw.Expr) -> nw.DataFrame:
+    """Aggregate ``aggs`` plus ``n`` (row count) overall or per group, in the frame's own
+    engine, and return the aggregate in memory, groups sorted (nulls first).
+
+    Examples
+    --------
+    >>> t = nw.from_native(pd.DataFrame({"team": ["b", "a", "b"], "x": [1, 2, 3]}))
+    >>> counts(t, ["team"], total=nw.col("x").sum()).to_native().values.tolist()
+    [['a', 2, 1], ['b', 4, 2]]
+    """
     exprs = [e.alias(name) for name, e in aggs.items()] + [nw.len().alias("n")]
     if not by:
-        return df.select(*exprs)
-    return df.group_by(by, drop_null_keys=False).agg(*exprs).sort(by)
+        out = df.select(*exprs)
+    else:
+        out = df.group_by(by, drop_null_keys=False).agg(*exprs)
+    return sorted_groups(collect(out.with_columns(nw.col("n").cast(nw.Int64))), by)
+
+
+def sorted_groups(out: nw.DataFrame, by: list[str]) -> nw.DataFrame:
+    """An aggregate's rows in the order of its groups' keys, nulls first (the same order
+    for every backend).
+    """
+    return out.sort(by, nulls_last=False) if by else out
 
 
 def attach(out: nw.DataFrame, kpi: str, value: np.ndarray, low: np.ndarray, high: np.ndarray,
@@ -49,13 +131,55 @@ def attach(out: nw.DataFrame, kpi: str, value: np.ndarray, low: np.ndarray, high
     return out.select(*by, *RESULT_COLUMNS, *extra)
 
 
-def answered(df: nw.DataFrame, kind: str | None) -> nw.DataFrame:
+def answered(df: nw.DataFrame | nw.LazyFrame, kind: str | None) -> nw.DataFrame | nw.LazyFrame:
     """Survey rows with a score (NaN and null alike count as unanswered), of ``kind``."""
     df = df.with_columns(nw.col("score").cast(nw.Float64).fill_nan(None))
     where = ~nw.col("score").is_null()
-    if kind is not None and "kind" in df.columns:
+    if kind is not None and "kind" in df.collect_schema().names():
         where = where & (nw.col("kind") == kind)
     return df.filter(where)
+
+
+def share_counts(
+    df: nw.DataFrame | nw.LazyFrame, hit: nw.Expr, by: list[str], where: nw.Expr | None = None
+) -> nw.DataFrame:
+    """The aggregate of a share: per group the rows counted (``n``, those for which
+    ``where`` holds) and the ``hits`` among them, computed in the frame's engine.
+
+    Examples
+    --------
+    >>> t = nw.from_native(pd.DataFrame({"team": ["a", "a", "b"], "transfers": [0, 2, 1]}))
+    >>> share_counts(t, nw.col("transfers") > 0, ["team"]).to_native().values.tolist()
+    [['a', 1, 2], ['b', 1, 1]]
+    """
+    counted = nw.lit(True) if where is None else where.fill_null(False)
+    df = df.with_columns(
+        (hit.fill_null(False) & counted).cast(nw.Int64).alias("_hit"),
+        counted.cast(nw.Int64).alias("_counted"),
+    )
+    exprs = [nw.col("_hit").sum().alias("hits"), nw.col("_counted").sum().alias("n")]
+    out = df.select(*exprs) if not by else df.group_by(by, drop_null_keys=False).agg(*exprs)
+    out = out.with_columns(nw.col("hits").fill_null(0).cast(nw.Int64), nw.col("n").fill_null(0).cast(nw.Int64))
+    return sorted_groups(collect(out), by)
+
+
+def share_table(out: nw.DataFrame, kpi: str, by: list[str], backend=None) -> nw.DataFrame:
+    """The tidy KPI table of a share from its aggregate (:func:`share_counts`): the value
+    ``hits / n`` with its Wilson interval (statistics on the small aggregate only).
+
+    Examples
+    --------
+    >>> agg = nw.from_native(pd.DataFrame({"hits": [8], "n": [10]}))
+    >>> share_table(agg, "csat", [])[["value", "ci_low"]].to_numpy().round(4).tolist()
+    [[0.8, 0.4902]]
+    """
+    k = out["hits"].to_numpy().astype(float)
+    n = out["n"].to_numpy().astype(float)
+    low, high = wilson_interval(k, n)
+    table = attach(out, kpi, ratio(k, n), low, high, by, extra=("hits",))
+    if backend is not None and backend is not nw.get_native_namespace(table):
+        table = nw.from_dict(table.to_dict(as_series=False), backend=backend)
+    return table
 
 
 def rate(
@@ -69,22 +193,23 @@ def rate(
     """Share of rows (those for which ``where`` holds) for which ``hit`` is true.
 
     Returns the tidy KPI table ``[*by, kpi, value, ci_low, ci_high, n, hits]`` with a
-    Wilson interval, of the same kind (pandas, Polars) as the input. A group none of
-    whose rows qualify is kept with ``n = 0`` and no value, rather than dropped.
+    Wilson interval, of the same kind (pandas, Polars) as the input; a lazy input
+    (Polars ``LazyFrame``, DuckDB, PySpark) is counted in its engine and gives a pandas
+    table. A group none of whose rows qualify is kept with ``n = 0`` and no value,
+    rather than dropped.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> t = {"team": ["a", "a", "b"], "transfers": [0, 2, 1]}
+    >>> eager = rate(pd.DataFrame(t), nw.col("transfers") > 0, "transfer_rate", by="team")
+    >>> lazy = rate(pl.LazyFrame(t), nw.col("transfers") > 0, "transfer_rate", by="team")
+    >>> eager.equals(lazy), eager[["team", "value", "n"]].values.tolist()
+    (True, [['a', 0.5, 2], ['b', 1.0, 1]])
     """
-    df = nw.from_native(native, eager_only=True)
+    df = frame(native)
     group = keys(by)
-    counted = nw.lit(True) if where is None else where.fill_null(False)
-    df = df.with_columns(
-        (hit.fill_null(False) & counted).cast(nw.Int64).alias("_hit"),
-        counted.cast(nw.Int64).alias("_counted"),
-    )
-    exprs = [nw.col("_hit").sum().alias("hits"), nw.col("_counted").sum().alias("n")]
-    out = df.select(*exprs) if not group else df.group_by(group, drop_null_keys=False).agg(*exprs).sort(group)
-    k = out["hits"].to_numpy().astype(float)
-    n = out["n"].to_numpy().astype(float)
-    low, high = wilson_interval(k, n)
-    return attach(out, kpi, ratio(k, n), low, high, group, extra=("hits",)).to_native()
+    return share_table(share_counts(df, hit, group, where), kpi, group, result_backend(df)).to_native()
 
 
 def column(df: nw.DataFrame, name: str) -> pd.Series:
@@ -123,7 +248,7 @@ def group_codes(df: nw.DataFrame, by: list[str]) -> tuple[dict[str, list], np.nd
 
 def tidy_table(native: IntoDataFrameT, by: list[str], rows: list[dict], extra: Sequence[str]) -> IntoDataFrameT:
     """Rows of a per-group loop as the tidy KPI table, of the same kind as ``native``."""
-    backend = nw.get_native_namespace(nw.from_native(native, eager_only=True))
+    backend = result_backend(frame(native))
     data = {c: [r[c] for r in rows] for c in (*by, *RESULT_COLUMNS, *extra)}
     return nw.from_dict(data, backend=backend).to_native()
 
@@ -133,7 +258,7 @@ def tidy_columns(native: IntoDataFrameT, keys_: dict[str, list], kpi: str, colum
     """Per-group arrays (one value per group of :func:`group_codes`) as the tidy KPI
     table, of the same kind as ``native``.
     """
-    backend = nw.get_native_namespace(nw.from_native(native, eager_only=True))
+    backend = result_backend(frame(native))
     size = len(columns["value"])
     data = {**{c: list(v) for c, v in keys_.items()}, "kpi": [kpi] * size,
             **{c: columns[c] for c in ("value", "ci_low", "ci_high", "n", *extra)}}

@@ -10,7 +10,7 @@ import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.calendar import BusinessCalendar, hours_between
-from cxassess.kpis._frame import column, group_codes, keys, tidy_columns
+from cxassess.kpis._frame import column, counts, frame, group_codes, keys, tidy_columns
 from cxassess.stats import median_intervals, se_from_interval
 
 __all__ = ["volume", "backlog"]
@@ -21,15 +21,15 @@ def volume(tickets: IntoDataFrameT, *, by: str | Sequence[str]) -> IntoDataFrame
 
     Parameters
     ----------
-    tickets : pandas.DataFrame or polars.DataFrame
-        The tickets.
+    tickets : pandas.DataFrame or polars.DataFrame or a lazy frame
+        The tickets (a lazy frame is counted in its engine).
     by : str or sequence of str
         Column(s) to count by.
 
     Returns
     -------
     pandas.DataFrame or polars.DataFrame
-        ``[*by, tickets, share]``, of the same kind as ``tickets``.
+        ``[*by, tickets, share]``, of the same kind as ``tickets`` (pandas for a lazy frame).
 
     Examples
     --------
@@ -38,11 +38,10 @@ def volume(tickets: IntoDataFrameT, *, by: str | Sequence[str]) -> IntoDataFrame
     >>> volume(t, by="channel").values.tolist()
     [['chat', 3, 0.75], ['email', 1, 0.25]]
     """
-    df = nw.from_native(tickets, eager_only=True)
     group = keys(by)
-    out = df.group_by(group, drop_null_keys=False).agg(nw.len().alias("tickets"))
+    out = counts(frame(tickets), group).rename({"n": "tickets"})  # counted in the frame's engine
     out = out.with_columns((nw.col("tickets") / nw.col("tickets").sum()).alias("share"))
-    return out.sort("tickets", *group, descending=[True] + [False] * len(group)).to_native()
+    return out.sort("tickets", *group, descending=[True] + [False] * len(group), nulls_last=False).to_native()
 
 
 def backlog(
