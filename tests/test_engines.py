@@ -1,0 +1,209 @@
+"""The KPIs on an engine (issue 18): the calculators aggregate in Polars, DuckDB or Spark and
+give the tables pandas gives; the statistics on the aggregates equal scipy's and numpy's."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import warnings
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from cxassess import engines, kpis
+from cxassess.calendar import BusinessCalendar
+from cxassess.cycles import load_cycle, store_tables
+from cxassess.errors import ConfigError
+from cxassess.kpis.speed import kaplan_meier_from_counts
+from cxassess.stats import counted_medians
+
+from .conftest import SAMPLE
+
+SPARK_MISSING = (
+    "pyspark is not installed (pip install 'cxassess[spark]')" if importlib.util.find_spec("pyspark") is None
+    else "Spark needs Java 17+, not found on PATH (apt-get install -y -qq default-jre-headless)"
+    if shutil.which("java") is None else None
+)
+needs_spark = pytest.mark.skipif(SPARK_MISSING is not None, reason=SPARK_MISSING or "")
+
+
+@pytest.fixture(scope="module")
+def q3():
+    return load_cycle(SAMPLE, "2026Q3")
+
+
+@pytest.fixture(scope="module")
+def folder(q3, tmp_path_factory):
+    """The sample's 2026Q3 tables as the gate stores them: one Parquet file per table."""
+    path = tmp_path_factory.mktemp("q3")
+    store_tables(q3, path)
+    return path
+
+
+def _with_channel(surveys, tickets):
+    """Surveys with their ticket's channel, joined where the tables are (as the scorecard does)."""
+    right = nw.from_native(tickets).select("ticket_id", "channel")
+    return nw.from_native(surveys).join(right, on="ticket_id", how="left").to_native()
+
+
+def _tables(tables: dict, end: pd.Timestamp, by) -> dict[str, object]:
+    """Every calculator that runs on an engine, on the tables of one engine."""
+    tickets = tables["tickets"].to_native()
+    escalated = kpis.flag_escalated(tickets, tables["events"].to_native(), ["specialist"])
+    surveys = tables["surveys"].to_native()
+    if by is not None:
+        surveys = _with_channel(surveys, tickets)
+    return {
+        "volume": kpis.volume(tickets, by=by or "priority"),
+        "fcr": kpis.fcr(tickets, by=by),
+        "one_touch": kpis.one_touch(tickets, by=by),
+        "transfer_rate": kpis.transfer_rate(tickets, by=by),
+        "reopen_rate": kpis.reopen_rate(tickets, by=by),
+        "open_share": kpis.open_share(tickets, by=by),
+        "escalation_rate": kpis.escalation_rate(escalated, by=by),
+        "csat": kpis.csat(surveys, by=by),
+        "nps": kpis.nps(surveys, by=by),
+        "ces_agree": kpis.ces(surveys, by=by),
+        "ces_mean": kpis.ces(surveys, by=by, measure="mean"),
+        "frt": kpis.first_response_time(tickets, censor_at=end, by=by),
+        "ttr": kpis.resolution_time(tickets, censor_at=end, by=by),
+    }
+
+
+def _assert_same(expected: pd.DataFrame, got: pd.DataFrame, name: str) -> None:
+    """Equal tables: counts, shares and Kaplan-Meier durations exactly; the mean of CES to
+    1e-12 relative (its sums may be added in another order by the engine)."""
+    assert isinstance(got, pd.DataFrame), name
+    assert list(got.columns) == list(expected.columns), name
+    expected, got = expected.reset_index(drop=True), got.reset_index(drop=True)
+    for column in expected.columns:
+        left, right = expected[column], got[column]
+        if pd.api.types.is_integer_dtype(left):
+            assert pd.api.types.is_integer_dtype(right), (name, column, right.dtype)
+        if pd.api.types.is_float_dtype(left) and name == "ces_mean" and column != "n":
+            np.testing.assert_allclose(right.to_numpy(float), left.to_numpy(float), rtol=1e-12, err_msg=name)
+        else:
+            pd.testing.assert_series_equal(right, left, check_dtype=False, check_exact=True, obj=f"{name}.{column}")
+
+
+@pytest.mark.parametrize("by", [None, "channel"], ids=["whole cycle", "by channel"])
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_kpis_on_an_engine_equal_pandas(q3, folder, engine, by):
+    expected = _tables(engines.open_tables(folder, "pandas"), q3.end, by)
+    lazy = engines.open_tables(folder, engine)
+    assert all(isinstance(t, nw.LazyFrame) for t in lazy.values())
+    got = _tables(lazy, q3.end, by)
+    for name in expected:
+        _assert_same(expected[name], got[name], name)
+
+
+def test_the_rates_on_duckdb_equal_plain_pandas(q3, folder):
+    t = q3.tickets
+    transfer = kpis.transfer_rate(engines.open_tables(folder, "duckdb")["tickets"].to_native(), by="channel")
+    by_hand = (t["transfers"] > 0).groupby(t["channel"]).agg(["sum", "size", "mean"])
+    assert transfer["channel"].tolist() == sorted(t["channel"].unique())
+    assert transfer["hits"].tolist() == by_hand["sum"].tolist()
+    assert transfer["n"].tolist() == by_hand["size"].tolist()
+    assert transfer["value"].tolist() == by_hand["mean"].tolist()
+    lo, hi = st.binomtest(int(by_hand["sum"].iloc[0]), int(by_hand["size"].iloc[0])).proportion_ci(method="wilson")
+    assert (transfer["ci_low"].iloc[0], transfer["ci_high"].iloc[0]) == pytest.approx((lo, hi), rel=1e-9)
+
+
+def test_the_median_of_resolution_on_duckdb_equals_the_product_limit_by_hand(q3, folder):
+    t = q3.tickets
+    done = t["resolved_at"].notna().to_numpy()
+    hours = ((t["resolved_at"].where(done, q3.end) - t["created_at"]) / pd.Timedelta(hours=1)).to_numpy()
+    fit = st.ecdf(st.CensoredData(uncensored=hours[done], right=hours[~done])).sf
+    median = fit.quantiles[np.flatnonzero(fit.probabilities <= 0.5)[0]]
+    got = kpis.resolution_time(engines.open_tables(folder, "duckdb")["tickets"].to_native(), censor_at=q3.end)
+    assert got["value"].iloc[0] == median and got["n"].iloc[0] == len(t)
+    assert got["resolved_median"].iloc[0] == np.median(hours[done])
+
+
+def test_a_business_clock_on_an_engine_is_computed_in_memory_with_the_same_result(q3, folder):
+    calendar = BusinessCalendar.from_config(q3.config)
+    lazy = engines.open_tables(folder, "duckdb")["tickets"].to_native()
+    expected = kpis.first_response_time(q3.tickets, censor_at=q3.end, calendar=calendar, by="channel")
+    got = kpis.first_response_time(lazy, censor_at=q3.end, calendar=calendar, by="channel")
+    _assert_same(expected, got, "frt_business_hours")
+
+
+@pytest.mark.parametrize("engine", ["pandas", "polars", "duckdb"])
+def test_a_partitioned_folder_gives_the_rows_of_one_cycle(q3, tmp_path, engine):
+    q2 = load_cycle(SAMPLE, "2026Q2")
+    both = pd.concat([q2.tickets.assign(cycle="2026Q2"), q3.tickets.assign(cycle="2026Q3")], ignore_index=True)
+    engines.write_partitioned(both, tmp_path / "tickets", "cycle")
+    table = engines.read_parquet(tmp_path / "tickets", engine, partition={"cycle": "2026Q3"})
+    assert "cycle" not in table.collect_schema().names()
+    fcr = kpis.fcr(table.to_native(), by="channel")
+    _assert_same(kpis.fcr(q3.tickets, by="channel"), fcr, "fcr")
+
+
+def test_an_unknown_engine_is_refused():
+    with pytest.raises(ConfigError, match="not known") as caught:
+        engines.read_parquet("tickets.parquet", "dask")
+    assert "duckdb" in caught.value.fix
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kaplan_meier_from_counts_equals_scipy_on_the_tickets_one_by_one(seed):
+    rng = np.random.default_rng(seed)
+    t = np.round(rng.exponential(10, 300), 0)  # many ties, some with both outcomes
+    done = rng.random(300) < 0.6
+    times, at = np.unique(t, return_inverse=True)
+    events, censored = np.bincount(at, weights=done).astype(int), np.bincount(at, weights=~done).astype(int)
+    fit = st.ecdf(st.CensoredData(uncensored=t[done], right=t[~done])).sf
+    with warnings.catch_warnings():  # undefined where the curve reaches 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = fit.confidence_interval(0.95)
+    for p, (value, low, high) in zip((0.5, 0.9), kaplan_meier_from_counts(times, events, censored, (0.5, 0.9)),
+                                      strict=True):
+        def first(q, s, p=p):
+            hit = np.flatnonzero(s <= 1 - p + 1e-12)
+            return q[hit[0]] if len(hit) else np.nan
+        np.testing.assert_equal((value, low, high), (first(fit.quantiles, fit.probabilities),
+                                                     first(band.low.quantiles, band.low.probabilities),
+                                                     first(band.high.quantiles, band.high.probabilities)))
+
+
+def test_counted_medians_equal_numpy_on_the_values_written_out():
+    rng = np.random.default_rng(7)
+    values, counts, codes = rng.integers(0, 50, 200).astype(float), rng.integers(0, 4, 200), rng.integers(0, 5, 200)
+    got = counted_medians(values, counts, codes, 6)
+    for g in range(5):
+        assert got[g] == np.median(np.repeat(values[codes == g], counts[codes == g]))
+    assert np.isnan(got[5])
+
+
+@pytest.mark.slow
+@needs_spark
+@pytest.mark.parametrize("by", [None, "channel"], ids=["whole cycle", "by channel"])
+def test_the_kpis_on_spark_equal_pandas(q3, folder, by):
+    expected = _tables(engines.open_tables(folder, "pandas"), q3.end, by)
+    lazy = engines.open_tables(folder, "spark")
+    assert all(isinstance(t, nw.LazyFrame) and t.implementation.is_pyspark() for t in lazy.values())
+    got = _tables(lazy, q3.end, by)
+    for name in expected:
+        _assert_same(expected[name], got[name], name)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_a_partitioned_folder_on_spark_gives_the_rows_of_one_cycle(q3, tmp_path):
+    q2 = load_cycle(SAMPLE, "2026Q2")
+    both = pd.concat([q2.tickets.assign(cycle="2026Q2"), q3.tickets.assign(cycle="2026Q3")], ignore_index=True)
+    engines.write_partitioned(both, tmp_path / "tickets", "cycle")
+    table = engines.read_parquet(tmp_path / "tickets", "spark", partition={"cycle": "2026Q3"})
+    _assert_same(kpis.transfer_rate(q3.tickets, by="channel"), kpis.transfer_rate(table.to_native(), by="channel"),
+                 "transfer_rate")
+
+
+@pytest.mark.slow
+def test_the_checked_tables_of_a_cycle_open_on_duckdb():
+    from cxassess.quality import checked_cycle
+
+    tickets = engines.checked_tables(SAMPLE, "2026Q3", "duckdb")["tickets"]
+    assert tickets.select(nw.len()).collect().item() == len(checked_cycle(SAMPLE, "2026Q3").tickets)
