@@ -207,3 +207,13 @@ def test_the_checked_tables_of_a_cycle_open_on_duckdb():
 
     tickets = engines.checked_tables(SAMPLE, "2026Q3", "duckdb")["tickets"]
     assert tickets.select(nw.len()).collect().item() == len(checked_cycle(SAMPLE, "2026Q3").tickets)
+
+
+def test_review_yml_names_the_engine_pandas_by_default():
+    from cxassess.config_schema import validate_review
+
+    assert validate_review({"timezone": "UTC"}).engine == "pandas"
+    assert validate_review({"timezone": "UTC", "engine": "duckdb"}).engine == "duckdb"
+    with pytest.raises(ConfigError, match="engine") as caught:
+        validate_review({"timezone": "UTC", "engine": "dask"})
+    assert "pandas, polars, duckdb or spark" in str(caught.value)
