@@ -11,6 +11,8 @@ code for every engine. This module opens the tables on an engine:
   (``<folder>/cycle=2026Q3/part-0.parquet``), keeping one partition;
 * :func:`checked_tables`: the checked tables of a cycle (the Parquet files the
   data-quality gate writes, quarantined rows left out);
+* :func:`engine_cycle`: a cycle whose tables are those lazy frames, for
+  :func:`cxassess.kpis.cycle_kpis` (the scorecard) to aggregate in the engine;
 * :func:`spark_session`: the Spark session, created once per process: a local one
   (``local[2]``) by default, or Spark Connect when ``SPARK_REMOTE`` names a server
   (``sc://host:15002``).
@@ -31,14 +33,18 @@ import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import narwhals as nw
 import pandas as pd
 
 from cxassess.errors import ConfigError
 
+if TYPE_CHECKING:
+    from cxassess.cycles import Cycle
+
 __all__ = ["ENGINES", "check_engine", "spark_session", "read_parquet", "open_tables", "checked_tables",
-           "write_partitioned"]
+           "engine_cycle", "write_partitioned"]
 
 #: The engines a review can run on (review.yml ``engine``).
 ENGINES = ("pandas", "polars", "duckdb", "spark")
@@ -285,3 +291,45 @@ def checked_tables(dataset: Path | str, cycle: str | None = None, engine: str = 
     from cxassess.quality.checked import checked_folder
 
     return open_tables(checked_folder(dataset, cycle, report_dir), check_engine(engine))
+
+
+def engine_cycle(cycle: Cycle, engine: str, folder: Path | str | None = None,
+                 report_dir: Path | str | None = None) -> Cycle:
+    """``cycle`` with its tables opened on ``engine`` as lazy frames: the calculators, and
+    :func:`cxassess.kpis.cycle_kpis` with them, aggregate there.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The (checked) cycle.
+    engine : {"pandas", "polars", "duckdb", "spark"}
+        Where the tables are read; ``pandas`` gives ``cycle`` itself.
+    folder : Path or str, optional
+        The folder of its tables as ``<table>.parquet``; default the checked tables the
+        gate wrote (:func:`cxassess.quality.checked_folder`).
+    report_dir : Path or str, optional
+        Folder where the review run saved the gate.
+
+    Returns
+    -------
+    Cycle
+        A copy of the cycle whose tables are lazy frames of the engine.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from cxassess.cycles import load_cycle, store_tables
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = store_tables(q3, folder)
+    >>> type(engine_cycle(q3, "duckdb", folder).tickets).__name__
+    'DuckDBPyRelation'
+    """
+    if check_engine(engine) == "pandas":
+        return cycle
+    if folder is None:
+        from cxassess.quality.checked import checked_folder
+
+        folder = checked_folder(cycle.config.root, cycle.label, report_dir)
+    opened = open_tables(folder, engine, list(cycle.tables))
+    return cycle.with_tables(**{name: table.to_native() for name, table in opened.items()})

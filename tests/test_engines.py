@@ -217,3 +217,21 @@ def test_review_yml_names_the_engine_pandas_by_default():
     with pytest.raises(ConfigError, match="engine") as caught:
         validate_review({"timezone": "UTC", "engine": "dask"})
     assert "pandas, polars, duckdb or spark" in str(caught.value)
+
+
+@pytest.mark.parametrize("by", [None, "channel"], ids=["whole cycle", "by channel"])
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_scorecard_kpis_of_a_cycle_on_an_engine_equal_pandas(q3, folder, engine, by):
+    expected = kpis.cycle_kpis(q3, by=by)
+    got = kpis.cycle_kpis(engines.engine_cycle(q3, engine, folder), by=by)
+    computed = set(expected.loc[expected["note"] == "", "kpi"])
+    assert {"fcr", "csat", "nps", "frt_business_hours", "sla", *(["retention"] if by is None else [])} <= computed
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_scorecard_kpis_of_a_cycle_on_spark_equal_pandas(q3, folder):
+    expected = kpis.cycle_kpis(q3, by="channel")
+    got = kpis.cycle_kpis(engines.engine_cycle(q3, "spark", folder), by="channel")
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)

@@ -23,7 +23,7 @@ from narwhals.typing import IntoDataFrameT
 from cxassess.calendar import BusinessCalendar, hours_between
 from cxassess.config import SlaPolicy
 from cxassess.errors import InputError
-from cxassess.kpis._frame import column, keys, rate
+from cxassess.kpis._frame import collect, column, frame, keys, rate, result_backend
 
 __all__ = ["sla_attainment", "sla_outcome", "needed_columns"]
 
@@ -194,11 +194,13 @@ def sla_attainment(
     >>> r[["policy", "value", "n", "hits", "pending"]].values.tolist()
     [['chat reply', 0.6666666666666666, 3, 2, 0]]
     """
-    df = nw.from_native(tickets, eager_only=True)
-    backend = nw.get_native_namespace(df)
+    df = frame(tickets)
+    backend = result_backend(df)
     group = keys(by)
     used = {"created_at", *group, *(c for p in policies for c in needed_columns(p))}
-    df = df.select(*[c for c in df.columns if c in used])  # the filters below copy only these
+    # the filters below copy only these; from an engine, only these columns come to memory
+    # (the business clock and the policies' outcomes are computed in pandas)
+    df = collect(df.select(*[c for c in df.collect_schema().names() if c in used]))
     parts, durations = [], {}
     for policy in policies:
         codes = _outcome_codes(df, policy, censor_at, calendar, durations)
@@ -225,4 +227,7 @@ def sla_attainment(
                                     "pending", "target_hours"))
     if not parts:
         raise InputError("no SLA policy given", fix="add an sla: section to review.yml")
-    return nw.concat(parts, how="vertical").to_native()
+    out = nw.concat(parts, how="vertical")
+    if backend is not nw.get_native_namespace(out):
+        out = nw.from_dict(out.to_dict(as_series=False), backend=backend)
+    return out.to_native()

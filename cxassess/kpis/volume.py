@@ -10,7 +10,7 @@ import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.calendar import BusinessCalendar, hours_between
-from cxassess.kpis._frame import column, counts, frame, group_codes, keys, tidy_columns
+from cxassess.kpis._frame import collect, column, counts, frame, group_codes, keys, tidy_columns
 from cxassess.stats import median_intervals, se_from_interval
 
 __all__ = ["volume", "backlog"]
@@ -81,13 +81,14 @@ def backlog(
     >>> backlog(t, at=pd.Timestamp("2026-10-01", tz="UTC"))[["value", "n", "oldest"]].values.tolist()  # ages 14 h, 36 h
     [[25.0, 2.0, 36.0]]
     """
-    df = nw.from_native(tickets, eager_only=True)
+    group = keys(by)
+    # from an engine, only these columns come to memory (ages on the business clock are computed in pandas)
+    df = collect(frame(tickets).select(*group, "created_at", "resolved_at"))
     created, resolved = column(df, "created_at"), column(df, "resolved_at")
     at = pd.Timestamp(at)
     is_open = ((created <= at) & (resolved.isna() | (resolved > at))).to_numpy()
     age = hours_between(created, pd.Series(at, index=created.index), calendar)
     ages_all = np.where(is_open, age, np.nan)
-    group = keys(by)
     segments, codes = group_codes(df, group)
     size = len(next(iter(segments.values()))) if group else 1
     out = median_intervals(ages_all, codes, size)
