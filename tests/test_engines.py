@@ -3,6 +3,7 @@ give the tables pandas gives; the statistics on the aggregates equal scipy's and
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import shutil
 import warnings
@@ -123,12 +124,35 @@ def test_the_median_of_resolution_on_duckdb_equals_the_product_limit_by_hand(q3,
     assert got["resolved_median"].iloc[0] == np.median(hours[done])
 
 
-def test_a_business_clock_on_an_engine_is_computed_in_memory_with_the_same_result(q3, folder):
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_business_clock_in_an_engine_equals_pandas(q3, folder, engine):
     calendar = BusinessCalendar.from_config(q3.config)
-    lazy = engines.open_tables(folder, "duckdb")["tickets"].to_native()
-    expected = kpis.first_response_time(q3.tickets, censor_at=q3.end, calendar=calendar, by="channel")
-    got = kpis.first_response_time(lazy, censor_at=q3.end, calendar=calendar, by="channel")
-    _assert_same(expected, got, "frt_business_hours")
+    lazy = engines.open_tables(folder, engine)["tickets"].to_native()
+    for calculator in (kpis.first_response_time, kpis.resolution_time):
+        expected = calculator(q3.tickets, censor_at=q3.end, calendar=calendar, by="channel")
+        got = calculator(lazy, censor_at=q3.end, calendar=calendar, by="channel")
+        _assert_same(expected, got, calculator.__name__)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "Europe/Berlin"])
+def test_the_business_clock_in_duckdb_across_time_changes_and_utc_midnight(zone, tmp_path):
+    # open 08:00-18:00 (Tokyo: 23:00-09:00 UTC, across UTC midnight), Saturdays 09:00-13:00,
+    # a holiday; tickets over the autumn time change, some still open at the export
+    calendar = BusinessCalendar(zone, {d: (dt.time(8), dt.time(18)) for d in range(5)} | {5: (dt.time(9), dt.time(13))},
+                                frozenset({dt.date(2025, 11, 4)}))
+    rng = np.random.default_rng(11)
+    start = pd.Timestamp("2025-10-20", tz=zone).tz_convert("UTC")
+    created = (start + pd.to_timedelta(rng.uniform(0, 20 * 24, 400), unit="h")).floor("s").tz_convert(zone)
+    replied = (created + pd.to_timedelta(rng.exponential(30, 400), unit="h")).tz_convert("UTC").floor("s").tz_convert(zone)
+    export = pd.Timestamp("2025-11-10", tz=zone)
+    tickets = pd.DataFrame({"created_at": created, "first_response_at": replied.where(replied < export),
+                            "resolved_at": (replied + pd.Timedelta(hours=3)).where(rng.random(400) < 0.5)})
+    tickets.to_parquet(tmp_path / "tickets.parquet")
+    lazy = engines.read_parquet(tmp_path / "tickets.parquet", "duckdb").to_native()
+    expected = kpis.first_response_time(tickets, censor_at=export, calendar=calendar)
+    _assert_same(expected, kpis.first_response_time(lazy, censor_at=export, calendar=calendar), "frt")
+    expected = kpis.resolution_time(tickets, censor_at=export, calendar=calendar)
+    _assert_same(expected, kpis.resolution_time(lazy, censor_at=export, calendar=calendar), "ttr")
 
 
 @pytest.mark.parametrize("engine", ["pandas", "polars", "duckdb"])

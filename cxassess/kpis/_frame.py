@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import narwhals as nw
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.stats import wilson_interval
@@ -47,7 +48,18 @@ def collect(df: nw.DataFrame | nw.LazyFrame) -> nw.DataFrame:
        a
     0  3
     """
-    return df.collect(backend="pandas") if isinstance(df, nw.LazyFrame) else df
+    if not isinstance(df, nw.LazyFrame):
+        return df
+    zones = {c: t.time_zone for c, t in df.collect_schema().items()
+             if isinstance(t, nw.Datetime) and t.time_zone is not None}
+    out = df.collect(backend="pandas")
+    # Spark gives its instants as naive times in the session's zone (UTC, engines.spark_session):
+    # they are the instants again, in the zone the engine reported
+    naive = [c for c in zones if out.schema[c] == nw.Datetime and out.schema[c].time_zone is None]
+    if naive:
+        out = out.with_columns(*[nw.col(c).dt.replace_time_zone("UTC").dt.convert_time_zone(zones[c])
+                                 for c in naive])
+    return out
 
 
 def result_backend(df: nw.DataFrame | nw.LazyFrame):
@@ -58,7 +70,8 @@ def result_backend(df: nw.DataFrame | nw.LazyFrame):
 def epoch_micros(df: nw.DataFrame | nw.LazyFrame, names: dict[str, str]) -> nw.DataFrame | nw.LazyFrame:
     """Add whole microseconds since the epoch (UTC) of timestamp columns, computed in the
     frame's engine: ``names`` maps each new column to its timestamp column. Durations are
-    differences of these integers, exact on every backend.
+    differences of these integers, exact on every backend, to the microsecond (Spark's
+    resolution; finer digits of a nanosecond timestamp are dropped).
 
     Examples
     --------
@@ -69,7 +82,7 @@ def epoch_micros(df: nw.DataFrame | nw.LazyFrame, names: dict[str, str]) -> nw.D
     impl = df.implementation
     if impl.is_duckdb():  # narwhals has no epoch for DuckDB: its own epoch_us
         quoted = {k: '"' + v.replace('"', '""') + '"' for k, v in names.items()}
-        fields = ", ".join(f'epoch_us({src}) AS "{alias}"' for alias, src in quoted.items())
+        fields = ", ".join(f'epoch_us(CAST({src} AS TIMESTAMPTZ)) AS "{alias}"' for alias, src in quoted.items())
         return nw.from_native(df.to_native().project(f"*, {fields}"))
     if impl.is_pyspark() or impl.is_pyspark_connect():  # nor for Spark: unix_micros
         from pyspark.sql import functions as spark
@@ -77,6 +90,31 @@ def epoch_micros(df: nw.DataFrame | nw.LazyFrame, names: dict[str, str]) -> nw.D
         return nw.from_native(df.to_native().withColumns(
             {alias: spark.unix_micros(spark.col(src)) for alias, src in names.items()}))
     return df.with_columns(*[nw.col(src).dt.timestamp("us").alias(alias) for alias, src in names.items()])
+
+
+def lazy_like(df: nw.LazyFrame, table: pd.DataFrame) -> nw.LazyFrame:
+    """A small pandas ``table`` as a lazy frame of the engine of ``df``, to join with it
+    (a lookup table such as the business clock's days).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> lazy = lazy_like(nw.from_native(pl.LazyFrame({"a": [1]})), pd.DataFrame({"b": [2]}))
+    >>> type(lazy.to_native()).__name__
+    'LazyFrame'
+    """
+    impl = df.implementation
+    if impl.is_duckdb():
+        import duckdb
+
+        return nw.from_native(duckdb.from_arrow(pa.Table.from_pandas(table, preserve_index=False)))
+    if impl.is_pyspark() or impl.is_pyspark_connect():
+        return nw.from_native(df.to_native().sparkSession.createDataFrame(table))
+    if impl.is_polars():
+        import polars as pl
+
+        return nw.from_native(pl.from_pandas(table).lazy())
+    return nw.from_native(table).lazy()
 
 
 def ratio(numerator: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from cxassess.kpis._frame import (
     frame,
     group_codes,
     keys,
+    lazy_like,
     tidy_columns,
 )
 from cxassess.stats import counted_medians, se_from_interval
@@ -185,21 +186,30 @@ def _duration_figures(
 
 
 def _engine_durations(
-    df: nw.LazyFrame, group: list[str], start: str, end: str, censor_at: pd.Timestamp, stop: str | None = None
+    df: nw.LazyFrame, group: list[str], start: str, end: str, censor_at: pd.Timestamp,
+    stop: str | None = None, calendar: BusinessCalendar | None = None,
 ) -> tuple[dict[str, list], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The aggregate of a duration computed in the engine of ``df``: per group, distinct
     duration (whole microseconds from ``start`` to ``end``, or to the export ``censor_at``
     for a ticket without ``end``, or to ``stop`` when that came before the export), whether
     it finished, whether it still waited at the export, and how many tickets.
 
+    With a ``calendar``, the microseconds are of working time: each instant is joined in
+    the engine to its UTC day of :meth:`~cxassess.calendar.BusinessCalendar.day_table`.
+
     Returns the groups' keys, then per aggregate row: group code, hours, finished,
     waiting, count.
     """
     names = {"_start": start, "_end": end, **({"_stop": stop} if stop else {})}
     df = epoch_micros(df.select(*group, *names.values()), names)
-    censor = int(pd.Timestamp(censor_at).value // 1000)  # microseconds since the epoch (UTC)
+    instant = int(pd.Timestamp(censor_at).value // 1000)  # microseconds since the epoch (UTC)
+    if stop:  # the instant the wait stopped, kept when the clock below turns instants into working time
+        df = df.with_columns(nw.col("_stop").alias("_stop_at"))
+    censor = instant
+    if calendar is not None:
+        df, censor = _on_business_clock(df, list(names), calendar, instant)
     done = ~nw.col("_end").is_null()
-    stopped = (nw.col("_stop") < censor).fill_null(False) if stop else nw.lit(False)
+    stopped = (nw.col("_stop_at") < instant).fill_null(False) if stop else nw.lit(False)
     until = nw.when(stopped).then(nw.col("_stop")).otherwise(nw.lit(censor)) if stop else nw.lit(censor)
     took = nw.when(done).then(nw.col("_end") - nw.col("_start")).otherwise(until - nw.col("_start"))
     rows = df.select(*group, took.alias("_us"), done.alias("_done"), (~done & ~stopped).alias("_waiting"))
@@ -207,15 +217,42 @@ def _engine_durations(
     agg = collect(rows.group_by(cells, drop_null_keys=False).agg(nw.len().alias("_count")))
     segments, codes = group_codes(agg, group)
     micros = agg["_us"].to_pandas().astype("float64").to_numpy()
-    return (segments, codes, micros / 3_600_000_000, agg["_done"].to_numpy().astype(bool),
+    hours = micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+    return (segments, codes, hours, agg["_done"].to_numpy().astype(bool),
             agg["_waiting"].to_numpy().astype(bool), agg["_count"].to_numpy().astype(np.int64))
 
 
-def _in_memory(df: nw.DataFrame | nw.LazyFrame, calendar: BusinessCalendar | None) -> bool:
-    """Whether a duration is computed in memory: an eager frame, or a business clock
-    (working hours and holidays are applied in pandas; the engine gives the timestamps).
+def _on_business_clock(
+    df: nw.LazyFrame, columns: list[str], calendar: BusinessCalendar, censor: int
+) -> tuple[nw.LazyFrame, int]:
+    """Replace each instant of ``columns`` (microseconds) by the working time before it,
+    in the engine (a join on the UTC day with the calendar's day table, a few thousand rows).
+    Returns the frame and the working time before the export ``censor``.
     """
-    return not isinstance(df, nw.LazyFrame) or calendar is not None
+    span = collect(df.select(*[nw.col(c).min().alias(f"{c}_min") for c in columns],
+                             *[nw.col(c).max().alias(f"{c}_max") for c in columns]))
+    seen = [v for v in span.row(0) if v is not None and v == v] + [censor]
+    days = calendar.day_table(int(min(seen)), int(max(seen)))
+    day = 86_400_000_000
+    lookup = lazy_like(df, days)
+    for c in columns:
+        renamed = lookup.rename({k: f"{c}__{k}" for k in days.columns})
+        df = df.with_columns((nw.col(c) // day).alias(f"{c}__key")).join(
+            renamed, left_on=f"{c}__key", right_on=f"{c}__day", how="left")
+        worked = nw.col(f"{c}__before")
+        for k in (1, 2, 3):
+            since = nw.col(c) - nw.col(f"{c}__open_{k}")
+            worked = worked + nw.min_horizontal(nw.max_horizontal(since, nw.lit(0)), nw.col(f"{c}__length_{k}"))
+        df = df.with_columns(worked.alias(c))
+    row = days.iloc[np.searchsorted(days["day"].to_numpy(), censor // day)]
+    before = int(row["before"]) + sum(min(max(censor - int(row[f"open_{k}"]), 0), int(row[f"length_{k}"]))
+                                      for k in (1, 2, 3))
+    return df, before
+
+
+def _in_memory(df: nw.DataFrame | nw.LazyFrame) -> bool:
+    """Whether a duration is computed in memory (an eager frame) rather than in an engine."""
+    return not isinstance(df, nw.LazyFrame)
 
 
 def first_response_time(
@@ -272,9 +309,9 @@ def first_response_time(
     group = keys(by)
     kpi = "frt_business_hours" if calendar else "frt_hours"
     stop = "resolved_at" if "resolved_at" in df.collect_schema().names() else None
-    if not _in_memory(df, calendar):
+    if not _in_memory(df):
         segments, codes, time, answered, still_waiting, count = _engine_durations(
-            df, group, "created_at", "first_response_at", censor_at, stop)
+            df, group, "created_at", "first_response_at", censor_at, stop, calendar)
     else:
         df = collect(df.select(*group, "created_at", "first_response_at", *([stop] if stop else [])))
         created, replied = column(df, "created_at"), column(df, "first_response_at")
@@ -348,8 +385,9 @@ def resolution_time(
     group = keys(by)
     end = "first_resolved_at" if first else "resolved_at"
     kpi = ("ttr_first" if first else "ttr") + ("_business_hours" if calendar else "_hours")
-    if not _in_memory(df, calendar):
-        segments, codes, time, resolved, _, count = _engine_durations(df, group, "created_at", end, censor_at)
+    if not _in_memory(df):
+        segments, codes, time, resolved, _, count = _engine_durations(df, group, "created_at", end, censor_at,
+                                                                      calendar=calendar)
     else:
         df = collect(df.select(*group, "created_at", end))
         created, finished = column(df, "created_at"), column(df, end)
