@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from narwhals.typing import IntoDataFrameT
 
+from cxassess.calendar import BusinessCalendar
 from cxassess.stats import wilson_interval
 
 RESULT_COLUMNS = ("kpi", "value", "ci_low", "ci_high", "n")
@@ -115,6 +116,52 @@ def lazy_like(df: nw.LazyFrame, table: pd.DataFrame) -> nw.LazyFrame:
 
         return nw.from_native(pl.from_pandas(table).lazy())
     return nw.from_native(table).lazy()
+
+
+def on_business_clock(
+    df: nw.LazyFrame, columns: list[str], calendar: BusinessCalendar, censor: int
+) -> tuple[nw.LazyFrame, int]:
+    """Replace each instant of ``columns`` (microseconds since the epoch, from
+    :func:`epoch_micros`) by the working time before it, in the engine: a join on the UTC
+    day with the calendar's :meth:`~cxassess.calendar.BusinessCalendar.day_table` (a few
+    hundred rows). The difference of two such columns is the working time between the
+    instants, as :meth:`~cxassess.calendar.BusinessCalendar.business_seconds` counts it.
+
+    Returns the frame and the working time before the instant ``censor`` (microseconds).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from cxassess.calendar import BusinessCalendar
+    >>> cal = BusinessCalendar("UTC", {0: (dt.time(8), dt.time(18))}, frozenset())  # Mondays
+    >>> t = pl.LazyFrame({"a": pd.to_datetime(["2026-07-06 07:00"], utc=True),
+    ...                   "b": pd.to_datetime(["2026-07-07 12:00"], utc=True)})
+    >>> lazy = epoch_micros(nw.from_native(t), {"_a": "a", "_b": "b"})
+    >>> export = pd.Timestamp("2026-07-08", tz="UTC").value // 1000
+    >>> worked, _ = on_business_clock(lazy, ["_a", "_b"], cal, export)
+    >>> worked.select((nw.col("_b") - nw.col("_a")) / 3_600_000_000).collect().item()  # Monday 8:00-18:00
+    10.0
+    """
+    span = collect(df.select(*[nw.col(c).min().alias(f"{c}_min") for c in columns],
+                             *[nw.col(c).max().alias(f"{c}_max") for c in columns]))
+    seen = [v for v in span.row(0) if v is not None and v == v] + [censor]
+    days = calendar.day_table(int(min(seen)), int(max(seen)))
+    day = 86_400_000_000
+    lookup = lazy_like(df, days)
+    for c in columns:
+        renamed = lookup.rename({k: f"{c}__{k}" for k in days.columns})
+        df = df.with_columns((nw.col(c) // day).alias(f"{c}__key")).join(
+            renamed, left_on=f"{c}__key", right_on=f"{c}__day", how="left")
+        worked = nw.col(f"{c}__before")
+        for k in (1, 2, 3):
+            since = nw.col(c) - nw.col(f"{c}__open_{k}")
+            worked = worked + nw.min_horizontal(nw.max_horizontal(since, nw.lit(0)), nw.col(f"{c}__length_{k}"))
+        df = df.with_columns(worked.alias(c))
+    row = days.iloc[np.searchsorted(days["day"].to_numpy(), censor // day)]
+    before = int(row["before"]) + sum(min(max(censor - int(row[f"open_{k}"]), 0), int(row[f"length_{k}"]))
+                                      for k in (1, 2, 3))
+    return df, before
 
 
 def ratio(numerator: np.ndarray, n: np.ndarray) -> np.ndarray:

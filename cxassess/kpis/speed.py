@@ -27,7 +27,7 @@ from cxassess.kpis._frame import (
     frame,
     group_codes,
     keys,
-    lazy_like,
+    on_business_clock,
     tidy_columns,
 )
 from cxassess.stats import counted_medians, se_from_interval
@@ -207,7 +207,7 @@ def _engine_durations(
         df = df.with_columns(nw.col("_stop").alias("_stop_at"))
     censor = instant
     if calendar is not None:
-        df, censor = _on_business_clock(df, list(names), calendar, instant)
+        df, censor = on_business_clock(df, list(names), calendar, instant)
     done = ~nw.col("_end").is_null()
     stopped = (nw.col("_stop_at") < instant).fill_null(False) if stop else nw.lit(False)
     until = nw.when(stopped).then(nw.col("_stop")).otherwise(nw.lit(censor)) if stop else nw.lit(censor)
@@ -220,34 +220,6 @@ def _engine_durations(
     hours = micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
     return (segments, codes, hours, agg["_done"].to_numpy().astype(bool),
             agg["_waiting"].to_numpy().astype(bool), agg["_count"].to_numpy().astype(np.int64))
-
-
-def _on_business_clock(
-    df: nw.LazyFrame, columns: list[str], calendar: BusinessCalendar, censor: int
-) -> tuple[nw.LazyFrame, int]:
-    """Replace each instant of ``columns`` (microseconds) by the working time before it,
-    in the engine (a join on the UTC day with the calendar's day table, a few thousand rows).
-    Returns the frame and the working time before the export ``censor``.
-    """
-    span = collect(df.select(*[nw.col(c).min().alias(f"{c}_min") for c in columns],
-                             *[nw.col(c).max().alias(f"{c}_max") for c in columns]))
-    seen = [v for v in span.row(0) if v is not None and v == v] + [censor]
-    days = calendar.day_table(int(min(seen)), int(max(seen)))
-    day = 86_400_000_000
-    lookup = lazy_like(df, days)
-    for c in columns:
-        renamed = lookup.rename({k: f"{c}__{k}" for k in days.columns})
-        df = df.with_columns((nw.col(c) // day).alias(f"{c}__key")).join(
-            renamed, left_on=f"{c}__key", right_on=f"{c}__day", how="left")
-        worked = nw.col(f"{c}__before")
-        for k in (1, 2, 3):
-            since = nw.col(c) - nw.col(f"{c}__open_{k}")
-            worked = worked + nw.min_horizontal(nw.max_horizontal(since, nw.lit(0)), nw.col(f"{c}__length_{k}"))
-        df = df.with_columns(worked.alias(c))
-    row = days.iloc[np.searchsorted(days["day"].to_numpy(), censor // day)]
-    before = int(row["before"]) + sum(min(max(censor - int(row[f"open_{k}"]), 0), int(row[f"length_{k}"]))
-                                      for k in (1, 2, 3))
-    return df, before
 
 
 def _in_memory(df: nw.DataFrame | nw.LazyFrame) -> bool:
