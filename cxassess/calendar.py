@@ -228,8 +228,9 @@ class BusinessCalendar:
         Returns
         -------
         pandas.DataFrame
-            ``day, before, open_1, length_1, open_2, length_2, open_3, length_3``
-            (int64, microseconds; ``length_k = 0`` where a day has fewer intervals).
+            ``day, before, open_1, length_1, open_2, length_2 ...`` as many pairs as the
+            most intervals one UTC day overlaps (int64, microseconds; ``length_k = 0``
+            where a day has fewer).
 
         Examples
         --------
@@ -248,19 +249,14 @@ class BusinessCalendar:
         finished = np.concatenate([[0], np.cumsum(lengths)])
         days = np.arange(lo, hi + 1, dtype=np.int64)
         starts, ends = days * day, (days + 1) * day
-        table = {"day": days, "before": finished[np.searchsorted(closes, starts, side="right")]}
         first_open = np.searchsorted(closes, starts, side="right")  # first interval still open at the day's start
-        for k in range(3):
-            i = first_open + k
-            inside = (i < len(opens)) & (opens[np.minimum(i, len(opens) - 1)] < ends) if len(opens) else np.zeros(len(days), bool)
-            j = np.minimum(i, max(len(opens) - 1, 0))
+        table = {"day": days, "before": finished[first_open]}
+        overlapping = np.searchsorted(opens, ends, side="left") - first_open  # intervals overlapping each day
+        for k in range(max(int(overlapping.max()) if len(days) else 0, 1)):
+            inside = k < overlapping
+            j = np.minimum(first_open + k, max(len(opens) - 1, 0))
             table[f"open_{k + 1}"] = np.where(inside, opens[j] if len(opens) else 0, 0).astype(np.int64)
             table[f"length_{k + 1}"] = np.where(inside, lengths[j] if len(opens) else 0, 0).astype(np.int64)
-        if len(opens):
-            after = first_open + 3
-            spill = (after < len(opens)) & (opens[np.minimum(after, len(opens) - 1)] < ends)
-            if spill.any():  # never with one interval per local day; refused rather than miscounted
-                raise ValueError("more than three open intervals in one UTC day")
         return pd.DataFrame(table)
 
     def is_open(self, instants: pd.Series) -> np.ndarray:

@@ -102,6 +102,9 @@ def spark_session():
     >>> spark_session() is spark_session()  # doctest: +SKIP
     True
     """
+    from cxassess.quality.suites import quiet_pyspark
+
+    quiet_pyspark()
     from pyspark.sql import SparkSession
 
     remote = os.environ.get("SPARK_REMOTE")

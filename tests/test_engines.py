@@ -3,6 +3,7 @@ give the tables pandas gives; the statistics on the aggregates equal scipy's and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.util
 import shutil
@@ -19,6 +20,7 @@ from cxassess.calendar import BusinessCalendar
 from cxassess.cycles import load_cycle, store_tables
 from cxassess.errors import ConfigError
 from cxassess.kpis.speed import kaplan_meier_from_counts
+from cxassess.process import stage_flow
 from cxassess.stats import counted_medians
 
 from .conftest import SAMPLE
@@ -212,6 +214,33 @@ def test_the_kpis_on_spark_equal_pandas(q3, folder, by):
     got = _tables(lazy, q3.end, by)
     for name in expected:
         _assert_same(expected[name], got[name], name)
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_stage_flow_in_an_engine_equals_pandas(q3, folder, tmp_path, engine):
+    calendar = BusinessCalendar.from_config(q3.config)
+    process = q3.config.process
+    lazy = engines.open_tables(folder, engine)["events"].to_native()
+    narrow = dataclasses.replace(process, transitions=process.transitions[:3])  # some moves not allowed
+    for clock, design in ((None, process), (calendar, process), (None, narrow)):
+        expected = stage_flow(q3.events, design, calendar=clock)
+        assert expected["moves"].sum() > 1000 and expected["allowed"].any()
+        assert design is process or not expected["allowed"].all()
+        pd.testing.assert_frame_equal(stage_flow(lazy, design, calendar=clock), expected, check_exact=True)
+    # stages from the activities of review.yml when the log names none
+    q3.events.drop(columns="stage").to_parquet(tmp_path / "events.parquet")
+    bare = engines.read_parquet(tmp_path / "events.parquet", engine).to_native()
+    expected = stage_flow(q3.events.drop(columns="stage"), process)
+    pd.testing.assert_frame_equal(stage_flow(bare, process), expected, check_exact=True)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_stage_flow_on_spark_equals_pandas(q3, folder):
+    calendar = BusinessCalendar.from_config(q3.config)
+    lazy = engines.open_tables(folder, "spark")["events"].to_native()
+    expected = stage_flow(q3.events, q3.config.process, calendar=calendar)
+    pd.testing.assert_frame_equal(stage_flow(lazy, q3.config.process, calendar=calendar), expected, check_exact=True)
 
 
 @pytest.mark.slow

@@ -148,19 +148,20 @@ def on_business_clock(
     seen = [v for v in span.row(0) if v is not None and v == v] + [censor]
     days = calendar.day_table(int(min(seen)), int(max(seen)))
     day = 86_400_000_000
+    pairs = sum(c.startswith("open_") for c in days.columns)
     lookup = lazy_like(df, days)
     for c in columns:
         renamed = lookup.rename({k: f"{c}__{k}" for k in days.columns})
         df = df.with_columns((nw.col(c) // day).alias(f"{c}__key")).join(
             renamed, left_on=f"{c}__key", right_on=f"{c}__day", how="left")
         worked = nw.col(f"{c}__before")
-        for k in (1, 2, 3):
+        for k in range(1, pairs + 1):
             since = nw.col(c) - nw.col(f"{c}__open_{k}")
             worked = worked + nw.min_horizontal(nw.max_horizontal(since, nw.lit(0)), nw.col(f"{c}__length_{k}"))
         df = df.with_columns(worked.alias(c))
     row = days.iloc[np.searchsorted(days["day"].to_numpy(), censor // day)]
     before = int(row["before"]) + sum(min(max(censor - int(row[f"open_{k}"]), 0), int(row[f"length_{k}"]))
-                                      for k in (1, 2, 3))
+                                      for k in range(1, pairs + 1))
     return df, before
 
 
