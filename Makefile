@@ -32,8 +32,8 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 env: $(STAMP) ## Create or update the virtual environment .venv (python3 -m venv + pip)
 
-report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html
-	$(BIN)/cxassess review --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
+report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html (ENGINE=duckdb or spark: the KPIs aggregated there)
+	$(if $(ENGINE),CXASSESS_ENGINE=$(ENGINE) )$(BIN)/cxassess review --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
 
 pdf: $(STAMP) ## Print the review to one PDF: reports/<dataset>/<cycle>/review.pdf (PAPER=A4 or Letter; needs chromium)
 	$(BIN)/cxassess pdf --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE)) --paper $(PAPER)

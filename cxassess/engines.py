@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,10 +42,11 @@ import pandas as pd
 from cxassess.errors import ConfigError
 
 if TYPE_CHECKING:
+    from cxassess.config import ReviewConfig
     from cxassess.cycles import Cycle
 
-__all__ = ["ENGINES", "check_engine", "spark_session", "read_parquet", "open_tables", "checked_tables",
-           "engine_cycle", "write_partitioned"]
+__all__ = ["ENGINES", "check_engine", "engine_of", "spark_session", "read_parquet", "open_tables",
+           "checked_tables", "engine_cycle", "write_partitioned"]
 
 #: The engines a review can run on (review.yml ``engine``).
 ENGINES = ("pandas", "polars", "duckdb", "spark")
@@ -296,10 +298,43 @@ def checked_tables(dataset: Path | str, cycle: str | None = None, engine: str = 
     return open_tables(checked_folder(dataset, cycle, report_dir), check_engine(engine))
 
 
-def engine_cycle(cycle: Cycle, engine: str, folder: Path | str | None = None,
-                 report_dir: Path | str | None = None) -> Cycle:
+def engine_of(config: ReviewConfig) -> str:
+    """The engine a review runs on: ``CXASSESS_ENGINE`` when set (``make report
+    ENGINE=spark``), else review.yml ``engine`` (default ``pandas``).
+
+    Parameters
+    ----------
+    config : ReviewConfig
+        The dataset's review.yml.
+
+    Returns
+    -------
+    str
+        One of :data:`ENGINES`.
+
+    Raises
+    ------
+    ConfigError
+        When ``CXASSESS_ENGINE`` names no engine.
+
+    Examples
+    --------
+    >>> from cxassess.config import load_config
+    >>> os.environ.pop("CXASSESS_ENGINE", None) and None
+    >>> engine_of(load_config("data/sample"))
+    'pandas'
+    """
+    chosen = os.environ.get("CXASSESS_ENGINE")
+    return check_engine(chosen) if chosen else config.engine
+
+
+def engine_cycle(cycle: Cycle, engine: str, folder: Path | str | None = None) -> Cycle:
     """``cycle`` with its tables opened on ``engine`` as lazy frames: the calculators, and
     :func:`cxassess.kpis.cycle_kpis` with them, aggregate there.
+
+    Each table is read by the engine from the Parquet file the gate wrote (the checked
+    table, :meth:`cxassess.cycles.Tables.parquet`), or from ``folder``; a table that was
+    only in memory (built or replaced since) is written to a temporary Parquet file first.
 
     Parameters
     ----------
@@ -308,10 +343,7 @@ def engine_cycle(cycle: Cycle, engine: str, folder: Path | str | None = None,
     engine : {"pandas", "polars", "duckdb", "spark"}
         Where the tables are read; ``pandas`` gives ``cycle`` itself.
     folder : Path or str, optional
-        The folder of its tables as ``<table>.parquet``; default the checked tables the
-        gate wrote (:func:`cxassess.quality.checked_folder`).
-    report_dir : Path or str, optional
-        Folder where the review run saved the gate.
+        A folder holding the tables as ``<table>.parquet``, used first.
 
     Returns
     -------
@@ -328,11 +360,20 @@ def engine_cycle(cycle: Cycle, engine: str, folder: Path | str | None = None,
     >>> type(engine_cycle(q3, "duckdb", folder).tickets).__name__
     'DuckDBPyRelation'
     """
+    from cxassess.cycles import Tables, store_table
+
     if check_engine(engine) == "pandas":
         return cycle
-    if folder is None:
-        from cxassess.quality.checked import checked_folder
-
-        folder = checked_folder(cycle.config.root, cycle.label, report_dir)
-    opened = open_tables(folder, engine, list(cycle.tables))
-    return cycle.with_tables(**{name: table.to_native() for name, table in opened.items()})
+    given = Path(folder) if folder is not None else None
+    spill: Path | None = None
+    opened = {}
+    for name in list(cycle.tables):
+        path = given / f"{name}.parquet" if given is not None else None
+        if path is None or not path.is_file():
+            path = cycle.tables.parquet(name) if isinstance(cycle.tables, Tables) else None
+        if path is None or not path.is_file():
+            if spill is None:
+                spill = Path(tempfile.mkdtemp(prefix="cxassess-engine-"))
+            path = store_table(cycle.tables[name], spill, name)
+        opened[name] = read_parquet(path, engine).to_native()
+    return cycle.with_tables(**opened)

@@ -288,3 +288,33 @@ def test_the_scorecard_kpis_of_a_cycle_on_spark_equal_pandas(q3, folder):
     expected = kpis.cycle_kpis(q3, by="channel")
     got = kpis.cycle_kpis(engines.engine_cycle(q3, "spark", folder), by="channel")
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])
+def test_the_scorecard_on_the_engine_of_the_review_equals_pandas(monkeypatch, engine):
+    now, before = load_cycle(SAMPLE, "2026Q3"), load_cycle(SAMPLE, "2026Q2")
+    expected = kpis.scorecard(now, before, by="channel")
+    monkeypatch.setenv("CXASSESS_ENGINE", engine)
+    opened = []
+
+    def spy(cycle, name, folder=None):
+        opened.append(name)
+        return real(cycle, name, folder)
+
+    real = engines.engine_cycle
+    monkeypatch.setattr(engines, "engine_cycle", spy)
+    now, before = load_cycle(SAMPLE, "2026Q3"), load_cycle(SAMPLE, "2026Q2")
+    got = kpis.scorecard(now, before, by="channel")
+    assert opened == [engine, engine]  # both cycles, once each
+    assert (expected["verdict"] == "worsened").any()
+    for column in ("n", "n_previous"):
+        assert pd.api.types.is_integer_dtype(got[column]) or got[column].isna().any(), column
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
+
+
+def test_the_engine_of_the_review_is_checked(monkeypatch):
+    from cxassess.config import load_config
+
+    monkeypatch.setenv("CXASSESS_ENGINE", "dask")
+    with pytest.raises(ConfigError, match="not known"):
+        engines.engine_of(load_config(SAMPLE))

@@ -17,10 +17,10 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from cxassess import plausibility, registry
+from cxassess import engines, plausibility, registry
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import load_config
-from cxassess.cycles import Cycle, list_cycles
+from cxassess.cycles import Cycle, Tables, list_cycles
 from cxassess.errors import DataQualityError, InputError
 from cxassess.kpis._frame import frame, keys
 from cxassess.kpis.compare import HIGHER_IS_BETTER, change
@@ -109,7 +109,9 @@ def cycle_kpis(
 
     The cycle's tables may be pandas or Polars frames, or lazy frames of an engine
     (:func:`cxassess.engines.engine_cycle`): the counts, sums and durations are then
-    aggregated in the engine; the result is a small pandas table either way. Speed figures use the business clock of review.yml when it has working hours
+    aggregated in the engine; the result is a small pandas table either way. With an
+    engine other than pandas in review.yml (``engine:``) or ``CXASSESS_ENGINE``, the
+    cycle's tables are opened there first. Speed figures use the business clock of review.yml when it has working hours
     (calendar hours otherwise); tickets still open at the cycle's end are censored
     there. Surveys are broken down by the attributes of their ticket. A KPI whose input
     is absent (the table, the column, or a column empty in every row; see
@@ -143,7 +145,20 @@ def cycle_kpis(
     True
     """
     key = ("cycle_kpis", tuple(keys(by)), None if kpis is None else tuple(kpis))
-    return cycle.once(key, lambda: _cycle_kpis(cycle, by=by, kpis=kpis))
+    return cycle.once(key, lambda: _cycle_kpis(_on_engine(cycle), by=by, kpis=kpis))
+
+
+def _on_engine(cycle: Cycle) -> Cycle:
+    """The cycle whose tables the KPIs aggregate: itself on pandas, else its tables opened
+    on the review's engine (:func:`cxassess.engines.engine_of`), once per cycle.
+    """
+    engine = engines.engine_of(cycle.config) if cycle.config is not None else "pandas"
+    if engine == "pandas" or "tickets" not in cycle.tables:
+        return cycle
+    stored = isinstance(cycle.tables, Tables) and cycle.tables.parquet("tickets") is not None
+    if not stored and isinstance(nw.from_native(cycle.tables["tickets"]), nw.LazyFrame):
+        return cycle  # already on an engine
+    return cycle.once(("engine_cycle", engine), lambda: engines.engine_cycle(cycle, engine))
 
 
 def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[str] | None) -> pd.DataFrame:
