@@ -114,6 +114,7 @@ def spark_session():
     if remote:
         builder = builder.remote(remote)
     else:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local session stays on this machine
         builder = (builder.master("local[2]")
                    .config("spark.sql.shuffle.partitions", "2")
                    .config("spark.default.parallelism", "2")
