@@ -318,3 +318,26 @@ def test_the_engine_of_the_review_is_checked(monkeypatch):
     monkeypatch.setenv("CXASSESS_ENGINE", "dask")
     with pytest.raises(ConfigError, match="not known"):
         engines.engine_of(load_config(SAMPLE))
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_kpi_page_of_a_review_on_spark_records_the_kpis_of_the_review_on_pandas(sample_review, tmp_path,
+                                                                                 monkeypatch):
+    """make report ENGINE=spark: the scorecard page, run on Spark, records the KPI table and
+    writes the breakdowns of the review on pandas (the session's review of the sample)."""
+    from cxassess.report import run_review
+
+    from .conftest import REPO
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(REPO / "notebooks" / "20_kpi_scorecard.ipynb", notebooks)
+    monkeypatch.setenv("CXASSESS_ENGINE", "spark")
+    spark = run_review(SAMPLE, "2026Q3", notebooks=notebooks, reports=tmp_path / "reports", echo=lambda _: None)
+    recorded = pd.read_parquet(spark / "record" / "kpis.parquet")
+    pd.testing.assert_frame_equal(recorded, pd.read_parquet(sample_review / "record" / "kpis.parquet"),
+                                  check_exact=True, check_dtype=False)
+    assert len(recorded) >= 20
+    for table in sorted(p.name for p in sample_review.glob("breakdown_*.csv")):
+        assert (spark / table).read_bytes() == (sample_review / table).read_bytes(), table
