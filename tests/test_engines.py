@@ -136,6 +136,20 @@ def test_the_business_clock_in_an_engine_equals_pandas(q3, folder, engine):
         _assert_same(expected, got, calculator.__name__)
 
 
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_sla_attainment_in_an_engine_equals_pandas(q3, folder, engine):
+    calendar = BusinessCalendar.from_config(q3.config)
+    policies = [*q3.config.sla, *(dataclasses.replace(p, clock="calendar", name=f"{p.name}, calendar hours")
+                                  for p in q3.config.sla)]
+    assert {p.clock for p in policies} == {"business", "calendar"} and any(p.channels for p in policies)
+    lazy = engines.open_tables(folder, engine)["tickets"].to_native()
+    for by in (None, "channel"):
+        expected = kpis.sla_attainment(q3.tickets, policies, censor_at=q3.end, calendar=calendar, by=by)
+        got = kpis.sla_attainment(lazy, policies, censor_at=q3.end, calendar=calendar, by=by)
+        assert expected["pending"].sum() > 0
+        _assert_same(expected, got, "sla")
+
+
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "Europe/Berlin"])
 def test_the_business_clock_in_duckdb_across_time_changes_and_utc_midnight(zone, tmp_path):
     # open 08:00-18:00 (Tokyo: 23:00-09:00 UTC, across UTC midnight), Saturdays 09:00-13:00,

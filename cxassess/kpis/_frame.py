@@ -200,7 +200,7 @@ def sorted_groups(out: nw.DataFrame, by: list[str]) -> nw.DataFrame:
     """An aggregate's rows in the order of its groups' keys, nulls first (the same order
     for every backend).
     """
-    return out.sort(by, nulls_last=False) if by else out
+    return nw.maybe_reset_index(out.sort(by, nulls_last=False)) if by else out
 
 
 def attach(out: nw.DataFrame, kpi: str, value: np.ndarray, low: np.ndarray, high: np.ndarray,
