@@ -21,7 +21,7 @@ from cxassess.cycles import load_cycle, store_tables
 from cxassess.errors import ConfigError
 from cxassess.kpis.speed import kaplan_meier_from_counts
 from cxassess.process import stage_flow
-from cxassess.stats import counted_medians
+from cxassess.stats import counted_medians, median_intervals
 
 from .conftest import SAMPLE
 
@@ -150,6 +150,16 @@ def test_sla_attainment_in_an_engine_equals_pandas(q3, folder, engine):
         _assert_same(expected, got, "sla")
 
 
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_backlog_in_an_engine_equals_pandas(q3, folder, engine):
+    calendar = BusinessCalendar.from_config(q3.config)
+    lazy = engines.open_tables(folder, engine)["tickets"].to_native()
+    for clock, at in ((None, q3.end), (calendar, q3.end), (calendar, q3.start + pd.Timedelta(days=40))):
+        expected = kpis.backlog(q3.tickets, at=at, calendar=clock, by="channel")
+        assert expected["n"].sum() > 30
+        _assert_same(expected, kpis.backlog(lazy, at=at, calendar=clock, by="channel"), "backlog")
+
+
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "Europe/Berlin"])
 def test_the_business_clock_in_duckdb_across_time_changes_and_utc_midnight(zone, tmp_path):
     # open 08:00-18:00 (Tokyo: 23:00-09:00 UTC, across UTC midnight), Saturdays 09:00-13:00,
@@ -213,9 +223,15 @@ def test_counted_medians_equal_numpy_on_the_values_written_out():
     rng = np.random.default_rng(7)
     values, counts, codes = rng.integers(0, 50, 200).astype(float), rng.integers(0, 4, 200), rng.integers(0, 5, 200)
     got = counted_medians(values, counts, codes, 6)
+    counted = median_intervals(values, codes, 6, counts=counts)
     for g in range(5):
-        assert got[g] == np.median(np.repeat(values[codes == g], counts[codes == g]))
-    assert np.isnan(got[5])
+        written = np.repeat(values[codes == g], counts[codes == g])
+        assert got[g] == np.median(written)
+        assert counted["p90"][g] == np.quantile(written, 0.9) and counted["max"][g] == written.max()
+        assert counted["n"][g] == len(written)
+        ci = st.quantile_test(written, q=np.median(written), p=0.5).confidence_interval(0.95)
+        assert (counted["ci_low"][g], counted["ci_high"][g]) == (ci.low, ci.high)
+    assert np.isnan(got[5]) and counted["n"][5] == 0
 
 
 @pytest.mark.slow

@@ -10,7 +10,17 @@ import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.calendar import BusinessCalendar, hours_between
-from cxassess.kpis._frame import collect, column, counts, frame, group_codes, keys, tidy_columns
+from cxassess.kpis._frame import (
+    collect,
+    column,
+    counts,
+    epoch_micros,
+    frame,
+    group_codes,
+    keys,
+    on_business_clock,
+    tidy_columns,
+)
 from cxassess.stats import median_intervals, se_from_interval
 
 __all__ = ["volume", "backlog"]
@@ -82,8 +92,15 @@ def backlog(
     [[25.0, 2.0, 36.0]]
     """
     group = keys(by)
-    # from an engine, only these columns come to memory (ages on the business clock are computed in pandas)
-    df = collect(frame(tickets).select(*group, "created_at", "resolved_at"))
+    df = frame(tickets).select(*group, "created_at", "resolved_at")
+    kpi = "backlog_age_business_hours" if calendar else "backlog_age_hours"
+    if isinstance(df, nw.LazyFrame):  # in the engine: the distinct ages per group, with their counts
+        segments, codes, hours, count = _engine_ages(df, group, pd.Timestamp(at), calendar)
+        size = len(next(iter(segments.values()))) if group else 1
+        out = median_intervals(hours, codes, size, counts=count)
+        out["oldest"] = out["max"]
+        out["se"] = se_from_interval(out["ci_low"], out["ci_high"])
+        return tidy_columns(tickets, segments, kpi, out, ("p90", "oldest", "se"))
     created, resolved = column(df, "created_at"), column(df, "resolved_at")
     at = pd.Timestamp(at)
     is_open = ((created <= at) & (resolved.isna() | (resolved > at))).to_numpy()
@@ -94,5 +111,27 @@ def backlog(
     out = median_intervals(ages_all, codes, size)
     out["oldest"] = out["max"]
     out["se"] = se_from_interval(out["ci_low"], out["ci_high"])
-    kpi = "backlog_age_business_hours" if calendar else "backlog_age_hours"
     return tidy_columns(tickets, segments, kpi, out, ("p90", "oldest", "se"))
+
+
+def _engine_ages(
+    df: nw.LazyFrame, group: list[str], at: pd.Timestamp, calendar: BusinessCalendar | None
+) -> tuple[dict[str, list], np.ndarray, np.ndarray, np.ndarray]:
+    """The ages at ``at`` of the tickets open then, aggregated in the engine of ``df``:
+    the groups' keys, then per distinct (group, age): group code, hours (``nan`` for the
+    tickets not open), count.
+    """
+    instant = int(at.value // 1000)  # microseconds since the epoch (UTC)
+    df = epoch_micros(df, {"_created": "created_at", "_resolved": "resolved_at"})
+    open_ = (nw.col("_created") <= instant) & (nw.col("_resolved").is_null() | (nw.col("_resolved") > instant))
+    df = df.with_columns(open_.fill_null(False).alias("_open"))
+    since = instant
+    if calendar is not None:
+        df, since = on_business_clock(df, ["_created"], calendar, instant)
+    age = nw.when(nw.col("_open")).then(nw.lit(since) - nw.col("_created"))
+    rows = df.select(*group, age.alias("_us"))
+    agg = collect(rows.group_by([*group, "_us"], drop_null_keys=False).agg(nw.len().alias("_count")))
+    segments, codes = group_codes(agg, group)
+    micros = agg["_us"].to_pandas().astype("float64").to_numpy()
+    hours = micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+    return segments, codes, hours, agg["_count"].to_numpy().astype(np.int64)
