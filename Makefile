@@ -19,9 +19,9 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "cxassess targets (DATASET=$(DATASET) CYCLE=$(or $(CYCLE),latest)):\n"} \
 	     /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# The commands need the report (GX, papermill, nbconvert, figures), lab, xes and dev extras;
+# The commands need the report (GX, papermill, nbconvert, figures), lab, xes, spark and dev extras;
 # .ci/constraints.txt pins every package of that closure (make lock rewrites it).
-EXTRAS := report,lab,xes,dev
+EXTRAS := report,lab,xes,spark,dev
 CONSTRAINTS := .ci/constraints.txt
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
