@@ -19,9 +19,9 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "cxassess targets (DATASET=$(DATASET) CYCLE=$(or $(CYCLE),latest)):\n"} \
 	     /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# The commands need the report (GX, papermill, nbconvert, figures), lab, xes and dev extras;
+# The commands need the report (GX, papermill, nbconvert, figures), lab, xes, spark and dev extras;
 # .ci/constraints.txt pins every package of that closure (make lock rewrites it).
-EXTRAS := report,lab,xes,dev
+EXTRAS := report,lab,xes,spark,dev
 CONSTRAINTS := .ci/constraints.txt
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
@@ -32,8 +32,8 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 env: $(STAMP) ## Create or update the virtual environment .venv (python3 -m venv + pip)
 
-report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html
-	$(BIN)/cxassess review --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
+report: $(STAMP) ## Produce the review: reports/<dataset>/<cycle>/index.html (ENGINE=duckdb or spark: the KPIs aggregated there)
+	$(if $(ENGINE),CXASSESS_ENGINE=$(ENGINE) )$(BIN)/cxassess review --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE))
 
 pdf: $(STAMP) ## Print the review to one PDF: reports/<dataset>/<cycle>/review.pdf (PAPER=A4 or Letter; needs chromium)
 	$(BIN)/cxassess pdf --dataset $(DATASET) $(if $(CYCLE),--cycle $(CYCLE)) --paper $(PAPER)

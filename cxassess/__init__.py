@@ -24,7 +24,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 #: Submodules reachable as attributes (``cx.kpis``), imported on first use.
 SUBMODULES = (
-    "audit", "calendar", "config", "contract", "control", "cycles", "errors", "eventlog", "export", "findings",
+    "audit", "calendar", "config", "contract", "control", "cycles", "engines", "errors", "eventlog", "export", "findings",
     "importer", "improve", "integrity", "io", "kpis", "plausibility", "plots", "process", "quality", "registry",
     "report", "schema", "stats", "synth", "voc",
 )

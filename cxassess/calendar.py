@@ -211,6 +211,54 @@ class BusinessCalendar:
         out[valid] = (elapsed(e) - elapsed(s)) / _US
         return out
 
+    def day_table(self, first: int, last: int) -> pd.DataFrame:
+        """The business clock as a small table for an engine: per UTC day, the open time
+        before it and the open intervals that overlap it.
+
+        An engine joins each instant ``t`` (microseconds since the epoch) to the row of
+        its UTC day ``t // 86_400_000_000`` and reads the open time up to ``t`` as
+        ``before + Σ clip(t − open_k, 0, length_k)``; the difference of two instants is
+        then the working time between them, exactly as :meth:`business_seconds` counts it.
+
+        Parameters
+        ----------
+        first, last : int
+            The earliest and latest instants to cover, in microseconds since the epoch (UTC).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``day, before, open_1, length_1, open_2, length_2 ...`` as many pairs as the
+            most intervals one UTC day overlaps (int64, microseconds; ``length_k = 0``
+            where a day has fewer).
+
+        Examples
+        --------
+        >>> cal = BusinessCalendar("UTC", {0: (dt.time(8), dt.time(18))}, frozenset())  # Mondays
+        >>> monday = pd.Timestamp("2026-07-06", tz="UTC").value // 1000
+        >>> days = cal.day_table(monday, monday + 2 * 86_400_000_000)
+        >>> days[["day", "length_1"]].values.tolist()[1:4]  # Mon 10 h open, Tue closed
+        [[20640, 36000000000], [20641, 0], [20642, 0]]
+        """
+        day = 86_400_000_000
+        lo, hi = int(first) // day - 1, int(last) // day + 1
+        zone = pd.Timestamp(lo * day * 1000, tz="UTC").tz_convert(self.timezone).date()
+        top = pd.Timestamp(hi * day * 1000, tz="UTC").tz_convert(self.timezone).date()
+        opens, closes = self.open_intervals(zone - dt.timedelta(days=1), top + dt.timedelta(days=1))
+        lengths = closes - opens
+        finished = np.concatenate([[0], np.cumsum(lengths)])
+        days = np.arange(lo, hi + 1, dtype=np.int64)
+        starts, ends = days * day, (days + 1) * day
+        first_open = np.searchsorted(closes, starts, side="right")  # first interval still open at the day's start
+        table = {"day": days, "before": finished[first_open]}
+        overlapping = np.searchsorted(opens, ends, side="left") - first_open  # intervals overlapping each day
+        for k in range(max(int(overlapping.max()) if len(days) else 0, 1)):
+            inside = k < overlapping
+            j = np.minimum(first_open + k, max(len(opens) - 1, 0))
+            table[f"open_{k + 1}"] = np.where(inside, opens[j] if len(opens) else 0, 0).astype(np.int64)
+            table[f"length_{k + 1}"] = np.where(inside, lengths[j] if len(opens) else 0, 0).astype(np.int64)
+        return pd.DataFrame(table)
+
     def is_open(self, instants: pd.Series) -> np.ndarray:
         """Whether each tz-aware instant falls in working hours (``False`` where missing).
 

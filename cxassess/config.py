@@ -199,6 +199,11 @@ class ReviewConfig:
         """Minimum sample size under which a figure is shown as "n too small"."""
         return self.settings.min_n
 
+    @property
+    def engine(self) -> str:
+        """Where the KPIs are aggregated: ``pandas`` (default), ``polars``, ``duckdb`` or ``spark``."""
+        return self.settings.engine
+
     def columns(self, table: str) -> dict[str, str]:
         """Mapping canonical column name → column name in the file, for ``table``.
 

@@ -487,6 +487,8 @@ class ReviewSettings(_Section):
         Provenance written by ``cxassess import`` (free form).
     themes : dict of str to Theme, optional
         Themes of survey comments (default :data:`DEFAULT_THEMES`; given, it replaces them).
+    engine : {"pandas", "polars", "duckdb", "spark"}, default "pandas"
+        Where the KPIs are aggregated (:mod:`cxassess.engines`).
 
     Examples
     --------
@@ -533,6 +535,13 @@ class ReviewSettings(_Section):
         description="themes of survey comments: name -> {complaint, words per language} (default: "
         "waiting, transfer, nobody owns it, problem came back, rude, price, delivery, resolved, quick, "
         "friendly, clear explanation in en/de/ja); given, it replaces the defaults",
+    )
+
+    engine: Literal["pandas", "polars", "duckdb", "spark"] = Field(
+        "pandas", description="where the KPIs are aggregated: pandas or polars in memory, duckdb, or spark "
+        "(a local Spark session, or Spark Connect when SPARK_REMOTE is set); the intervals are computed "
+        "on the aggregates the same way for every engine",
+        json_schema_extra=_fix("write pandas, polars, duckdb or spark", "duckdb"),
     )
 
     @field_validator("timezone")
@@ -766,7 +775,7 @@ def validate_review(raw: Any, path: Path | str = "review.yml") -> ReviewSettings
     ... except ConfigError as exc:
     ...     print("\n".join(p.line() for p in exc.problems))
     quality.critical_share: '5%': input should be a valid number. How to fix: write a share between 0 and 1, e.g. 0.05
-    min_m: unknown key 'min_m' (did you mean 'min_n'?). How to fix: use one of: name, title, timezone, files, csv, columns, calendar, process, values, surveys, min_n, quality, report, improvement, qa_scorecard, qa, sla, kpis, targets, imported, themes; or remove it
+    min_m: unknown key 'min_m' (did you mean 'min_n'?). How to fix: use one of: name, title, timezone, files, csv, columns, calendar, process, values, surveys, min_n, quality, report, improvement, qa_scorecard, qa, sla, kpis, targets, imported, themes, engine; or remove it
     """
     if not isinstance(raw, dict):
         raise ConfigError(

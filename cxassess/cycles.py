@@ -261,6 +261,29 @@ class Tables(MutableMapping):
                  stored: dict[str, Path | Callable[[], pd.DataFrame]] | None = None) -> None:
         self._frames = dict(frames or {})
         self._stored = {k: v for k, v in (stored or {}).items() if k not in self._frames}
+        self._files = {k: Path(v) for k, v in self._stored.items() if not callable(v)}
+
+    def parquet(self, name: str) -> Path | None:
+        """The Parquet file the table ``name`` is (or was) read from, ``None`` for a table
+        built in memory or put in place since: an engine reads the file itself.
+
+        Parameters
+        ----------
+        name : str
+            The table.
+
+        Returns
+        -------
+        Path or None
+            The file.
+
+        Examples
+        --------
+        >>> t = Tables(stored={"tickets": Path("tables/tickets.parquet")})
+        >>> t.parquet("tickets").as_posix(), t.parquet("events")
+        ('tables/tickets.parquet', None)
+        """
+        return self._files.get(name)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         """The table ``name``, read on first use."""
@@ -286,14 +309,17 @@ class Tables(MutableMapping):
         """
         self._frames.pop(name, None)
         self._stored.pop(name, None)
+        self._files.pop(name, None)
 
     def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
         """Put ``frame`` in place of the table ``name``."""
         self._stored.pop(name, None)
+        self._files.pop(name, None)
         self._frames[name] = frame
 
     def __delitem__(self, name: str) -> None:
         """Drop the table ``name``."""
+        self._files.pop(name, None)
         if name in self._stored:
             del self._stored[name]
         else:
@@ -333,6 +359,7 @@ class Tables(MutableMapping):
         (1, 2)
         """
         out = Tables(self._frames, self._stored)
+        out._files = dict(self._files)
         for name, frame in frames.items():
             out[name] = frame
         return out

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -38,8 +39,10 @@ from cxassess.calendar import BusinessCalendar, hours_between, utc_instants
 from cxassess.config import Process
 from cxassess.errors import InputError
 from cxassess.findings import Finding, interval, number
+from cxassess.kpis._frame import collect, epoch_micros, on_business_clock
 from cxassess.kpis.satisfaction import csat, fill_scale
 from cxassess.stats import (
+    counted_medians,
     difference_of_estimates,
     difference_of_proportions,
     median_interval,
@@ -1032,9 +1035,13 @@ def stage_flow(
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        cut into visits and moves in its engine with window functions (events at the same
+        instant of a ticket in the order of their activity; events without a timestamp
+        left out) and only the moves per pair of stages, with their distinct waits, come
+        back.
     process : Process
         The process of review.yml (its ``transitions`` say which moves are allowed).
     calendar : BusinessCalendar, optional
@@ -1044,7 +1051,7 @@ def stage_flow(
     -------
     pandas.DataFrame
         ``source, target, moves, tickets, median_wait_hours, allowed``, sorted by source and
-        target.
+        target (a pandas table for a lazy ``events``).
 
     Examples
     --------
@@ -1055,6 +1062,8 @@ def stage_flow(
     >>> stage_flow(ev, p)[["source", "target", "tickets", "median_wait_hours", "allowed"]].values.tolist()
     [['a', 'b', 1, 2.0, True], ['b', 'a', 1, 1.0, False]]
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_flow(nw.from_native(events), process, calendar)
     log = process_log(events, process)
     moves = log.moves()
     source, target = moves["source"].to_numpy(), moves["target"].to_numpy()
@@ -1063,6 +1072,53 @@ def stage_flow(
     out["allowed"] = log.allowed[out["_source"].to_numpy(), out["_target"].to_numpy()]
     out = out.rename(columns={"count": "moves", "median_hours": "median_wait_hours"})
     return out[["source", "target", "moves", "tickets", "median_wait_hours", "allowed"]]
+
+
+def _engine_flow(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar | None) -> pd.DataFrame:
+    """:func:`stage_flow` of an event log in an engine: the visits are cut with window
+    functions over each ticket's events in time order, the moves counted per pair of
+    stages, and each pair's waits brought back as distinct values with their counts (for
+    the median, :func:`~cxassess.stats.counted_medians`).
+    """
+    names = df.collect_schema().names()
+    has_activity = "activity" in names
+    if "stage" in names and collect(df.select(nw.col("stage").is_null().all()))["stage"].item() is False:
+        stage = nw.col("stage").fill_null(UNMAPPED)
+    else:  # stages from the activities of review.yml
+        stage = nw.lit(UNMAPPED)
+        for activity, name in (process.activities.items() if has_activity else ()):
+            stage = nw.when(nw.col("activity") == activity).then(nw.lit(name)).otherwise(stage)
+    kept = ["ticket_id", "timestamp", *(["activity"] if has_activity else [])]
+    ev = epoch_micros(df.select(*kept), {"_t": "timestamp"}).filter(~nw.col("_t").is_null())
+    ev = ev.with_columns(stage.cast(nw.String).alias("_stage"), nw.col("_t").alias("_at"))
+    if calendar is not None:  # the waits in working time: each instant as the working time before it
+        ev, _ = on_business_clock(ev, ["_t"], calendar, _first_instant(ev))
+    order = ["_at", *(["activity"] if has_activity else [])]
+    ev = ev.with_columns(nw.col("_stage").shift(1).over("ticket_id", order_by=order).alias("_before"))
+    visits = ev.filter(nw.col("_before").is_null() | (nw.col("_before") != nw.col("_stage")))
+    visits = visits.with_columns(nw.col("_stage").shift(-1).over("ticket_id", order_by=order).alias("_target"),
+                                 nw.col("_t").shift(-1).over("ticket_id", order_by=order).alias("_next"))
+    moves = visits.filter(~nw.col("_target").is_null()).with_columns((nw.col("_next") - nw.col("_t")).alias("_wait"))
+    pair = ["_stage", "_target"]
+    counted = collect(moves.group_by(pair).agg(nw.len().alias("moves"), nw.col("ticket_id").n_unique().alias("tickets")))
+    waits = collect(moves.group_by([*pair, "_wait"]).agg(nw.len().alias("_count")))
+    table = counted.to_pandas().rename(columns={"_stage": "source", "_target": "target"})
+    table = table.sort_values(["source", "target"], kind="stable").reset_index(drop=True)
+    w = waits.to_pandas()
+    code = pd.MultiIndex.from_frame(table[["source", "target"]]).get_indexer(
+        pd.MultiIndex.from_arrays([w["_stage"], w["_target"]]))
+    micros = w["_wait"].astype("float64").to_numpy()
+    hours = micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+    table["median_wait_hours"] = counted_medians(hours, w["_count"].to_numpy(), code, len(table))
+    allowed = set(map(tuple, process.transitions))
+    table["allowed"] = [not allowed or (a, b) in allowed for a, b in zip(table["source"], table["target"], strict=True)]
+    table = table.astype({"source": "str", "target": "str", "moves": "int64", "tickets": "int64"})
+    return table[["source", "target", "moves", "tickets", "median_wait_hours", "allowed"]]
+
+
+def _first_instant(ev: nw.LazyFrame) -> int:
+    """The earliest event (microseconds), for the business clock's range."""
+    return int(collect(ev.select(nw.col("_t").min()))["_t"].item())
 
 
 def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFrame]:

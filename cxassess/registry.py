@@ -402,15 +402,67 @@ def breakdown(column: str, table: str = "tickets") -> Section:
     return Section(f"scorecard.by_{column}", "20_kpi_scorecard", f"By {column}", (Need(table, column, varies=True),))
 
 
-def _survey_kind(surveys: nw.DataFrame, kind: str, config: ReviewConfig | None) -> str | None:
+class _Table:
+    """What :func:`missing` asks of a table: its columns, rows, empty cells and values.
+
+    A frame in memory answers at once; a lazy frame (DuckDB, Spark, a Polars LazyFrame)
+    answers by small queries to its engine: one for the rows and the empty cells of every
+    column, one per column whose values are looked at, each asked once per cycle
+    (``remember``: :meth:`cxassess.cycles.Cycle.once`).
+    """
+
+    def __init__(self, native: Any, remember: Callable[[Any, Callable[[], Any]], Any] | None = None) -> None:
+        self.df = nw.from_native(native)
+        self.lazy = isinstance(self.df, nw.LazyFrame)
+        self.columns = self.df.collect_schema().names()
+        self._key = id(native)
+        self._remember = remember or (lambda key, compute: compute())
+
+    def _ask(self, question: str, compute: Callable[[], Any]) -> Any:
+        return self._remember(("registry", self._key, question), compute)
+
+    def _profile(self) -> dict[str, int]:
+        def compute() -> dict[str, int]:
+            exprs = [nw.len().alias("__rows__"), *[nw.col(c).null_count().alias(c) for c in self.columns]]
+            row = self.df.select(*exprs).collect(backend="pandas").to_native().iloc[0]
+            return {k: int(v) for k, v in row.items()}
+        return self._ask("profile", compute)
+
+    def rows(self) -> int:
+        return self._profile()["__rows__"] if self.lazy else len(self.df)
+
+    def empty(self, column: str) -> bool:
+        """Whether ``column`` is empty in every row (of a table with rows)."""
+        if self.lazy:
+            profile = self._profile()
+            return profile["__rows__"] > 0 and profile[column] == profile["__rows__"]
+        return len(self.df) > 0 and self.df[column].null_count() == len(self.df)
+
+    def values(self, column: str, at_most: int) -> list:
+        """Up to ``at_most`` different values of ``column`` (missing ones left out)."""
+        if not self.lazy:
+            return self.df[column].drop_nulls().unique().to_list()[:at_most]
+        picked = self.df.select(column).drop_nulls().unique().head(at_most)
+        return self._ask(("values", column, at_most),
+                         lambda: picked.collect(backend="pandas")[column].to_list())
+
+    def holds(self, column: str, value: Any) -> bool:
+        """Whether some row of ``column`` reads ``value``."""
+        if not self.lazy:
+            return bool((self.df[column] == value).any())
+        found = self.df.filter(nw.col(column) == value).select(column).head(1)
+        return self._ask(("holds", column, value), lambda: len(found.collect(backend="pandas")) > 0)
+
+
+def _survey_kind(surveys: _Table, kind: str, config: ReviewConfig | None) -> str | None:
     """Why answers of ``kind`` cannot be told apart, or ``None`` when they can."""
     scales = config.survey_scales if config is not None else {}
     if "kind" in surveys.columns:
-        if surveys["kind"].null_count() == len(surveys):
+        if surveys.empty("kind"):
             return "`surveys.kind` (empty in every row)"
-        if not (surveys["kind"] == kind).any():
+        if not surveys.holds("kind", kind):
             return f"`surveys.kind` {kind!r} (no survey of this kind)"
-        no_scale = "scale" not in surveys.columns or surveys["scale"].null_count() == len(surveys)
+        no_scale = "scale" not in surveys.columns or surveys.empty("scale")
         if no_scale and kind not in scales:
             return f"`surveys.scale`, or review.yml surveys: scales: {{{kind}: <points>}}"
         return None
@@ -423,7 +475,8 @@ def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
     """The needs of ``needs`` that ``cycle`` does not meet, each in words.
 
     ``cycle`` is a :class:`cxassess.cycles.Cycle` (anything with ``tables``, ``config`` and
-    ``derived``). Tables may be pandas or Polars.
+    ``derived``). Tables may be pandas or Polars, or lazy frames of an engine (then a few
+    small queries answer, once per cycle).
 
     Parameters
     ----------
@@ -467,9 +520,9 @@ def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
             continue
         if need.column is None:
             continue
-        df = nw.from_native(native, eager_only=True)
+        df = _Table(native, getattr(cycle, "once", None))
         if need.column.startswith("kind:"):
-            problem = _survey_kind(df, need.column.split(":", 1)[1], config) if len(df) else "answered surveys"
+            problem = _survey_kind(df, need.column.split(":", 1)[1], config) if df.rows() else "answered surveys"
             if problem:
                 out.append(problem)
             continue
@@ -479,9 +532,9 @@ def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
             where = f"`tickets.{need.column}`, derived from {source}"
         if need.column not in df.columns:
             out.append(f"{where} (no such column)")
-        elif need.nonempty and len(df) and df[need.column].null_count() == len(df):
+        elif need.nonempty and df.empty(need.column):
             out.append(f"{where} (empty in every row)")
-        elif need.varies and df[need.column].drop_nulls().n_unique() < 2:
+        elif need.varies and len(df.values(need.column, 2)) < 2:
             out.append(f"{where} with at least two different values (one value in every row)")
     return out
 

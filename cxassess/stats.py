@@ -14,7 +14,7 @@ from scipy import stats as _st
 __all__ = [
     "z_value", "wilson_interval", "nps_standard_error", "mean_interval", "se_from_interval",
     "difference_of_proportions", "difference_of_estimates", "verdict", "target_status",
-    "median_interval", "median_intervals",
+    "median_interval", "median_intervals", "counted_medians",
 ]
 
 
@@ -409,9 +409,11 @@ def sorted_by_group(values: np.ndarray, codes: np.ndarray, size: int) -> tuple[n
     return v[order], np.cumsum(n) - n, n
 
 
-def group_quantile(x: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+def group_quantile(x: np.ndarray, start: np.ndarray, n: np.ndarray, q: float, at=None) -> np.ndarray:
     """Quantile ``q`` of each group of :func:`sorted_by_group`, exactly as
     :func:`numpy.quantile` (linear method) computes it; ``nan`` for an empty group.
+    ``at`` (optional) gives the value at a rank where ``x`` holds counted values
+    (:func:`median_intervals` with ``counts``).
 
     Examples
     --------
@@ -428,7 +430,8 @@ def group_quantile(x: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) ->
     below = np.floor(virtual).astype(np.int64)
     above = np.minimum(below + 1, m - 1)
     t = virtual - below
-    a, b = x[s + below], x[s + above]
+    pick = (lambda rank: x[rank]) if at is None else at
+    a, b = pick(s + below), pick(s + above)
     diff = b - a
     out[ok] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
     return out
@@ -469,26 +472,31 @@ def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float
     return float(np.median(x)), float(ci.low), float(ci.high)
 
 
-def group_median(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
+def group_median(x: np.ndarray, start: np.ndarray, n: np.ndarray, at=None) -> np.ndarray:
     """Median of each group of :func:`sorted_by_group`, as
-    :func:`numpy.median` computes it (mean of the two middle values when n is even).
+    :func:`numpy.median` computes it (mean of the two middle values when n is even);
+    ``at`` as in :func:`group_quantile`.
     """
     out = np.full(len(n), np.nan)
     ok = n > 0
     s, m = start[ok], n[ok]
-    low, high = x[s + (m - 1) // 2], x[s + m // 2]
+    pick = (lambda rank: x[rank]) if at is None else at
+    low, high = pick(s + (m - 1) // 2), pick(s + m // 2)
     out[ok] = np.where(m % 2 == 1, high, (low + high) / 2)
     return out
 
 
 def median_intervals(
-    values: np.ndarray, codes: np.ndarray, size: int, confidence: float = 0.95
+    values: np.ndarray, codes: np.ndarray, size: int, confidence: float = 0.95, counts: np.ndarray | None = None
 ) -> dict[str, np.ndarray]:
     """:func:`median_interval` of every group at once, with the p90 and n.
 
     ``values[i]`` belongs to group ``codes[i]`` (``0 .. size - 1``); missing values are
     left out. The order-statistic interval is the one of :func:`scipy.stats.quantile_test`
-    (binomial quantiles of each group's n), computed for all groups in one call.
+    (binomial quantiles of each group's n), computed for all groups in one call. With
+    ``counts``, ``values[i]`` occurs ``counts[i]`` times: the aggregate an engine's
+    group-by gives (distinct values with their counts) yields the figures of the values
+    written out.
 
     Parameters
     ----------
@@ -500,6 +508,8 @@ def median_intervals(
         Number of groups.
     confidence : float, default 0.95
         Confidence level.
+    counts : numpy.ndarray, optional
+        How many times each value occurs (default once).
 
     Returns
     -------
@@ -511,8 +521,25 @@ def median_intervals(
     >>> r = median_intervals(np.r_[np.arange(1.0, 12.0), 5.0], np.r_[[0] * 11, 1], 2)
     >>> [[float(v) for v in r[c]] for c in ("value", "ci_low", "ci_high", "n")]
     [[6.0, 5.0], [2.0, nan], [10.0, nan], [11.0, 1.0]]
+    >>> r = median_intervals(np.array([1.0, 2.0, 9.0]), np.zeros(3, int), 1, counts=np.array([5, 1, 5]))
+    >>> float(r["value"][0]), int(r["n"][0]), float(r["max"][0])  # 1 five times, 2, 9 five times
+    (2.0, 11, 9.0)
     """
-    x, start, n = sorted_by_group(values, codes, size)
+    if counts is None:
+        x, start, n = sorted_by_group(values, codes, size)
+        at = None
+    else:  # ranks in the values written out, found by their cumulative counts
+        values, weight = np.asarray(values, dtype=float), np.asarray(counts, dtype=np.int64)
+        keep = ~np.isnan(values) & (weight > 0)
+        v, w, c = values[keep], weight[keep], np.asarray(codes)[keep]
+        order = np.lexsort((v, c))
+        x, upto = v[order], np.cumsum(w[order])
+        n = np.bincount(c, weights=w, minlength=size).astype(np.int64)
+        start = np.cumsum(n) - n
+
+        def at(rank: np.ndarray) -> np.ndarray:
+            return x[np.searchsorted(upto, rank, side="right")]
+    pick = (lambda rank: x[rank]) if at is None else at
     low = np.full(size, np.nan)
     high = np.full(size, np.nan)
     ok = n > 0
@@ -522,9 +549,42 @@ def median_intervals(
         low_index = _st.binom.ppf(alpha, m, 0.5).astype(np.int64) - 1
         high_index = _st.binom.isf(alpha, m, 0.5).astype(np.int64)
         s = start[ok]
-        low[ok] = np.where(low_index >= 0, x[s + np.maximum(low_index, 0)], np.nan)
-        high[ok] = np.where(high_index < m, x[s + np.minimum(high_index, m - 1)], np.nan)
+        low[ok] = np.where(low_index >= 0, pick(s + np.maximum(low_index, 0)), np.nan)
+        high[ok] = np.where(high_index < m, pick(s + np.minimum(high_index, m - 1)), np.nan)
     top = np.full(size, np.nan)
-    top[ok] = x[start[ok] + n[ok] - 1]
-    return {"value": group_median(x, start, n), "ci_low": low, "ci_high": high,
-            "p90": group_quantile(x, start, n, 0.9), "n": n, "max": top}
+    top[ok] = pick(start[ok] + n[ok] - 1)
+    return {"value": group_median(x, start, n, at), "ci_low": low, "ci_high": high,
+            "p90": group_quantile(x, start, n, 0.9, at), "n": n, "max": top}
+
+
+def counted_medians(values: np.ndarray, counts: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+    """Median of each group where ``values[i]`` occurs ``counts[i]`` times, as
+    :func:`numpy.median` of the values written out (mean of the two middle values when the
+    group's count is even); ``nan`` for an empty group. This is the median of an aggregate:
+    the distinct values of each group with how often they occur, as an engine's group-by
+    gives them; missing values (``nan``) are left out. See :func:`median_intervals`.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The distinct values of every group, in any order (a value may repeat).
+    counts : numpy.ndarray
+        How many times each value occurs (whole numbers, 0 allowed).
+    codes : numpy.ndarray
+        Group of each value, a whole number from 0 to ``size - 1``.
+    size : int
+        Number of groups.
+
+    Returns
+    -------
+    numpy.ndarray
+        One median per group.
+
+    Examples
+    --------
+    >>> counted_medians(np.array([1.0, 5.0, 2.0, 7.0]), np.array([2, 1, 1, 3]), np.array([0, 0, 1, 1]), 3).tolist()
+    [1.0, 7.0, nan]
+    >>> float(np.median([1.0, 1.0, 5.0])), float(np.median([2.0, 7.0, 7.0, 7.0]))
+    (1.0, 7.0)
+    """
+    return median_intervals(values, codes, size, counts=counts)["value"]

@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors", "schema", "stats", "control", "export", "resources", "findings"),  # foundations: errors at most
     ("registry", "config_schema", "config"),  # what is measured, and review.yml
     ("calendar", "io", "eventlog", "cycles"),  # reading the data
-    ("quality", "plausibility"),  # the gate and the plausibility checks
+    ("quality", "plausibility", "engines"),  # the gate, the plausibility checks, the checked tables on an engine
     ("kpis", "process", "improve", "voc", "integrity", "audit"),  # calculators
     ("plots",),  # presentation
     ("report", "importer", "contract", "synth", "cli", "bench", "__main__", "__init__"),  # entry points

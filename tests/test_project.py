@@ -12,7 +12,7 @@ from .conftest import REPO
 
 
 def _normalise(requirement: str) -> tuple[str, str]:
-    name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement).groups()
+    name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(.*)$", requirement).groups()  # extras aside
     return name.lower().replace("_", "-"), spec.replace(" ", "")
 
 

@@ -20,7 +20,7 @@ import narwhals as nw
 import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
-from cxassess.kpis._frame import attach, counts, keys, ratio
+from cxassess.kpis._frame import attach, counts, frame, keys, ratio, result_backend
 from cxassess.stats import wilson_interval
 
 __all__ = ["retention"]
@@ -61,7 +61,7 @@ def retention(
     >>> r[["kpi", "value", "at_start", "new", "at_end", "lost"]].values.tolist()  # new customer 4 left too
     [['retention', 0.3333333333333333, 3, 2, 3, 1], ['churn', 0.3333333333333333, 3, 2, 3, 1]]
     """
-    df = nw.from_native(customers, eager_only=True)
+    df = frame(customers)  # counted in the frame's engine
     left = nw.col("active_to")
     df = df.with_columns(
         ((nw.col("active_from") < start) & (left.is_null() | (left >= start))).alias("_s"),
@@ -81,4 +81,8 @@ def retention(
         part = out.with_columns(hits.alias("hits"), nw.col("at_start").alias("n_start"))
         part = attach(part.drop("n").rename({"n_start": "n"}), kpi, ratio(k, s), low, high, group, extra)
         parts.append(part)
-    return nw.concat(parts, how="vertical").to_native()
+    out = nw.concat(parts, how="vertical")
+    backend = result_backend(df)
+    if backend is not nw.get_native_namespace(out):
+        out = nw.from_dict(out.to_dict(as_series=False), backend=backend)
+    return out.to_native()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import narwhals as nw
 from narwhals.typing import IntoDataFrameT
 
-from cxassess.kpis._frame import rate
+from cxassess.kpis._frame import frame, rate
 
 __all__ = ["fcr", "one_touch", "transfer_rate", "reopen_rate", "escalation_rate", "open_share",
            "flag_escalated"]
@@ -26,7 +26,7 @@ def _resolved(columns: Sequence[str]) -> nw.Expr:
 
 
 def _columns(tickets: IntoDataFrameT) -> list[str]:
-    return nw.from_native(tickets, eager_only=True).columns
+    return frame(tickets).collect_schema().names()
 
 
 def fcr(
@@ -68,7 +68,7 @@ def fcr(
     >>> fcr(t)[["value", "n", "hits", "contacts_checked"]].values.tolist()
     [[0.3333333333333333, 3, 1, False]]
     """
-    columns = nw.from_native(tickets, eager_only=True).columns
+    columns = _columns(tickets)
     hit = (nw.col("reopens").fill_null(0) == 0) & (nw.col("transfers").fill_null(0) == 0)
     checked = "contacts" in columns
     if checked:
@@ -199,17 +199,18 @@ def flag_escalated(
 
     Parameters
     ----------
-    tickets : pandas.DataFrame or polars.DataFrame
+    tickets : pandas.DataFrame or polars.DataFrame or a lazy frame
         The tickets, with ``ticket_id``.
-    events : pandas.DataFrame or polars.DataFrame
-        The event log, with ``ticket_id`` and ``stage``.
+    events : pandas.DataFrame or polars.DataFrame or a lazy frame
+        The event log, with ``ticket_id`` and ``stage``, of the same kind as ``tickets``.
     specialist_stages : sequence of str
         The stages that count as an escalation.
 
     Returns
     -------
-    pandas.DataFrame or polars.DataFrame
-        ``tickets`` with a bool column ``escalated``, rows in their order.
+    pandas.DataFrame or polars.DataFrame or a lazy frame
+        ``tickets`` with a bool column ``escalated``, rows in their order (a lazy frame:
+        still lazy, rows in no particular order).
 
     Examples
     --------
@@ -219,12 +220,14 @@ def flag_escalated(
     >>> flag_escalated(t, ev, ["specialist"])["escalated"].tolist()
     [True, False]
     """
-    df = nw.from_native(tickets, eager_only=True)
-    ev = nw.from_native(events, eager_only=True)
+    df, ev = frame(tickets), frame(events)
     reached = (
         ev.select("ticket_id", "stage").filter(nw.col("stage").is_in(list(specialist_stages)))
         .select("ticket_id").unique().with_columns(nw.lit(True).alias("escalated"))
     )
+    if isinstance(df, nw.LazyFrame):  # in the engine: a join, rows in no particular order
+        return df.join(reached, on="ticket_id", how="left").with_columns(
+            nw.col("escalated").fill_null(False)).to_native()
     # joined on the id column alone (a left join keeps the tickets' order), then attached:
     # the other ticket columns are never copied
     flag = df.select("ticket_id").join(reached, on="ticket_id", how="left")["escalated"].fill_null(False)

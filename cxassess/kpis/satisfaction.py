@@ -11,7 +11,17 @@ import narwhals as nw
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.errors import InputError
-from cxassess.kpis._frame import answered, attach, counts, keys, rate, ratio
+from cxassess.kpis._frame import (
+    answered,
+    attach,
+    collect,
+    counts,
+    frame,
+    keys,
+    rate,
+    ratio,
+    result_backend,
+)
 from cxassess.stats import mean_interval, nps_standard_error, z_value
 
 __all__ = ["TOP_BOX", "CES_AGREE", "csat", "nps", "ces", "fill_scale"]
@@ -50,13 +60,13 @@ def fill_scale(surveys: IntoDataFrameT, points: int | None) -> IntoDataFrameT:
     """
     if points is None:
         return surveys
-    df = nw.from_native(surveys, eager_only=True)
-    if "scale" not in df.columns:
+    df = frame(surveys)
+    if "scale" not in df.collect_schema().names():
         return df.with_columns(nw.lit(points).alias("scale")).to_native()
     return df.with_columns(nw.col("scale").fill_null(points)).to_native()
 
 
-def _threshold(df: nw.DataFrame, scale: int | None, lowest: dict[int, int], kpi: str) -> nw.Expr:
+def _threshold(df: nw.DataFrame | nw.LazyFrame, scale: int | None, lowest: dict[int, int], kpi: str) -> nw.Expr:
     """The lowest score that counts, per row, from each row's scale (or ``scale``).
 
     Raises ``InputError`` (a ``ValueError``) for a scale without a rule rather than counting it as a miss.
@@ -64,7 +74,7 @@ def _threshold(df: nw.DataFrame, scale: int | None, lowest: dict[int, int], kpi:
     if scale is not None:
         present = {scale}
     else:
-        present = set(df.select(nw.col("scale").cast(nw.Float64)).unique()["scale"].to_list())
+        present = set(collect(df.select(nw.col("scale").cast(nw.Float64)).unique())["scale"].to_list())
     unknown = sorted(f"{v:g}" for v in present - set(lowest))
     if unknown:
         raise InputError(
@@ -121,29 +131,30 @@ def csat(
     >>> csat(s)[["value", "n"]].iloc[0].tolist()
     [0.5, 4.0]
     """
-    df = answered(nw.from_native(surveys, eager_only=True), kind)
+    df = answered(frame(surveys), kind)
     hit = nw.col("score") >= _threshold(df, scale, TOP_BOX, "csat")
     return rate(df.to_native(), hit, "csat", by=by)
 
 
-def _check_nps_scale(df: nw.DataFrame, scale: int | None) -> None:
+def _check_nps_scale(df: nw.DataFrame | nw.LazyFrame, scale: int | None) -> None:
     """Refuse answers that are not on the 11-point (0-10) NPS scale, naming what was found."""
     fix = ("NPS needs the 0-10 'how likely to recommend' question: pass only those answers "
            "(surveys.kind 'nps', scale 11), or use csat() for a satisfaction scale")
     scales = {float(scale)} if scale is not None else set()
-    if scale is None and "scale" in df.columns:
-        given = df.select(nw.col("scale").cast(nw.Float64).fill_nan(None)).drop_nulls()
-        scales = set(given["scale"].unique().to_list())
+    if scale is None and "scale" in df.collect_schema().names():
+        given = df.select(nw.col("scale").cast(nw.Float64).fill_nan(None)).drop_nulls().unique()
+        scales = set(collect(given)["scale"].to_list())
     if scales - {11.0}:
         found = ", ".join(f"{v:g}" for v in sorted(scales - {11.0}))
         raise InputError(f"nps: answers on a {found}-point scale (surveys.scale); NPS is defined on the "
                          "11-point 0-10 scale", fix=fix)
     score = nw.col("score")
     outside = df.filter((score < 0) | (score > 10) | (score != score.round(0)))
-    if len(outside):
-        examples = ", ".join(f"{v:g}" for v in sorted(set(outside["score"].to_list()))[:5])
-        raise InputError(f"nps: {len(outside):,} score(s) outside the whole numbers 0-10 (surveys.score: "
-                         f"{examples})", fix=fix)
+    found = collect(outside.group_by("score").agg(nw.len().alias("rows")))
+    if len(found):
+        examples = ", ".join(f"{v:g}" for v in sorted(found["score"].to_list())[:5])
+        raise InputError(f"nps: {int(found['rows'].sum()):,} score(s) outside the whole numbers 0-10 "
+                         f"(surveys.score: {examples})", fix=fix)
 
 
 def nps(
@@ -194,7 +205,7 @@ def nps(
     >>> r[["value", "n", "promoters", "detractors"]].iloc[0].tolist()
     [20.0, 10.0, 5.0, 3.0]
     """
-    df = answered(nw.from_native(surveys, eager_only=True), kind)
+    df = answered(frame(surveys), kind)
     _check_nps_scale(df, scale)
     df = df.with_columns(
         (nw.col("score") >= 9).cast(nw.Int64).alias("_promoter"),
@@ -202,6 +213,7 @@ def nps(
     )
     group = keys(by)
     out = counts(df, group, promoters=nw.col("_promoter").sum(), detractors=nw.col("_detractor").sum())
+    out = out.with_columns(nw.col("promoters", "detractors").cast(nw.Int64))
     p = out["promoters"].to_numpy().astype(float)
     d = out["detractors"].to_numpy().astype(float)
     n = out["n"].to_numpy().astype(float)
@@ -209,8 +221,8 @@ def nps(
     se = nps_standard_error(p, d, n)
     z = z_value(confidence)
     out = out.with_columns(nw.new_series("se", se, nw.Float64, backend=nw.get_native_namespace(out)))
-    return attach(out, "nps", value, value - z * se, value + z * se, group,
-                  extra=("promoters", "detractors", "se")).to_native()
+    table = attach(out, "nps", value, value - z * se, value + z * se, group, extra=("promoters", "detractors", "se"))
+    return _as(table, df).to_native()
 
 
 def ces(
@@ -267,7 +279,7 @@ def ces(
     >>> round(float(ces(s, kind=None, measure="mean")["value"].iloc[0]), 2)
     5.6
     """
-    df = answered(nw.from_native(surveys, eager_only=True), kind)
+    df = answered(frame(surveys), kind)
     if measure == "agree":
         hit = nw.col("score") >= _threshold(df, scale, CES_AGREE, "ces")
         return rate(df.to_native(), hit, "ces_agree", by=by)
@@ -279,4 +291,12 @@ def ces(
     mean, low, high, se = mean_interval(out["total"].to_numpy(), out["squares"].to_numpy(),
                                         out["n"].to_numpy(), confidence)
     out = out.with_columns(nw.new_series("se", se, nw.Float64, backend=nw.get_native_namespace(out)))
-    return attach(out, "ces_mean", mean, low, high, group, extra=("se",)).to_native()
+    return _as(attach(out, "ces_mean", mean, low, high, group, extra=("se",)), df).to_native()
+
+
+def _as(table: nw.DataFrame, df: nw.DataFrame | nw.LazyFrame) -> nw.DataFrame:
+    """``table`` as the kind of frame a calculator on ``df`` returns (pandas for a lazy ``df``)."""
+    backend = result_backend(df)
+    if backend is nw.get_native_namespace(table):
+        return table
+    return nw.from_dict(table.to_dict(as_series=False), backend=backend)

@@ -17,12 +17,12 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from cxassess import plausibility, registry
+from cxassess import engines, plausibility, registry
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import load_config
-from cxassess.cycles import Cycle, list_cycles
+from cxassess.cycles import Cycle, Tables, list_cycles
 from cxassess.errors import DataQualityError, InputError
-from cxassess.kpis._frame import keys
+from cxassess.kpis._frame import frame, keys
 from cxassess.kpis.compare import HIGHER_IS_BETTER, change
 from cxassess.kpis.customers import retention
 from cxassess.kpis.resolution import (
@@ -74,16 +74,22 @@ def label(kpi: str, policy: str | None = None) -> str:
     return f"{text}: {policy}" if isinstance(policy, str) and policy else text
 
 
+def _names(table) -> list[str]:
+    """The columns of a table in memory or of an engine's lazy frame."""
+    return frame(table).collect_schema().names()
+
+
 def _surveys_with(surveys, tickets, group: list[str]):
-    """Surveys carrying the ticket attributes they are broken down by (channel, team ...)."""
-    need = [g for g in group if g not in nw.from_native(surveys, eager_only=True).columns]
+    """Surveys carrying the ticket attributes they are broken down by (channel, team ...),
+    joined where the tables are (in memory, or in the engine).
+    """
+    need = [g for g in group if g not in _names(surveys)]
     if not need:
         return surveys
-    if tickets is None or not set(need) <= set(nw.from_native(tickets, eager_only=True).columns):
+    if tickets is None or not set(need) <= set(_names(tickets)):
         return None
-    left = nw.from_native(surveys, eager_only=True)
-    right = nw.from_native(tickets, eager_only=True).select("ticket_id", *need)
-    return left.join(right, on="ticket_id", how="left").to_native()
+    right = frame(tickets).select("ticket_id", *need)
+    return frame(surveys).join(right, on="ticket_id", how="left").to_native()
 
 
 def _absent(kpi: str, reason: str, group: list[str]) -> pd.DataFrame:
@@ -101,8 +107,11 @@ def cycle_kpis(
 ) -> pd.DataFrame:
     """Every KPI the cycle's tables support, in one tidy pandas table.
 
-    The cycle's tables may be pandas or Polars frames (the result is a small pandas
-    table either way). Speed figures use the business clock of review.yml when it has working hours
+    The cycle's tables may be pandas or Polars frames, or lazy frames of an engine
+    (:func:`cxassess.engines.engine_cycle`): the counts, sums and durations are then
+    aggregated in the engine; the result is a small pandas table either way. With an
+    engine other than pandas in review.yml (``engine:``) or ``CXASSESS_ENGINE``, the
+    cycle's tables are opened there first. Speed figures use the business clock of review.yml when it has working hours
     (calendar hours otherwise); tickets still open at the cycle's end are censored
     there. Surveys are broken down by the attributes of their ticket. A KPI whose input
     is absent (the table, the column, or a column empty in every row; see
@@ -136,7 +145,20 @@ def cycle_kpis(
     True
     """
     key = ("cycle_kpis", tuple(keys(by)), None if kpis is None else tuple(kpis))
-    return cycle.once(key, lambda: _cycle_kpis(cycle, by=by, kpis=kpis), keep=True)
+    return cycle.once(key, lambda: _cycle_kpis(_on_engine(cycle), by=by, kpis=kpis), keep=True)
+
+
+def _on_engine(cycle: Cycle) -> Cycle:
+    """The cycle whose tables the KPIs aggregate: itself on pandas, else its tables opened
+    on the review's engine (:func:`cxassess.engines.engine_of`), once per cycle.
+    """
+    engine = engines.engine_of(cycle.config) if cycle.config is not None else "pandas"
+    if engine == "pandas" or "tickets" not in cycle.tables:
+        return cycle
+    stored = isinstance(cycle.tables, Tables) and cycle.tables.parquet("tickets") is not None
+    if not stored and isinstance(nw.from_native(cycle.tables["tickets"]), nw.LazyFrame):
+        return cycle  # already on an engine
+    return cycle.once(("engine_cycle", engine), lambda: engines.engine_cycle(cycle, engine))
 
 
 def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[str] | None) -> pd.DataFrame:
@@ -149,8 +171,8 @@ def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[
     if (
         "escalation_rate" in wanted and tickets is not None and cycle.events is not None
         and process is not None and process.specialist_stages
-        and "escalated" not in nw.from_native(tickets, eager_only=True).columns
-        and "stage" in nw.from_native(cycle.events, eager_only=True).columns
+        and "escalated" not in _names(tickets)
+        and "stage" in _names(cycle.events)
     ):
         tickets = flag_escalated(tickets, cycle.events, process.specialist_stages)
     view = cycle.with_tables(tickets=tickets) if tickets is not None else cycle
@@ -167,7 +189,7 @@ def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[
             for k in survey_kpis:
                 add(_absent(k, f"not available: needs `tickets.{', '.join(group)}` to break surveys down", group))
         else:
-            has_kind = "kind" in nw.from_native(rated, eager_only=True).columns
+            has_kind = "kind" in _names(rated)
 
             def kind(name: str) -> str | None:
                 return name if has_kind else None
@@ -216,7 +238,7 @@ def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[
             add(backlog(tickets, at=cycle.end, calendar=calendar, by=group or None))
     customers = cycle.customers
     if customers is not None and {"retention", "churn"} & set(ok):
-        if set(group) <= set(nw.from_native(customers, eager_only=True).columns):
+        if set(group) <= set(_names(customers)):
             table = nw.from_native(retention(customers, start=cycle.start, end=cycle.end, by=group or None),
                                    eager_only=True)
             add(table.filter(nw.col("kpi").is_in([k for k in ("retention", "churn") if k in ok])).to_native())

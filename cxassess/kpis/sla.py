@@ -23,7 +23,17 @@ from narwhals.typing import IntoDataFrameT
 from cxassess.calendar import BusinessCalendar, hours_between
 from cxassess.config import SlaPolicy
 from cxassess.errors import InputError
-from cxassess.kpis._frame import column, keys, rate
+from cxassess.kpis._frame import (
+    column,
+    epoch_micros,
+    frame,
+    keys,
+    on_business_clock,
+    rate,
+    result_backend,
+    share_counts,
+    share_table,
+)
 
 __all__ = ["sla_attainment", "sla_outcome", "needed_columns"]
 
@@ -103,6 +113,21 @@ def sla_outcome(
 _OUTCOMES = ("achieved", "breached", "pending")
 
 
+def _check_policy(policy: SlaPolicy, calendar: BusinessCalendar | None, columns: Sequence[str]) -> None:
+    """Refuse a policy on the business clock without a calendar, or whose columns are missing."""
+    if policy.clock == "business" and calendar is None:
+        raise InputError(
+            f"SLA policy {policy.name!r} runs on business hours but no calendar was given",
+            fix="pass calendar=BusinessCalendar.from_config(config), or set clock: calendar",
+        )
+    missing = [c for c in needed_columns(policy) if c not in columns]
+    if missing:
+        raise InputError(
+            f"SLA policy {policy.name!r} needs the ticket column(s) {', '.join(missing)}",
+            fix="map them in review.yml (columns: tickets:), or drop the policy's channels/priorities",
+        )
+
+
 def _outcome_codes(
     df: nw.DataFrame, policy: SlaPolicy, censor_at: pd.Timestamp, calendar: BusinessCalendar | None,
     durations: dict,
@@ -111,18 +136,8 @@ def _outcome_codes(
     keeps the hours per (end column, clock) so that policies on the same clock share them;
     the time waited so far is computed for the unfinished tickets only.
     """
-    if policy.clock == "business" and calendar is None:
-        raise InputError(
-            f"SLA policy {policy.name!r} runs on business hours but no calendar was given",
-            fix="pass calendar=BusinessCalendar.from_config(config), or set clock: calendar",
-        )
+    _check_policy(policy, calendar, df.columns)
     clock = calendar if policy.clock == "business" else None
-    missing = [c for c in needed_columns(policy) if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"SLA policy {policy.name!r} needs the ticket column(s) {', '.join(missing)}",
-            fix="map them in review.yml (columns: tickets:), or drop the policy's channels/priorities",
-        )
     end = _END[policy.metric]
     if (end, policy.clock) not in durations:
         created, done = column(df, "created_at"), column(df, end)
@@ -194,9 +209,13 @@ def sla_attainment(
     >>> r[["policy", "value", "n", "hits", "pending"]].values.tolist()
     [['chat reply', 0.6666666666666666, 3, 2, 0]]
     """
-    df = nw.from_native(tickets, eager_only=True)
-    backend = nw.get_native_namespace(df)
+    df = frame(tickets)
     group = keys(by)
+    if not policies:
+        raise InputError("no SLA policy given", fix="add an sla: section to review.yml")
+    if isinstance(df, nw.LazyFrame):
+        return _engine_attainment(df, policies, censor_at, calendar, group)
+    backend = result_backend(df)
     used = {"created_at", *group, *(c for p in policies for c in needed_columns(p))}
     df = df.select(*[c for c in df.columns if c in used])  # the filters below copy only these
     parts, durations = [], {}
@@ -216,13 +235,63 @@ def sla_attainment(
             decided = decided.join(pending, on=group, how="left")
         else:
             decided = decided.with_columns(nw.lit(int(flagged["_pending"].sum())).alias("pending"))
-        decided = decided.with_columns(
-            nw.lit(policy.name).alias("policy"), nw.lit("sla").alias("kpi"),
-            nw.lit(policy.hours).alias("target_hours"),
-            *[nw.col(c).fill_null(0).cast(nw.Int64) for c in ("n", "hits", "pending")],
-        )
-        parts.append(decided.select("policy", *group, "kpi", "value", "ci_low", "ci_high", "n", "hits",
-                                    "pending", "target_hours"))
-    if not parts:
-        raise InputError("no SLA policy given", fix="add an sla: section to review.yml")
-    return nw.concat(parts, how="vertical").to_native()
+        parts.append(_tidy(decided, policy, group))
+    return nw.maybe_reset_index(nw.concat(parts, how="vertical")).to_native()
+
+
+def _tidy(decided: nw.DataFrame, policy: SlaPolicy, group: list[str]) -> nw.DataFrame:
+    """A policy's rows of :func:`sla_attainment`, in its column order."""
+    decided = decided.with_columns(
+        nw.lit(policy.name).alias("policy"), nw.lit("sla").alias("kpi"),
+        nw.lit(policy.hours).alias("target_hours"),
+        *[nw.col(c).fill_null(0).cast(nw.Int64) for c in ("n", "hits", "pending")],
+    )
+    return decided.select("policy", *group, "kpi", "value", "ci_low", "ci_high", "n", "hits", "pending",
+                          "target_hours")
+
+
+def _engine_attainment(
+    df: nw.LazyFrame, policies: Sequence[SlaPolicy], censor_at: pd.Timestamp,
+    calendar: BusinessCalendar | None, group: list[str],
+) -> pd.DataFrame:
+    """:func:`sla_attainment` in the engine of ``df``: each ticket's outcome of each policy
+    from whole microseconds (working time on the business clock, joined in the engine),
+    then per policy and group the tickets achieved, decided and pending; the intervals on
+    those counts, as in memory.
+    """
+    columns = df.collect_schema().names()
+    for policy in policies:
+        _check_policy(policy, calendar, columns)
+    ends = sorted({_END[p.metric] for p in policies})
+    instants = {"_created": "created_at", **{f"_{e}": e for e in ends}}
+    segments = sorted({c for p in policies for c in needed_columns(p)} - {"created_at", *ends})
+    df = epoch_micros(df.select(*dict.fromkeys([*group, *segments, *instants.values()])), instants)
+    censor = int(pd.Timestamp(censor_at).value // 1000)
+    clocks = {"calendar": censor}
+    if any(p.clock == "business" for p in policies):
+        worked = {f"{k}_worked": k for k in instants}
+        df = df.with_columns(*[nw.col(k).alias(w) for w, k in worked.items()])
+        df, clocks["business"] = on_business_clock(df, list(worked), calendar, censor)
+
+    def hours(span: nw.Expr, clock: str) -> nw.Expr:  # as hours_between computes them
+        span = span.cast(nw.Float64)
+        return (span / 1_000_000) / 3600 if clock == "business" else span / 3_600_000_000
+
+    parts = []
+    for policy in policies:
+        suffix = "_worked" if policy.clock == "business" else ""
+        created, end = nw.col(f"_created{suffix}"), nw.col(f"_{_END[policy.metric]}{suffix}")
+        took = hours(end - created, policy.clock)
+        waited = hours(nw.lit(clocks[policy.clock]) - created, policy.clock)
+        code = (nw.when(~end.is_null()).then(nw.when(took <= policy.hours).then(nw.lit(0)).otherwise(nw.lit(1)))
+                .otherwise(nw.when(waited > policy.hours).then(nw.lit(1)).otherwise(nw.lit(2))))
+        covered = nw.lit(True)
+        for name, allowed in (("channel", policy.channels), ("priority", policy.priorities)):
+            if allowed:
+                covered = covered & nw.col(name).is_in(list(allowed)).fill_null(False)
+        flagged = df.filter(covered).with_columns(code.alias("_outcome"))
+        counted = share_counts(flagged, nw.col("_outcome") == 0, group, where=nw.col("_outcome") != 2)
+        pending = share_counts(flagged, nw.col("_outcome") == 2, group)["hits"]
+        decided = share_table(counted, "sla", group).with_columns(pending.alias("pending"))
+        parts.append(_tidy(decided, policy, group))
+    return nw.maybe_reset_index(nw.concat(parts, how="vertical")).to_native()

@@ -11,20 +11,28 @@ finished tickets alone flatters a backlog.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import narwhals as nw
 import numpy as np
 import pandas as pd
 from narwhals.typing import IntoDataFrameT
-from scipy import stats as _st
+from scipy import special
 
 from cxassess.calendar import BusinessCalendar, hours_between
-from cxassess.kpis._frame import column, group_codes, keys, tidy_columns
-from cxassess.stats import median_intervals, se_from_interval
+from cxassess.kpis._frame import (
+    collect,
+    column,
+    epoch_micros,
+    frame,
+    group_codes,
+    keys,
+    on_business_clock,
+    tidy_columns,
+)
+from cxassess.stats import counted_medians, se_from_interval
 
-__all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile"]
+__all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile", "kaplan_meier_from_counts"]
 
 
 def kaplan_meier_quantile(
@@ -74,35 +82,149 @@ def _kaplan_meier_quantiles(
     t = np.asarray(durations, dtype=float)
     done = np.asarray(observed, dtype=bool)
     keep = ~np.isnan(t)
-    t, done = t[keep], done[keep]
-    if not done.any():
+    times, at = np.unique(t[keep], return_inverse=True)
+    events = np.bincount(at, weights=done[keep], minlength=len(times)).astype(np.int64)
+    censored = np.bincount(at, weights=~done[keep], minlength=len(times)).astype(np.int64)
+    return kaplan_meier_from_counts(times, events, censored, ps, confidence)
+
+
+def kaplan_meier_from_counts(
+    times: np.ndarray, events: np.ndarray, censored: np.ndarray, ps: tuple[float, ...] = (0.5,),
+    confidence: float = 0.95,
+) -> list[tuple[float, float, float]]:
+    """Kaplan-Meier quantiles with their intervals from the aggregate of one group: its
+    distinct durations with the tickets finished (events) and still waiting (censored) at
+    each, as an engine's group-by gives them.
+
+    The survival curve is the product-limit estimate S(t) = Π (1 − dᵢ/nᵢ) (nᵢ the tickets
+    still waiting just before tᵢ), its pointwise band S ± z·SE with Greenwood's SE, both
+    exactly as :func:`scipy.stats.ecdf` computes them from the tickets one by one; a
+    quantile ``p`` is the first time the curve (the band's edge) reaches ``1 − p``,
+    ``nan`` when it never does.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        The distinct durations, ascending.
+    events : numpy.ndarray
+        Tickets finished at each duration.
+    censored : numpy.ndarray
+        Tickets censored (still waiting at the export) at each duration.
+    ps : tuple of float, default (0.5,)
+        Shares of tickets finished: 0.5 for the median, 0.9 for the p90.
+    confidence : float, default 0.95
+        Confidence level of the band.
+
+    Returns
+    -------
+    list of tuple
+        ``(value, low, high)`` for each ``p``.
+
+    Examples
+    --------
+    Finished after 1, 2, 3 and 5 hours, one ticket censored at 4 hours: S = 0.8, 0.6, 0.4
+    at 1, 2, 3 h, so the median is 3 h.
+
+    >>> r = kaplan_meier_from_counts(np.array([1.0, 2, 3, 4, 5]), np.array([1, 1, 1, 0, 1]), np.array([0, 0, 0, 1, 0]))
+    >>> [float(v) for v in r[0]]
+    [3.0, 1.0, nan]
+    """
+    d = np.asarray(events, dtype=np.int64)
+    c = np.asarray(censored, dtype=np.int64)
+    t = np.asarray(times, dtype=float)
+    if not d.sum():
         return [(np.nan, np.nan, np.nan) for _ in ps]
-    data = _st.CensoredData(uncensored=t[done], right=t[~done])
-    sf = _st.ecdf(data).sf
+    total = int(d.sum() + c.sum())
+    n = total - (np.cumsum(d + c) - (d + c))  # at risk just before each time
+    if c.sum():
+        sf = np.cumprod((n - d) / n)
+    else:  # no censoring: the empirical survival function, as scipy computes it then
+        t, n, d = t[d > 0], n[d > 0], d[d > 0]
+        sf = 1 - np.cumsum(d) / total
+    with np.errstate(divide="ignore", invalid="ignore"):  # undefined where the curve is 0: left as nan
+        se = np.sqrt(sf**2 * np.cumsum(d / (n * (n - d))))
+    z_se = special.ndtri(1 / 2 + confidence / 2) * se
+    low, high = np.clip(sf - z_se, 0, 1), np.clip(sf + z_se, 0, 1)
 
-    def first_below(times: np.ndarray, survival: np.ndarray, p: float) -> float:
+    def first_below(survival: np.ndarray, p: float) -> float:
         hit = np.flatnonzero(survival <= 1 - p + 1e-12)
-        return float(times[hit[0]]) if len(hit) else np.nan
+        return float(t[hit[0]]) if len(hit) else np.nan
 
-    with warnings.catch_warnings():  # undefined where the curve is 0 or 1: left as nan
-        warnings.simplefilter("ignore", RuntimeWarning)
-        band = sf.confidence_interval(confidence)
-    return [(first_below(sf.quantiles, sf.probabilities, p),
-             first_below(band.low.quantiles, band.low.probabilities, p),
-             first_below(band.high.quantiles, band.high.probabilities, p)) for p in ps]
+    return [(first_below(sf, p), first_below(low, p), first_below(high, p)) for p in ps]
 
 
-def _kaplan_meier_by_group(
-    time: np.ndarray, observed: np.ndarray, codes: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Kaplan-Meier median (with its interval) and p90 of each group: one curve per group."""
+def _duration_figures(
+    codes: np.ndarray, size: int, time: np.ndarray, finished: np.ndarray, count: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The figures of a duration per group from its aggregate: rows of (group code,
+    duration in hours, finished or censored, how many tickets); raw tickets are rows of
+    count 1. Gives the Kaplan-Meier median (``value``, ``ci_low``, ``ci_high``) and p90,
+    the median of the finished tickets, the tickets (``n``) and those censored.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    time = np.asarray(time, dtype=float)
+    finished = np.asarray(finished, dtype=bool)
+    count = np.asarray(count, dtype=np.int64)
     value, low, high, p90 = (np.full(size, np.nan) for _ in range(4))
-    order = np.argsort(codes, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=size))]
-    for g in range(size):  # one Kaplan-Meier curve per group (scipy's ecdf)
-        idx = order[bounds[g] : bounds[g + 1]]
-        (value[g], low[g], high[g]), (p90[g], _, _) = _kaplan_meier_quantiles(time[idx], observed[idx], (0.5, 0.9))
-    return value, low, high, p90
+    keep = ~np.isnan(time)
+    g, t, f, w = codes[keep], time[keep], finished[keep], count[keep]
+    order = np.lexsort((t, g))
+    g, t, f, w = g[order], t[order], f[order], w[order]
+    first = np.flatnonzero(np.r_[True, (np.diff(g) != 0) | (np.diff(t) != 0)]) if len(t) else np.empty(0, np.int64)
+    group, times = g[first], t[first]
+    events = np.add.reduceat(w * f, first) if len(t) else np.empty(0, np.int64)
+    censored = np.add.reduceat(w * ~f, first) if len(t) else np.empty(0, np.int64)
+    bounds = np.searchsorted(group, np.arange(size + 1))
+    for k in range(size):  # one Kaplan-Meier curve per group
+        a, b = bounds[k], bounds[k + 1]
+        (value[k], low[k], high[k]), (p90[k], _, _) = kaplan_meier_from_counts(
+            times[a:b], events[a:b], censored[a:b], (0.5, 0.9))
+    n = np.bincount(codes, weights=count, minlength=size).astype(np.int64)
+    return {"value": value, "ci_low": low, "ci_high": high, "n": n, "km_p90": p90,
+            "finished_median": counted_medians(time[finished], count[finished], codes[finished], size),
+            "censored": np.bincount(codes, weights=count * ~finished, minlength=size).astype(np.int64)}
+
+
+def _engine_durations(
+    df: nw.LazyFrame, group: list[str], start: str, end: str, censor_at: pd.Timestamp,
+    stop: str | None = None, calendar: BusinessCalendar | None = None,
+) -> tuple[dict[str, list], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The aggregate of a duration computed in the engine of ``df``: per group, distinct
+    duration (whole microseconds from ``start`` to ``end``, or to the export ``censor_at``
+    for a ticket without ``end``, or to ``stop`` when that came before the export), whether
+    it finished, whether it still waited at the export, and how many tickets.
+
+    With a ``calendar``, the microseconds are of working time: each instant is joined in
+    the engine to its UTC day of :meth:`~cxassess.calendar.BusinessCalendar.day_table`.
+
+    Returns the groups' keys, then per aggregate row: group code, hours, finished,
+    waiting, count.
+    """
+    names = {"_start": start, "_end": end, **({"_stop": stop} if stop else {})}
+    df = epoch_micros(df.select(*group, *names.values()), names)
+    instant = int(pd.Timestamp(censor_at).value // 1000)  # microseconds since the epoch (UTC)
+    if stop:  # the instant the wait stopped, kept when the clock below turns instants into working time
+        df = df.with_columns(nw.col("_stop").alias("_stop_at"))
+    censor = instant
+    if calendar is not None:
+        df, censor = on_business_clock(df, list(names), calendar, instant)
+    done = ~nw.col("_end").is_null()
+    stopped = (nw.col("_stop_at") < instant).fill_null(False) if stop else nw.lit(False)
+    until = nw.when(stopped).then(nw.col("_stop")).otherwise(nw.lit(censor)) if stop else nw.lit(censor)
+    took = nw.when(done).then(nw.col("_end") - nw.col("_start")).otherwise(until - nw.col("_start"))
+    rows = df.select(*group, took.alias("_us"), done.alias("_done"), (~done & ~stopped).alias("_waiting"))
+    cells = [*group, "_us", "_done", "_waiting"]
+    agg = collect(rows.group_by(cells, drop_null_keys=False).agg(nw.len().alias("_count")))
+    segments, codes = group_codes(agg, group)
+    micros = agg["_us"].to_pandas().astype("float64").to_numpy()
+    hours = micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+    return (segments, codes, hours, agg["_done"].to_numpy().astype(bool),
+            agg["_waiting"].to_numpy().astype(bool), agg["_count"].to_numpy().astype(np.int64))
+
+
+def _in_memory(df: nw.DataFrame | nw.LazyFrame) -> bool:
+    """Whether a duration is computed in memory (an eager frame) rather than in an engine."""
+    return not isinstance(df, nw.LazyFrame)
 
 
 def first_response_time(
@@ -155,24 +277,30 @@ def first_response_time(
     >>> r[["kpi", "value", "answered_median", "n", "waiting"]].values.tolist()
     [['frt_hours', 3.0, 2.0, 5, 2]]
     """
-    df = nw.from_native(tickets, eager_only=True)
+    df = frame(tickets)
     group = keys(by)
-    created, replied = column(df, "created_at"), column(df, "first_response_at")
-    end = pd.Series(pd.Timestamp(censor_at), index=created.index)
-    if "resolved_at" in df.columns:  # resolved without a reply before the export: the wait ended there
-        resolved = column(df, "resolved_at")
-        end = end.where(~(resolved < end).fillna(False).astype(bool), resolved)
-    answered = replied.notna().to_numpy()
-    time = np.where(answered, hours_between(created, replied, calendar), hours_between(created, end, calendar))
     kpi = "frt_business_hours" if calendar else "frt_hours"
-    segments, codes = group_codes(df, group)
+    stop = "resolved_at" if "resolved_at" in df.collect_schema().names() else None
+    if not _in_memory(df):
+        segments, codes, time, answered, still_waiting, count = _engine_durations(
+            df, group, "created_at", "first_response_at", censor_at, stop, calendar)
+    else:
+        df = collect(df.select(*group, "created_at", "first_response_at", *([stop] if stop else [])))
+        created, replied = column(df, "created_at"), column(df, "first_response_at")
+        end = pd.Series(pd.Timestamp(censor_at), index=created.index)
+        if stop:  # resolved without a reply before the export: the wait ended there
+            resolved = column(df, "resolved_at")
+            end = end.where(~(resolved < end).fillna(False).astype(bool), resolved)
+        answered = replied.notna().to_numpy()
+        time = np.where(answered, hours_between(created, replied, calendar), hours_between(created, end, calendar))
+        segments, codes = group_codes(df, group)
+        still_waiting = ~answered & (end == pd.Timestamp(censor_at)).to_numpy()
+        count = np.ones(len(time), dtype=np.int64)
     size = len(next(iter(segments.values()))) if group else 1
-    value, low, high, p90 = _kaplan_meier_by_group(time, answered, codes, size)
-    n = np.bincount(codes, minlength=size)
-    still_waiting = ~answered & (end == pd.Timestamp(censor_at)).to_numpy()
-    out = {"value": value, "ci_low": low, "ci_high": high, "n": n, "km_p90": p90,
-           "answered_median": median_intervals(np.where(answered, time, np.nan), codes, size)["value"],
-           "waiting": np.bincount(codes, weights=still_waiting, minlength=size).astype(np.int64),
+    figures = _duration_figures(codes, size, time, answered, count)
+    low, high = figures["ci_low"], figures["ci_high"]
+    out = {**figures, "answered_median": figures["finished_median"],
+           "waiting": np.bincount(codes, weights=count * still_waiting, minlength=size).astype(np.int64),
            "se": se_from_interval(low, high)}
     return tidy_columns(tickets, segments, kpi, out, ("km_p90", "answered_median", "waiting", "se"))
 
@@ -225,22 +353,26 @@ def resolution_time(
     >>> r[["value", "resolved_median", "open_share"]].values.tolist(), int(r["n"].iloc[0])
     ([[3.0, 2.5, 0.2]], 5)
     """
-    df = nw.from_native(tickets, eager_only=True)
+    df = frame(tickets)
     group = keys(by)
     end = "first_resolved_at" if first else "resolved_at"
-    created, finished = column(df, "created_at"), column(df, end)
-    resolved = finished.notna().to_numpy()
-    to_end = hours_between(created, finished, calendar)
-    to_censor = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), calendar)
-    time = np.where(resolved, to_end, to_censor)
     kpi = ("ttr_first" if first else "ttr") + ("_business_hours" if calendar else "_hours")
-    segments, codes = group_codes(df, group)
+    if not _in_memory(df):
+        segments, codes, time, resolved, _, count = _engine_durations(df, group, "created_at", end, censor_at,
+                                                                      calendar=calendar)
+    else:
+        df = collect(df.select(*group, "created_at", end))
+        created, finished = column(df, "created_at"), column(df, end)
+        resolved = finished.notna().to_numpy()
+        to_end = hours_between(created, finished, calendar)
+        to_censor = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), calendar)
+        time = np.where(resolved, to_end, to_censor)
+        segments, codes = group_codes(df, group)
+        count = np.ones(len(time), dtype=np.int64)
     size = len(next(iter(segments.values()))) if group else 1
-    value, low, high, p90 = _kaplan_meier_by_group(time, resolved, codes, size)
-    done = median_intervals(np.where(resolved, to_end, np.nan), codes, size)
-    n = np.bincount(codes, minlength=size)
-    still_open = np.bincount(codes, weights=~resolved, minlength=size)
-    out = {"value": value, "ci_low": low, "ci_high": high, "n": n, "km_p90": p90, "resolved_median": done["value"],
-           "open_share": np.divide(still_open, n, out=np.full(size, np.nan), where=n > 0),
-           "se": se_from_interval(low, high)}
+    figures = _duration_figures(codes, size, time, resolved, count)
+    n = figures["n"]
+    out = {**figures, "resolved_median": figures["finished_median"],
+           "open_share": np.divide(figures["censored"], n, out=np.full(size, np.nan), where=n > 0),
+           "se": se_from_interval(figures["ci_low"], figures["ci_high"])}
     return tidy_columns(tickets, segments, kpi, out, ("km_p90", "resolved_median", "open_share", "se"))

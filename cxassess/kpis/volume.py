@@ -10,7 +10,17 @@ import pandas as pd
 from narwhals.typing import IntoDataFrameT
 
 from cxassess.calendar import BusinessCalendar, hours_between
-from cxassess.kpis._frame import column, group_codes, keys, tidy_columns
+from cxassess.kpis._frame import (
+    collect,
+    column,
+    counts,
+    epoch_micros,
+    frame,
+    group_codes,
+    keys,
+    on_business_clock,
+    tidy_columns,
+)
 from cxassess.stats import median_intervals, se_from_interval
 
 __all__ = ["volume", "backlog"]
@@ -21,15 +31,15 @@ def volume(tickets: IntoDataFrameT, *, by: str | Sequence[str]) -> IntoDataFrame
 
     Parameters
     ----------
-    tickets : pandas.DataFrame or polars.DataFrame
-        The tickets.
+    tickets : pandas.DataFrame or polars.DataFrame or a lazy frame
+        The tickets (a lazy frame is counted in its engine).
     by : str or sequence of str
         Column(s) to count by.
 
     Returns
     -------
     pandas.DataFrame or polars.DataFrame
-        ``[*by, tickets, share]``, of the same kind as ``tickets``.
+        ``[*by, tickets, share]``, of the same kind as ``tickets`` (pandas for a lazy frame).
 
     Examples
     --------
@@ -38,11 +48,10 @@ def volume(tickets: IntoDataFrameT, *, by: str | Sequence[str]) -> IntoDataFrame
     >>> volume(t, by="channel").values.tolist()
     [['chat', 3, 0.75], ['email', 1, 0.25]]
     """
-    df = nw.from_native(tickets, eager_only=True)
     group = keys(by)
-    out = df.group_by(group, drop_null_keys=False).agg(nw.len().alias("tickets"))
+    out = counts(frame(tickets), group).rename({"n": "tickets"})  # counted in the frame's engine
     out = out.with_columns((nw.col("tickets") / nw.col("tickets").sum()).alias("share"))
-    return out.sort("tickets", *group, descending=[True] + [False] * len(group)).to_native()
+    return out.sort("tickets", *group, descending=[True] + [False] * len(group), nulls_last=False).to_native()
 
 
 def backlog(
@@ -82,17 +91,47 @@ def backlog(
     >>> backlog(t, at=pd.Timestamp("2026-10-01", tz="UTC"))[["value", "n", "oldest"]].values.tolist()  # ages 14 h, 36 h
     [[25.0, 2.0, 36.0]]
     """
-    df = nw.from_native(tickets, eager_only=True)
+    group = keys(by)
+    df = frame(tickets).select(*group, "created_at", "resolved_at")
+    kpi = "backlog_age_business_hours" if calendar else "backlog_age_hours"
+    if isinstance(df, nw.LazyFrame):  # in the engine: the distinct ages per group, with their counts
+        segments, codes, hours, count = _engine_ages(df, group, pd.Timestamp(at), calendar)
+        size = len(next(iter(segments.values()))) if group else 1
+        out = median_intervals(hours, codes, size, counts=count)
+        out["oldest"] = out["max"]
+        out["se"] = se_from_interval(out["ci_low"], out["ci_high"])
+        return tidy_columns(tickets, segments, kpi, out, ("p90", "oldest", "se"))
     created, resolved = column(df, "created_at"), column(df, "resolved_at")
     at = pd.Timestamp(at)
     is_open = ((created <= at) & (resolved.isna() | (resolved > at))).to_numpy()
     age = hours_between(created, pd.Series(at, index=created.index), calendar)
     ages_all = np.where(is_open, age, np.nan)
-    group = keys(by)
     segments, codes = group_codes(df, group)
     size = len(next(iter(segments.values()))) if group else 1
     out = median_intervals(ages_all, codes, size)
     out["oldest"] = out["max"]
     out["se"] = se_from_interval(out["ci_low"], out["ci_high"])
-    kpi = "backlog_age_business_hours" if calendar else "backlog_age_hours"
     return tidy_columns(tickets, segments, kpi, out, ("p90", "oldest", "se"))
+
+
+def _engine_ages(
+    df: nw.LazyFrame, group: list[str], at: pd.Timestamp, calendar: BusinessCalendar | None
+) -> tuple[dict[str, list], np.ndarray, np.ndarray, np.ndarray]:
+    """The ages at ``at`` of the tickets open then, aggregated in the engine of ``df``:
+    the groups' keys, then per distinct (group, age): group code, hours (``nan`` for the
+    tickets not open), count.
+    """
+    instant = int(at.value // 1000)  # microseconds since the epoch (UTC)
+    df = epoch_micros(df, {"_created": "created_at", "_resolved": "resolved_at"})
+    open_ = (nw.col("_created") <= instant) & (nw.col("_resolved").is_null() | (nw.col("_resolved") > instant))
+    df = df.with_columns(open_.fill_null(False).alias("_open"))
+    since = instant
+    if calendar is not None:
+        df, since = on_business_clock(df, ["_created"], calendar, instant)
+    age = nw.when(nw.col("_open")).then(nw.lit(since) - nw.col("_created"))
+    rows = df.select(*group, age.alias("_us"))
+    agg = collect(rows.group_by([*group, "_us"], drop_null_keys=False).agg(nw.len().alias("_count")))
+    segments, codes = group_codes(agg, group)
+    micros = agg["_us"].to_pandas().astype("float64").to_numpy()
+    hours = micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+    return segments, codes, hours, agg["_count"].to_numpy().astype(np.int64)

@@ -13,12 +13,19 @@ import time
 from pathlib import Path
 
 from cxassess.config import ReviewConfig, load_config
-from cxassess.cycles import TABLES_FOLDER, Cycle, latest_cycle, load_cycle, stored_cycle
+from cxassess.cycles import (
+    TABLES_FOLDER,
+    Cycle,
+    latest_cycle,
+    load_cycle,
+    store_tables,
+    stored_cycle,
+)
 from cxassess.errors import DataQualityError
 from cxassess.quality.gate import check_cycle, without_quarantined
 from cxassess.quality.record import QualityReport, critical_lines, unchanged
 
-__all__ = ["CACHE_FOLDER", "checked_cycle", "gate_cache", "quality_report"]
+__all__ = ["CACHE_FOLDER", "checked_cycle", "checked_folder", "gate_cache", "quality_report"]
 
 #: Folder, in ``reports/<dataset folder name>/``, of the gates saved by a page run without a
 #: review (JupyterLab): ``.checked/<cycle>/<key>/``, one entry per set of inputs and code.
@@ -135,6 +142,58 @@ def checked_cycle(
         return data
     held = {t: [int(r) - 1 for r in rows["row"]] for t, rows in report.quarantine.items() if len(rows)}
     return without_quarantined(load_cycle(dataset, report.cycle, errors="coerce"), held)
+
+
+def checked_folder(dataset: Path | str, cycle: str | None = None, report_dir: Path | str | None = None) -> Path:
+    """The folder of a cycle's checked tables as Parquet files (``<table>.parquet``,
+    quarantined rows left out), for an engine to read (:mod:`cxassess.engines`).
+
+    It is the folder the gate wrote beside its report: the review run's (``report_dir``)
+    or the saved gate of :func:`gate_cache`, the gate running when there is none; when no
+    such folder can be written, the checked cycle is written to a temporary folder.
+
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder holding ``review.yml``.
+    cycle : str, optional
+        The cycle label; default the latest cycle folder.
+    report_dir : Path or str, optional
+        Folder where the review run saved the gate.
+
+    Returns
+    -------
+    Path
+        The folder of the Parquet files.
+
+    Raises
+    ------
+    DataQualityError
+        When the gate found a critical defect.
+    DataFileError
+        When the dataset has no folder for ``cycle``.
+
+    Examples
+    --------
+    >>> sorted(p.name for p in checked_folder("data/sample", "2026Q3").glob("*.parquet"))[:2]
+    ['actions.parquet', 'audits.parquet']
+    """
+    config = load_config(dataset)
+    label = cycle or latest_cycle(config.root)
+    if not (config.root / label).is_dir():
+        load_cycle(dataset, label)  # raises the error naming the missing cycle folder
+    stored = _gate_folder(dataset, config, label, report_dir)
+    if stored is not None:
+        report = QualityReport.read(stored)
+        if report.critical:
+            raise DataQualityError(report.dataset, report.cycle, critical_lines(report))
+        record = json.loads((stored / "quality.json").read_text(encoding="utf-8"))
+        if "data" in record and (stored / TABLES_FOLDER).is_dir():
+            return stored / TABLES_FOLDER
+    data = checked_cycle(dataset, label, report_dir)
+    folder = Path(tempfile.mkdtemp(prefix="cxassess-checked-"))
+    store_tables(data, folder)
+    return folder
 
 
 def _stored_data(folder: Path, dataset: Path | str, cycle: str) -> Cycle | None:

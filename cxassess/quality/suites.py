@@ -24,6 +24,24 @@ __all__ = ["load_suite", "suite_folder", "suite_parameters"]
 PARAMETER = "$PARAMETER"
 
 
+def quiet_pyspark() -> None:
+    """Silence pyspark's warning that it does not fully support pandas 3 yet, that one only.
+
+    Great Expectations imports pyspark whenever it is installed (``cxassess[spark]``),
+    although the gate validates pandas frames, and the warning would land in every
+    notebook's output; the Spark engine's results are compared with pandas' in
+    ``tests/test_engines.py``. Called when this module is imported, before GX is.
+
+    Examples
+    --------
+    >>> quiet_pyspark()
+    """
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+
+quiet_pyspark()
+
+
 @cache
 
 def import_gx() -> object:

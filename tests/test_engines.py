@@ -1,0 +1,372 @@
+"""The KPIs on an engine (issue 18): the calculators aggregate in Polars, DuckDB or Spark and
+give the tables pandas gives; the statistics on the aggregates equal scipy's and numpy's."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib.util
+import shutil
+import warnings
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from cxassess import engines, kpis
+from cxassess.calendar import BusinessCalendar
+from cxassess.cycles import load_cycle, store_tables
+from cxassess.errors import ConfigError
+from cxassess.kpis.speed import kaplan_meier_from_counts
+from cxassess.process import stage_flow
+from cxassess.stats import counted_medians, median_intervals
+
+from .conftest import SAMPLE
+
+SPARK_MISSING = (
+    "pyspark is not installed (pip install 'cxassess[spark]')" if importlib.util.find_spec("pyspark") is None
+    else "Spark needs Java 17+, not found on PATH (apt-get install -y -qq default-jre-headless)"
+    if shutil.which("java") is None else None
+)
+needs_spark = pytest.mark.skipif(SPARK_MISSING is not None, reason=SPARK_MISSING or "")
+
+
+@pytest.fixture(scope="module")
+def q3():
+    return load_cycle(SAMPLE, "2026Q3")
+
+
+@pytest.fixture(scope="module")
+def folder(q3, tmp_path_factory):
+    """The sample's 2026Q3 tables as the gate stores them: one Parquet file per table."""
+    path = tmp_path_factory.mktemp("q3")
+    store_tables(q3, path)
+    return path
+
+
+def _with_channel(surveys, tickets):
+    """Surveys with their ticket's channel, joined where the tables are (as the scorecard does)."""
+    right = nw.from_native(tickets).select("ticket_id", "channel")
+    return nw.from_native(surveys).join(right, on="ticket_id", how="left").to_native()
+
+
+def _tables(tables: dict, end: pd.Timestamp, by) -> dict[str, object]:
+    """Every calculator that runs on an engine, on the tables of one engine."""
+    tickets = tables["tickets"].to_native()
+    escalated = kpis.flag_escalated(tickets, tables["events"].to_native(), ["specialist"])
+    surveys = tables["surveys"].to_native()
+    if by is not None:
+        surveys = _with_channel(surveys, tickets)
+    return {
+        "volume": kpis.volume(tickets, by=by or "priority"),
+        "fcr": kpis.fcr(tickets, by=by),
+        "one_touch": kpis.one_touch(tickets, by=by),
+        "transfer_rate": kpis.transfer_rate(tickets, by=by),
+        "reopen_rate": kpis.reopen_rate(tickets, by=by),
+        "open_share": kpis.open_share(tickets, by=by),
+        "escalation_rate": kpis.escalation_rate(escalated, by=by),
+        "csat": kpis.csat(surveys, by=by),
+        "nps": kpis.nps(surveys, by=by),
+        "ces_agree": kpis.ces(surveys, by=by),
+        "ces_mean": kpis.ces(surveys, by=by, measure="mean"),
+        "frt": kpis.first_response_time(tickets, censor_at=end, by=by),
+        "ttr": kpis.resolution_time(tickets, censor_at=end, by=by),
+    }
+
+
+def _assert_same(expected: pd.DataFrame, got: pd.DataFrame, name: str) -> None:
+    """Equal tables: counts, shares and Kaplan-Meier durations exactly; the mean of CES to
+    1e-12 relative (its sums may be added in another order by the engine)."""
+    assert isinstance(got, pd.DataFrame), name
+    assert list(got.columns) == list(expected.columns), name
+    expected, got = expected.reset_index(drop=True), got.reset_index(drop=True)
+    for column in expected.columns:
+        left, right = expected[column], got[column]
+        if pd.api.types.is_integer_dtype(left):
+            assert pd.api.types.is_integer_dtype(right), (name, column, right.dtype)
+        if pd.api.types.is_float_dtype(left) and name == "ces_mean" and column != "n":
+            np.testing.assert_allclose(right.to_numpy(float), left.to_numpy(float), rtol=1e-12, err_msg=name)
+        else:
+            pd.testing.assert_series_equal(right, left, check_dtype=False, check_exact=True, obj=f"{name}.{column}")
+
+
+@pytest.mark.parametrize("by", [None, "channel"], ids=["whole cycle", "by channel"])
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_kpis_on_an_engine_equal_pandas(q3, folder, engine, by):
+    expected = _tables(engines.open_tables(folder, "pandas"), q3.end, by)
+    lazy = engines.open_tables(folder, engine)
+    assert all(isinstance(t, nw.LazyFrame) for t in lazy.values())
+    got = _tables(lazy, q3.end, by)
+    for name in expected:
+        _assert_same(expected[name], got[name], name)
+
+
+def test_the_rates_on_duckdb_equal_plain_pandas(q3, folder):
+    t = q3.tickets
+    transfer = kpis.transfer_rate(engines.open_tables(folder, "duckdb")["tickets"].to_native(), by="channel")
+    by_hand = (t["transfers"] > 0).groupby(t["channel"]).agg(["sum", "size", "mean"])
+    assert transfer["channel"].tolist() == sorted(t["channel"].unique())
+    assert transfer["hits"].tolist() == by_hand["sum"].tolist()
+    assert transfer["n"].tolist() == by_hand["size"].tolist()
+    assert transfer["value"].tolist() == by_hand["mean"].tolist()
+    lo, hi = st.binomtest(int(by_hand["sum"].iloc[0]), int(by_hand["size"].iloc[0])).proportion_ci(method="wilson")
+    assert (transfer["ci_low"].iloc[0], transfer["ci_high"].iloc[0]) == pytest.approx((lo, hi), rel=1e-9)
+
+
+def test_the_median_of_resolution_on_duckdb_equals_the_product_limit_by_hand(q3, folder):
+    t = q3.tickets
+    done = t["resolved_at"].notna().to_numpy()
+    hours = ((t["resolved_at"].where(done, q3.end) - t["created_at"]) / pd.Timedelta(hours=1)).to_numpy()
+    fit = st.ecdf(st.CensoredData(uncensored=hours[done], right=hours[~done])).sf
+    median = fit.quantiles[np.flatnonzero(fit.probabilities <= 0.5)[0]]
+    got = kpis.resolution_time(engines.open_tables(folder, "duckdb")["tickets"].to_native(), censor_at=q3.end)
+    assert got["value"].iloc[0] == median and got["n"].iloc[0] == len(t)
+    assert got["resolved_median"].iloc[0] == np.median(hours[done])
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_business_clock_in_an_engine_equals_pandas(q3, folder, engine):
+    calendar = BusinessCalendar.from_config(q3.config)
+    lazy = engines.open_tables(folder, engine)["tickets"].to_native()
+    for calculator in (kpis.first_response_time, kpis.resolution_time):
+        expected = calculator(q3.tickets, censor_at=q3.end, calendar=calendar, by="channel")
+        got = calculator(lazy, censor_at=q3.end, calendar=calendar, by="channel")
+        _assert_same(expected, got, calculator.__name__)
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_sla_attainment_in_an_engine_equals_pandas(q3, folder, engine):
+    calendar = BusinessCalendar.from_config(q3.config)
+    policies = [*q3.config.sla, *(dataclasses.replace(p, clock="calendar", name=f"{p.name}, calendar hours")
+                                  for p in q3.config.sla)]
+    assert {p.clock for p in policies} == {"business", "calendar"} and any(p.channels for p in policies)
+    lazy = engines.open_tables(folder, engine)["tickets"].to_native()
+    expected = kpis.sla_attainment(q3.tickets, policies, censor_at=q3.end, calendar=calendar, by="channel")
+    got = kpis.sla_attainment(lazy, policies, censor_at=q3.end, calendar=calendar, by="channel")
+    assert expected["pending"].sum() > 0
+    _assert_same(expected, got, "sla")
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_backlog_in_an_engine_equals_pandas(q3, folder, engine):
+    calendar = BusinessCalendar.from_config(q3.config)
+    lazy = engines.open_tables(folder, engine)["tickets"].to_native()
+    for clock, at in ((None, q3.end), (calendar, q3.end), (calendar, q3.start + pd.Timedelta(days=40))):
+        expected = kpis.backlog(q3.tickets, at=at, calendar=clock, by="channel")
+        assert expected["n"].sum() > 30
+        _assert_same(expected, kpis.backlog(lazy, at=at, calendar=clock, by="channel"), "backlog")
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "Europe/Berlin"])
+def test_the_business_clock_in_duckdb_across_time_changes_and_utc_midnight(zone, tmp_path):
+    # open 08:00-18:00 (Tokyo: 23:00-09:00 UTC, across UTC midnight), Saturdays 09:00-13:00,
+    # a holiday; tickets over the autumn time change, some still open at the export
+    calendar = BusinessCalendar(zone, {d: (dt.time(8), dt.time(18)) for d in range(5)} | {5: (dt.time(9), dt.time(13))},
+                                frozenset({dt.date(2025, 11, 4)}))
+    rng = np.random.default_rng(11)
+    start = pd.Timestamp("2025-10-20", tz=zone).tz_convert("UTC")
+    created = (start + pd.to_timedelta(rng.uniform(0, 20 * 24, 400), unit="h")).floor("s").tz_convert(zone)
+    replied = (created + pd.to_timedelta(rng.exponential(30, 400), unit="h")).tz_convert("UTC").floor("s").tz_convert(zone)
+    export = pd.Timestamp("2025-11-10", tz=zone)
+    tickets = pd.DataFrame({"created_at": created, "first_response_at": replied.where(replied < export),
+                            "resolved_at": (replied + pd.Timedelta(hours=3)).where(rng.random(400) < 0.5)})
+    tickets.to_parquet(tmp_path / "tickets.parquet")
+    lazy = engines.read_parquet(tmp_path / "tickets.parquet", "duckdb").to_native()
+    expected = kpis.first_response_time(tickets, censor_at=export, calendar=calendar)
+    _assert_same(expected, kpis.first_response_time(lazy, censor_at=export, calendar=calendar), "frt")
+    expected = kpis.resolution_time(tickets, censor_at=export, calendar=calendar)
+    _assert_same(expected, kpis.resolution_time(lazy, censor_at=export, calendar=calendar), "ttr")
+
+
+@pytest.mark.parametrize("engine", ["pandas", "polars", "duckdb"])
+def test_a_partitioned_folder_gives_the_rows_of_one_cycle(q3, tmp_path, engine):
+    q2 = load_cycle(SAMPLE, "2026Q2")
+    both = pd.concat([q2.tickets.assign(cycle="2026Q2"), q3.tickets.assign(cycle="2026Q3")], ignore_index=True)
+    engines.write_partitioned(both, tmp_path / "tickets", "cycle")
+    table = engines.read_parquet(tmp_path / "tickets", engine, partition={"cycle": "2026Q3"})
+    assert "cycle" not in table.collect_schema().names()
+    fcr = kpis.fcr(table.to_native(), by="channel")
+    _assert_same(kpis.fcr(q3.tickets, by="channel"), fcr, "fcr")
+
+
+def test_an_unknown_engine_is_refused():
+    with pytest.raises(ConfigError, match="not known") as caught:
+        engines.read_parquet("tickets.parquet", "dask")
+    assert "duckdb" in caught.value.fix
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kaplan_meier_from_counts_equals_scipy_on_the_tickets_one_by_one(seed):
+    rng = np.random.default_rng(seed)
+    t = np.round(rng.exponential(10, 300), 0)  # many ties, some with both outcomes
+    done = rng.random(300) < 0.6
+    times, at = np.unique(t, return_inverse=True)
+    events, censored = np.bincount(at, weights=done).astype(int), np.bincount(at, weights=~done).astype(int)
+    fit = st.ecdf(st.CensoredData(uncensored=t[done], right=t[~done])).sf
+    with warnings.catch_warnings():  # undefined where the curve reaches 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = fit.confidence_interval(0.95)
+    for p, (value, low, high) in zip((0.5, 0.9), kaplan_meier_from_counts(times, events, censored, (0.5, 0.9)),
+                                      strict=True):
+        def first(q, s, p=p):
+            hit = np.flatnonzero(s <= 1 - p + 1e-12)
+            return q[hit[0]] if len(hit) else np.nan
+        np.testing.assert_equal((value, low, high), (first(fit.quantiles, fit.probabilities),
+                                                     first(band.low.quantiles, band.low.probabilities),
+                                                     first(band.high.quantiles, band.high.probabilities)))
+
+
+def test_counted_medians_equal_numpy_on_the_values_written_out():
+    rng = np.random.default_rng(7)
+    values, counts, codes = rng.integers(0, 50, 200).astype(float), rng.integers(0, 4, 200), rng.integers(0, 5, 200)
+    got = counted_medians(values, counts, codes, 6)
+    counted = median_intervals(values, codes, 6, counts=counts)
+    for g in range(5):
+        written = np.repeat(values[codes == g], counts[codes == g])
+        assert got[g] == np.median(written)
+        assert counted["p90"][g] == np.quantile(written, 0.9) and counted["max"][g] == written.max()
+        assert counted["n"][g] == len(written)
+        ci = st.quantile_test(written, q=np.median(written), p=0.5).confidence_interval(0.95)
+        assert (counted["ci_low"][g], counted["ci_high"][g]) == (ci.low, ci.high)
+    assert np.isnan(got[5]) and counted["n"][5] == 0
+
+
+@pytest.mark.slow
+@needs_spark
+@pytest.mark.parametrize("by", [None, "channel"], ids=["whole cycle", "by channel"])
+def test_the_kpis_on_spark_equal_pandas(q3, folder, by):
+    expected = _tables(engines.open_tables(folder, "pandas"), q3.end, by)
+    lazy = engines.open_tables(folder, "spark")
+    assert all(isinstance(t, nw.LazyFrame) and t.implementation.is_pyspark() for t in lazy.values())
+    got = _tables(lazy, q3.end, by)
+    for name in expected:
+        _assert_same(expected[name], got[name], name)
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_stage_flow_in_an_engine_equals_pandas(q3, folder, tmp_path, engine):
+    calendar = BusinessCalendar.from_config(q3.config)
+    process = q3.config.process
+    lazy = engines.open_tables(folder, engine)["events"].to_native()
+    narrow = dataclasses.replace(process, transitions=process.transitions[:3])  # some moves not allowed
+    for clock, design in ((None, process), (calendar, process), (None, narrow)):
+        expected = stage_flow(q3.events, design, calendar=clock)
+        assert expected["moves"].sum() > 1000 and expected["allowed"].any()
+        assert design is process or not expected["allowed"].all()
+        pd.testing.assert_frame_equal(stage_flow(lazy, design, calendar=clock), expected, check_exact=True)
+    # stages from the activities of review.yml when the log names none
+    q3.events.drop(columns="stage").to_parquet(tmp_path / "events.parquet")
+    bare = engines.read_parquet(tmp_path / "events.parquet", engine).to_native()
+    expected = stage_flow(q3.events.drop(columns="stage"), process)
+    pd.testing.assert_frame_equal(stage_flow(bare, process), expected, check_exact=True)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_stage_flow_on_spark_equals_pandas(q3, folder):
+    calendar = BusinessCalendar.from_config(q3.config)
+    lazy = engines.open_tables(folder, "spark")["events"].to_native()
+    expected = stage_flow(q3.events, q3.config.process, calendar=calendar)
+    pd.testing.assert_frame_equal(stage_flow(lazy, q3.config.process, calendar=calendar), expected, check_exact=True)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_a_partitioned_folder_on_spark_gives_the_rows_of_one_cycle(q3, tmp_path):
+    q2 = load_cycle(SAMPLE, "2026Q2")
+    both = pd.concat([q2.tickets.assign(cycle="2026Q2"), q3.tickets.assign(cycle="2026Q3")], ignore_index=True)
+    engines.write_partitioned(both, tmp_path / "tickets", "cycle")
+    table = engines.read_parquet(tmp_path / "tickets", "spark", partition={"cycle": "2026Q3"})
+    _assert_same(kpis.transfer_rate(q3.tickets, by="channel"), kpis.transfer_rate(table.to_native(), by="channel"),
+                 "transfer_rate")
+
+
+@pytest.mark.slow
+def test_the_checked_tables_of_a_cycle_open_on_duckdb():
+    from cxassess.quality import checked_cycle
+
+    tickets = engines.checked_tables(SAMPLE, "2026Q3", "duckdb")["tickets"]
+    assert tickets.select(nw.len()).collect().item() == len(checked_cycle(SAMPLE, "2026Q3").tickets)
+
+
+def test_review_yml_names_the_engine_pandas_by_default():
+    from cxassess.config_schema import validate_review
+
+    assert validate_review({"timezone": "UTC"}).engine == "pandas"
+    assert validate_review({"timezone": "UTC", "engine": "duckdb"}).engine == "duckdb"
+    with pytest.raises(ConfigError, match="engine") as caught:
+        validate_review({"timezone": "UTC", "engine": "dask"})
+    assert "pandas, polars, duckdb or spark" in str(caught.value)
+
+
+@pytest.mark.parametrize("by", [None, "channel"], ids=["whole cycle", "by channel"])
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_scorecard_kpis_of_a_cycle_on_an_engine_equal_pandas(q3, folder, engine, by):
+    expected = kpis.cycle_kpis(q3, by=by)
+    got = kpis.cycle_kpis(engines.engine_cycle(q3, engine, folder), by=by)
+    computed = set(expected.loc[expected["note"] == "", "kpi"])
+    assert {"fcr", "csat", "nps", "frt_business_hours", "sla", *(["retention"] if by is None else [])} <= computed
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_scorecard_kpis_of_a_cycle_on_spark_equal_pandas(q3, folder):
+    expected = kpis.cycle_kpis(q3, by="channel")
+    got = kpis.cycle_kpis(engines.engine_cycle(q3, "spark", folder), by="channel")
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])
+def test_the_scorecard_on_the_engine_of_the_review_equals_pandas(monkeypatch, engine):
+    now, before = load_cycle(SAMPLE, "2026Q3"), load_cycle(SAMPLE, "2026Q2")
+    expected = kpis.scorecard(now, before)
+    monkeypatch.setenv("CXASSESS_ENGINE", engine)
+    opened = []
+
+    def spy(cycle, name, folder=None):
+        opened.append(name)
+        return real(cycle, name, folder)
+
+    real = engines.engine_cycle
+    monkeypatch.setattr(engines, "engine_cycle", spy)
+    now, before = load_cycle(SAMPLE, "2026Q3"), load_cycle(SAMPLE, "2026Q2")
+    got = kpis.scorecard(now, before)
+    assert opened == [engine, engine]  # both cycles, once each
+    assert (expected["verdict"] == "worsened").any()
+    for column in ("n", "n_previous"):
+        assert pd.api.types.is_numeric_dtype(got[column]) and pd.api.types.is_numeric_dtype(expected[column])
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
+
+
+def test_the_engine_of_the_review_is_checked(monkeypatch):
+    from cxassess.config import load_config
+
+    monkeypatch.setenv("CXASSESS_ENGINE", "dask")
+    with pytest.raises(ConfigError, match="not known"):
+        engines.engine_of(load_config(SAMPLE))
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_kpi_page_of_a_review_on_spark_records_the_kpis_of_the_review_on_pandas(sample_review, tmp_path,
+                                                                                 monkeypatch):
+    """make report ENGINE=spark: the scorecard page, run on Spark, records the KPI table and
+    writes the breakdowns of the review on pandas (the session's review of the sample)."""
+    from cxassess.report import run_review
+
+    from .conftest import REPO
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(REPO / "notebooks" / "20_kpi_scorecard.ipynb", notebooks)
+    monkeypatch.setenv("CXASSESS_ENGINE", "spark")
+    spark = run_review(SAMPLE, "2026Q3", notebooks=notebooks, reports=tmp_path / "reports", echo=lambda _: None)
+    recorded = pd.read_parquet(spark / "record" / "kpis.parquet")
+    pd.testing.assert_frame_equal(recorded, pd.read_parquet(sample_review / "record" / "kpis.parquet"),
+                                  check_exact=True, check_dtype=False)
+    assert len(recorded) >= 20
+    for table in sorted(p.name for p in sample_review.glob("breakdown_*.csv")):
+        assert (spark / table).read_bytes() == (sample_review / table).read_bytes(), table
