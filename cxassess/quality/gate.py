@@ -259,9 +259,7 @@ def validate_table(
 
 
 def _run_gx(frame: pd.DataFrame, table: str, expectations: list[dict], params: dict) -> list:
-    from cxassess.quality.suites import import_gx
-
-    gx = import_gx()
+    import great_expectations as gx
 
     if not expectations:
         return []

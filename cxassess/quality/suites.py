@@ -43,28 +43,6 @@ quiet_pyspark()
 
 
 @cache
-
-def import_gx() -> object:
-    """``great_expectations``, imported quietly: GX imports PySpark when it is installed (for
-    the Spark engine), and PySpark's import warns that it does not fully support pandas 3 —
-    a warning about GX's own Spark support, which the gate (on pandas frames) does not use.
-
-    Returns
-    -------
-    module
-        The ``great_expectations`` package.
-
-    Examples
-    --------
-    >>> import_gx().__name__
-    'great_expectations'
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
-        import great_expectations as gx
-    return gx
-
-
 def gx_context() -> Any:
     """An ephemeral GX context (writes nothing, no network) with progress bars off, one per
     process.
@@ -73,7 +51,7 @@ def gx_context() -> Any:
     (``pandas_data_fingerprint``, seconds per million rows); the gate never uses that
     label (it fingerprints the input files itself), so the threshold is set to 0.
     """
-    gx = import_gx()
+    import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -113,7 +91,7 @@ def load_suite(table: str, folder: Path | str | None = None) -> dict:
     >>> suite["expectations"][0]["type"]
     'expect_table_columns_to_match_set'
     """
-    gx = import_gx()
+    import great_expectations as gx
 
     path = Path(folder or suite_folder()) / f"{table}.json"
     if not path.is_file():
