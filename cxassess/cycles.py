@@ -767,8 +767,11 @@ def store_table(frame: pd.DataFrame, folder: Path | str, table: str) -> Path:
 
 def _keep_table(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` whole or not at all (a temporary file renamed): a page
-    reading it never sees half a file; a folder that cannot be written is skipped.
+    reading it never sees half a file. Keeping is only a saving: a folder that cannot be
+    written, or a table Parquet cannot hold (a column of mixed kinds), is not kept.
     """
+    import pyarrow as pa
+
     try:
         path.parent.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
@@ -778,7 +781,7 @@ def _keep_table(frame: pd.DataFrame, path: Path) -> None:
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
-    except OSError:
+    except (OSError, ValueError, TypeError, pa.ArrowException):
         return
 
 

@@ -167,3 +167,15 @@ def test_plausibility_checks_are_kept_once_per_run_with_their_tuples(tmp_path):
     again = plausibility.checks(stored(now), stored(old))
     pd.testing.assert_frame_equal(again, plausibility.checks(now, old))
     assert all(isinstance(v, tuple) for v in again["affects"])
+
+
+def test_a_result_parquet_cannot_hold_is_returned_but_not_kept(tmp_path):
+    """Keeping is only a saving: a table with a column of mixed kinds is returned as
+    computed, nothing (not even a temporary file) is left in the store."""
+    from cxassess.cycles import load_cycle, store_tables, stored_cycle
+
+    cycle = load_cycle("data/sample", "2026Q3", tables=("tickets",))
+    stored = stored_cycle(cycle.config, "2026Q3", tmp_path, store_tables(cycle, tmp_path))
+    odd = pd.DataFrame({"value": [1, "one"]})
+    assert stored.once(("odd",), lambda: odd, keep=True) is odd
+    assert list((tmp_path / "computed").iterdir()) == []
