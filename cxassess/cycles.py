@@ -736,7 +736,8 @@ def store_tables(cycle: Cycle, folder: Path | str) -> dict:
 
 
 def store_table(frame: pd.DataFrame, folder: Path | str, table: str) -> Path:
-    """Write one checked table as ``<folder>/<table>.parquet`` (types kept) and return the path.
+    """Write one table as ``<folder>/<table>.parquet`` (types kept), whole or not at all (a
+    temporary file renamed: a page reading it never sees half a file), and return the path.
 
     Parameters
     ----------
@@ -761,26 +762,24 @@ def store_table(frame: pd.DataFrame, folder: Path | str, table: str) -> Path:
     """
     path = Path(folder) / f"{table}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path, index=False)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{table}-", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return path
 
 
 def _keep_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` whole or not at all (a temporary file renamed): a page
-    reading it never sees half a file. Keeping is only a saving: a folder that cannot be
-    written, or a table Parquet cannot hold (a column of mixed kinds), is not kept.
+    """Write ``frame`` to ``path`` by :func:`store_table`. Keeping is only a saving: a folder
+    that cannot be written, or a table Parquet cannot hold (a column of mixed kinds), is not kept.
     """
     import pyarrow as pa
 
     try:
-        path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-        os.close(fd)
-        try:
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        store_table(frame, path.parent, path.stem)
     except (OSError, ValueError, TypeError, pa.ArrowException):
         return
 

@@ -28,7 +28,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import json
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -496,13 +495,9 @@ def save_record(frame: pd.DataFrame | None, report_dir: Path | str | None, table
         raise InputError(f"the run's record has no table {table!r}", fix=f"use one of: {', '.join(RECORD_TABLES)}")
     if report_dir is None:
         return None
-    folder = Path(report_dir) / RECORD_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{table}.parquet"
-    tmp = folder / f".{table}.{os.getpid()}.parquet"
-    _record_frame(table, frame).to_parquet(tmp, index=False)
-    os.replace(tmp, target)
-    return target
+    from cxassess.cycles import store_table
+
+    return store_table(_record_frame(table, frame), Path(report_dir) / RECORD_FOLDER, table)
 
 
 def load_record(report_dir: Path | str | None, table: str) -> pd.DataFrame | None:
