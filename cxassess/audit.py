@@ -619,7 +619,7 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     >>> t.loc[t["stage"] == "specialist", "target_hours"].item()
     24.0
     """
-    from cxassess.process import cycle_log, stage_assessment
+    from cxassess.process import cycle_log, process_log, stage_assessment
 
     config, process = cycle.config, cycle.config.process
     cols = ["stage", "label", "tickets", "target_hours", "within_target", "within_low", "within_high",
@@ -628,12 +628,15 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     if cycle.events is None or process is None:
         return pd.DataFrame(columns=cols)
 
-    def assess(c: Any) -> tuple[pd.DataFrame, Any]:
-        log = cycle_log(c)
+    def assess(c: Any, log: Any) -> pd.DataFrame:
         return stage_assessment(log, process, surveys=c.surveys, tickets=c.tickets,
-                                scale=config.survey_scales.get("csat")), log
+                                scale=config.survey_scales.get("csat"))
 
-    table, log = assess(cycle)
+    old = None  # first, with a log of its own let go at once: one event log in memory at a time
+    if before is not None and before.events is not None:
+        old = assess(before, process_log(before.events, process)).set_index("stage")
+    log = cycle_log(cycle)
+    table = assess(cycle, log)
     targets = {s.name: s.target_hours for s in process.stages}
     table["target_hours"] = table["stage"].map(targets).astype(float)
     table["within_target"] = 1 - table["over_target"]
@@ -649,9 +652,7 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     table["allowed_low"], table["allowed_high"] = wilson_interval(table["allowed"].fillna(0), table["moves_out"],
                                                                   confidence)
     table["previous_within"], table["change"], table["change_low"], table["change_high"] = (math.nan,) * 4
-    if before is not None and before.events is not None:
-        old, _ = assess(before)
-        old = old.set_index("stage")
+    if old is not None:
         prev_share = table["stage"].map(1 - old["over_target"])
         prev_n = table["stage"].map(old["tickets"])
         table["previous_within"] = prev_share

@@ -21,7 +21,6 @@ Paths written into the report are relative to the working folder.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import os
 import re
@@ -30,18 +29,18 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
-import nbformat
-import pyarrow as pa
 
-from cxassess import findings, improve, quality
+from cxassess import findings, quality
 from cxassess.config import ReviewConfig, load_config
 from cxassess.cycles import (
     check_cycle_label,
@@ -59,6 +58,9 @@ from cxassess.errors import (
     shown,
 )
 from cxassess.resources import notebook_files, notebook_folder, template_folder
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = [
     "PageResult", "run_review", "render_html", "remote_references", "notebook_title", "accessible_tables",
@@ -105,6 +107,8 @@ class PageResult:
         File name of its HTML page in the report folder.
     seconds : float
         How long the notebook took to execute.
+    peak_mib : int, optional
+        The peak memory of its kernel (MiB), where it could be measured.
 
     Examples
     --------
@@ -117,6 +121,7 @@ class PageResult:
     title: str
     html: str
     seconds: float
+    peak_mib: int | None = None
 
 
 def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -209,6 +214,7 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
     output, not its code, and fetches nothing from the network.
 
     >>> import tempfile
+    >>> import nbformat
     >>> from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
     >>> cell = new_code_cell("secret_code = 6 * 7", outputs=[
     ...     new_output("execute_result", {"text/plain": "42"}, execution_count=1)])
@@ -229,6 +235,8 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
+    import nbformat
+
     nb = nbformat.read(notebook, as_version=4)
     cx = dict(extra or {})
     title = notebook_title(nb, Path(notebook).stem)
@@ -326,6 +334,8 @@ def _first_error(nb_path: Path) -> tuple[int | None, str]:
     """Position of the first failing cell in the *original* notebook (1-based, all cells
     counted, papermill's injected cells skipped) and its ``Name: value``.
     """
+    import nbformat
+
     nb = nbformat.read(nb_path, as_version=4)
     position = 0
     for cell in nb.cells:
@@ -660,9 +670,10 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
         say(f"  data-quality gate: {gate.verdict(markdown=False)}")
         if gate.critical:
             pages = [p for p in pages if p.stem.startswith("00_")]
-        jobs, why = _parallel_pages(staging, len(pages), jobs)
-        say(f"  running {len(pages)} notebook(s), {jobs} at a time ({why})")
-        results = _execute(pages, staging, parameters, jobs, failed_dir, say, _last_seconds(final))
+        last = _last_pages(final)
+        jobs, room, guess, why = _parallel_pages(staging, len(pages), jobs, last)
+        say(f"  running {len(pages)} notebook(s), {why}")
+        results = _execute(pages, staging, parameters, jobs, failed_dir, say, last, room, guess)
         nav = [{"href": r.html, "title": r.title} for r in results]
         run_line = f"{config.title} · cycle {cycle} vs {previous}"
         extra = {"pages": nav, "run": run_line}
@@ -701,7 +712,8 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             "versions": _versions(),
             "inputs": dict(sorted(inputs.items())),
             "pages": [
-                {"notebook": r.notebook, "html": r.html, "title": r.title, "seconds": round(r.seconds, 2)}
+                {"notebook": r.notebook, "html": r.html, "title": r.title, "seconds": round(r.seconds, 2),
+                 "peak_mib": r.peak_mib}
                 for r in sorted(results, key=lambda r: r.notebook)
             ],
             "total_seconds": round((finished - started).total_seconds(), 2),
@@ -729,7 +741,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
         history = _history_record(config, cycle, staging, gate)  # before the checked tables go
         _ready_to_publish(staging)
         _swap_into_place(staging, final)
-        _write_history(folder / improve.STORE_NAME, history)  # only a run that succeeded writes
+        _write_history(folder, history)  # only a run that succeeded writes
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -744,7 +756,7 @@ def _history_record(config: ReviewConfig, cycle: str, staging: Path,
     """The rows the run adds to the history store (:mod:`cxassess.improve`), and the next
     cycle's proposals from every page's findings, written into the report as ``proposals.csv``.
     """
-    from cxassess import export, findings
+    from cxassess import export, improve
     from cxassess.cycles import next_cycle
 
     store = staging.parent / improve.STORE_NAME
@@ -754,76 +766,144 @@ def _history_record(config: ReviewConfig, cycle: str, staging: Path,
     return record
 
 
-def _write_history(store: Path, record: dict) -> None:
-    """Write each cycle of ``record`` into the history store (one transaction per cycle)."""
+def _write_history(folder: Path, record: dict) -> None:
+    """Write each cycle of ``record`` into the history store of the dataset's report folder
+    (one transaction per cycle).
+    """
+    from cxassess import improve
+
     for label, tables in record.items():
-        improve.write_history(store, label, tables)
+        improve.write_history(folder / improve.STORE_NAME, label, tables)
 
 
 def _gates(config: ReviewConfig, runs: list[tuple[str, Path]], always: int) -> dict[str, quality.QualityReport]:
     """The gate of each ``(cycle, folder)`` of ``runs``, in order, in ONE child process
-    (one Great Expectations context): each report and its checked tables are saved into
-    its folder, and this process reads the reports back. The memory the gate used goes
-    back to the system when the child ends, before the notebooks start. The runs after
-    the first ``always`` (the trends' earlier cycles) are gated only when the first cycle
-    is not critical.
+    (one Great Expectations context; :func:`cxassess.quality.gate.gate_cycles`): each
+    report and its checked tables are saved into its folder, and this process reads the
+    reports back. The memory the gate used goes back to the system when the child ends,
+    before the notebooks start. The runs after the first ``always`` (the trends' earlier
+    cycles) are gated only when the first cycle is not critical. While the child works,
+    this process imports what running and rendering the pages need (the other core).
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        done = pool.submit(_gate_child, str(config.root), [(label, str(folder)) for label, folder in runs], always).result()
+        gated = pool.submit(quality.gate.gate_cycles, str(config.root),
+                            [(label, str(folder)) for label, folder in runs], always)
+        import nbconvert  # noqa: F401  (imported now, while the gate runs, not after it)
+        import papermill  # noqa: F401
+
+        from cxassess import improve  # noqa: F401
+        done = gated.result()
     return {label: quality.QualityReport.read(folder) for label, folder in runs if label in done}
 
 
-def _gate_child(root: str, runs: list[tuple[str, str]], always: int) -> list[str]:
-    """In the gate's child process: gate each cycle of ``runs`` into its folder and return
-    the cycles gated; the runs after the first ``always`` (the trends' earlier cycles) are
-    skipped when the first cycle is critical.
+def _last_pages(final: Path) -> dict[str, dict]:
+    """What each notebook took in the last good review (its manifest): ``seconds`` and,
+    where it was measured, ``peak_mib`` (its kernel's peak memory); nothing without one.
     """
-    config, done, critical = load_config(root), [], False
-    for i, (label, folder) in enumerate(runs):
-        if i >= always and critical:
-            break
-        report = _gate(config, label, Path(folder))
-        critical = critical or (i == 0 and report.critical)
-        done.append(label)
-    return done
-
-
-def _gate(config: ReviewConfig, cycle: str, folder: Path) -> quality.QualityReport:
-    """Run the gate on ``cycle``, save its report and checked tables into ``folder`` (the
-    pages read them from there), and release the tables: this process holds no data
-    while the notebooks run.
-    """
-    report = quality.check_cycle(config.root, cycle, store=folder)
-    report.save(folder)
-    report.data = None
-    gc.collect()
-    pa.default_memory_pool().release_unused()  # give the gate's buffers back before the kernels start
-    return report
-
-
-def _last_seconds(final: Path) -> dict[str, float]:
-    """Seconds each notebook took in the last good review (its manifest), or nothing."""
     try:
         manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
-        return {p["notebook"]: float(p["seconds"]) for p in manifest.get("pages", [])}
+        return {p["notebook"]: {"seconds": float(p["seconds"]), "peak_mib": p.get("peak_mib")}
+                for p in manifest.get("pages", [])}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 
 
-def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, failed_dir: Path,
-             say: Callable[[str], None], last: dict[str, float] | None = None) -> list[PageResult]:
-    """Execute the notebooks with papermill, ``jobs`` at a time (each in its own kernel;
-    they only read the gate's stored tables), and return their results in name order,
-    landing pages (:func:`is_landing`: the summary) first. The landing pages run after
-    all the others, which save the findings they read.
-    The notebooks that took longest in the last good review (``last``) start first, so
-    the longest one does not start last; without that record, in name order. The first
-    failure stops the run: notebooks not started are not run.
+#: The argument that names a page's kernel on its command line (``ps`` shows it), so that
+#: the review can find the kernel's process and measure its memory: a setting of no
+#: class the kernel knows, which it ignores.
+_KERNEL_MARK = "--CxAssessPage.run={pid}:{page}"
+
+
+class _PagePeaks:
+    """The peak memory of each page's kernel (its own peak resident memory plus what the
+    processes it started hold, e.g. Spark's JVM), watched every ``every`` seconds from
+    ``/proc`` while the pages run; empty where ``/proc`` is missing.
     """
+
+    def __init__(self, every: float = 0.25) -> None:
+        self.every = every
+        self.peaks: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="cxassess-page-memory", daemon=True)
+
+    def __enter__(self) -> _PagePeaks:
+        if Path("/proc/self/status").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def peak_mib(self, page: str) -> int | None:
+        """The page's peak (MiB), or ``None`` when it was not seen."""
+        peak = self.peaks.get(page)
+        return None if peak is None else round(peak / 2**20)
+
+    def _watch(self) -> None:
+        mark = _KERNEL_MARK.format(pid=os.getpid(), page="")
+        while not self._stop.wait(self.every):
+            procs: dict[int, tuple[int, int, int, str | None]] = {}  # pid: parent, rss, peak, page
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    status = Path(entry.path, "status").read_text()
+                    args = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                kib = [int(fields.get(k, "0 kB").split()[0]) * 1024 for k in ("VmRSS", "VmHWM")]
+                page = next((a.decode(errors="replace")[len(mark):] for a in args
+                             if a.decode(errors="replace").startswith(mark)), None)
+                procs[int(entry.name)] = (int(fields.get("PPid", "0").split()[0]), kib[0], kib[1], page)
+            for pid, (_, _, peak, page) in procs.items():
+                if page is None:
+                    continue
+                below = sum(rss for other, (parent, rss, _, _) in procs.items()
+                            if other != pid and _descends(other, pid, procs))
+                self.peaks[page] = max(self.peaks.get(page, 0), peak + below)
+
+
+def _descends(pid: int, ancestor: int, procs: dict) -> bool:
+    """Whether process ``pid`` was started, directly or not, by ``ancestor``."""
+    seen = set()
+    while pid in procs and pid not in seen:
+        seen.add(pid)
+        pid = procs[pid][0]
+        if pid == ancestor:
+            return True
+    return False
+
+
+def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, failed_dir: Path,
+             say: Callable[[str], None], last: dict[str, dict] | None = None,
+             room: int | None = None, guess: int = 0) -> list[PageResult]:
+    """Execute the notebooks with papermill, up to ``jobs`` at a time (each in its own
+    kernel; they only read the gate's stored tables), and return their results in name
+    order, landing pages (:func:`is_landing`: the summary) first. The landing pages run
+    after all the others, which save the findings they read.
+
+    The notebooks that took longest in the last good review (``last``) start first, so the
+    longest one does not start last; without that record, in name order. With ``room``
+    (bytes), a notebook starts beside the running ones only when their memory and its own
+    fit in it: each counts for its peak in the last review, else for ``guess``; the
+    first notebook waiting that fits starts (one always runs). Each page's peak is
+    measured (:class:`_PagePeaks`) and returned in its result. The first failure stops
+    the run: notebooks not started are not run.
+    """
+    import nbformat
     import papermill as pm
+
+    last = last or {}
+
+    def need(page: Path) -> int:
+        peak = last.get(page.name, {}).get("peak_mib")
+        return int(peak * 2**20) if peak else guess
 
     def run(i: int, page: Path) -> PageResult:
         out = staging / page.name
@@ -833,42 +913,55 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
             pm.execute_notebook(
                 str(page), str(out), parameters=parameters, kernel_name="python3",
                 cwd=str(Path.cwd()), progress_bar=False, log_output=False,
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no kernel chatter on the CLI (errors reach the notebook)
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL",  # no kernel chatter on the CLI (errors reach the notebook)
+                                 _KERNEL_MARK.format(pid=os.getpid(), page=page.name)],
             )
         except pm.PapermillExecutionError as exc:
             cell, error = _first_error(out)
             raise ReviewRunError(page.name, cell, error or str(exc), failed_dir / page.name) from None
         seconds = time.perf_counter() - t0
-        say(f"  [{i}/{len(pages)}] {page.stem}: done in {seconds:.1f} s")
+        peak = peaks.peak_mib(page.name)
+        say(f"  [{i}/{len(pages)}] {page.stem}: done in {seconds:.1f} s"
+            + (f", {peak / 1024:.1f} GiB at most" if peak else ""))
         title = notebook_title(nbformat.read(out, as_version=4), page.stem)
-        return PageResult(page.name, title, f"{page.stem}.html", seconds)
+        return PageResult(page.name, title, f"{page.stem}.html", seconds, peak)
 
     def batch(numbered: list[tuple[int, Path]]) -> list[PageResult]:
-        if not numbered:
-            return []
+        waiting = sorted(numbered, key=lambda item: -last.get(item[1].name, {}).get("seconds", 0.0))  # stable
+        running: dict = {}
+        results: dict[int, PageResult] = {}
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            first = sorted(numbered, key=lambda item: -(last or {}).get(item[1].name, 0.0))  # stable: name order
-            submitted = {i: pool.submit(run, i, page) for i, page in first}
-            futures = [submitted[i] for i, _ in numbered]
-            for future in as_completed(futures):
-                error = future.exception()
-                if error is None:
-                    continue
-                for other in futures:
-                    other.cancel()
-                wait(futures)
-                if isinstance(error, ReviewRunError):
-                    if failed_dir.exists():
-                        shutil.rmtree(failed_dir)
-                    failed_dir.mkdir()
-                    shutil.copy2(staging / error.notebook, failed_dir / error.notebook)
-                raise error
-        return [f.result() for f in futures]
+            while waiting or running:
+                while waiting and len(running) < jobs:
+                    used = sum(n for _, n in running.values())
+                    fits = next((item for item in waiting if not running or room is None
+                                 or used + need(item[1]) <= room), None)
+                    if fits is None:
+                        break
+                    waiting.remove(fits)
+                    running[pool.submit(run, *fits)] = (fits[0], need(fits[1]))
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i, _ = running.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        results[i] = future.result()
+                        continue
+                    waiting.clear()  # nothing more starts; the running pages end first
+                    wait(running)
+                    if isinstance(error, ReviewRunError):
+                        if failed_dir.exists():
+                            shutil.rmtree(failed_dir)
+                        failed_dir.mkdir()
+                        shutil.copy2(staging / error.notebook, failed_dir / error.notebook)
+                    raise error
+        return [results[i] for i, _ in numbered]
 
     landing = [page for page in pages if is_landing(page)]
     numbered = list(enumerate([*[p for p in pages if p not in landing], *landing], start=1))  # in run order
-    done = batch(numbered[: len(pages) - len(landing)])  # the pages save their findings ...
-    return [*batch(numbered[len(pages) - len(landing):]), *done]  # ... then the summary reads them; listed first
+    with _PagePeaks() as peaks:
+        done = batch(numbered[: len(pages) - len(landing)])  # the pages save their findings ...
+        return [*batch(numbered[len(pages) - len(landing):]), *done]  # ... then the summary reads them; listed first
 
 
 def is_landing(notebook: Path) -> bool:
@@ -888,6 +981,7 @@ def is_landing(notebook: Path) -> bool:
     Examples
     --------
     >>> import tempfile
+    >>> import nbformat
     >>> from nbformat.v4 import new_notebook
     >>> folder = Path(tempfile.mkdtemp())
     >>> nbformat.write(new_notebook(metadata={"cxassess": {"landing": True}}), folder / "01_summary.ipynb")
@@ -895,6 +989,8 @@ def is_landing(notebook: Path) -> bool:
     >>> is_landing(folder / "01_summary.ipynb"), is_landing(folder / "20_kpi_scorecard.ipynb")
     (True, False)
     """
+    import nbformat
+
     try:
         meta = nbformat.read(notebook, as_version=4).metadata
     except (OSError, ValueError):
@@ -972,26 +1068,35 @@ def _own_rss() -> int:
         return 0
 
 
-def _parallel_pages(staging: Path, pages: int, jobs: int | None) -> tuple[int, str]:
-    """How many notebooks run at once, and why in words: ``jobs`` when given (``--jobs``),
-    else one per core, no more than the memory holds for one page each (its kernel plus
-    the stored tables of the cycle and the previous one, decompressed): the free memory,
-    and the review's memory budget (:func:`memory_budget`) less what this process holds.
+def _parallel_pages(staging: Path, pages: int, jobs: int | None,
+                    last: dict[str, dict] | None = None) -> tuple[int, int | None, int, str]:
+    """How the notebooks share the machine: how many run at once at most, the memory they
+    may use together (bytes, ``None``: not checked), what a page is counted for when its
+    peak in the last review is unknown, and the reason in words.
+
+    ``--jobs`` (``jobs``) sets how many run at once, memory unchecked. Else one per core,
+    in the review's memory budget (:func:`memory_budget`) less what this process holds,
+    and no more than the free memory: a page counts for its peak in the last review
+    (``last``), else for its kernel plus the stored tables of the cycle and the previous
+    one, decompressed.
     """
-    if jobs is not None:
-        return max(1, min(jobs, pages)), "--jobs"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     data = sum(p.stat().st_size for folder in (staging, staging / "previous")
                for p in (folder / quality.TABLES_FOLDER).glob("*.parquet"))
-    need = PAGE_BASELINE_BYTES + PARQUET_EXPANSION * data
+    guess = PAGE_BASELINE_BYTES + PARQUET_EXPANSION * data
+    if jobs is not None:
+        jobs = max(1, min(jobs, pages))
+        return jobs, None, guess, f"{jobs} at a time (--jobs)"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     free, budget = _available_memory(), memory_budget()
     room = budget - _own_rss() if free is None else min(free, budget - _own_rss())
-    chosen = max(1, min(cores, pages, room // need))
-    why = f"{cores} core(s)"
+    known = sum(1 for p in (last or {}).values() if p.get("peak_mib"))
+    why = f"up to {max(1, min(cores, pages))} at a time as memory allows ({cores} core(s)"
     if free is not None:
         why += f", {free / 2**30:.1f} GB free"
-    why += f", budget {budget / 10**9:.1f} GB, about {need / 2**30:.1f} GB per page"
-    return chosen, why
+    why += f", budget {budget / 10**9:.1f} GB; each page counted for "
+    why += (f"its peak in the last review, {known} of {pages}, else " if known else "")
+    why += f"about {guess / 2**30:.1f} GB)"
+    return max(1, min(cores, pages)), max(room, 0), guess, why
 
 
 def _ready_to_publish(staging: Path) -> None:

@@ -210,14 +210,65 @@ def test_notebooks_run_at_once_as_cores_and_free_memory_allow(tmp_path, monkeypa
     monkeypatch.setattr(report.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     need = report.PAGE_BASELINE_BYTES + report.PARQUET_EXPANSION * 1000
     monkeypatch.setattr(report, "_available_memory", lambda: 10 * need)
-    assert report._parallel_pages(tmp_path, 4, None)[0] == 4  # four cores, memory for ten pages
+    monkeypatch.setenv("CXASSESS_MEMORY_BUDGET", "100GB")  # the free memory is the limit
+    assert report._parallel_pages(tmp_path, 4, None)[:3] == (4, 10 * need, need)  # four cores, room for ten
     assert report._parallel_pages(tmp_path, 3, None)[0] == 3  # no more than the pages
     monkeypatch.setattr(report, "_available_memory", lambda: 2 * need + 1)
-    jobs, why = report._parallel_pages(tmp_path, 4, None)
-    assert jobs == 2 and "4 core(s)" in why  # memory for two pages only
-    monkeypatch.setattr(report, "_available_memory", lambda: need // 2)
-    assert report._parallel_pages(tmp_path, 4, None)[0] == 1  # always at least one
-    assert report._parallel_pages(tmp_path, 4, 3) == (3, "--jobs")
+    jobs, room, guess, why = report._parallel_pages(tmp_path, 4, None)
+    assert (jobs, room // guess) == (4, 2) and "4 core(s)" in why  # room for two pages of the guessed size
+    jobs, _, _, why = report._parallel_pages(tmp_path, 4, None, {"00_a.ipynb": {"seconds": 1.0, "peak_mib": 300}})
+    assert "its peak in the last review, 1 of 4" in why
+    assert report._parallel_pages(tmp_path, 4, 3) == (3, None, need, "3 at a time (--jobs)")
+
+
+class _Pool:
+    """Stands for the thread pool of :func:`cxassess.report._execute`: records the order
+    in which pages are started and runs nothing."""
+
+    started: list[str] = []
+
+    def __init__(self, max_workers):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, i, page):
+        from concurrent.futures import Future
+
+        from cxassess import report
+
+        _Pool.started.append(page.name)
+        done = Future()
+        done.set_result(report.PageResult(page.name, page.stem, f"{page.stem}.html", 0.0))
+        return done
+
+
+def test_a_page_starts_beside_the_running_ones_only_when_their_peaks_fit(tmp_path):
+    from cxassess import report
+
+    mib = 2**20
+    last = {"00_a.ipynb": {"seconds": 30.0, "peak_mib": 2000}, "10_b.ipynb": {"seconds": 20.0, "peak_mib": 1500},
+            "20_c.ipynb": {"seconds": 10.0, "peak_mib": 900}}
+    pages = [tmp_path / n for n in ("00_a.ipynb", "10_b.ipynb", "20_c.ipynb", "30_d.ipynb")]
+    import unittest.mock
+
+    _Pool.started = []
+    with unittest.mock.patch.object(report, "ThreadPoolExecutor", _Pool):
+        results = report._execute(pages, tmp_path, {}, 2, tmp_path / "failed", lambda line: None, last,
+                                  room=3000 * mib, guess=1200 * mib)
+    # a (2000) runs; b (1500) does not fit beside it, c (900) does; then b beside nothing
+    # running; d, unknown, counts for the guess (1200) and fits beside b (1500)
+    assert _Pool.started == ["00_a.ipynb", "20_c.ipynb", "10_b.ipynb", "30_d.ipynb"]
+    assert [r.notebook for r in results] == [p.name for p in pages]
+    _Pool.started = []
+    with unittest.mock.patch.object(report, "ThreadPoolExecutor", _Pool):
+        report._execute(pages, tmp_path, {}, 2, tmp_path / "failed", lambda line: None, last,
+                        room=100 * mib, guess=1200 * mib)
+    assert _Pool.started == ["00_a.ipynb", "10_b.ipynb", "20_c.ipynb", "30_d.ipynb"]  # one at a time, longest first
 
 
 def test_the_longest_notebook_of_the_last_review_starts_first(tmp_path):
@@ -225,8 +276,9 @@ def test_the_longest_notebook_of_the_last_review_starts_first(tmp_path):
 
     (tmp_path / "manifest.json").write_text(json.dumps({"pages": [
         {"notebook": "00_a.ipynb", "seconds": 2.0}, {"notebook": "20_c.ipynb", "seconds": 30.0}]}))
-    assert report._last_seconds(tmp_path) == {"00_a.ipynb": 2.0, "20_c.ipynb": 30.0}
-    assert report._last_seconds(tmp_path / "nothing") == {}
+    assert report._last_pages(tmp_path) == {"00_a.ipynb": {"seconds": 2.0, "peak_mib": None},
+                                            "20_c.ipynb": {"seconds": 30.0, "peak_mib": None}}
+    assert report._last_pages(tmp_path / "nothing") == {}
     pages = [tmp_path / n for n in ("00_a.ipynb", "10_b.ipynb", "20_c.ipynb")]
     started = []
 
@@ -252,6 +304,6 @@ def test_the_longest_notebook_of_the_last_review_starts_first(tmp_path):
 
     with unittest.mock.patch.object(report, "ThreadPoolExecutor", Pool):
         results = report._execute(pages, tmp_path, {}, 2, tmp_path / "failed", lambda line: None,
-                                  report._last_seconds(tmp_path))
+                                  report._last_pages(tmp_path))
     assert started == ["20_c.ipynb", "00_a.ipynb", "10_b.ipynb"]  # longest first, then name order
     assert [r.notebook for r in results] == ["00_a.ipynb", "10_b.ipynb", "20_c.ipynb"]
