@@ -276,17 +276,22 @@ def _run_gx(frame: pd.DataFrame, table: str, expectations: list[dict], params: d
     for e in expectations:
         conditional = "row_condition" in e["kwargs"]  # its condition may read any column
         groups.setdefault(() if conditional else tuple(_needed(e["kwargs"])), []).append(e)
+    # Each batch is validated for a verdict only (GX's BOOLEAN_ONLY: no list of failing rows
+    # computed); only the expectations that fail run again for their complete result.
     ordered: list = [None] * len(expectations)
     for columns, group in groups.items():
-        suite = gx.ExpectationSuite(name=f"cxassess-{table}", expectations=group)
         part = frame[list(columns)] if columns else frame
         batch = gx_context().data_sources.pandas_default.read_dataframe(part)
-        result = batch.validate(
-            suite, expectation_parameters=params, result_format={"result_format": "COMPLETE"}
-        )
-        # GX does not keep the suite's order; each expectation carries its position in meta.
-        for r in result.results:
-            ordered[r.expectation_config.meta["cx_position"]] = r
+        for kind in ("BOOLEAN_ONLY", "COMPLETE"):
+            suite = gx.ExpectationSuite(name=f"cxassess-{table}", expectations=group)
+            result = batch.validate(suite, expectation_parameters=params, result_format={"result_format": kind})
+            # GX does not keep the suite's order; each expectation carries its position in meta.
+            for r in result.results:
+                ordered[r.expectation_config.meta["cx_position"]] = r
+            failed = {r.expectation_config.meta["cx_position"] for r in result.results if not r.success}
+            group = [e for e in group if e["meta"]["cx_position"] in failed]
+            if not group:
+                break
     return ordered
 
 
