@@ -1074,11 +1074,14 @@ def stage_flow(
     return out[["source", "target", "moves", "tickets", "median_wait_hours", "allowed"]]
 
 
-def _engine_flow(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar | None) -> pd.DataFrame:
-    """:func:`stage_flow` of an event log in an engine: the visits are cut with window
-    functions over each ticket's events in time order, the moves counted per pair of
-    stages, and each pair's waits brought back as distinct values with their counts (for
-    the median, :func:`~cxassess.stats.counted_medians`).
+def _engine_events(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar | None,
+                   extra: Sequence[str] = ()) -> tuple[nw.LazyFrame, list[str]]:
+    """The events of a lazy log ready to be cut into visits: ``ticket_id``, ``_t`` (whole
+    microseconds since the epoch, or of working time before the instant with a
+    ``calendar``), ``_at`` (the instant), ``_stage`` (the log's stage, or the review.yml
+    stage of the activity; ``(unmapped)`` without one) and the columns ``extra`` that
+    exist. Events without a timestamp are left out. Returns the frame and the window
+    order of a ticket's events: time, then activity for events at the same instant.
     """
     names = df.collect_schema().names()
     has_activity = "activity" in names
@@ -1086,18 +1089,42 @@ def _engine_flow(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar 
         stage = nw.col("stage").fill_null(UNMAPPED)
     else:  # stages from the activities of review.yml
         stage = nw.lit(UNMAPPED)
-        for activity, name in (process.activities.items() if has_activity else ()):
+        for activity, name in (process.activities.items() if has_activity and process is not None else ()):
             stage = nw.when(nw.col("activity") == activity).then(nw.lit(name)).otherwise(stage)
-    kept = ["ticket_id", "timestamp", *(["activity"] if has_activity else [])]
+    kept = ["ticket_id", "timestamp", *(["activity"] if has_activity else []),
+            *(c for c in extra if c in names and c not in ("ticket_id", "timestamp", "activity"))]
     ev = epoch_micros(df.select(*kept), {"_t": "timestamp"}).filter(~nw.col("_t").is_null())
     ev = ev.with_columns(stage.cast(nw.String).alias("_stage"), nw.col("_t").alias("_at"))
     if calendar is not None:  # the waits in working time: each instant as the working time before it
         ev, _ = on_business_clock(ev, ["_t"], calendar, _first_instant(ev))
-    order = ["_at", *(["activity"] if has_activity else [])]
+    return ev, ["_at", *(["activity"] if has_activity else [])]
+
+
+def _engine_visits(ev: nw.LazyFrame, order: list[str]) -> nw.LazyFrame:
+    """The first event of each visit (consecutive events of a ticket in one stage), with
+    ``_target`` (the stage of the next visit; null for the ticket's last) and ``_next``
+    (when the next visit starts, ``_t``'s clock).
+    """
     ev = ev.with_columns(nw.col("_stage").shift(1).over("ticket_id", order_by=order).alias("_before"))
     visits = ev.filter(nw.col("_before").is_null() | (nw.col("_before") != nw.col("_stage")))
-    visits = visits.with_columns(nw.col("_stage").shift(-1).over("ticket_id", order_by=order).alias("_target"),
-                                 nw.col("_t").shift(-1).over("ticket_id", order_by=order).alias("_next"))
+    return visits.with_columns(nw.col("_stage").shift(-1).over("ticket_id", order_by=order).alias("_target"),
+                               nw.col("_t").shift(-1).over("ticket_id", order_by=order).alias("_next"))
+
+
+def _engine_hours(micros: np.ndarray, calendar: BusinessCalendar | None) -> np.ndarray:
+    """Durations in whole microseconds as hours, rounded as the pandas path rounds them."""
+    micros = np.asarray(micros, dtype="float64")
+    return micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+
+
+def _engine_flow(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar | None) -> pd.DataFrame:
+    """:func:`stage_flow` of an event log in an engine: the visits are cut with window
+    functions over each ticket's events in time order, the moves counted per pair of
+    stages, and each pair's waits brought back as distinct values with their counts (for
+    the median, :func:`~cxassess.stats.counted_medians`).
+    """
+    ev, order = _engine_events(df, process, calendar)
+    visits = _engine_visits(ev, order)
     moves = visits.filter(~nw.col("_target").is_null()).with_columns((nw.col("_next") - nw.col("_t")).alias("_wait"))
     pair = ["_stage", "_target"]
     counted = collect(moves.group_by(pair).agg(nw.len().alias("moves"), nw.col("ticket_id").n_unique().alias("tickets")))
@@ -1107,8 +1134,7 @@ def _engine_flow(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar 
     w = waits.to_pandas()
     code = pd.MultiIndex.from_frame(table[["source", "target"]]).get_indexer(
         pd.MultiIndex.from_arrays([w["_stage"], w["_target"]]))
-    micros = w["_wait"].astype("float64").to_numpy()
-    hours = micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+    hours = _engine_hours(w["_wait"].to_numpy(), calendar)
     table["median_wait_hours"] = counted_medians(hours, w["_count"].to_numpy(), code, len(table))
     allowed = set(map(tuple, process.transitions))
     table["allowed"] = [not allowed or (a, b) in allowed for a, b in zip(table["source"], table["target"], strict=True)]
