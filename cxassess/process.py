@@ -46,6 +46,7 @@ from cxassess.stats import (
     difference_of_estimates,
     difference_of_proportions,
     median_interval,
+    median_intervals,
     se_from_interval,
     verdict,
 )
@@ -948,6 +949,8 @@ def stage_metrics(
     >>> m[["stage", "total_hours", "share_of_time", "desk_share", "bottleneck_rank"]].values.tolist()
     [['a', 1.0, 0.125, 0.25, 2], ['b', 3.0, 0.375, 0.75, 1], ['c', 4.0, 0.5, nan, <NA>]]
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_metrics(nw.from_native(events), process, resolved, calendar)
     log = process_log(events, process)
     pairs = log.stage_tickets(calendar)
     done = log.resolved if resolved is None else log.ticket_flags(resolved)
@@ -983,6 +986,11 @@ def stage_metrics(
             "over_target": float((hours > target).mean()) if target is not None and len(hours) else np.nan,
             "customer_time": name in customer,
         })
+    return _ranked_stages(rows)
+
+
+def _ranked_stages(rows: list[dict]) -> pd.DataFrame:
+    """The stage metrics' rows as a table with the desk's share of time and the bottleneck rank."""
     out = pd.DataFrame(rows)
     desk = ~out["customer_time"]
     desk_time = out.loc[desk, "total_hours"].sum()
@@ -991,6 +999,74 @@ def stage_metrics(
     ranked = out[desk & (out["entering"] > 0)]["total_hours"].rank(ascending=False, method="min")
     out["bottleneck_rank"] = ranked.reindex(out.index).astype("Int64")
     return out
+
+
+def _engine_metrics(df: nw.LazyFrame, process: Process, resolved: pd.Series | None,
+                    calendar: BusinessCalendar | None) -> pd.DataFrame:
+    """:func:`stage_metrics` of an event log in an engine: the visits are cut with window
+    functions, each ticket's time in a stage summed over its visits (whole microseconds),
+    and per stage only the distinct times come back with how many tickets spent each and
+    the counts of leaving, looping, ending and still open tickets; the median, its
+    interval and the p90 are those of the times written out
+    (:func:`~cxassess.stats.median_intervals` with ``counts``).
+    """
+    ev, order = _engine_events(df, process, calendar)
+    if resolved is not None:
+        ids = pd.Series(resolved).dropna().unique().tolist()
+        hit = nw.col("ticket_id").is_in(ids) if ids else nw.lit(False)
+    elif process.resolution_activities and "activity" in order:
+        hit = nw.col("activity").is_in(list(process.resolution_activities)).fill_null(False)
+    else:
+        hit = nw.lit(False)
+    ev = ev.with_columns(nw.col("_t").max().over("ticket_id").alias("_end"),
+                         hit.cast(nw.Int64).max().over("ticket_id").alias("_done"))
+    visits = _engine_visits(ev, order)
+    last = nw.col("_target").is_null()
+    visits = visits.with_columns(
+        (nw.when(last).then(nw.col("_end")).otherwise(nw.col("_next")) - nw.col("_t")).alias("_stay"),
+        (~last).cast(nw.Int64).alias("_moves"), last.cast(nw.Int64).alias("_last"))
+    pairs = visits.group_by("ticket_id", "_stage").agg(
+        nw.col("_stay").sum().cast(nw.Int64).alias("_micros"), nw.len().cast(nw.Int64).alias("_visits"),
+        nw.col("_moves").max().alias("_leaves"), nw.col("_last").max().alias("_ends"),
+        (nw.col("_last") * (1 - nw.col("_done"))).max().alias("_open"))
+    counted = collect(pairs.group_by("_stage", "_micros").agg(
+        nw.len().alias("_count"), nw.col("_leaves").sum().alias("leaving"),
+        (nw.col("_visits") > 1).cast(nw.Int64).sum().alias("loops"), nw.col("_visits").sum().alias("visits"),
+        nw.col("_ends").sum().alias("ending_here"), nw.col("_open").sum().alias("open_here"))).to_pandas()
+    counts = ["_count", "leaving", "loops", "visits", "ending_here", "open_here"]
+    counted = counted.astype({c: "int64" for c in counts})
+    names = pd.Index(_stage_order(process, set(counted["_stage"])), dtype="str")
+    code = names.get_indexer(counted["_stage"])
+    k = len(names)
+    n = counted["_count"].to_numpy()
+    hours = _engine_hours(counted["_micros"].to_numpy(), calendar)
+    stats = median_intervals(hours, code, k, counts=n)
+    sums = {c: np.bincount(code, weights=counted[c].to_numpy(), minlength=k).astype("int64") for c in counts}
+    total = np.bincount(code, weights=hours * n, minlength=k)
+    total_time = total.sum()
+    labels = {s.name: s for s in process.stages}
+    customer = _customer_stages(process)
+    rows = []
+    for at, name in enumerate(names):
+        spec = labels.get(name)
+        target = spec.target_hours if spec is not None else None
+        entering = int(sums["_count"][at])
+        over = n[(code == at) & (hours > target)].sum() if target is not None else 0
+        low, high = stats["ci_low"][at], stats["ci_high"][at]
+        rows.append({
+            "stage": name, "label": spec.label if spec else name, "lane": spec.lane if spec else "",
+            "entering": entering, "leaving": int(sums["leaving"][at]),
+            "ending_here": int(sums["ending_here"][at]), "open_here": int(sums["open_here"][at]),
+            "loops": int(sums["loops"][at]), "visits": int(sums["visits"][at]),
+            "median_hours": float(stats["value"][at]), "ci_low": float(low), "ci_high": float(high),
+            "p90_hours": float(stats["p90"][at]),
+            "se": float(se_from_interval(low, high)), "total_hours": float(total[at]),
+            "share_of_time": float(total[at] / total_time) if total_time else np.nan,
+            "target_hours": np.nan if target is None else float(target),
+            "over_target": float(over / entering) if target is not None and entering else np.nan,
+            "customer_time": name in customer,
+        })
+    return _ranked_stages(rows)
 
 
 def time_split(metrics: pd.DataFrame) -> pd.DataFrame:
