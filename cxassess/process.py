@@ -1150,7 +1150,7 @@ def stage_flow(
     return out[["source", "target", "moves", "tickets", "median_wait_hours", "allowed"]]
 
 
-def _engine_events(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar | None,
+def _engine_events(df: nw.LazyFrame, process: Process | None, calendar: BusinessCalendar | None,
                    extra: Sequence[str] = ()) -> tuple[nw.LazyFrame, list[str]]:
     """The events of a lazy log ready to be cut into visits: ``ticket_id``, ``_t`` (whole
     microseconds since the epoch, or of working time before the instant with a
@@ -1255,6 +1255,8 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
     >>> pairs.values.tolist(), per_ticket.values.tolist()
     ([['spec', 't1', 1, 1], ['t1', 'spec', 1, 1]], [['A', 2, 1], ['B', 0, 0]])
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_handoffs(nw.from_native(events))
     log = process_log(events)
     if "team" not in log.events.columns:
         raise InputError("the event log has no team column: handoffs between teams cannot be seen",
@@ -1270,6 +1272,35 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
         "ping_pong": np.bincount(change["ticket"][change["ping_pong"]], minlength=log.n_tickets).astype("int64"),
     })
     return pairs, per_ticket
+
+
+def _engine_handoffs(df: nw.LazyFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`handoffs` of an event log in an engine: the team of the previous event naming
+    one (window over the ticket's events in time order, then activity, then team for
+    events at the same instant), the changes counted per pair of teams and per ticket.
+    The pairs are a small table; the per-ticket table has one row per ticket.
+    """
+    if "team" not in df.collect_schema().names():
+        raise InputError("the event log has no team column: handoffs between teams cannot be seen",
+                         fix="add events.team (the team handling each event)")
+    ev, order = _engine_events(df, None, None, extra=["team"])
+    named = ev.filter(~nw.col("team").is_null()).with_columns(
+        nw.col("team").shift(1).over("ticket_id", order_by=[*order, "team"]).alias("_from"))
+    change = named.filter(~nw.col("_from").is_null() & (nw.col("_from") != nw.col("team")))
+    change = change.with_columns(
+        (nw.col("team") == nw.col("_from").shift(1).over("ticket_id", order_by=[*order, "team"]))
+        .fill_null(False).cast(nw.Int64).alias("_pong"))
+    pairs = collect(change.group_by("_from", "team").agg(
+        nw.len().alias("handoffs"), nw.col("ticket_id").n_unique().alias("tickets"))).to_pandas()
+    pairs = pairs.rename(columns={"_from": "from_team", "team": "to_team"})
+    pairs = pairs.astype({"from_team": "str", "to_team": "str", "handoffs": "int64", "tickets": "int64"})
+    pairs = pairs.sort_values(["from_team", "to_team"], kind="stable").reset_index(drop=True)
+    counted = change.group_by("ticket_id").agg(nw.len().alias("handoffs"), nw.col("_pong").sum().alias("ping_pong"))
+    every = df.select("ticket_id").unique()
+    per_ticket = collect(every.join(counted, on="ticket_id", how="left")).to_pandas()
+    per_ticket = per_ticket.fillna({"handoffs": 0, "ping_pong": 0}).astype({"handoffs": "int64", "ping_pong": "int64"})
+    per_ticket = per_ticket.sort_values("ticket_id", kind="stable").reset_index(drop=True)
+    return pairs[["from_team", "to_team", "handoffs", "tickets"]], per_ticket[["ticket_id", "handoffs", "ping_pong"]]
 
 
 def _paths(log: ProcessLog) -> np.ndarray:
