@@ -1011,15 +1011,14 @@ def _engine_metrics(df: nw.LazyFrame, process: Process, resolved: pd.Series | No
     (:func:`~cxassess.stats.median_intervals` with ``counts``).
     """
     ev, order = _engine_events(df, process, calendar)
+    done = nw.lit(0, nw.Int64)  # no ticket resolved
     if resolved is not None:
         ids = pd.Series(resolved).dropna().unique().tolist()
-        hit = nw.col("ticket_id").is_in(ids) if ids else nw.lit(False)
+        done = nw.col("ticket_id").is_in(ids).cast(nw.Int64) if ids else done
     elif process.resolution_activities and "activity" in order:
         hit = nw.col("activity").is_in(list(process.resolution_activities)).fill_null(False)
-    else:
-        hit = nw.lit(False)
-    ev = ev.with_columns(nw.col("_t").max().over("ticket_id").alias("_end"),
-                         hit.cast(nw.Int64).max().over("ticket_id").alias("_done"))
+        done = hit.cast(nw.Int64).max().over("ticket_id")
+    ev = ev.with_columns(nw.col("_t").max().over("ticket_id").alias("_end"), done.alias("_done"))
     visits = _engine_visits(ev, order)
     last = nw.col("_target").is_null()
     visits = visits.with_columns(
@@ -1151,24 +1150,27 @@ def stage_flow(
 
 
 def _engine_events(df: nw.LazyFrame, process: Process | None, calendar: BusinessCalendar | None,
-                   extra: Sequence[str] = ()) -> tuple[nw.LazyFrame, list[str]]:
+                   extra: Sequence[str] = (), *, staged: bool = True) -> tuple[nw.LazyFrame, list[str]]:
     """The events of a lazy log ready to be cut into visits: ``ticket_id``, ``_t`` (whole
     microseconds since the epoch, or of working time before the instant with a
     ``calendar``), ``_at`` (the instant), ``_stage`` (the log's stage, or the review.yml
     stage of the activity; ``(unmapped)`` without one) and the columns ``extra`` that
-    exist. Events without a timestamp are left out. Returns the frame and the window
+    exist (``staged=False``: no stages needed, ``_stage`` is ``(unmapped)``). Events without a
+    timestamp are left out. Returns the frame and the window
     order of a ticket's events: time, then activity for events at the same instant.
     """
     names = df.collect_schema().names()
     has_activity = "activity" in names
-    if "stage" in names and collect(df.select(nw.col("stage").is_null().all()))["stage"].item() is False:
+    has_stage = "stage" in names and staged and not bool(  # a numpy bool from some engines
+        collect(df.select(nw.col("stage").is_null().all()))["stage"].item())
+    if has_stage:
         stage = nw.col("stage").fill_null(UNMAPPED)
     else:  # stages from the activities of review.yml
         stage = nw.lit(UNMAPPED)
         for activity, name in (process.activities.items() if has_activity and process is not None else ()):
             stage = nw.when(nw.col("activity") == activity).then(nw.lit(name)).otherwise(stage)
-    kept = ["ticket_id", "timestamp", *(["activity"] if has_activity else []),
-            *(c for c in extra if c in names and c not in ("ticket_id", "timestamp", "activity"))]
+    base = ["ticket_id", "timestamp", *(["activity"] if has_activity else []), *(["stage"] if has_stage else [])]
+    kept = [*base, *(c for c in extra if c in names and c not in base)]
     ev = epoch_micros(df.select(*kept), {"_t": "timestamp"}).filter(~nw.col("_t").is_null())
     ev = ev.with_columns(stage.cast(nw.String).alias("_stage"), nw.col("_t").alias("_at"))
     if calendar is not None:  # the waits in working time: each instant as the working time before it
@@ -1283,7 +1285,7 @@ def _engine_handoffs(df: nw.LazyFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if "team" not in df.collect_schema().names():
         raise InputError("the event log has no team column: handoffs between teams cannot be seen",
                          fix="add events.team (the team handling each event)")
-    ev, order = _engine_events(df, None, None, extra=["team"])
+    ev, order = _engine_events(df, None, None, extra=["team"], staged=False)
     named = ev.filter(~nw.col("team").is_null()).with_columns(
         nw.col("team").shift(1).over("ticket_id", order_by=[*order, "team"]).alias("_from"))
     change = named.filter(~nw.col("_from").is_null() & (nw.col("_from") != nw.col("team")))

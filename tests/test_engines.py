@@ -20,7 +20,7 @@ from cxassess.calendar import BusinessCalendar
 from cxassess.cycles import load_cycle, store_tables
 from cxassess.errors import ConfigError
 from cxassess.kpis.speed import kaplan_meier_from_counts
-from cxassess.process import stage_flow, stage_metrics
+from cxassess.process import handoffs, stage_flow, stage_metrics
 from cxassess.stats import counted_medians, median_interval, median_intervals
 
 from .conftest import SAMPLE
@@ -453,3 +453,50 @@ def test_the_stage_metrics_on_spark_equal_pandas(q3, folder, helpdesk):
     events, process, path = helpdesk
     _assert_close(stage_metrics(events, process), stage_metrics(engines.read_parquet(path, "spark").to_native(), process),
                   "stage_metrics, help desk")
+
+
+def _assert_handoffs(expected: tuple, got: tuple) -> None:
+    for name, left, right in zip(("pairs", "per_ticket"), expected, got, strict=True):
+        pd.testing.assert_frame_equal(right, left, check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_handoffs_in_an_engine_equal_pandas_on_the_sample_and_the_help_desk_log(q3, folder, helpdesk, engine):
+    expected = handoffs(q3.events)
+    assert expected[1]["ping_pong"].sum() > 50 and len(expected[1]) == q3.events["ticket_id"].nunique()
+    _assert_handoffs(expected, handoffs(engines.open_tables(folder, engine)["events"].to_native()))
+    events, _, path = helpdesk
+    expected = handoffs(events)
+    # independently: changes of resource between consecutive events of a ticket, in plain pandas
+    ev = events.sort_values(["ticket_id", "timestamp"], kind="stable")
+    moved = (ev["ticket_id"] == ev["ticket_id"].shift()) & (ev["team"] != ev["team"].shift())
+    assert expected[0]["handoffs"].sum() == moved.sum() == expected[1]["handoffs"].sum()
+    _assert_handoffs(expected, handoffs(engines.read_parquet(path, engine).to_native()))
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_events_at_the_same_instant_are_taken_in_the_order_of_their_activity(tmp_path, engine):
+    """pandas keeps the file's order for events at the same instant; an engine has no file
+    order and takes them by activity: the same figures as pandas on the log listed so."""
+    from cxassess.config import Process, Stage
+
+    p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L")), activities={})
+    ev = pd.DataFrame({"ticket_id": ["T"] * 4, "activity": ["x", "z", "y", "w"], "stage": ["a", "b", "a", "b"],
+                       "team": ["t1", "t2", "t1", "t3"],
+                       "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 09:00", "2026-07-01 09:00",
+                                                    "2026-07-01 12:00"])})
+    ev.to_parquet(tmp_path / "events.parquet")
+    lazy = engines.read_parquet(tmp_path / "events.parquet", engine).to_native()
+    listed = ev.sort_values(["ticket_id", "timestamp", "activity"], kind="stable")  # y (a) before z (b)
+    assert stage_metrics(listed, p)["visits"].tolist() == [1, 1] != stage_metrics(ev, p)["visits"].tolist()
+    _assert_close(stage_metrics(listed, p), stage_metrics(lazy, p), "stage_metrics")
+    pd.testing.assert_frame_equal(stage_flow(lazy, p), stage_flow(listed, p), check_exact=True)
+    _assert_handoffs(handoffs(listed), handoffs(lazy))
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_handoffs_on_spark_equal_pandas(q3, folder, helpdesk):
+    _assert_handoffs(handoffs(q3.events), handoffs(engines.open_tables(folder, "spark")["events"].to_native()))
+    events, _, path = helpdesk
+    _assert_handoffs(handoffs(events), handoffs(engines.read_parquet(path, "spark").to_native()))
