@@ -39,7 +39,7 @@ from cxassess.calendar import BusinessCalendar, hours_between, utc_instants
 from cxassess.config import Process
 from cxassess.errors import InputError
 from cxassess.findings import Finding, interval, number
-from cxassess.kpis._frame import collect, epoch_micros, on_business_clock
+from cxassess.kpis._frame import collect, epoch_micros, lazy_like, on_business_clock
 from cxassess.kpis.satisfaction import csat, fill_scale
 from cxassess.stats import (
     counted_medians,
@@ -1344,6 +1344,8 @@ def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top:
     >>> variants(ev, None).values.tolist()
     [['in → out', 2, 0.6666666666666666, 3.0], ['in', 1, 0.3333333333333333, 0.0]]
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_variants(nw.from_native(events), process, top)
     log = process_log(events, process)
     group, paths = pd.factorize(_paths(log))
     start, end = log.span
@@ -1353,6 +1355,61 @@ def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top:
     out["share"] = out["tickets"] / log.n_tickets
     out = out.sort_values(["tickets", "path"], ascending=[False, True]).head(top)
     return out[["path", "tickets", "share", "median_hours"]].reset_index(drop=True)
+
+
+def _engine_paths(visits: nw.LazyFrame, order: list[str]) -> nw.LazyFrame:
+    """Per ticket its stage path as text (``ticket_id, path``), joined in the engine by its
+    own ordered string aggregation, which narwhals does not offer: Polars ``str.join``
+    after ``sort_by``, DuckDB ``string_agg(... ORDER BY ...)``, Spark ``array_join`` of
+    the sorted ``collect_list``. Another lazy backend: the visits (one row each) are
+    brought back and joined in pandas.
+    """
+    impl = visits.implementation
+    native = visits.select("ticket_id", "_stage", *order).to_native()
+    if impl.is_polars():
+        import polars as pl
+
+        return nw.from_native(native.group_by("ticket_id").agg(
+            pl.col("_stage").sort_by(order).str.join(" → ").alias("path")))
+    if impl.is_duckdb():
+        keys = ", ".join(f'"{c}"' for c in order)
+        return nw.from_native(native.aggregate(
+            f"ticket_id, string_agg(_stage, ' → ' ORDER BY {keys}) AS path", "ticket_id"))
+    if impl.is_pyspark() or impl.is_pyspark_connect():
+        from pyspark.sql import functions as spark
+
+        steps = spark.array_sort(spark.collect_list(spark.struct(*order, "_stage")))
+        return nw.from_native(native.groupBy("ticket_id").agg(
+            spark.array_join(spark.transform(steps, lambda step: step["_stage"]), " → ").alias("path")))
+    rows = collect(visits.select("ticket_id", "_stage", *order)).to_pandas()
+    rows = rows.sort_values(["ticket_id", *order], kind="stable")
+    paths = rows.groupby("ticket_id", sort=False)["_stage"].agg(" → ".join).reset_index(name="path")
+    return lazy_like(visits, paths)
+
+
+def _engine_variants(df: nw.LazyFrame, process: Process | None, top: int) -> pd.DataFrame:
+    """:func:`variants` of an event log in an engine: the visits cut with window functions,
+    each ticket's path joined in the engine (:func:`_engine_paths`) beside its throughput
+    time; the tickets per path come back, then for the ``top`` paths only the distinct
+    throughput times with their counts (medians by :func:`~cxassess.stats.counted_medians`).
+    """
+    ev, order = _engine_events(df, process, None)
+    span = ev.group_by("ticket_id").agg((nw.col("_at").max() - nw.col("_at").min()).alias("_span"))
+    per_ticket = _engine_paths(_engine_visits(ev, order), order).join(span, on="ticket_id", how="left")
+    counted = collect(per_ticket.group_by("path").agg(nw.len().alias("tickets"))).to_pandas()
+    counted = counted.astype({"path": "str", "tickets": "int64"})
+    n_tickets = int(counted["tickets"].sum())
+    out = counted.sort_values(["tickets", "path"], ascending=[False, True], kind="stable").head(top)
+    out = out.reset_index(drop=True)
+    chosen = out["path"].tolist()
+    times = collect(per_ticket.filter(nw.col("path").is_in(chosen)).group_by("path", "_span")
+                    .agg(nw.len().alias("_count"))).to_pandas() if chosen else pd.DataFrame(
+        {"path": [], "_span": [], "_count": []})
+    code = pd.Index(chosen).get_indexer(times["path"].astype("str"))
+    out["median_hours"] = counted_medians(_engine_hours(times["_span"].to_numpy(), None),
+                                          times["_count"].to_numpy(dtype="int64"), code, len(out))
+    out["share"] = out["tickets"] / n_tickets
+    return out[["path", "tickets", "share", "median_hours"]]
 
 
 def conformance(events: pd.DataFrame | ProcessLog, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:
