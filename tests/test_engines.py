@@ -20,7 +20,7 @@ from cxassess.calendar import BusinessCalendar
 from cxassess.cycles import load_cycle, store_tables
 from cxassess.errors import ConfigError
 from cxassess.kpis.speed import kaplan_meier_from_counts
-from cxassess.process import handoffs, stage_flow, stage_metrics
+from cxassess.process import handoffs, stage_flow, stage_metrics, variants
 from cxassess.stats import counted_medians, median_interval, median_intervals
 
 from .conftest import SAMPLE
@@ -500,3 +500,33 @@ def test_the_handoffs_on_spark_equal_pandas(q3, folder, helpdesk):
     _assert_handoffs(handoffs(q3.events), handoffs(engines.open_tables(folder, "spark")["events"].to_native()))
     events, _, path = helpdesk
     _assert_handoffs(handoffs(events), handoffs(engines.read_parquet(path, "spark").to_native()))
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_variants_in_an_engine_equal_pandas_on_the_sample_and_the_help_desk_log(q3, folder, helpdesk, engine):
+    process = q3.config.process
+    lazy = engines.open_tables(folder, engine)["events"].to_native()
+    for top in (10, 1000):  # the ten most frequent, and every path
+        expected = variants(q3.events, process, top=top)
+        pd.testing.assert_frame_equal(variants(lazy, process, top=top), expected, check_exact=True)
+    assert len(expected) > 10 and expected["tickets"].sum() == q3.events["ticket_id"].nunique()
+    events, process, path = helpdesk
+    expected = variants(events, process)
+    # independently: the most frequent path, from the stages of each ticket's events in plain pandas
+    ev = events.sort_values(["ticket_id", "timestamp"], kind="stable")
+    ev = ev[ev["stage"] != ev.groupby("ticket_id")["stage"].shift()]
+    paths = ev.groupby("ticket_id")["stage"].agg(" → ".join).value_counts()
+    assert (expected["path"].iloc[0], expected["tickets"].iloc[0]) == (paths.index[0], paths.iloc[0])
+    pd.testing.assert_frame_equal(variants(engines.read_parquet(path, engine).to_native(), process), expected,
+                                  check_exact=True)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_variants_on_spark_equal_pandas(q3, folder, helpdesk):
+    lazy = engines.open_tables(folder, "spark")["events"].to_native()
+    pd.testing.assert_frame_equal(variants(lazy, q3.config.process), variants(q3.events, q3.config.process),
+                                  check_exact=True)
+    events, process, path = helpdesk
+    pd.testing.assert_frame_equal(variants(engines.read_parquet(path, "spark").to_native(), process),
+                                  variants(events, process), check_exact=True)
