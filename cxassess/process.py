@@ -912,9 +912,14 @@ def stage_metrics(
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        cut into visits in its engine with window functions (events at the same instant of
+        a ticket in the order of their activity; events without a timestamp left out) and
+        only per stage the distinct times in it with their counts come back: the median,
+        its interval and the p90 are those of the times written out; hours and shares
+        equal pandas' to 1e-9 relative (summed in whole microseconds), counts exactly.
     process : Process
         The process of review.yml.
     resolved : pandas.Series, optional
@@ -948,6 +953,12 @@ def stage_metrics(
     >>> m = stage_metrics(ev, p)
     >>> m[["stage", "total_hours", "share_of_time", "desk_share", "bottleneck_rank"]].values.tolist()
     [['a', 1.0, 0.125, 0.25, 2], ['b', 3.0, 0.375, 0.75, 1], ['c', 4.0, 0.5, nan, <NA>]]
+
+    The same in an engine (here a Polars LazyFrame):
+
+    >>> import polars as pl
+    >>> stage_metrics(pl.from_pandas(ev).lazy(), p)["total_hours"].tolist()
+    [1.0, 3.0, 4.0]
     """
     if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
         return _engine_metrics(nw.from_native(events), process, resolved, calendar)
@@ -1234,8 +1245,12 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
-        The event log (``ticket_id, timestamp, team``), or its :func:`process_log`.
+    events : pandas.DataFrame or ProcessLog or a lazy frame
+        The event log (``ticket_id, timestamp, team``), or its :func:`process_log`; a lazy
+        frame (DuckDB, Spark, a Polars LazyFrame) is read in its engine with window
+        functions (events at the same instant of a ticket in the order of their activity,
+        then team; events without a timestamp left out): the pairs come back, and one row
+        per ticket.
 
     Returns
     -------
@@ -1256,6 +1271,12 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
     >>> pairs, per_ticket = handoffs(ev)
     >>> pairs.values.tolist(), per_ticket.values.tolist()
     ([['spec', 't1', 1, 1], ['t1', 'spec', 1, 1]], [['A', 2, 1], ['B', 0, 0]])
+
+    The same in an engine (here a Polars LazyFrame):
+
+    >>> import polars as pl
+    >>> [t.values.tolist() for t in handoffs(pl.from_pandas(ev).lazy())]
+    [[['spec', 't1', 1, 1], ['t1', 'spec', 1, 1]], [['A', 2, 1], ['B', 0, 0]]]
     """
     if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
         return _engine_handoffs(nw.from_native(events))
@@ -1322,9 +1343,15 @@ def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top:
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        cut into visits in its engine with window functions (events at the same instant of
+        a ticket in the order of their activity; events without a timestamp left out);
+        each ticket's path is joined by the engine's own ordered string aggregation
+        (Polars, DuckDB, Spark; another backend brings its visits back) and only the
+        tickets per path, and the distinct throughput times of the ``top`` paths with
+        their counts, come back.
     process : Process or None
         The process of review.yml, for the stages of the activities.
     top : int, default 10
@@ -1343,6 +1370,12 @@ def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top:
     ...                                                 "2026-07-01 08:00", "2026-07-01 12:00", "2026-07-02 00:00"])})
     >>> variants(ev, None).values.tolist()
     [['in → out', 2, 0.6666666666666666, 3.0], ['in', 1, 0.3333333333333333, 0.0]]
+
+    The same in an engine (here a Polars LazyFrame):
+
+    >>> import polars as pl
+    >>> variants(pl.from_pandas(ev).lazy(), None)["path"].tolist()
+    ['in → out', 'in']
     """
     if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
         return _engine_variants(nw.from_native(events), process, top)
