@@ -39,13 +39,14 @@ from cxassess.calendar import BusinessCalendar, hours_between, utc_instants
 from cxassess.config import Process
 from cxassess.errors import InputError
 from cxassess.findings import Finding, interval, number
-from cxassess.kpis._frame import collect, epoch_micros, on_business_clock
+from cxassess.kpis._frame import collect, epoch_micros, lazy_like, on_business_clock
 from cxassess.kpis.satisfaction import csat, fill_scale
 from cxassess.stats import (
     counted_medians,
     difference_of_estimates,
     difference_of_proportions,
     median_interval,
+    median_intervals,
     se_from_interval,
     verdict,
 )
@@ -911,9 +912,14 @@ def stage_metrics(
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        cut into visits in its engine with window functions (events at the same instant of
+        a ticket in the order of their activity; events without a timestamp left out) and
+        only per stage the distinct times in it with their counts come back: the median,
+        its interval and the p90 are those of the times written out; hours and shares
+        equal pandas' to 1e-9 relative (summed in whole microseconds), counts exactly.
     process : Process
         The process of review.yml.
     resolved : pandas.Series, optional
@@ -947,7 +953,15 @@ def stage_metrics(
     >>> m = stage_metrics(ev, p)
     >>> m[["stage", "total_hours", "share_of_time", "desk_share", "bottleneck_rank"]].values.tolist()
     [['a', 1.0, 0.125, 0.25, 2], ['b', 3.0, 0.375, 0.75, 1], ['c', 4.0, 0.5, nan, <NA>]]
+
+    The same in an engine (here a Polars LazyFrame):
+
+    >>> import polars as pl
+    >>> stage_metrics(pl.from_pandas(ev).lazy(), p)["total_hours"].tolist()
+    [1.0, 3.0, 4.0]
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_metrics(nw.from_native(events), process, resolved, calendar)
     log = process_log(events, process)
     pairs = log.stage_tickets(calendar)
     done = log.resolved if resolved is None else log.ticket_flags(resolved)
@@ -983,6 +997,11 @@ def stage_metrics(
             "over_target": float((hours > target).mean()) if target is not None and len(hours) else np.nan,
             "customer_time": name in customer,
         })
+    return _ranked_stages(rows)
+
+
+def _ranked_stages(rows: list[dict]) -> pd.DataFrame:
+    """The stage metrics' rows as a table with the desk's share of time and the bottleneck rank."""
     out = pd.DataFrame(rows)
     desk = ~out["customer_time"]
     desk_time = out.loc[desk, "total_hours"].sum()
@@ -991,6 +1010,73 @@ def stage_metrics(
     ranked = out[desk & (out["entering"] > 0)]["total_hours"].rank(ascending=False, method="min")
     out["bottleneck_rank"] = ranked.reindex(out.index).astype("Int64")
     return out
+
+
+def _engine_metrics(df: nw.LazyFrame, process: Process, resolved: pd.Series | None,
+                    calendar: BusinessCalendar | None) -> pd.DataFrame:
+    """:func:`stage_metrics` of an event log in an engine: the visits are cut with window
+    functions, each ticket's time in a stage summed over its visits (whole microseconds),
+    and per stage only the distinct times come back with how many tickets spent each and
+    the counts of leaving, looping, ending and still open tickets; the median, its
+    interval and the p90 are those of the times written out
+    (:func:`~cxassess.stats.median_intervals` with ``counts``).
+    """
+    ev, order = _engine_events(df, process, calendar)
+    done = nw.lit(0, nw.Int64)  # no ticket resolved
+    if resolved is not None:
+        ids = pd.Series(resolved).dropna().unique().tolist()
+        done = nw.col("ticket_id").is_in(ids).cast(nw.Int64) if ids else done
+    elif process.resolution_activities and "activity" in order:
+        hit = nw.col("activity").is_in(list(process.resolution_activities)).fill_null(False)
+        done = hit.cast(nw.Int64).max().over("ticket_id")
+    ev = ev.with_columns(nw.col("_t").max().over("ticket_id").alias("_end"), done.alias("_done"))
+    visits = _engine_visits(ev, order)
+    last = nw.col("_target").is_null()
+    visits = visits.with_columns(
+        (nw.when(last).then(nw.col("_end")).otherwise(nw.col("_next")) - nw.col("_t")).alias("_stay"),
+        (~last).cast(nw.Int64).alias("_moves"), last.cast(nw.Int64).alias("_last"))
+    pairs = visits.group_by("ticket_id", "_stage").agg(
+        nw.col("_stay").sum().cast(nw.Int64).alias("_micros"), nw.len().cast(nw.Int64).alias("_visits"),
+        nw.col("_moves").max().alias("_leaves"), nw.col("_last").max().alias("_ends"),
+        (nw.col("_last") * (1 - nw.col("_done"))).max().alias("_open"))
+    counted = collect(pairs.group_by("_stage", "_micros").agg(
+        nw.len().alias("_count"), nw.col("_leaves").sum().alias("leaving"),
+        (nw.col("_visits") > 1).cast(nw.Int64).sum().alias("loops"), nw.col("_visits").sum().alias("visits"),
+        nw.col("_ends").sum().alias("ending_here"), nw.col("_open").sum().alias("open_here"))).to_pandas()
+    counts = ["_count", "leaving", "loops", "visits", "ending_here", "open_here"]
+    counted = counted.astype({c: "int64" for c in counts})
+    names = pd.Index(_stage_order(process, set(counted["_stage"])), dtype="str")
+    code = names.get_indexer(counted["_stage"])
+    k = len(names)
+    n = counted["_count"].to_numpy()
+    hours = _engine_hours(counted["_micros"].to_numpy(), calendar)
+    stats = median_intervals(hours, code, k, counts=n)
+    sums = {c: np.bincount(code, weights=counted[c].to_numpy(), minlength=k).astype("int64") for c in counts}
+    total = np.bincount(code, weights=hours * n, minlength=k)
+    total_time = total.sum()
+    labels = {s.name: s for s in process.stages}
+    customer = _customer_stages(process)
+    rows = []
+    for at, name in enumerate(names):
+        spec = labels.get(name)
+        target = spec.target_hours if spec is not None else None
+        entering = int(sums["_count"][at])
+        over = n[(code == at) & (hours > target)].sum() if target is not None else 0
+        low, high = stats["ci_low"][at], stats["ci_high"][at]
+        rows.append({
+            "stage": name, "label": spec.label if spec else name, "lane": spec.lane if spec else "",
+            "entering": entering, "leaving": int(sums["leaving"][at]),
+            "ending_here": int(sums["ending_here"][at]), "open_here": int(sums["open_here"][at]),
+            "loops": int(sums["loops"][at]), "visits": int(sums["visits"][at]),
+            "median_hours": float(stats["value"][at]), "ci_low": float(low), "ci_high": float(high),
+            "p90_hours": float(stats["p90"][at]),
+            "se": float(se_from_interval(low, high)), "total_hours": float(total[at]),
+            "share_of_time": float(total[at] / total_time) if total_time else np.nan,
+            "target_hours": np.nan if target is None else float(target),
+            "over_target": float(over / entering) if target is not None and entering else np.nan,
+            "customer_time": name in customer,
+        })
+    return _ranked_stages(rows)
 
 
 def time_split(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -1074,30 +1160,60 @@ def stage_flow(
     return out[["source", "target", "moves", "tickets", "median_wait_hours", "allowed"]]
 
 
+def _engine_events(df: nw.LazyFrame, process: Process | None, calendar: BusinessCalendar | None,
+                   extra: Sequence[str] = (), *, staged: bool = True) -> tuple[nw.LazyFrame, list[str]]:
+    """The events of a lazy log ready to be cut into visits: ``ticket_id``, ``_t`` (whole
+    microseconds since the epoch, or of working time before the instant with a
+    ``calendar``), ``_at`` (the instant), ``_stage`` (the log's stage, or the review.yml
+    stage of the activity; ``(unmapped)`` without one) and the columns ``extra`` that
+    exist (``staged=False``: no stages needed, ``_stage`` is ``(unmapped)``). Events without a
+    timestamp are left out. Returns the frame and the window
+    order of a ticket's events: time, then activity for events at the same instant.
+    """
+    names = df.collect_schema().names()
+    has_activity = "activity" in names
+    has_stage = "stage" in names and staged and not bool(  # a numpy bool from some engines
+        collect(df.select(nw.col("stage").is_null().all()))["stage"].item())
+    if has_stage:
+        stage = nw.col("stage").fill_null(UNMAPPED)
+    else:  # stages from the activities of review.yml
+        stage = nw.lit(UNMAPPED)
+        for activity, name in (process.activities.items() if has_activity and process is not None else ()):
+            stage = nw.when(nw.col("activity") == activity).then(nw.lit(name)).otherwise(stage)
+    base = ["ticket_id", "timestamp", *(["activity"] if has_activity else []), *(["stage"] if has_stage else [])]
+    kept = [*base, *(c for c in extra if c in names and c not in base)]
+    ev = epoch_micros(df.select(*kept), {"_t": "timestamp"}).filter(~nw.col("_t").is_null())
+    ev = ev.with_columns(stage.cast(nw.String).alias("_stage"), nw.col("_t").alias("_at"))
+    if calendar is not None:  # the waits in working time: each instant as the working time before it
+        ev, _ = on_business_clock(ev, ["_t"], calendar, _first_instant(ev))
+    return ev, ["_at", *(["activity"] if has_activity else [])]
+
+
+def _engine_visits(ev: nw.LazyFrame, order: list[str]) -> nw.LazyFrame:
+    """The first event of each visit (consecutive events of a ticket in one stage), with
+    ``_target`` (the stage of the next visit; null for the ticket's last) and ``_next``
+    (when the next visit starts, ``_t``'s clock).
+    """
+    ev = ev.with_columns(nw.col("_stage").shift(1).over("ticket_id", order_by=order).alias("_before"))
+    visits = ev.filter(nw.col("_before").is_null() | (nw.col("_before") != nw.col("_stage")))
+    return visits.with_columns(nw.col("_stage").shift(-1).over("ticket_id", order_by=order).alias("_target"),
+                               nw.col("_t").shift(-1).over("ticket_id", order_by=order).alias("_next"))
+
+
+def _engine_hours(micros: np.ndarray, calendar: BusinessCalendar | None) -> np.ndarray:
+    """Durations in whole microseconds as hours, rounded as the pandas path rounds them."""
+    micros = np.asarray(micros, dtype="float64")
+    return micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+
+
 def _engine_flow(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar | None) -> pd.DataFrame:
     """:func:`stage_flow` of an event log in an engine: the visits are cut with window
     functions over each ticket's events in time order, the moves counted per pair of
     stages, and each pair's waits brought back as distinct values with their counts (for
     the median, :func:`~cxassess.stats.counted_medians`).
     """
-    names = df.collect_schema().names()
-    has_activity = "activity" in names
-    if "stage" in names and collect(df.select(nw.col("stage").is_null().all()))["stage"].item() is False:
-        stage = nw.col("stage").fill_null(UNMAPPED)
-    else:  # stages from the activities of review.yml
-        stage = nw.lit(UNMAPPED)
-        for activity, name in (process.activities.items() if has_activity else ()):
-            stage = nw.when(nw.col("activity") == activity).then(nw.lit(name)).otherwise(stage)
-    kept = ["ticket_id", "timestamp", *(["activity"] if has_activity else [])]
-    ev = epoch_micros(df.select(*kept), {"_t": "timestamp"}).filter(~nw.col("_t").is_null())
-    ev = ev.with_columns(stage.cast(nw.String).alias("_stage"), nw.col("_t").alias("_at"))
-    if calendar is not None:  # the waits in working time: each instant as the working time before it
-        ev, _ = on_business_clock(ev, ["_t"], calendar, _first_instant(ev))
-    order = ["_at", *(["activity"] if has_activity else [])]
-    ev = ev.with_columns(nw.col("_stage").shift(1).over("ticket_id", order_by=order).alias("_before"))
-    visits = ev.filter(nw.col("_before").is_null() | (nw.col("_before") != nw.col("_stage")))
-    visits = visits.with_columns(nw.col("_stage").shift(-1).over("ticket_id", order_by=order).alias("_target"),
-                                 nw.col("_t").shift(-1).over("ticket_id", order_by=order).alias("_next"))
+    ev, order = _engine_events(df, process, calendar)
+    visits = _engine_visits(ev, order)
     moves = visits.filter(~nw.col("_target").is_null()).with_columns((nw.col("_next") - nw.col("_t")).alias("_wait"))
     pair = ["_stage", "_target"]
     counted = collect(moves.group_by(pair).agg(nw.len().alias("moves"), nw.col("ticket_id").n_unique().alias("tickets")))
@@ -1107,8 +1223,7 @@ def _engine_flow(df: nw.LazyFrame, process: Process, calendar: BusinessCalendar 
     w = waits.to_pandas()
     code = pd.MultiIndex.from_frame(table[["source", "target"]]).get_indexer(
         pd.MultiIndex.from_arrays([w["_stage"], w["_target"]]))
-    micros = w["_wait"].astype("float64").to_numpy()
-    hours = micros / 3_600_000_000 if calendar is None else (micros / 1_000_000) / 3600  # as hours_between
+    hours = _engine_hours(w["_wait"].to_numpy(), calendar)
     table["median_wait_hours"] = counted_medians(hours, w["_count"].to_numpy(), code, len(table))
     allowed = set(map(tuple, process.transitions))
     table["allowed"] = [not allowed or (a, b) in allowed for a, b in zip(table["source"], table["target"], strict=True)]
@@ -1130,8 +1245,12 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
-        The event log (``ticket_id, timestamp, team``), or its :func:`process_log`.
+    events : pandas.DataFrame or ProcessLog or a lazy frame
+        The event log (``ticket_id, timestamp, team``), or its :func:`process_log`; a lazy
+        frame (DuckDB, Spark, a Polars LazyFrame) is read in its engine with window
+        functions (events at the same instant of a ticket in the order of their activity,
+        then team; events without a timestamp left out): the pairs come back, and one row
+        per ticket.
 
     Returns
     -------
@@ -1152,7 +1271,15 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
     >>> pairs, per_ticket = handoffs(ev)
     >>> pairs.values.tolist(), per_ticket.values.tolist()
     ([['spec', 't1', 1, 1], ['t1', 'spec', 1, 1]], [['A', 2, 1], ['B', 0, 0]])
+
+    The same in an engine (here a Polars LazyFrame):
+
+    >>> import polars as pl
+    >>> [t.values.tolist() for t in handoffs(pl.from_pandas(ev).lazy())]
+    [[['spec', 't1', 1, 1], ['t1', 'spec', 1, 1]], [['A', 2, 1], ['B', 0, 0]]]
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_handoffs(nw.from_native(events))
     log = process_log(events)
     if "team" not in log.events.columns:
         raise InputError("the event log has no team column: handoffs between teams cannot be seen",
@@ -1168,6 +1295,35 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
         "ping_pong": np.bincount(change["ticket"][change["ping_pong"]], minlength=log.n_tickets).astype("int64"),
     })
     return pairs, per_ticket
+
+
+def _engine_handoffs(df: nw.LazyFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`handoffs` of an event log in an engine: the team of the previous event naming
+    one (window over the ticket's events in time order, then activity, then team for
+    events at the same instant), the changes counted per pair of teams and per ticket.
+    The pairs are a small table; the per-ticket table has one row per ticket.
+    """
+    if "team" not in df.collect_schema().names():
+        raise InputError("the event log has no team column: handoffs between teams cannot be seen",
+                         fix="add events.team (the team handling each event)")
+    ev, order = _engine_events(df, None, None, extra=["team"], staged=False)
+    named = ev.filter(~nw.col("team").is_null()).with_columns(
+        nw.col("team").shift(1).over("ticket_id", order_by=[*order, "team"]).alias("_from"))
+    change = named.filter(~nw.col("_from").is_null() & (nw.col("_from") != nw.col("team")))
+    change = change.with_columns(
+        (nw.col("team") == nw.col("_from").shift(1).over("ticket_id", order_by=[*order, "team"]))
+        .fill_null(False).cast(nw.Int64).alias("_pong"))
+    pairs = collect(change.group_by("_from", "team").agg(
+        nw.len().alias("handoffs"), nw.col("ticket_id").n_unique().alias("tickets"))).to_pandas()
+    pairs = pairs.rename(columns={"_from": "from_team", "team": "to_team"})
+    pairs = pairs.astype({"from_team": "str", "to_team": "str", "handoffs": "int64", "tickets": "int64"})
+    pairs = pairs.sort_values(["from_team", "to_team"], kind="stable").reset_index(drop=True)
+    counted = change.group_by("ticket_id").agg(nw.len().alias("handoffs"), nw.col("_pong").sum().alias("ping_pong"))
+    every = df.select("ticket_id").unique()
+    per_ticket = collect(every.join(counted, on="ticket_id", how="left")).to_pandas()
+    per_ticket = per_ticket.fillna({"handoffs": 0, "ping_pong": 0}).astype({"handoffs": "int64", "ping_pong": "int64"})
+    per_ticket = per_ticket.sort_values("ticket_id", kind="stable").reset_index(drop=True)
+    return pairs[["from_team", "to_team", "handoffs", "tickets"]], per_ticket[["ticket_id", "handoffs", "ping_pong"]]
 
 
 def _paths(log: ProcessLog) -> np.ndarray:
@@ -1187,9 +1343,15 @@ def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top:
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        cut into visits in its engine with window functions (events at the same instant of
+        a ticket in the order of their activity; events without a timestamp left out);
+        each ticket's path is joined by the engine's own ordered string aggregation
+        (Polars, DuckDB, Spark; another backend brings its visits back) and only the
+        tickets per path, and the distinct throughput times of the ``top`` paths with
+        their counts, come back.
     process : Process or None
         The process of review.yml, for the stages of the activities.
     top : int, default 10
@@ -1208,7 +1370,15 @@ def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top:
     ...                                                 "2026-07-01 08:00", "2026-07-01 12:00", "2026-07-02 00:00"])})
     >>> variants(ev, None).values.tolist()
     [['in → out', 2, 0.6666666666666666, 3.0], ['in', 1, 0.3333333333333333, 0.0]]
+
+    The same in an engine (here a Polars LazyFrame):
+
+    >>> import polars as pl
+    >>> variants(pl.from_pandas(ev).lazy(), None)["path"].tolist()
+    ['in → out', 'in']
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_variants(nw.from_native(events), process, top)
     log = process_log(events, process)
     group, paths = pd.factorize(_paths(log))
     start, end = log.span
@@ -1218,6 +1388,61 @@ def variants(events: pd.DataFrame | ProcessLog, process: Process | None, *, top:
     out["share"] = out["tickets"] / log.n_tickets
     out = out.sort_values(["tickets", "path"], ascending=[False, True]).head(top)
     return out[["path", "tickets", "share", "median_hours"]].reset_index(drop=True)
+
+
+def _engine_paths(visits: nw.LazyFrame, order: list[str]) -> nw.LazyFrame:
+    """Per ticket its stage path as text (``ticket_id, path``), joined in the engine by its
+    own ordered string aggregation, which narwhals does not offer: Polars ``str.join``
+    after ``sort_by``, DuckDB ``string_agg(... ORDER BY ...)``, Spark ``array_join`` of
+    the sorted ``collect_list``. Another lazy backend: the visits (one row each) are
+    brought back and joined in pandas.
+    """
+    impl = visits.implementation
+    native = visits.select("ticket_id", "_stage", *order).to_native()
+    if impl.is_polars():
+        import polars as pl
+
+        return nw.from_native(native.group_by("ticket_id").agg(
+            pl.col("_stage").sort_by(order).str.join(" → ").alias("path")))
+    if impl.is_duckdb():
+        keys = ", ".join(f'"{c}"' for c in order)
+        return nw.from_native(native.aggregate(
+            f"ticket_id, string_agg(_stage, ' → ' ORDER BY {keys}) AS path", "ticket_id"))
+    if impl.is_pyspark() or impl.is_pyspark_connect():
+        from pyspark.sql import functions as spark
+
+        steps = spark.array_sort(spark.collect_list(spark.struct(*order, "_stage")))
+        return nw.from_native(native.groupBy("ticket_id").agg(
+            spark.array_join(spark.transform(steps, lambda step: step["_stage"]), " → ").alias("path")))
+    rows = collect(visits.select("ticket_id", "_stage", *order)).to_pandas()
+    rows = rows.sort_values(["ticket_id", *order], kind="stable")
+    paths = rows.groupby("ticket_id", sort=False)["_stage"].agg(" → ".join).reset_index(name="path")
+    return lazy_like(visits, paths)
+
+
+def _engine_variants(df: nw.LazyFrame, process: Process | None, top: int) -> pd.DataFrame:
+    """:func:`variants` of an event log in an engine: the visits cut with window functions,
+    each ticket's path joined in the engine (:func:`_engine_paths`) beside its throughput
+    time; the tickets per path come back, then for the ``top`` paths only the distinct
+    throughput times with their counts (medians by :func:`~cxassess.stats.counted_medians`).
+    """
+    ev, order = _engine_events(df, process, None)
+    span = ev.group_by("ticket_id").agg((nw.col("_at").max() - nw.col("_at").min()).alias("_span"))
+    per_ticket = _engine_paths(_engine_visits(ev, order), order).join(span, on="ticket_id", how="left")
+    counted = collect(per_ticket.group_by("path").agg(nw.len().alias("tickets"))).to_pandas()
+    counted = counted.astype({"path": "str", "tickets": "int64"})
+    n_tickets = int(counted["tickets"].sum())
+    out = counted.sort_values(["tickets", "path"], ascending=[False, True], kind="stable").head(top)
+    out = out.reset_index(drop=True)
+    chosen = out["path"].tolist()
+    times = collect(per_ticket.filter(nw.col("path").is_in(chosen)).group_by("path", "_span")
+                    .agg(nw.len().alias("_count"))).to_pandas() if chosen else pd.DataFrame(
+        {"path": [], "_span": [], "_count": []})
+    code = pd.Index(chosen).get_indexer(times["path"].astype("str"))
+    out["median_hours"] = counted_medians(_engine_hours(times["_span"].to_numpy(), None),
+                                          times["_count"].to_numpy(dtype="int64"), code, len(out))
+    out["share"] = out["tickets"] / n_tickets
+    return out[["path", "tickets", "share", "median_hours"]]
 
 
 def conformance(events: pd.DataFrame | ProcessLog, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:

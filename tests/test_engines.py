@@ -20,8 +20,8 @@ from cxassess.calendar import BusinessCalendar
 from cxassess.cycles import load_cycle, store_tables
 from cxassess.errors import ConfigError
 from cxassess.kpis.speed import kaplan_meier_from_counts
-from cxassess.process import stage_flow
-from cxassess.stats import counted_medians, median_intervals
+from cxassess.process import handoffs, stage_flow, stage_metrics, variants
+from cxassess.stats import counted_medians, median_interval, median_intervals
 
 from .conftest import SAMPLE
 
@@ -370,3 +370,163 @@ def test_the_kpi_page_of_a_review_on_spark_records_the_kpis_of_the_review_on_pan
     assert len(recorded) >= 20
     for table in sorted(p.name for p in sample_review.glob("breakdown_*.csv")):
         assert (spark / table).read_bytes() == (sample_review / table).read_bytes(), table
+
+
+def _assert_close(expected: pd.DataFrame, got: pd.DataFrame, name: str) -> None:
+    """Equal tables: counts, flags, names and ranks exactly; hours and shares to 1e-9
+    relative (a ticket's time in a stage is summed in whole microseconds by the engine and
+    as hours by pandas), with missing values in the same places."""
+    assert list(got.columns) == list(expected.columns), name
+    assert len(got) == len(expected), name
+    for column in expected.columns:
+        left, right = expected[column].reset_index(drop=True), got[column].reset_index(drop=True)
+        if pd.api.types.is_float_dtype(left):
+            np.testing.assert_allclose(right.to_numpy(float), left.to_numpy(float), rtol=1e-9, atol=0,
+                                       err_msg=f"{name}.{column}")
+        else:
+            pd.testing.assert_series_equal(right, left, check_exact=True, obj=f"{name}.{column}")
+
+
+@pytest.fixture(scope="module")
+def helpdesk(tmp_path_factory):
+    """The real help-desk log (tests/fixtures/helpdesk-italy/review.yml) and a Parquet copy."""
+    from cxassess.config import load_config
+    from cxassess.io import read_table
+
+    from .conftest import FIXTURES, shared_file
+
+    config = load_config(FIXTURES / "helpdesk-italy")
+    events = read_table(shared_file("helpdesk-italy/helpdesk_events.csv"), "events", config)
+    path = tmp_path_factory.mktemp("helpdesk") / "events.parquet"
+    events.to_parquet(path)
+    return events, config.process, path
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_stage_metrics_in_an_engine_equal_pandas(q3, folder, tmp_path, engine):
+    calendar = BusinessCalendar.from_config(q3.config)
+    process = q3.config.process
+    lazy = engines.open_tables(folder, engine)["events"].to_native()
+    some = q3.tickets["ticket_id"].iloc[::3]
+    for clock, resolved in ((None, None), (calendar, None), (None, some)):
+        expected = stage_metrics(q3.events, process, calendar=clock, resolved=resolved)
+        assert expected["open_here"].sum() > 0 and expected["loops"].sum() > 0
+        assert expected["over_target"].notna().sum() == 3 and expected["ci_low"].notna().all()
+        _assert_close(expected, stage_metrics(lazy, process, calendar=clock, resolved=resolved), "stage_metrics")
+    # stages from the activities of review.yml when the log names none
+    q3.events.drop(columns="stage").to_parquet(tmp_path / "events.parquet")
+    bare = engines.read_parquet(tmp_path / "events.parquet", engine).to_native()
+    expected = stage_metrics(q3.events.drop(columns="stage"), process)
+    _assert_close(expected, stage_metrics(bare, process), "stage_metrics, stages from the activities")
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_stage_metrics_and_flow_in_an_engine_equal_pandas_on_the_help_desk_log(helpdesk, engine):
+    events, process, path = helpdesk
+    lazy = engines.read_parquet(path, engine).to_native()
+    expected = stage_metrics(events, process)
+    reached = events.groupby("stage")["ticket_id"].nunique()  # independently: tickets with an event in the stage
+    assert expected.set_index("stage")["entering"].to_dict() == reached.to_dict()
+    assert expected["loops"].sum() > 100 and expected["ci_low"].notna().all()
+    _assert_close(expected, stage_metrics(lazy, process), "stage_metrics")
+    pd.testing.assert_frame_equal(stage_flow(lazy, process), stage_flow(events, process), check_exact=True)
+
+
+def test_the_median_interval_of_counted_values_equals_the_one_of_the_values_written_out():
+    rng = np.random.default_rng(5)
+    for n in (1, 3, 5, 6, 9, 40, 301):  # below 6 values the 95 % interval cannot be reached: nan
+        raw = np.round(rng.exponential(5, n), 1)  # ties
+        values, counts = np.unique(raw, return_counts=True)
+        counted = median_intervals(values, np.zeros(len(values), int), 1, counts=counts)
+        got = (counted["value"][0], counted["ci_low"][0], counted["ci_high"][0])
+        np.testing.assert_equal(got, median_interval(raw))
+        assert counted["p90"][0] == np.quantile(raw, 0.9) and got[0] == np.median(raw)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_stage_metrics_on_spark_equal_pandas(q3, folder, helpdesk):
+    calendar = BusinessCalendar.from_config(q3.config)
+    lazy = engines.open_tables(folder, "spark")["events"].to_native()
+    expected = stage_metrics(q3.events, q3.config.process, calendar=calendar)
+    _assert_close(expected, stage_metrics(lazy, q3.config.process, calendar=calendar), "stage_metrics")
+    events, process, path = helpdesk
+    _assert_close(stage_metrics(events, process), stage_metrics(engines.read_parquet(path, "spark").to_native(), process),
+                  "stage_metrics, help desk")
+
+
+def _assert_handoffs(expected: tuple, got: tuple) -> None:
+    for name, left, right in zip(("pairs", "per_ticket"), expected, got, strict=True):
+        pd.testing.assert_frame_equal(right, left, check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_handoffs_in_an_engine_equal_pandas_on_the_sample_and_the_help_desk_log(q3, folder, helpdesk, engine):
+    expected = handoffs(q3.events)
+    assert expected[1]["ping_pong"].sum() > 50 and len(expected[1]) == q3.events["ticket_id"].nunique()
+    _assert_handoffs(expected, handoffs(engines.open_tables(folder, engine)["events"].to_native()))
+    events, _, path = helpdesk
+    expected = handoffs(events)
+    # independently: changes of resource between consecutive events of a ticket, in plain pandas
+    ev = events.sort_values(["ticket_id", "timestamp"], kind="stable")
+    moved = (ev["ticket_id"] == ev["ticket_id"].shift()) & (ev["team"] != ev["team"].shift())
+    assert expected[0]["handoffs"].sum() == moved.sum() == expected[1]["handoffs"].sum()
+    _assert_handoffs(expected, handoffs(engines.read_parquet(path, engine).to_native()))
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_events_at_the_same_instant_are_taken_in_the_order_of_their_activity(tmp_path, engine):
+    """pandas keeps the file's order for events at the same instant; an engine has no file
+    order and takes them by activity: the same figures as pandas on the log listed so."""
+    from cxassess.config import Process, Stage
+
+    p = Process(stages=(Stage("a", "A", "L"), Stage("b", "B", "L")), activities={})
+    ev = pd.DataFrame({"ticket_id": ["T"] * 4, "activity": ["x", "z", "y", "w"], "stage": ["a", "b", "a", "b"],
+                       "team": ["t1", "t2", "t1", "t3"],
+                       "timestamp": pd.to_datetime(["2026-07-01 08:00", "2026-07-01 09:00", "2026-07-01 09:00",
+                                                    "2026-07-01 12:00"])})
+    ev.to_parquet(tmp_path / "events.parquet")
+    lazy = engines.read_parquet(tmp_path / "events.parquet", engine).to_native()
+    listed = ev.sort_values(["ticket_id", "timestamp", "activity"], kind="stable")  # y (a) before z (b)
+    assert stage_metrics(listed, p)["visits"].tolist() == [1, 1] != stage_metrics(ev, p)["visits"].tolist()
+    _assert_close(stage_metrics(listed, p), stage_metrics(lazy, p), "stage_metrics")
+    pd.testing.assert_frame_equal(stage_flow(lazy, p), stage_flow(listed, p), check_exact=True)
+    _assert_handoffs(handoffs(listed), handoffs(lazy))
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_handoffs_on_spark_equal_pandas(q3, folder, helpdesk):
+    _assert_handoffs(handoffs(q3.events), handoffs(engines.open_tables(folder, "spark")["events"].to_native()))
+    events, _, path = helpdesk
+    _assert_handoffs(handoffs(events), handoffs(engines.read_parquet(path, "spark").to_native()))
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_variants_in_an_engine_equal_pandas_on_the_sample_and_the_help_desk_log(q3, folder, helpdesk, engine):
+    process = q3.config.process
+    lazy = engines.open_tables(folder, engine)["events"].to_native()
+    for top in (10, 1000):  # the ten most frequent, and every path
+        expected = variants(q3.events, process, top=top)
+        pd.testing.assert_frame_equal(variants(lazy, process, top=top), expected, check_exact=True)
+    assert len(expected) > 10 and expected["tickets"].sum() == q3.events["ticket_id"].nunique()
+    events, process, path = helpdesk
+    expected = variants(events, process)
+    # independently: the most frequent path, from the stages of each ticket's events in plain pandas
+    ev = events.sort_values(["ticket_id", "timestamp"], kind="stable")
+    ev = ev[ev["stage"] != ev.groupby("ticket_id")["stage"].shift()]
+    paths = ev.groupby("ticket_id")["stage"].agg(" → ".join).value_counts()
+    assert (expected["path"].iloc[0], expected["tickets"].iloc[0]) == (paths.index[0], paths.iloc[0])
+    pd.testing.assert_frame_equal(variants(engines.read_parquet(path, engine).to_native(), process), expected,
+                                  check_exact=True)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_variants_on_spark_equal_pandas(q3, folder, helpdesk):
+    lazy = engines.open_tables(folder, "spark")["events"].to_native()
+    pd.testing.assert_frame_equal(variants(lazy, q3.config.process), variants(q3.events, q3.config.process),
+                                  check_exact=True)
+    events, process, path = helpdesk
+    pd.testing.assert_frame_equal(variants(engines.read_parquet(path, "spark").to_native(), process),
+                                  variants(events, process), check_exact=True)
