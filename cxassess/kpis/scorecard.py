@@ -174,7 +174,8 @@ def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[
         and "escalated" not in _names(tickets)
         and "stage" in _names(cycle.events)
     ):
-        tickets = flag_escalated(tickets, cycle.events, process.specialist_stages)
+        stages = tuple(process.specialist_stages)  # once per cycle: the same for every breakdown
+        tickets = cycle.once(("escalated", stages), lambda: flag_escalated(tickets, cycle.events, stages))
     view = cycle.with_tables(tickets=tickets) if tickets is not None else cycle
     gaps = {k: registry.gap(view, registry.kpi(k)) for k in wanted}
     ok = [k for k in wanted if gaps[k] is None]

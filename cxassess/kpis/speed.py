@@ -292,7 +292,7 @@ def first_response_time(
             resolved = column(df, "resolved_at")
             end = end.where(~(resolved < end).fillna(False).astype(bool), resolved)
         answered = replied.notna().to_numpy()
-        time = np.where(answered, hours_between(created, replied, calendar), hours_between(created, end, calendar))
+        time = hours_between(created, replied.where(answered, end), calendar)  # to the reply, else to the end
         segments, codes = group_codes(df, group)
         still_waiting = ~answered & (end == pd.Timestamp(censor_at)).to_numpy()
         count = np.ones(len(time), dtype=np.int64)
@@ -364,9 +364,8 @@ def resolution_time(
         df = collect(df.select(*group, "created_at", end))
         created, finished = column(df, "created_at"), column(df, end)
         resolved = finished.notna().to_numpy()
-        to_end = hours_between(created, finished, calendar)
-        to_censor = hours_between(created, pd.Series(pd.Timestamp(censor_at), index=created.index), calendar)
-        time = np.where(resolved, to_end, to_censor)
+        censor = pd.Series(pd.Timestamp(censor_at), index=created.index)
+        time = hours_between(created, finished.where(resolved, censor), calendar)  # to the end, else to the export
         segments, codes = group_codes(df, group)
         count = np.ones(len(time), dtype=np.int64)
     size = len(next(iter(segments.values()))) if group else 1
