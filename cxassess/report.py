@@ -664,7 +664,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             say(f"  data-quality gate: {len(history)} earlier cycle(s) too, for the trends (unless {cycle} fails)")
         always = len(runs)
         runs += [(label, staging / "history" / label) for label in history]
-        reports = _gates(config, runs, always)
+        reports = _gates(config, runs, always, folder.parent, say)
         gate = reports[cycle]
         checked = {label: report.inputs for label, report in reports.items()}
         say(f"  data-quality gate: {gate.verdict(markdown=False)}")
@@ -776,26 +776,33 @@ def _write_history(folder: Path, record: dict) -> None:
         improve.write_history(folder / improve.STORE_NAME, label, tables)
 
 
-def _gates(config: ReviewConfig, runs: list[tuple[str, Path]], always: int) -> dict[str, quality.QualityReport]:
+def _gates(config: ReviewConfig, runs: list[tuple[str, Path]], always: int, reports: Path,
+           say: Callable[[str], None]) -> dict[str, quality.QualityReport]:
     """The gate of each ``(cycle, folder)`` of ``runs``, in order, in ONE child process
-    (one Great Expectations context; :func:`cxassess.quality.gate.gate_cycles`): each
-    report and its checked tables are saved into its folder, and this process reads the
-    reports back. The memory the gate used goes back to the system when the child ends,
-    before the notebooks start. The runs after the first ``always`` (the trends' earlier
-    cycles) are gated only when the first cycle is not critical. While the child works,
-    this process imports what running and rendering the pages need (the other core).
+    (one Great Expectations context; :func:`cxassess.quality.gate_cycles`): each report
+    and its checked tables are put into its folder, and this process reads the reports
+    back. A cycle whose inputs and code match a gate saved under ``reports`` is not
+    validated again (a line says so). The memory the gate used goes back to the system
+    when the child ends, before the notebooks start. The runs after the first ``always``
+    (the trends' earlier cycles) are gated only when the first cycle is not critical.
+    While the child works, this process imports what running and rendering the pages
+    need (the other core).
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        gated = pool.submit(quality.gate.gate_cycles, str(config.root),
-                            [(label, str(folder)) for label, folder in runs], always)
+        gated = pool.submit(quality.gate_cycles, str(config.root),
+                            [(label, str(folder)) for label, folder in runs], always, reports=str(reports))
         import nbconvert  # noqa: F401  (imported now, while the gate runs, not after it)
         import papermill  # noqa: F401
 
         from cxassess import improve  # noqa: F401
         done = gated.result()
+    reused = [label for label, how in done.items() if how == "reused"]
+    if reused:
+        say(f"  data-quality gate: {', '.join(reused)} not validated again: the files, review.yml, the suites "
+            "and cxassess are those of a gate saved by an earlier run")
     return {label: quality.QualityReport.read(folder) for label, folder in runs if label in done}
 
 

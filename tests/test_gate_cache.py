@@ -92,3 +92,32 @@ def test_the_cache_lives_beside_the_reports_of_the_dataset(monkeypatch):
     from pathlib import Path
 
     assert gate_cache("data/sample") == Path.cwd() / "reports" / "sample" / ".checked"
+
+
+@pytest.mark.slow
+def test_a_review_run_again_reuses_the_gate_it_saved_and_a_changed_input_is_validated_again(desk, tmp_path):
+    """A review saves its gate; a second review of the same inputs and code links it in
+    instead of running Great Expectations (in the review's gate process, so the progress
+    lines say it); the pages and the published report are the same."""
+    from cxassess.report import run_review
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy("notebooks/00_data_quality.ipynb", notebooks)
+    reports, lines = tmp_path / "reports", []
+    first = run_review(desk, "2026Q3", notebooks=notebooks, reports=reports, echo=lines.append)
+    assert not any("not validated again" in line for line in lines)
+    record = json.loads((first / "quality.json").read_text())
+    lines.clear()
+    again = run_review(desk, "2026Q3", notebooks=notebooks, reports=reports, echo=lines.append)
+    assert any("2026Q3 not validated again" in line for line in lines)
+    assert json.loads((again / "quality.json").read_text()) == record
+    assert not (again / "tables").exists() and not (again / "cache.json").exists()  # nothing of the cache published
+    tickets = desk / "2026Q3" / "tickets.csv"
+    rows = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+    tickets.write_text("".join(rows[:-7]), encoding="utf-8")  # seven tickets fewer
+    lines.clear()
+    changed = run_review(desk, "2026Q3", notebooks=notebooks, reports=reports, echo=lines.append)
+    assert not any("not validated again" in line for line in lines)
+    read = {t["table"]: t["rows_read"] for t in json.loads((changed / "quality.json").read_text())["tables"]}
+    assert read["tickets"] == len(rows) - 1 - 7

@@ -164,7 +164,8 @@ def test_failed_run_leaves_the_last_good_report_untouched(tmp_path):
     assert tree(good) == before
     # the failing notebook is kept for diagnosis beside, not inside, the report; no staging left
     assert (reports / "sample" / f"{FIRST}.failed" / "02_broken.ipynb").is_file()
-    # beside them: the history store the good run wrote (and its lock file), nothing else
+    # beside them: the history store the good run wrote (and its lock file), nothing else (the saved
+    # gates go to the test session's $CXASSESS_GATE_CACHE)
     assert sorted(p.name for p in (reports / "sample").iterdir()) == [
         ".dataset", FIRST, f"{FIRST}.failed", "history.duckdb", "history.duckdb.lock"]
 

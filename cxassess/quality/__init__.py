@@ -34,7 +34,13 @@ data every page reads).
 from __future__ import annotations
 
 from cxassess.cycles import TABLES_FOLDER
-from cxassess.quality.checked import CACHE_FOLDER, checked_cycle, gate_cache, quality_report
+from cxassess.quality.checked import (
+    CACHE_FOLDER,
+    checked_cycle,
+    gate_cache,
+    gate_cycles,
+    quality_report,
+)
 from cxassess.quality.gate import check_cycle, validate_table
 from cxassess.quality.record import (
     CHECK_COLUMNS,
@@ -60,6 +66,7 @@ __all__ = [
     "critical_lines",
     "fingerprint",
     "gate_cache",
+    "gate_cycles",
     "inputs",
     "load_suite",
     "quality_report",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from cxassess.config import ReviewConfig, load_config
@@ -22,13 +24,14 @@ from cxassess.cycles import (
     stored_cycle,
 )
 from cxassess.errors import DataQualityError
-from cxassess.quality.gate import check_cycle, without_quarantined
+from cxassess.quality.gate import _give_back, check_cycle, without_quarantined
 from cxassess.quality.record import QualityReport, critical_lines, unchanged
 
-__all__ = ["CACHE_FOLDER", "checked_cycle", "checked_folder", "gate_cache", "quality_report"]
+__all__ = ["CACHE_FOLDER", "checked_cycle", "checked_folder", "gate_cache", "gate_cycles", "quality_report"]
 
-#: Folder, in ``reports/<dataset folder name>/``, of the gates saved by a page run without a
-#: review (JupyterLab): ``.checked/<cycle>/<key>/``, one entry per set of inputs and code.
+#: Folder, in ``reports/<dataset folder name>/``, of the saved gates (by a review, or by a page
+#: run without a review in JupyterLab): ``.checked/<cycle>/<key>/``, one entry per set of
+#: inputs and code.
 CACHE_FOLDER = ".checked"
 
 
@@ -204,10 +207,10 @@ def _stored_data(folder: Path, dataset: Path | str, cycle: str) -> Cycle | None:
     return stored_cycle(load_config(dataset), cycle, folder / TABLES_FOLDER, record["data"])
 
 
-def gate_cache(dataset: Path | str, config: ReviewConfig | None = None) -> Path:
-    """The folder of the gates saved by pages run without a review:
-    ``reports/<dataset folder name>/.checked`` beside the reports (``reports`` of the folder
-    the dataset was found from, or of the working folder for an absolute path), or
+def gate_cache(dataset: Path | str, config: ReviewConfig | None = None, reports: Path | str | None = None) -> Path:
+    """The folder of the saved gates: ``reports/<dataset folder name>/.checked`` beside the
+    reports (``reports`` of the folder the dataset was found from, or of the working folder
+    for an absolute path; a review's own ``reports`` folder when given), or
     ``$CXASSESS_GATE_CACHE/<dataset folder name>`` when that is set.
 
     Each entry, ``<cycle>/<key>/``, holds the gate's report and checked tables for one set
@@ -223,6 +226,8 @@ def gate_cache(dataset: Path | str, config: ReviewConfig | None = None) -> Path:
         The dataset folder, as given to :func:`checked_cycle`.
     config : ReviewConfig, optional
         Its review.yml, when already loaded.
+    reports : Path or str, optional
+        The root of a review's reports (``cxassess review --reports``).
 
     Returns
     -------
@@ -240,6 +245,8 @@ def gate_cache(dataset: Path | str, config: ReviewConfig | None = None) -> Path:
     chosen = os.environ.get("CXASSESS_GATE_CACHE")
     if chosen:
         return Path(chosen) / config.root.name
+    if reports is not None:
+        return Path(reports) / config.root.name / CACHE_FOLDER
     given = Path(dataset)
     root = config.root.resolve()
     if given.is_absolute() or not given.parts or ".." in given.parts:
@@ -280,12 +287,15 @@ def _cached(folder: Path, config: ReviewConfig, cycle: str) -> Path | None:
     return None
 
 
-def _gate_into_cache(folder: Path, config: ReviewConfig, cycle: str) -> Path:
-    """Run the gate on ``cycle`` and save it as a new entry of ``folder``; the entry."""
+def _gate_into_cache(folder: Path, config: ReviewConfig, cycle: str, *, quiet: bool = False) -> Path:
+    """Run the gate on ``cycle`` and save it as a new entry of ``folder``; the entry.
+    ``quiet``: no progress lines (the review prints its own).
+    """
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
 
     def say(line: str) -> None:  # in a notebook as plain (escaped) text, not as an error; else on stderr
-        print(line, file=sys.stdout if shell is not None else sys.stderr, flush=True)
+        if not quiet:
+            print(line, file=sys.stdout if shell is not None else sys.stderr, flush=True)
 
     folder.mkdir(parents=True, exist_ok=True)
     say(f"data-quality gate on {config.name} {cycle}: no saved gate matches the data, validating every "
@@ -293,7 +303,7 @@ def _gate_into_cache(folder: Path, config: ReviewConfig, cycle: str) -> Path:
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
     try:
-        report = check_cycle(config.root, cycle, store=work, echo=say)
+        report = check_cycle(config.root, cycle, store=work, echo=None if quiet else say)
         report.save(work)
         (work / "cache.json").write_text(json.dumps({"code": _code_version()}), encoding="utf-8")
         key = hashlib.sha256(f"{report.fingerprint} {_code_version()}".encode()).hexdigest()[:20]
@@ -323,3 +333,97 @@ def _gate_folder(dataset: Path | str, config: ReviewConfig, cycle: str,
         return _cached(folder, config, cycle) or _gate_into_cache(folder, config, cycle)
     except OSError:
         return None
+
+
+def gate_cycles(dataset: Path | str, runs: Sequence[tuple[str, Path | str]], always: int | None = None,
+                *, reports: Path | str | None = None) -> dict[str, str]:
+    """The review's gate: each ``(cycle, folder)`` of ``runs`` in order, its report and
+    checked tables put into its folder (:meth:`QualityReport.save`, tables under
+    ``tables/``), where the review's pages read them.
+
+    A cycle whose inputs (its files, review.yml, the suites) and the package's code are
+    those of a saved gate (:func:`gate_cache` of the review's ``reports``) is not
+    validated again: the saved gate is linked into its folder. Otherwise the gate runs
+    and is saved there for the next run (when the cache cannot be written, it runs into
+    the folder alone). The memory of each cycle is given back before the next one.
+
+    The review runs this in a process of its own: this module imports only what the gate
+    needs, so that process starts in the time Great Expectations takes to import.
+
+    Parameters
+    ----------
+    dataset : Path or str
+        The dataset folder holding ``review.yml``.
+    runs : sequence of (str, Path or str)
+        The cycles and the folders to put them into; the first is the reviewed cycle.
+    always : int, optional
+        The runs after the first ``always`` (the trends' earlier cycles) are skipped when
+        the first cycle has a critical defect; default: every run is gated.
+    reports : Path or str, optional
+        The review's reports root, whose ``<dataset name>/.checked`` keeps the saved gates;
+        ``None``: nothing is saved or reused.
+
+    Returns
+    -------
+    dict of str to str
+        Each cycle gated, in order: ``"validated"`` or ``"reused"`` (a saved gate).
+
+    Examples
+    --------
+    >>> folder, reports = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+    >>> gate_cycles("data/sample", [("2026Q3", folder / "a")], reports=reports)
+    {'2026Q3': 'validated'}
+    >>> gate_cycles("data/sample", [("2026Q3", folder / "b")], reports=reports)  # inputs unchanged
+    {'2026Q3': 'reused'}
+    >>> QualityReport.read(folder / "b").critical, (folder / "b" / "tables" / "tickets.parquet").is_file()
+    (False, True)
+    """
+    config = load_config(dataset)
+    done: dict[str, str] = {}
+    critical = False
+    for i, (label, folder) in enumerate(runs):
+        if always is not None and i >= always and critical:
+            break
+        folder = Path(folder)
+        entry, how = None, "validated"
+        if reports is not None:
+            cache = gate_cache(dataset, config, reports) / label
+            try:
+                entry = _cached(cache, config, label)
+                how = "reused" if entry is not None else how
+                entry = entry or _gate_into_cache(cache, config, label, quiet=True)
+            except OSError:  # the cache cannot be written: the gate runs into the folder alone
+                entry = None
+        if entry is not None:
+            _link_tree(entry, folder)
+            report = QualityReport.read(folder)
+        else:
+            report = check_cycle(config.root, label, store=folder)
+            report.save(folder)
+        critical = critical or (i == 0 and report.critical)
+        done[label] = how
+        del report
+        gc.collect()
+        _give_back()
+    return done
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Put the files of a saved gate into ``target``: its checked tables as hard links
+    (copies where links are not possible; a table is never written in place, every one is
+    written to a new file renamed into place, so a link is safe, and the tables are
+    removed before the review is published), the report and quarantined rows as copies
+    (they are published); its cache key file stays behind.
+    """
+    for path in sorted(source.rglob("*")):
+        if path.is_dir() or path.name == "cache.json":
+            continue
+        relative = path.relative_to(source)
+        to = target / relative
+        to.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if relative.parts[0] != TABLES_FOLDER:
+                raise OSError("published: a copy of its own")
+            os.link(path, to)
+        except OSError:
+            shutil.copy2(path, to)

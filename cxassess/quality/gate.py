@@ -8,9 +8,8 @@ when a gate runs (it costs seconds).
 from __future__ import annotations
 
 import dataclasses
-import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from cxassess.quality.suites import (
 )
 from cxassess.schema import TABLES
 
-__all__ = ["ALLOCATOR_ENV", "check_cycle", "gate_cycles", "release_freed_memory", "validate_table"]
+__all__ = ["ALLOCATOR_ENV", "check_cycle", "release_freed_memory", "validate_table"]
 
 _READABLE = "values readable (cxassess loader)"
 _FILE = "file readable (cxassess loader)"
@@ -421,52 +420,6 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
               "files": {t: p.name for t, p in readable.items()}} if shelf is not None else None
     return QualityReport(config.name, label, checks_df, tables_df, quarantine, fingerprint(found), data,
                          inputs=found, stored=stored)
-
-
-def gate_cycles(dataset: Path | str, runs: Sequence[tuple[str, Path | str]], always: int | None = None) -> list[str]:
-    """Gate each ``(cycle, folder)`` of ``runs`` in order: its report and checked tables are
-    saved into its folder (:meth:`QualityReport.save`, tables under ``tables/``), where the
-    review's pages read them, and its memory is given back before the next cycle.
-
-    The review runs this in a process of its own: this module imports only what the gate
-    needs, so that process starts in the time Great Expectations takes to import.
-
-    Parameters
-    ----------
-    dataset : Path or str
-        The dataset folder holding ``review.yml``.
-    runs : sequence of (str, Path or str)
-        The cycles and the folders to save them into; the first is the reviewed cycle.
-    always : int, optional
-        The runs after the first ``always`` (the trends' earlier cycles) are skipped when
-        the first cycle has a critical defect; default: every run is gated.
-
-    Returns
-    -------
-    list of str
-        The cycles gated, in order.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> gate_cycles("data/sample", [("2026Q3", folder)])
-    ['2026Q3']
-    >>> QualityReport.read(folder).critical, (folder / "tables" / "tickets.parquet").is_file()
-    (False, True)
-    """
-    done, critical = [], False
-    for i, (label, folder) in enumerate(runs):
-        if always is not None and i >= always and critical:
-            break
-        report = check_cycle(dataset, label, store=folder)
-        report.save(folder)
-        critical = critical or (i == 0 and report.critical)
-        done.append(label)
-        del report
-        gc.collect()
-        _give_back()
-    return done
 
 
 #: Blocks of this many bytes and more get a mapping of their own from the C library, which
