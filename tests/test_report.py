@@ -281,30 +281,11 @@ def test_the_longest_notebook_of_the_last_review_starts_first(tmp_path):
                                             "20_c.ipynb": {"seconds": 30.0, "peak_mib": None}}
     assert report._last_pages(tmp_path / "nothing") == {}
     pages = [tmp_path / n for n in ("00_a.ipynb", "10_b.ipynb", "20_c.ipynb")]
-    started = []
-
-    class Pool:  # records the order of submission, runs nothing
-        def __init__(self, max_workers):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def submit(self, fn, i, page):
-            from concurrent.futures import Future
-
-            started.append(page.name)
-            done = Future()
-            done.set_result(report.PageResult(page.name, page.stem, f"{page.stem}.html", 0.0))
-            return done
-
     import unittest.mock
 
-    with unittest.mock.patch.object(report, "ThreadPoolExecutor", Pool):
+    _Pool.started = []
+    with unittest.mock.patch.object(report, "ThreadPoolExecutor", _Pool):
         results = report._execute(pages, tmp_path, {}, 2, tmp_path / "failed", lambda line: None,
                                   report._last_pages(tmp_path))
-    assert started == ["20_c.ipynb", "00_a.ipynb", "10_b.ipynb"]  # longest first, then name order
+    assert _Pool.started == ["20_c.ipynb", "00_a.ipynb", "10_b.ipynb"]  # longest first, then name order
     assert [r.notebook for r in results] == ["00_a.ipynb", "10_b.ipynb", "20_c.ipynb"]
