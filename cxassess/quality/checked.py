@@ -24,7 +24,7 @@ from cxassess.cycles import (
     stored_cycle,
 )
 from cxassess.errors import DataQualityError
-from cxassess.quality.gate import _give_back, check_cycle, without_quarantined
+from cxassess.quality.gate import check_cycle, give_back_memory, without_quarantined
 from cxassess.quality.record import QualityReport, critical_lines, unchanged
 
 __all__ = ["CACHE_FOLDER", "checked_cycle", "checked_folder", "gate_cache", "gate_cycles", "quality_report"]
@@ -404,7 +404,7 @@ def gate_cycles(dataset: Path | str, runs: Sequence[tuple[str, Path | str]], alw
         done[label] = how
         del report
         gc.collect()
-        _give_back()
+        give_back_memory()
     return done
 
 
@@ -421,9 +421,10 @@ def _link_tree(source: Path, target: Path) -> None:
         relative = path.relative_to(source)
         to = target / relative
         to.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            if relative.parts[0] != TABLES_FOLDER:
-                raise OSError("published: a copy of its own")
-            os.link(path, to)
-        except OSError:
-            shutil.copy2(path, to)
+        if relative.parts[0] == TABLES_FOLDER:
+            try:
+                os.link(path, to)
+                continue
+            except OSError:  # another file system, or links not allowed: a copy
+                pass
+        shutil.copy2(path, to)

@@ -40,7 +40,7 @@ from cxassess.quality.suites import (
 )
 from cxassess.schema import TABLES
 
-__all__ = ["ALLOCATOR_ENV", "check_cycle", "release_freed_memory", "validate_table"]
+__all__ = ["ALLOCATOR_ENV", "check_cycle", "give_back_memory", "release_freed_memory", "validate_table"]
 
 _READABLE = "values readable (cxassess loader)"
 _FILE = "file readable (cxassess loader)"
@@ -378,7 +378,7 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
             tables.append({"table": table, "file": file.name, "rows_read": 0, "rows_used": 0,
                            "rows_quarantined": 0})
             continue
-        _give_back()  # the text read and typed a block at a time
+        give_back_memory()  # the text read and typed a block at a time
         if table == "events" and "tickets" not in loaded.files:
             derived_from = derivable(df, config)  # the ticket table the log gives
             if derived_from is not None:
@@ -404,7 +404,7 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         elif keep:
             kept[table] = good
         del good
-        _give_back()
+        give_back_memory()
     if derived_from is not None and (keep or shelf is not None):  # not a file: no row of its own in the gate's table
         kept["tickets"] = store_table(derived_from, shelf, "tickets") if shelf is not None else derived_from
     checks_df = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(columns=CHECK_COLUMNS)
@@ -457,9 +457,13 @@ def release_freed_memory() -> None:
             pass
 
 
-def _give_back() -> None:
+def give_back_memory() -> None:
     """Hand the memory of the tables let go back to the system (Arrow's pool keeps freed
     blocks for reuse otherwise): the next table starts from the memory actually in use.
+
+    Examples
+    --------
+    >>> give_back_memory()  # after ``del table; gc.collect()``
     """
     import ctypes
     import ctypes.util
