@@ -13,7 +13,7 @@ PAPER ?= A4
 SOURCE ?=
 ARGS ?=
 
-.PHONY: help env report pdf test test-slow test-all lab validate bench sample import schema lock lint clean
+.PHONY: help env report pdf test test-slow test-all lab validate bench bench-scale sample import schema lock lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "cxassess targets (DATASET=$(DATASET) CYCLE=$(or $(CYCLE),latest)):\n"} \
@@ -59,6 +59,11 @@ REPS ?= 3
 ONLY ?=
 bench: $(STAMP) ## Run the benchmarks (REPS=3, ONLY=review ...): reports/bench/*.json, then the README table
 	$(BIN)/python -m tests.bench --reps $(REPS) $(foreach b,$(ONLY),--only $(b))
+	$(BIN)/python -m tests.bench --readme
+
+SCALE_REPS ?= 1
+bench-scale: $(STAMP) ## Scale figures: stage metrics of a 50 M-event cycle from partitioned Parquet on DuckDB, Spark local[2], Polars (SCALE_REPS=1; about an hour, 1.5 GB of data)
+	$(BIN)/python -m tests.bench --reps $(SCALE_REPS) --only scale
 	$(BIN)/python -m tests.bench --readme
 
 sample: $(STAMP) ## Regenerate the committed sample data/sample (seeded, byte-for-byte)

@@ -71,3 +71,21 @@ def test_readme_table_keeps_the_rows_of_benchmarks_not_run_again(tmp_path):
     assert table[2] == "| import (2026-11-01) | import cxassess | 0.02 s | 0.02–0.02 (5) | – | – |"
     assert "wall time, new | 81 s" in table[3] and not any("old" in line for line in table)
     assert len(table) == 4
+
+
+def test_scale_bench_reads_one_partition_on_each_engine(tmp_path, monkeypatch):
+    """The scale benchmark on a tiny log: each engine, in its own process, counts the tickets
+    of cycle=2026Q3 alone (the 2026Q2 partition beside it is left out), as pandas counts them
+    in that partition's files; it is not part of a plain ``make bench``."""
+    import pandas as pd
+
+    from tests.bench import bench_scale
+
+    monkeypatch.setenv("CXASSESS_SCALE_DATA", str(tmp_path))
+    result = bench_scale.run(reps=1, events=30_000, engines=("duckdb", "polars"))
+    q3 = pd.read_parquet(tmp_path / "events" / "cycle=2026Q3")
+    assert result["data"]["events"] == len(q3) and result["data"]["tickets"] == q3["ticket_id"].nunique()
+    for engine in ("duckdb", "polars"):  # every ticket starts with "Ticket received" (stage intake)
+        assert result["entering"][engine]["intake"] == q3["ticket_id"].nunique()
+    assert [r["unit"] for r in result["rows"]] == ["GiB", "GiB", "s", "s", "GiB", "s", "s", "GiB"]
+    assert "scale" in runner.available() and "scale" in runner.SEPARATE
