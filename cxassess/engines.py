@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -45,11 +46,58 @@ if TYPE_CHECKING:
     from cxassess.config import ReviewConfig
     from cxassess.cycles import Cycle
 
-__all__ = ["ENGINES", "check_engine", "engine_of", "spark_session", "read_parquet", "open_tables",
-           "checked_tables", "engine_cycle", "write_partitioned"]
+__all__ = ["ENGINES", "MEMORY_BUDGET_BYTES", "check_engine", "engine_of", "memory_budget", "spark_session",
+           "duckdb_settings", "read_parquet", "open_tables", "checked_tables", "engine_cycle", "write_partitioned"]
 
 #: The engines a review can run on (review.yml ``engine``).
 ENGINES = ("pandas", "polars", "duckdb", "spark")
+
+
+#: The memory a whole review may use (bytes, every process: the review, the gate's process,
+#: the kernels); ``$CXASSESS_MEMORY_BUDGET`` changes it (e.g. ``8GB``, ``6GiB``, bytes).
+MEMORY_BUDGET_BYTES = 3 * 10**9
+
+#: Share of the memory budget DuckDB may hold before it writes to its temporary folder (the
+#: rest is this process's Python, pandas and the aggregates brought back). Measured with a
+#: 50 M-event cycle (make bench-scale): DuckDB's default (80 % of the machine's memory) peaked
+#: at 11 GB, a limit of 2 GB at 2.3 GB for the whole process, in the same time.
+DUCKDB_SHARE = 2 / 3
+
+
+def memory_budget() -> int:
+    """The memory a review may use, all processes (bytes): ``$CXASSESS_MEMORY_BUDGET`` when
+    set (``3GB``, ``2.5GiB``, ``500MB`` or bytes), else :data:`MEMORY_BUDGET_BYTES`.
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Raises
+    ------
+    ConfigError
+        ``$CXASSESS_MEMORY_BUDGET`` is not a size.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["CXASSESS_MEMORY_BUDGET"] = "2.5GiB"
+    >>> memory_budget() == int(2.5 * 2**30)
+    True
+    >>> del os.environ["CXASSESS_MEMORY_BUDGET"]
+    >>> memory_budget()
+    3000000000
+    """
+    text = os.environ.get("CXASSESS_MEMORY_BUDGET", "").strip()
+    if not text:
+        return MEMORY_BUDGET_BYTES
+    units = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)", text)
+    if match is None or match[2].upper() not in units:
+        raise ConfigError(f"CXASSESS_MEMORY_BUDGET={text!r} is not a size",
+                          fix="set it to a size such as 3GB, 2.5GiB or 800MB, or unset it")
+    return int(float(match[1]) * units[match[2].upper()])
+
 
 
 def check_engine(engine: str) -> str:
@@ -129,6 +177,39 @@ def spark_session():
     return session
 
 
+@functools.cache
+def duckdb_settings() -> dict[str, str]:
+    """Set DuckDB's default connection, once per process, to hold at most
+    :data:`DUCKDB_SHARE` of the memory budget (:func:`memory_budget`) and to write what does
+    not fit to a temporary folder of its own (removed when the process ends), and return
+    those settings. :func:`read_parquet` calls it before its first DuckDB table: a cycle
+    larger than memory is then sorted and grouped in parts on disk instead of taking the
+    machine's memory (DuckDB's own default is 80 % of it).
+
+    Returns
+    -------
+    dict of str to str
+        ``memory_limit`` and ``temp_directory`` as DuckDB reports them.
+
+    Examples
+    --------
+    >>> sorted(duckdb_settings())
+    ['memory_limit', 'temp_directory']
+    """
+    import atexit
+    import shutil
+
+    import duckdb
+
+    spill = tempfile.mkdtemp(prefix="cxassess-duckdb-")
+    atexit.register(shutil.rmtree, spill, ignore_errors=True)
+    limit_mib = max(256, int(memory_budget() * DUCKDB_SHARE) // 2**20)
+    duckdb.execute(f"SET memory_limit = '{limit_mib}MiB'").fetchall()  # each result read to its end
+    duckdb.execute(f"SET temp_directory = {_quote(spill)}").fetchall()
+    return {k: str(duckdb.execute(f"SELECT current_setting('{k}')").fetchall()[0][0])
+            for k in ("memory_limit", "temp_directory")}
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -188,6 +269,7 @@ def read_parquet(
     elif engine == "duckdb":
         import duckdb
 
+        duckdb_settings()
         source = f"{str(path).rstrip('/')}/**/*.parquet" if folder or (not local and where) else str(path)
         options = ", hive_partitioning = true, hive_types_autocast = false" if where else ""
         lazy = nw.from_native(duckdb.sql(f"SELECT * FROM read_parquet({_quote(source)}{options})"))

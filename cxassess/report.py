@@ -49,6 +49,7 @@ from cxassess.cycles import (
     list_cycles,
     previous_cycle,
 )
+from cxassess.engines import memory_budget
 from cxassess.errors import (
     ConfigError,
     CxAssessError,
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PageResult", "run_review", "render_html", "remote_references", "notebook_title", "accessible_tables",
     "print_review", "WIDE_TABLE_COLUMNS",
-    "clean_dead_runs", "claim_report_folder", "is_landing", "memory_budget",
+    "clean_dead_runs", "claim_report_folder", "is_landing",
 ]
 
 #: How many of the run's findings to act on (high and medium severity) the index page lists
@@ -1012,9 +1013,6 @@ PAGE_BASELINE_BYTES = 400 * 2**20
 #: the benchmark data m1 (2 x 1 M tickets, 224 MB of Parquet): the process stages page
 #: peaks at 2.3 GB, the scorecard at about 2 GB.
 PARQUET_EXPANSION = 9
-#: The memory a whole review may use (bytes, every process: the review, the gate's process,
-#: the kernels); ``$CXASSESS_MEMORY_BUDGET`` changes it (e.g. ``8GB``, ``6GiB``, bytes).
-MEMORY_BUDGET_BYTES = 3 * 10**9
 #: What the gate's process and the kernels need from the allocators to give freed memory back
 #: to the system at once (Arrow through the system allocator, large blocks as their own
 #: mappings): a page that lets a table go really frees it, so pages can run side by side.
@@ -1030,41 +1028,6 @@ def _available_memory() -> int | None:
     except OSError:
         pass
     return None
-
-
-def memory_budget() -> int:
-    """The memory a review may use, all processes (bytes): ``$CXASSESS_MEMORY_BUDGET`` when
-    set (``3GB``, ``2.5GiB``, ``500MB`` or bytes), else :data:`MEMORY_BUDGET_BYTES`.
-
-    Returns
-    -------
-    int
-        Bytes.
-
-    Raises
-    ------
-    ConfigError
-        ``$CXASSESS_MEMORY_BUDGET`` is not a size.
-
-    Examples
-    --------
-    >>> import os
-    >>> os.environ["CXASSESS_MEMORY_BUDGET"] = "2.5GiB"
-    >>> memory_budget() == int(2.5 * 2**30)
-    True
-    >>> del os.environ["CXASSESS_MEMORY_BUDGET"]
-    >>> memory_budget()
-    3000000000
-    """
-    text = os.environ.get("CXASSESS_MEMORY_BUDGET", "").strip()
-    if not text:
-        return MEMORY_BUDGET_BYTES
-    units = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)", text)
-    if match is None or match[2].upper() not in units:
-        raise ConfigError(f"CXASSESS_MEMORY_BUDGET={text!r} is not a size",
-                          fix="set it to a size such as 3GB, 2.5GiB or 800MB, or unset it")
-    return int(float(match[1]) * units[match[2].upper()])
 
 
 def _own_rss() -> int:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib.util
+import os
 import shutil
 import warnings
+from pathlib import Path
 
 import narwhals as nw
 import numpy as np
@@ -530,3 +532,25 @@ def test_the_variants_on_spark_equal_pandas(q3, folder, helpdesk):
     events, process, path = helpdesk
     pd.testing.assert_frame_equal(variants(engines.read_parquet(path, "spark").to_native(), process),
                                   variants(events, process), check_exact=True)
+
+
+def test_duckdb_holds_two_thirds_of_the_memory_budget_and_spills_to_its_own_folder():
+    """In a fresh process with a budget of 1.5 GiB, DuckDB's default connection reports a
+    limit of 1 GiB once the first table is opened, and a temporary folder that exists
+    while the process runs and is gone after it."""
+    import json
+    import subprocess
+    import sys
+
+    script = ("import duckdb, json, pandas as pd, tempfile, os\n"
+              "from cxassess.engines import read_parquet\n"
+              "p = os.path.join(tempfile.mkdtemp(), 't.parquet'); pd.DataFrame({'a': [1]}).to_parquet(p)\n"
+              "read_parquet(p, 'duckdb')\n"
+              "s = {k: duckdb.execute(f\"SELECT current_setting('{k}')\").fetchall()[0][0]\n"
+              "     for k in ('memory_limit', 'temp_directory')}\n"
+              "print(json.dumps({**s, 'exists': os.path.isdir(s['temp_directory'])}))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "CXASSESS_MEMORY_BUDGET": "1.5GiB"}).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["memory_limit"] == "1.0 GiB" and seen["exists"]
+    assert not Path(seen["temp_directory"]).exists()
