@@ -99,7 +99,6 @@ def memory_budget() -> int:
     return int(float(match[1]) * units[match[2].upper()])
 
 
-
 def check_engine(engine: str) -> str:
     """``engine`` when it names an engine of :data:`ENGINES`, else a ConfigError.
 

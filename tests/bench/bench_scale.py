@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -126,10 +127,11 @@ def run(reps: int = 3, events: int = EVENTS, engines: tuple[str, ...] = ENGINES)
                 [facts["parquet_bytes"] / gib], digits=2),
             row("the same rows as Arrow tables in memory (the least a frame in memory needs)", "GiB",
                 [facts["arrow_bytes"] / gib], digits=2)]
-    results = {}
+    results, seconds = {}, {}
     for engine in engines:
         runs = [_one(engine, folder) for _ in range(max(1, reps))]
         results[engine] = runs[0][0]
+        seconds[engine] = statistics.median(r["stage_metrics"] + r["stage_flow"] for r, _ in runs)
         label = {"duckdb": "DuckDB", "spark": "Spark local[2] (driver and JVM)",
                  "polars": "Polars streaming engine"}[engine]
         peaks = [p / gib for _, p in runs]
@@ -144,11 +146,10 @@ def run(reps: int = 3, events: int = EVENTS, engines: tuple[str, ...] = ENGINES)
     same = len({json.dumps(v, sort_keys=True) for v in entering.values()}) == 1
     if not same:
         raise RuntimeError(f"bench scale: the engines disagree on the tickets entering each stage: {entering}")
-    if "spark" in results:
-        seconds = results["spark"]["stage_metrics"] + results["spark"]["stage_flow"]
-        per_core = facts["events"] / (2 * seconds)  # events per core-second, both calculators
-        rows.append(row("estimate: Spark cores to compute both for 1,000,000,000 events in 10 min at that rate "
-                        "(events / (events per core-second on local[2] x 600 s); shuffles across machines not "
+    if "spark" in seconds:
+        per_core = facts["events"] / (2 * seconds["spark"])  # events per core-second, both calculators
+        rows.append(row("estimate: Spark cores to compute both for 1,000,000,000 events in 10 min at the median "
+                        "rate of local[2] (1e9 / (events per core-second x 600 s); shuffles across machines not "
                         "counted)", "cores", [1e9 / (per_core * 600)], digits=0))
     return {"what": f"stage metrics and flow of {size} from partitioned Parquet on {', '.join(engines)}; "
                     "equal tickets entering each stage on every engine", "rows": rows,
