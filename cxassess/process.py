@@ -1023,9 +1023,13 @@ def _engine_metrics(df: nw.LazyFrame, process: Process, resolved: pd.Series | No
     """
     ev, order = _engine_events(df, process, calendar)
     done = nw.lit(0, nw.Int64)  # no ticket resolved
-    if resolved is not None:
-        ids = pd.Series(resolved).dropna().unique().tolist()
-        done = nw.col("ticket_id").is_in(ids).cast(nw.Int64) if ids else done
+    if resolved is not None:  # joined, not a list of literals: a cycle may resolve millions of tickets
+        ids = pd.Series(resolved).dropna().astype(str).unique()
+        if len(ids):
+            table = lazy_like(ev, pd.DataFrame({"_id": ids, "_resolved": np.ones(len(ids), dtype="int64")}))
+            ev = ev.with_columns(nw.col("ticket_id").cast(nw.String).alias("_id")).join(
+                table, on="_id", how="left").drop("_id")
+            done = nw.col("_resolved").fill_null(0).cast(nw.Int64)
     elif process.resolution_activities and "activity" in order:
         hit = nw.col("activity").is_in(list(process.resolution_activities)).fill_null(False)
         done = hit.cast(nw.Int64).max().over("ticket_id")

@@ -452,6 +452,9 @@ def test_the_stage_metrics_on_spark_equal_pandas(q3, folder, helpdesk):
     lazy = engines.open_tables(folder, "spark")["events"].to_native()
     expected = stage_metrics(q3.events, q3.config.process, calendar=calendar)
     _assert_close(expected, stage_metrics(lazy, q3.config.process, calendar=calendar), "stage_metrics")
+    some = q3.tickets["ticket_id"].iloc[::3]  # the resolved tickets given: joined in Spark
+    _assert_close(stage_metrics(q3.events, q3.config.process, resolved=some),
+                  stage_metrics(lazy, q3.config.process, resolved=some), "stage_metrics, resolved given")
     events, process, path = helpdesk
     _assert_close(stage_metrics(events, process), stage_metrics(engines.read_parquet(path, "spark").to_native(), process),
                   "stage_metrics, help desk")
