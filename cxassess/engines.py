@@ -60,7 +60,7 @@ MEMORY_BUDGET_BYTES = 3 * 10**9
 #: Share of the memory budget DuckDB may hold before it writes to its temporary folder (the
 #: rest is this process's Python, pandas and the aggregates brought back). Measured with a
 #: 50 M-event cycle (make bench-scale): DuckDB's default (80 % of the machine's memory) peaked
-#: at 11 GB, a limit of 2 GB at 2.3 GB for the whole process, in the same time.
+#: at 11.0 GiB, a limit of 2 GB at 2.2 GiB for the whole process, in about the same time.
 DUCKDB_SHARE = 2 / 3
 
 
