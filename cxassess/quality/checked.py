@@ -328,9 +328,20 @@ def _gate_folder(dataset: Path | str, config: ReviewConfig, cycle: str,
     stored = _stored(report_dir, config, cycle)
     if stored is not None:
         return stored
-    folder = gate_cache(dataset, config) / cycle
+    saved = _saved_gate(gate_cache(dataset, config) / cycle, config, cycle)
+    return saved[0] if saved is not None else None
+
+
+def _saved_gate(folder: Path, config: ReviewConfig, cycle: str, *, quiet: bool = False) -> tuple[Path, bool] | None:
+    """The entry of ``folder`` (a cycle's folder of the cache) for the data as it is now and
+    whether it was saved before (``True``) or made now by running the gate (``False``);
+    ``None`` when the cache cannot be written.
+    """
     try:
-        return _cached(folder, config, cycle) or _gate_into_cache(folder, config, cycle)
+        entry = _cached(folder, config, cycle)
+        if entry is not None:
+            return entry, True
+        return _gate_into_cache(folder, config, cycle, quiet=quiet), False
     except OSError:
         return None
 
@@ -385,23 +396,16 @@ def gate_cycles(dataset: Path | str, runs: Sequence[tuple[str, Path | str]], alw
         if always is not None and i >= always and critical:
             break
         folder = Path(folder)
-        entry, how = None, "validated"
-        if reports is not None:
-            cache = gate_cache(dataset, config, reports) / label
-            try:
-                entry = _cached(cache, config, label)
-                how = "reused" if entry is not None else how
-                entry = entry or _gate_into_cache(cache, config, label, quiet=True)
-            except OSError:  # the cache cannot be written: the gate runs into the folder alone
-                entry = None
-        if entry is not None:
-            _link_tree(entry, folder)
+        saved = (_saved_gate(gate_cache(dataset, config, reports) / label, config, label, quiet=True)
+                 if reports is not None else None)
+        if saved is not None:
+            _link_tree(saved[0], folder)
             report = QualityReport.read(folder)
-        else:
+        else:  # nothing saved, or the cache cannot be written: the gate runs into the folder alone
             report = check_cycle(config.root, label, store=folder)
             report.save(folder)
         critical = critical or (i == 0 and report.critical)
-        done[label] = how
+        done[label] = "reused" if saved is not None and saved[1] else "validated"
         del report
         gc.collect()
         give_back_memory()
