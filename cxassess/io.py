@@ -449,9 +449,11 @@ def _parse_iso(values: pd.Series, tz: str, require_time: bool) -> pd.Series:
 
     The shapes are recognised by Arrow in native code, so the completeness rules and the
     offset split of the general parser (per-value regular expressions, seconds at a
-    million rows) are not needed for them; the parsing itself is pandas' ISO 8601 parser,
-    as in the general path. A value of the right shape that is no real time
-    (``2026-02-30 09:30``) is ``NaT`` here and goes through the general rules.
+    million rows) are not needed for them. Arrow's ISO 8601 cast parses them, also in
+    native code; a part where it fails on one value (a time that is no real time, such
+    as ``2026-02-30 09:30``, or a fraction finer than microseconds) is parsed by pandas'
+    ISO 8601 parser, as in the general path. A value of the right shape that is no real
+    time is ``NaT`` here and goes through the general rules.
 
     Examples
     --------
@@ -459,7 +461,7 @@ def _parse_iso(values: pd.Series, tz: str, require_time: bool) -> pd.Series:
     >>> [str(t) for t in _parse_iso(s, "Europe/Berlin", True)]
     ['2026-07-01 09:30:00+02:00', '2026-07-01 09:30:00+02:00', 'NaT', 'NaT']
     """
-    if len(values) > _ISO_CHUNK:  # pandas parses via Python strings: a chunk at a time bounds the memory
+    if len(values) > _ISO_CHUNK:  # pandas' fallback parses Python strings: a chunk at a time bounds the memory
         return pd.concat([_parse_iso(values.iloc[i : i + _ISO_CHUNK], tz, require_time)
                           for i in range(0, len(values), _ISO_CHUNK)])
     import pyarrow as pa
@@ -474,8 +476,11 @@ def _parse_iso(values: pd.Series, tz: str, require_time: bool) -> pd.Series:
         if not count:
             continue
         whole = count == len(text)
-        part = (text if whole else pc.filter(text, mask)).to_pandas()
-        parsed = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=utc)
+        part = text if whole else pc.filter(text, mask)
+        try:  # Arrow's ISO 8601 cast, in native code; it fails the whole part on one unreal time
+            parsed = pc.cast(part, pa.timestamp("us", "UTC") if utc else pa.timestamp("us")).to_pandas()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # pandas then finds which values are NaT
+            parsed = pd.to_datetime(part.to_pandas(), format="ISO8601", errors="coerce", utc=utc)
         parsed = (parsed.dt.tz_convert(tz) if utc else _localize(parsed, tz)).astype(out.dtype)
         if whole:
             return parsed.set_axis(values.index)

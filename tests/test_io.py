@@ -380,6 +380,17 @@ def test_native_iso_parsing_agrees_with_the_general_parser(require_time):
     general = _parse_general(values, "Europe/Berlin", None, False, require_time)
     pd.testing.assert_series_equal(fast, general)
     assert fast.notna().sum() >= 12  # the common forms are read at all
+    # only real times of the ISO shapes: Arrow's cast reads every one (above, one unreal
+    # time among them sends the whole shape to pandas)
+    real = pd.Series([
+        "2026-07-01T09:30:00+02:00", "2026-07-01 09:30:00+0200", "2026-07-01T09:30:00Z", "2026-07-01T09:30:00-05:30",
+        "2026-07-01T09:30:00.123456+02:00", "2026-10-25T02:30:00+01:00", "2026-07-01T09:30:00", "2026-07-01 09:30",
+        "2026-10-25 02:30:00", "2026-03-29 02:30:00", "2028-02-29 09:30", "2026-07-01 09:30:00.250", None,
+    ], dtype="str")
+    fast = parse_timestamps(real, "Europe/Berlin", require_time=require_time)
+    pd.testing.assert_series_equal(fast, _parse_general(real, "Europe/Berlin", None, False, require_time))
+    assert fast.notna().sum() == 12
+    assert str(fast[3]) == "2026-07-01 17:00:00+02:00" and str(fast[9]) == "2026-03-29 03:00:00+02:00"
 
 
 def test_a_file_typed_part_by_part_reads_as_if_typed_whole(tmp_path, monkeypatch):
