@@ -198,6 +198,32 @@ def test_planted_deadline_bunching_flags_that_team_only_and_the_excess_by_hand()
     assert "CI" in found.evidence
 
 
+def test_deadline_bunching_of_many_agents_counts_each_agents_own_tickets():
+    """Hundreds of segments, some tickets without one: each row's n and window counts are
+    those of plain pandas on that agent's tickets alone, in the order of the names."""
+    from cxassess.config import SlaPolicy
+
+    rng = np.random.default_rng(3)
+    tickets = _planted_cycle(seed=11, n=2000)
+    agents = np.array([f"a-{i:03d}" for i in rng.integers(0, 300, len(tickets))], dtype=object)
+    agents[rng.random(len(tickets)) < 0.05] = None
+    tickets["agent_id"] = agents
+    tickets.loc[rng.random(len(tickets)) < 0.1, "first_response_at"] = pd.NaT
+    policy = SlaPolicy("first reply email", "first_response", 4, clock="calendar", channels=("email",))
+    table = integrity.deadline_bunching(tickets, [policy], by="agent_id", min_n=5)
+    x = (tickets["first_response_at"] - tickets["created_at"]).dt.total_seconds() / 3600
+    by_hand = pd.DataFrame({
+        "n": x.notna().groupby(tickets["agent_id"]).sum(),
+        "before": ((x >= 3.75) & (x < 4)).groupby(tickets["agent_id"]).sum(),
+        "after": ((x >= 4) & (x < 4.25)).groupby(tickets["agent_id"]).sum(),
+        "neighbours": (((x >= 3.25) & (x < 3.75)) | ((x >= 4.25) & (x < 4.75))).groupby(tickets["agent_id"]).sum(),
+    })
+    by_hand = by_hand[by_hand["n"] > 0].sort_index()
+    assert len(table) == len(by_hand) > 250
+    assert table["segment"].tolist() == by_hand.index.tolist()
+    assert table[["n", "before", "after", "neighbours"]].to_numpy().tolist() == by_hand.to_numpy().tolist()
+
+
 def test_deadline_bunching_not_available_without_sla_or_reply_times():
     import dataclasses
 
