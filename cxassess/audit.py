@@ -459,13 +459,11 @@ def _share_rows(frame: pd.DataFrame, by: str, flag: str, level: str, measure: st
     if not len(data):
         return []
     hits_all, n_all = float(data[flag].sum()), len(data)
-    rows = []
-    for key, part in data.groupby(by, sort=True):
-        hits, n = float(part[flag].sum()), len(part)
-        rows.append({by: key, "level": level, "measure": measure, "n": n, "hits": hits, "value": hits / n,
-                     "rest_n": n_all - n, "rest_hits": hits_all - hits,
-                     "target": math.nan if target is None else float(target)})
-    return rows
+    counts = data.groupby(by, sort=True, observed=True)[flag].agg(["sum", "size"])  # one pass, any number of groups
+    return [{by: key, "level": level, "measure": measure, "n": int(n), "hits": float(hits), "value": float(hits) / n,
+             "rest_n": n_all - int(n), "rest_hits": hits_all - float(hits),
+             "target": math.nan if target is None else float(target)}
+            for key, hits, n in zip(counts.index, counts["sum"], counts["size"], strict=True)]
 
 
 def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
@@ -484,6 +482,7 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
     # served: SLA attainment (achieved / achieved + breached, over every policy)
     if config.sla and "created_at" in tickets.columns:
         calendar = BusinessCalendar.from_config(config) if config.calendar.get("working_hours") else None
+        team = pd.Categorical(tickets["team"])  # codes: one Python string per team, not per ticket and policy
         parts = []
         for policy in config.sla:
             if policy.clock == "business" and calendar is None:
@@ -492,7 +491,7 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
                 outcome = sla_outcome(tickets, policy, censor_at=cycle.end, calendar=calendar)
             except InputError:
                 continue
-            parts.append(pd.DataFrame({"team": tickets["team"].to_numpy(), "outcome": outcome}))
+            parts.append(pd.DataFrame({"team": team, "outcome": outcome}))
         if parts:
             sla = pd.concat(parts, ignore_index=True)
             sla = sla[sla["outcome"].isin(["achieved", "breached"])]
