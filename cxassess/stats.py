@@ -7,6 +7,8 @@ aggregated outputs of the KPI calculators.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as _st
@@ -529,16 +531,7 @@ def median_intervals(
         x, start, n = sorted_by_group(values, codes, size)
         at = None
     else:  # ranks in the values written out, found by their cumulative counts
-        values, weight = np.asarray(values, dtype=float), np.asarray(counts, dtype=np.int64)
-        keep = ~np.isnan(values) & (weight > 0)
-        v, w, c = values[keep], weight[keep], np.asarray(codes)[keep]
-        order = np.lexsort((v, c))
-        x, upto = v[order], np.cumsum(w[order])
-        n = np.bincount(c, weights=w, minlength=size).astype(np.int64)
-        start = np.cumsum(n) - n
-
-        def at(rank: np.ndarray) -> np.ndarray:
-            return x[np.searchsorted(upto, rank, side="right")]
+        x, start, n, at = _counted(values, counts, codes, size)
     pick = (lambda rank: x[rank]) if at is None else at
     low = np.full(size, np.nan)
     high = np.full(size, np.nan)
@@ -557,7 +550,8 @@ def median_intervals(
             "p90": group_quantile(x, start, n, 0.9, at), "n": n, "max": top}
 
 
-def counted_medians(values: np.ndarray, counts: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+def counted_medians(values: np.ndarray, counts: np.ndarray, codes: np.ndarray, size: int, *,
+                    presorted: bool = False) -> np.ndarray:
     """Median of each group where ``values[i]`` occurs ``counts[i]`` times, as
     :func:`numpy.median` of the values written out (mean of the two middle values when the
     group's count is even); ``nan`` for an empty group. This is the median of an aggregate:
@@ -574,6 +568,9 @@ def counted_medians(values: np.ndarray, counts: np.ndarray, codes: np.ndarray, s
         Group of each value, a whole number from 0 to ``size - 1``.
     size : int
         Number of groups.
+    presorted : bool, default False
+        The values are already in order of group, then value (a caller that sorted them
+        for another figure): they are not sorted again.
 
     Returns
     -------
@@ -587,4 +584,25 @@ def counted_medians(values: np.ndarray, counts: np.ndarray, codes: np.ndarray, s
     >>> float(np.median([1.0, 1.0, 5.0])), float(np.median([2.0, 7.0, 7.0, 7.0]))
     (1.0, 7.0)
     """
-    return median_intervals(values, codes, size, counts=counts)["value"]
+    return group_median(*_counted(values, counts, codes, size, presorted=presorted))
+
+
+def _counted(values: np.ndarray, counts: np.ndarray, codes: np.ndarray, size: int, *, presorted: bool = False
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Counted values as :func:`sorted_by_group` gives raw ones, ``(sorted, start, n, at)``:
+    group ``g`` is ranks ``start[g] .. start[g] + n[g] - 1`` of its values written out,
+    and ``at(rank)`` the value at a rank (found by the cumulative counts). Missing values
+    and counts of 0 are left out; ``presorted``: already in order of group, then value.
+    """
+    values, weight = np.asarray(values, dtype=float), np.asarray(counts, dtype=np.int64)
+    keep = ~np.isnan(values) & (weight > 0)
+    x, w, c = values[keep], weight[keep], np.asarray(codes)[keep]
+    if not presorted:
+        order = np.lexsort((x, c))
+        x, w, c = x[order], w[order], c[order]
+    upto = np.cumsum(w)
+    n = np.bincount(c, weights=w, minlength=size).astype(np.int64)
+
+    def at(rank: np.ndarray) -> np.ndarray:
+        return x[np.searchsorted(upto, rank, side="right")]
+    return x, np.cumsum(n) - n, n, at

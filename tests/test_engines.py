@@ -233,6 +233,9 @@ def test_counted_medians_equal_numpy_on_the_values_written_out():
         ci = st.quantile_test(written, q=np.median(written), p=0.5).confidence_interval(0.95)
         assert (counted["ci_low"][g], counted["ci_high"][g]) == (ci.low, ci.high)
     assert np.isnan(got[5]) and counted["n"][5] == 0
+    order = np.lexsort((values, codes))  # given in order of group and value, as a caller that sorted them
+    again = counted_medians(values[order], counts[order], codes[order], 6, presorted=True)
+    np.testing.assert_array_equal(again, got)
 
 
 @pytest.mark.slow
