@@ -811,6 +811,7 @@ def deadline_bunching(tickets: pd.DataFrame, policies: Sequence, *, calendar: ob
         raise InputError(f"integrity: the tickets have no column {by!r} to compare segments by",
                          fix="choose a ticket column such as team or agent_id")
     rows = []
+    segments = tickets[by].to_numpy()
     named = tickets[by].notna().to_numpy()
     for policy in policies:
         hours = policy_hours(tickets, policy, calendar)
@@ -818,7 +819,7 @@ def deadline_bunching(tickets: pd.DataFrame, policies: Sequence, *, calendar: ob
         known = ~np.isnan(hours) & named
         # each segment's tickets found by one sort of its codes, not one scan of every
         # ticket per segment (hundreds of agents)
-        codes, names = pd.factorize(tickets[by].to_numpy()[known])
+        codes, names = pd.factorize(segments[known])
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
         timed = hours[known]
