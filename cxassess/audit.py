@@ -624,17 +624,18 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     cols = ["stage", "label", "tickets", "target_hours", "within_target", "within_low", "within_high",
             "previous_within", "change", "change_low", "change_high", "verdict", "moves_out", "allowed_share",
             "allowed_low", "allowed_high", "csat_effect", "effect_low", "effect_high"]
-    if cycle.events is None or process is None:
+    if cycle.missing("events") or process is None:  # asked without reading the log: it is read below, last
         return pd.DataFrame(columns=cols)
 
     def assess(c: Any, log: Any) -> pd.DataFrame:
         return stage_assessment(log, process, surveys=c.surveys, tickets=c.tickets,
                                 scale=config.survey_scales.get("csat"))
 
-    old = None  # first, with a log of its own let go at once: one event log in memory at a time
-    if before is not None and before.events is not None:
-        old = assess(before, process_log(before.events, process)).set_index("stage")
-    log = cycle_log(cycle)
+    old = None  # first, from its event log read for this alone and let go at once: one event log in memory at a time
+    if before is not None and (earlier := before.read_once("events")) is not None:
+        old = assess(before, process_log(earlier, process)).set_index("stage")
+        del earlier
+    log = cycle_log(cycle, keep=False)  # let go on return: the page's next section is at its peak
     table = assess(cycle, log)
     targets = {s.name: s.target_hours for s in process.stages}
     table["target_hours"] = table["stage"].map(targets).astype(float)

@@ -293,6 +293,34 @@ class Tables(MutableMapping):
             del self._stored[name]
         return self._frames[name]
 
+    def read_once(self, name: str) -> pd.DataFrame | None:
+        """The table ``name`` for one use: read from its source without being kept when it
+        has not been read yet (its memory goes back when the caller lets it go), else the
+        table held; ``None`` when absent.
+
+        Parameters
+        ----------
+        name : str
+            The table.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            The table.
+
+        Examples
+        --------
+        >>> t = Tables(stored={"tickets": lambda: pd.DataFrame({"ticket_id": ["T1"]})})
+        >>> len(t.read_once("tickets")), "tickets" in t._frames, len(t["tickets"]), "tickets" in t._frames
+        (1, False, 1, True)
+        """
+        if name in self._frames:
+            return self._frames[name]
+        if name not in self._stored:
+            return None
+        source = self._stored[name]
+        return source() if callable(source) else pd.read_parquet(source)
+
     def release(self, name: str) -> None:
         """Forget a table read into memory (the gate holds one table at a time).
 
@@ -545,6 +573,32 @@ class Cycle:
                 self.tables.release(name)
             else:
                 self.tables.pop(name, None)
+
+    def read_once(self, name: str) -> pd.DataFrame | None:
+        """A table for one use (:meth:`Tables.read_once`): a cycle read from files reads
+        it again without keeping it, so a page that needs the previous cycle's event log
+        for one figure does not hold it beside this cycle's; a table already in memory is
+        returned as it is.
+
+        Parameters
+        ----------
+        name : str
+            The table.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            The table; ``None`` when the cycle does not hold it.
+
+        Examples
+        --------
+        >>> c = load_cycle("data/sample", "2026Q3", tables=("tickets",))
+        >>> len(c.read_once("tickets")) == len(c.tickets), c.read_once("events")
+        (True, None)
+        """
+        if isinstance(self.tables, Tables):
+            return self.tables.read_once(name)
+        return self.tables.get(name)
 
     def missing(self, *tables: str) -> list[str]:
         """The tables among ``tables`` that this cycle does not hold.

@@ -182,6 +182,20 @@ def test_stage_gaps_show_the_specialist_queue_in_2026q3(sample_cycles):
     assert not (earlier["verdict"] == "worsened").any()
 
 
+def test_stage_gaps_keep_no_event_log_of_either_cycle(sample_cycles, tmp_path):
+    """Both cycles read from stored tables, as in a review: the stage gaps read each event
+    log for themselves and let it go (the page's next section is its peak), with the same
+    table as from cycles holding their logs."""
+    from cxassess.cycles import store_tables, stored_cycle
+
+    now, before = (stored_cycle(c.config, c.label, tmp_path / c.label, store_tables(c, tmp_path / c.label))
+                   for c in (sample_cycles["2026Q3"], sample_cycles["2026Q2"]))
+    table = audit.stage_gaps(now, before)
+    assert "events" not in now.tables._frames and "events" not in before.tables._frames
+    assert ("process_log",) not in now.computed
+    pd.testing.assert_frame_equal(table, audit.stage_gaps(sample_cycles["2026Q3"], sample_cycles["2026Q2"]))
+
+
 # ---------------------------------------------------------------------------- calibration
 def _cal(matrix: list[list[str | None]]) -> pd.DataFrame:
     """Rows of raters × tickets (criterion ``c``); ``None``: not scored."""
