@@ -288,10 +288,14 @@ class Tables(MutableMapping):
     def __getitem__(self, name: str) -> pd.DataFrame:
         """The table ``name``, read on first use."""
         if name not in self._frames and name in self._stored:
-            source = self._stored[name]
-            self._frames[name] = source() if callable(source) else pd.read_parquet(source)
+            self._frames[name] = self._read(name)
             del self._stored[name]
         return self._frames[name]
+
+    def _read(self, name: str) -> pd.DataFrame:
+        """The stored table ``name`` read from its source (a file or a callable)."""
+        source = self._stored[name]
+        return source() if callable(source) else pd.read_parquet(source)
 
     def read_once(self, name: str) -> pd.DataFrame | None:
         """The table ``name`` for one use: read from its source without being kept when it
@@ -316,10 +320,7 @@ class Tables(MutableMapping):
         """
         if name in self._frames:
             return self._frames[name]
-        if name not in self._stored:
-            return None
-        source = self._stored[name]
-        return source() if callable(source) else pd.read_parquet(source)
+        return self._read(name) if name in self._stored else None
 
     def release(self, name: str) -> None:
         """Forget a table read into memory (the gate holds one table at a time).
