@@ -265,8 +265,11 @@ def by_subject(found: Iterable[Finding], *, top: int | None = None,
     return out[:top] if top else out
 
 
-def save(found: Iterable[Finding], report_dir: Path | str | None, page: str) -> Path | None:
+def save(found: Iterable[Finding], report_dir: Path | str | None, page: str) -> None:
     """Save one page's findings into the review run's folder (atomically).
+
+    It returns nothing, so a notebook cell that ends with it shows nothing on the page
+    (a returned path would be shown there, naming the run's staging folder).
 
     Parameters
     ----------
@@ -277,32 +280,26 @@ def save(found: Iterable[Finding], report_dir: Path | str | None, page: str) -> 
     page : str
         Stem of the notebook saving them; it replaces what that page saved before.
 
-    Returns
-    -------
-    pathlib.Path or None
-        The file written, or ``None``.
-
     Examples
     --------
     >>> import tempfile
     >>> run = tempfile.mkdtemp()
-    >>> path = save([Finding("a", "n = 10", "low", 0.1, "20_kpi_scorecard")], run, "20_kpi_scorecard")
+    >>> save([Finding("a", "n = 10", "low", 0.1, "20_kpi_scorecard")], run, "20_kpi_scorecard")
     >>> [f.what for f in load(run)]
     ['a']
-    >>> save([], None, "20_kpi_scorecard") is None
-    True
+    >>> save([Finding("b", "n = 10", "low", 0.1, "20_kpi_scorecard")], None, "20_kpi_scorecard")  # nothing saved
+    >>> [f.what for f in load(run)]
+    ['a']
     """
     if report_dir is None:
-        return None
+        return
     folder = Path(report_dir) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     data = [f.to_dict() for f in found]
     fd, tmp = tempfile.mkstemp(prefix=f".{page}.", suffix=".json", dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump({"page": page, "findings": data}, out, ensure_ascii=False, indent=1)
-    target = folder / f"{page}.json"
-    os.replace(tmp, target)
-    return target
+    os.replace(tmp, folder / f"{page}.json")
 
 
 def load(report_dir: Path | str | None) -> list[Finding]:

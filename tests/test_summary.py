@@ -5,6 +5,7 @@ package's computations (nothing where nothing is planted)."""
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import yaml
 
 from cxassess.findings import SEVERITY_WEIGHT, by_subject, load
 
-from .conftest import SAMPLE
+from .conftest import REPO, SAMPLE
 
 CYCLE, PREVIOUS = "2026Q3", "2026Q2"
 
@@ -118,6 +119,9 @@ def test_review_pages_have_no_absolute_path_and_the_summary_is_listed_first(samp
         text = page.read_text(encoding="utf-8")
         for root in {str(Path.cwd()), str(sample_review), str(SAMPLE.resolve()), str(Path.home())}:
             assert root not in text, f"{page.name} shows {root}"
+        # nor a relative one: the run's staging folder, a path's repr (a cell ending in a call that returns one)
+        for shown in (os.path.relpath(sample_review.parent, REPO), ".staging-", "PosixPath("):
+            assert shown not in text, f"{page.name} shows {shown}"
     index = (sample_review / "index.html").read_text(encoding="utf-8")
     pages = re.findall(r'<ol class="pages">(.*?)</ol>', index, flags=re.S)[0]
     assert re.findall(r'href="([^"]+)"', pages)[0] == "01_summary.html"
