@@ -22,7 +22,7 @@ from cxassess.config import ReviewConfig, load_config
 from cxassess.errors import ConfigError, DataFileError, shown
 from cxassess.eventlog import tickets_from_events
 from cxassess.io import read_table
-from cxassess.schema import LABELS, REQUIRED, TABLES
+from cxassess.schema import REQUIRED, TABLES
 
 __all__ = [
     "Cycle", "load_cycle", "with_derived_tickets", "store_table", "store_tables", "stored_cycle", "Tables", "cycle_window", "previous_cycle", "next_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
@@ -241,9 +241,7 @@ TABLES_FOLDER = "tables"
 
 class Tables(MutableMapping):
     """The tables of a cycle by name. A table the gate stored as Parquet is read on first
-    use, so a page that never touches the audits never loads them; its label columns
-    (:data:`cxassess.schema.LABELS`: channel, team, stage ...) are read as categories,
-    in the alphabetical order of their values.
+    use, so a page that never touches the audits never loads them.
 
     Parameters
     ----------
@@ -297,13 +295,7 @@ class Tables(MutableMapping):
     def _read(self, name: str) -> pd.DataFrame:
         """The stored table ``name`` read from its source (a file or a callable)."""
         source = self._stored[name]
-        if callable(source):
-            return source()
-        frame = pd.read_parquet(source, read_dictionary=list(LABELS.get(name, ())))
-        for column in LABELS.get(name, ()):
-            if column in frame and isinstance(frame[column].dtype, pd.CategoricalDtype):
-                frame[column] = frame[column].cat.reorder_categories(sorted(frame[column].cat.categories))
-        return frame
+        return source() if callable(source) else pd.read_parquet(source)
 
     def read_once(self, name: str) -> pd.DataFrame | None:
         """The table ``name`` for one use: read from its source without being kept when it

@@ -11,7 +11,7 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["DATE_KINDS", "LABELS", "REQUIRED", "SCHEMA", "TABLES"]
+__all__ = ["DATE_KINDS", "REQUIRED", "SCHEMA", "TABLES"]
 
 
 TABLES = ("tickets", "events", "surveys", "audits", "customers", "actions")
@@ -94,20 +94,6 @@ SCHEMA: dict[str, dict[str, str]] = {
 #: (``2026-07-01``, read as midnight in the dataset's zone). A partial value (``07/2026``,
 #: ``2026-07``) is unreadable in both, never completed to the first of the month.
 DATE_KINDS = ("datetime", "date")
-
-
-#: Text columns holding a few values repeated on many rows (a channel, a team, a stage).
-#: The checked tables a review's pages read hold them as categories
-#: (:meth:`cxassess.cycles.Tables`), one small code per row instead of one string: the
-#: events of a 5 M-event cycle take 200 MiB instead of 460. Free text (survey comments,
-#: action titles) and the few rows of the actions table are left as strings.
-LABELS: dict[str, tuple[str, ...]] = {
-    "tickets": ("channel", "priority", "category", "team", "status"),
-    "events": ("activity", "stage", "team"),
-    "surveys": ("kind", "language"),
-    "audits": ("criterion", "result", "source", "session"),
-    "customers": ("segment",),
-}
 
 
 #: Columns a table cannot do without (bold in DESIGN.md §4).

@@ -15,7 +15,6 @@ import cxassess.cycles
 from cxassess.config import load_config
 from cxassess.quality import check_cycle, checked_cycle, fingerprint, inputs, unchanged
 from cxassess.quality.record import QualityReport
-from cxassess.schema import LABELS
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +22,6 @@ def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("store") / "desk"
     shutil.copytree("data/sample", root)
     return root
-
-
-def labelled(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its label columns as categories, as stored tables are read back."""
-    return frame.astype({c: "category" for c in LABELS.get(table, ()) if c in frame})
 
 
 @pytest.fixture(scope="module")
@@ -48,45 +42,9 @@ def test_stored_tables_equal_a_fresh_load_without_parsing(saved, dataset, monkey
     back = checked_cycle(dataset, "2026Q3", folder)
     assert list(back.tables) == list(report.data.tables)
     for table in report.data.tables:
-        pd.testing.assert_frame_equal(back.tables[table], labelled(table, report.data.tables[table]),
-                                      check_like=False)
+        pd.testing.assert_frame_equal(back.tables[table], report.data.tables[table], check_like=False)
     assert back.derived == report.data.derived
     assert {t: p.name for t, p in back.files.items()} == {t: p.name for t, p in report.data.files.items()}
-
-
-def test_label_columns_read_as_categories_change_no_figure(saved, dataset, tmp_path):
-    """The stored tables hold channel, team, stage ... as categories (a fraction of the
-    memory); every figure computed from them equals the one computed from the tables as the
-    gate checked them (strings): the KPIs whole and by segment, the stage metrics, and the
-    findings of the scorecard, process, audit and integrity analyses."""
-    from cxassess import audit, integrity, process
-    from cxassess.kpis import cycle_kpis
-    from cxassess.kpis import findings as kpi_findings
-
-    report, folder = saved
-    previous = check_cycle(dataset, "2026Q2")
-    previous.save(tmp_path)
-    stored = checked_cycle(dataset, "2026Q3", folder)
-    stored_before = checked_cycle(dataset, "2026Q2", tmp_path)
-    assert isinstance(stored.events["stage"].dtype, pd.CategoricalDtype)
-    assert isinstance(stored.tickets["team"].dtype, pd.CategoricalDtype)
-    now, before = report.data, previous.data
-    assert not isinstance(now.tickets["team"].dtype, pd.CategoricalDtype)
-    for by in (None, "team", "channel", "priority"):
-        pd.testing.assert_frame_equal(cycle_kpis(stored, by=by), cycle_kpis(now, by=by), check_dtype=False,
-                                      check_categorical=False)
-    pd.testing.assert_frame_equal(process.stage_metrics(stored.events, stored.config.process),
-                                  process.stage_metrics(now.events, now.config.process),
-                                  check_dtype=False, check_categorical=False)
-
-    def said(found):
-        return [f.to_dict() for f in found]
-
-    assert said(kpi_findings(stored, stored_before)) == said(kpi_findings(now, before))
-    assert said(process.findings(stored, stored_before)) == said(process.findings(now, before))
-    assert said(audit.findings(stored, stored_before)) == said(audit.findings(now, before))
-    flags = [integrity.cycle_integrity(c, b)["team_flags"] for c, b in ((stored, stored_before), (now, before))]
-    pd.testing.assert_frame_equal(*flags, check_dtype=False, check_categorical=False)
 
 
 def test_tables_are_read_on_first_use(saved, dataset):
@@ -152,11 +110,11 @@ def test_the_gate_can_store_as_it_goes_with_the_same_tables(dataset, tmp_path):
     assert sorted(p.stem for p in (tmp_path / "tables").glob("*.parquet")) == sorted(in_memory.data.tables)
     assert streamed.data.tables._frames == {}  # nothing held
     for table in in_memory.data.tables:
-        pd.testing.assert_frame_equal(streamed.data.tables[table], labelled(table, in_memory.data.tables[table]))
+        pd.testing.assert_frame_equal(streamed.data.tables[table], in_memory.data.tables[table])
     pd.testing.assert_frame_equal(streamed.tables, in_memory.tables)
     streamed.save(tmp_path)
     back = checked_cycle(dataset, "2026Q3", tmp_path)
-    pd.testing.assert_frame_equal(back.tickets, labelled("tickets", in_memory.data.tickets))
+    pd.testing.assert_frame_equal(back.tickets, in_memory.data.tickets)
 
 
 def test_kpis_are_computed_once_per_run_and_read_back_as_computed(tmp_path, monkeypatch):
