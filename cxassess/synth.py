@@ -29,6 +29,7 @@ import datetime as dt
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -783,16 +784,49 @@ def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
     (``2026-07-01T09:30:00+02:00``), quotes only where needed, ``\n`` line ends.
 
     Polars writes the text (multi-threaded, categorical columns as their values); the bytes
-    are those pandas' ``to_csv`` wrote before (checked on the committed sample).
+    are those pandas' ``to_csv`` wrote before (checked on the committed sample). Time-zone
+    aware timestamps are turned into text by :func:`_iso_text`, others by Polars.
     """
     folder.mkdir(exist_ok=True)
     for table, df in tables.items():
-        frame = pl.from_pandas(df)
+        aware = [c for c, t in df.dtypes.items() if isinstance(t, pd.DatetimeTZDtype)]
+        frame = pl.from_pandas(df.drop(columns=aware))
         stamps = [pl.col(c).dt.to_string("%Y-%m-%dT%H:%M:%S%:z") for c, t in frame.schema.items()
                   if isinstance(t, pl.Datetime)]
-        if stamps:
-            frame = frame.with_columns(stamps)
+        frame = frame.with_columns(*stamps, *(_iso_text(df[c]).alias(c) for c in aware)).select(list(df.columns))
         frame.write_csv(folder / f"{table}.csv", line_terminator="\n", quote_style="necessary")
+
+
+@cache
+def _times_of_day() -> pl.Series:
+    """``T00:00:00``, ``T00:00:01``, ... ``T23:59:59``: the text of each second of a day."""
+    return pl.Series([f"T{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)])
+
+
+def _iso_text(stamps: pd.Series) -> pl.Series:
+    """ISO 8601 text of time-zone aware timestamps, to the second, with the UTC offset
+    (``2026-07-01T09:30:00+02:00``; missing stays missing), as Polars'
+    ``dt.to_string("%Y-%m-%dT%H:%M:%S%:z")`` writes it, but joined from the texts of the
+    days, seconds of the day and offsets in their span instead of formatted row by row.
+    """
+    present = stamps.notna().to_numpy()
+    if not present.any():
+        return pl.Series([None] * len(stamps), dtype=pl.String)
+    local = stamps.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
+    day, of_day = np.divmod(np.where(present, local, local[present][0]), _NS["D"])
+    offset = (local - _utc_ns(stamps)) // _NS["min"]
+    offset = np.where(present, offset, offset[present][0])
+
+    def span_text(values: np.ndarray, text) -> tuple[pl.Series, np.ndarray]:
+        """The texts of every value from the smallest to the largest, and each value's place."""
+        low = int(values.min())
+        return pl.Series([text(v) for v in range(low, int(values.max()) + 1)], dtype=pl.String), values - low
+
+    days, day_at = span_text(day, lambda d: str(np.datetime64(d, "D")))
+    offsets, offset_at = span_text(offset, lambda o: f"{'+' if o >= 0 else '-'}{abs(o) // 60:02d}:{abs(o) % 60:02d}")
+    parts = pl.DataFrame({"day": days.gather(day_at), "time": _times_of_day().gather(of_day // _NS["s"]),
+                          "offset": offsets.gather(offset_at), "present": present})
+    return parts.select(pl.when("present").then(pl.concat_str("day", "time", "offset"))).to_series()
 
 
 # --------------------------------------------------------------------------- e-commerce
