@@ -37,7 +37,30 @@ def sort_events(events: pd.DataFrame) -> pd.DataFrame:
     >>> sort_events(ev).index.tolist()
     [2, 1, 0]
     """
-    return events[events["timestamp"].notna()].sort_values(["ticket_id", "timestamp"], kind="stable")
+    timed = events[events["timestamp"].notna()]
+    if _in_order(timed):  # a log written in order (as the generator's) needs no sorting
+        return timed
+    return timed.sort_values(["ticket_id", "timestamp"], kind="stable")
+
+
+def _in_order(events: pd.DataFrame) -> bool:
+    """Whether timed events already are in ticket order and then time order, as
+    ``sort_values`` would put them (categorical tickets in the order of their categories):
+    then a stable sort would leave every row where it is. ``False`` when it cannot tell
+    cheaply (timestamps that are no datetimes, missing or unorderable tickets).
+    """
+    tickets, stamps = events["ticket_id"], events["timestamp"]
+    if not pd.api.types.is_datetime64_any_dtype(stamps) or tickets.isna().any():
+        return False
+    try:
+        key = tickets.cat.codes if isinstance(tickets.dtype, pd.CategoricalDtype) else tickets
+        if not key.is_monotonic_increasing:
+            return False
+    except TypeError:  # e.g. text and numbers mixed
+        return False
+    same_ticket = key.eq(key.shift()).to_numpy(dtype=bool)
+    earlier = stamps.diff().to_numpy() < np.timedelta64(0)
+    return not (same_ticket & earlier).any()
 
 
 def not_work(process: Process) -> set[str]:
