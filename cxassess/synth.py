@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from cxassess.config import ReviewConfig
@@ -61,6 +63,7 @@ SEGMENTS = {"consumer": 0.70, "smb": 0.25, "enterprise": 0.05}
 ANNUAL_VALUE = {"consumer": 300.0, "smb": 2_400.0, "enterprise": 24_000.0}  # median per segment
 PLANTED = (1, 2, 3, 4, 5, 8, 9)  # truths SampleSpec.truths can switch off
 AUDIT_SOURCES = {"qa": 0.80, "recording": 0.15, "mystery_shop": 0.05}
+SURVEY_KINDS = {"csat": 0.6, "nps": 0.25, "ces": 0.15}
 
 COMMENTS = {
     "en": {
@@ -285,10 +288,20 @@ def _lognormal(rng: np.random.Generator, median_hours: np.ndarray | float, sigma
     return pd.to_timedelta(np.round(hours * 3600), unit="s")
 
 
+def _draw(rng: np.random.Generator, probs: dict, n: int) -> np.ndarray:
+    """Codes (places in ``probs``) of ``n`` values drawn with the weights of ``probs``."""
+    p = np.array(list(probs.values()), dtype=float)
+    return rng.choice(len(p), n, p=p / p.sum())
+
+
 def _choice(rng: np.random.Generator, probs: dict, n: int) -> np.ndarray:
-    keys = list(probs)
-    p = np.array([probs[k] for k in keys], dtype=float)
-    return np.array(keys, dtype=object)[rng.choice(len(keys), n, p=p / p.sum())]
+    """``n`` keys of ``probs`` drawn with its weights, as Python strings (the same draw as :func:`_draw`)."""
+    return np.array(list(probs), dtype=object)[_draw(rng, probs, n)]
+
+
+def _per_code(values: dict, keys: dict | tuple) -> np.ndarray:
+    """``values[key]`` for each key of ``keys`` in order: looked up by code, ``_per_code(v, k)[codes]``."""
+    return np.array([values[k] for k in keys])
 
 
 def _created_times(rng: np.random.Generator, label: str, n: int, holidays: set[dt.date]) -> pd.Series:
@@ -305,15 +318,35 @@ def _created_times(rng: np.random.Generator, label: str, n: int, holidays: set[d
     return aware.dt.tz_convert("UTC").sort_values(ignore_index=True)
 
 
-def _ticket_ids(first_id: int, n: int) -> np.ndarray:
+def _numbered(prefix: str, first: int, n: int, digits: int) -> pd.api.extensions.ExtensionArray:
+    """``T0000001``, ``T0000002``, ... (``prefix``, then ``first`` ... ``first + n - 1`` with at
+    least ``digits`` digits): zero-padded, so their text order is their number order. Built
+    by Arrow, as a pandas ``str`` array.
+    """
+    numbers = pa.array(np.arange(first, first + n, dtype=np.int64)).cast(pa.large_string())
+    text = pa.large_string()
+    joined = pc.binary_join_element_wise(pa.scalar(prefix, text), pc.utf8_lpad(numbers, width=digits, padding="0"),
+                                         pa.scalar("", text))
+    return pd.array(joined, dtype="str")
+
+
+def _ticket_ids(first_id: int, n: int) -> pd.api.extensions.ExtensionArray:
     """``T0000001``, ``T0000002``, ...: zero-padded, so their text order is their number order."""
-    numbers = pd.Series(np.arange(first_id, first_id + n, dtype=np.int64)).astype(str).str.zfill(7)
-    return ("T" + numbers).to_numpy(dtype=object)
+    return _numbered("T", first_id, n, 7)
 
 
-def _categorical(codes: np.ndarray, categories: list | tuple | np.ndarray) -> pd.Categorical:
+def _categorical(codes: np.ndarray, categories: list | tuple | pd.api.extensions.ExtensionArray) -> pd.Categorical:
     """Text column from integer codes (-1: missing), without one Python object per row."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int32), categories=list(categories))
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int32), categories=pd.Index(categories))
+
+
+def _text(codes: np.ndarray, values: list | tuple | dict) -> pd.api.extensions.ExtensionArray:
+    """Text column (pandas ``str``) from integer codes into ``values`` (-1: missing), taken
+    by Arrow without one Python object per row.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    taken = pc.take(pa.array(list(values), pa.large_string()), pa.array(codes, mask=codes < 0))
+    return pd.array(taken, dtype="str")
 
 
 # --------------------------------------------------------------------------- one cycle
@@ -338,20 +371,19 @@ def _cycle(
     start, end = cycle_window(label, TZ)
     created = _created_times(rng, label, n, set(clock.holidays.astype(object)))
     ids = _ticket_ids(first_id, n)
-    channel = _choice(rng, CHANNELS, n)
-    priority = _choice(rng, PRIORITIES, n)
-    category = _choice(rng, CATEGORIES, n)
+    channel = _draw(rng, CHANNELS, n)  # codes, as every text column until the tables are built
+    priority = _draw(rng, PRIORITIES, n)
+    category = _draw(rng, CATEGORIES, n)
+    billing, technical = list(CATEGORIES).index("billing"), list(CATEGORIES).index("technical")
     team_code = rng.integers(0, 2, n)
-    team = np.array(TIER1, dtype=object)[team_code]
-    specialist_code = np.where(category == "billing", 2, 3)
+    specialist_code = np.where(category == billing, 2, 3)
     active = np.flatnonzero(((customers["active_from"] < start) & customers["active_to"].isna()).to_numpy())
     customer_pos = active[rng.integers(0, len(active), n)]
-    customer = customers["customer_id"].to_numpy()[customer_pos]
     on = set(spec.truths)
     gaming = (team_code == TIER1.index(GAMING_TEAM)) & (label == GAMING_CYCLE) & (2 in on)
 
     # paths: transfers, ping-pong, reopen
-    p_transfer = np.select([category == "technical", category == "billing"], [0.26, 0.22], 0.12)
+    p_transfer = np.select([category == technical, category == billing], [0.26, 0.22], 0.12)
     p_transfer = p_transfer + np.where(gaming, 0.22, 0.0)
     transferred = rng.random(n) < p_transfer
     pingpong = transferred & (rng.random(n) < 0.2)
@@ -359,8 +391,8 @@ def _cycle(
     reopened = rng.random(n) < p_reopen
 
     # timings (calendar time; agent actions snapped into opening hours)
-    frt_median = pd.Series(channel).map({"chat": 0.15, "phone": 0.05, "email": 4.0, "web": 4.0}).to_numpy()
-    frt_median = frt_median * pd.Series(priority).map({"low": 1.5, "normal": 1.0, "high": 0.6, "urgent": 0.3}).to_numpy()
+    frt_median = _per_code({"chat": 0.15, "phone": 0.05, "email": 4.0, "web": 4.0}, CHANNELS)[channel]
+    frt_median = frt_median * _per_code({"low": 1.5, "normal": 1.0, "high": 0.6, "urgent": 0.3}, PRIORITIES)[priority]
     t_recv = created
     t_cat = created + pd.to_timedelta(rng.integers(60, 600, n), unit="s")
     t_first = clock.snap(t_cat + _lognormal(rng, frt_median, 0.9, n), rng)
@@ -441,13 +473,13 @@ def _cycle(
     first_agent[seen] = ev_agent[with_agent][first_at]
     handle = 16.0 * np.where(gaming, 0.6, 1.0) * (1 + 0.6 * reopened) * np.exp(rng.normal(0, 0.45, n))
     tickets = tickets.assign(
-        ticket_id=ids[number],
-        channel=channel[number],
-        priority=priority[number],
-        category=category[number],
-        team=team[number],
+        ticket_id=ids.take(number),
+        channel=_text(channel[number], CHANNELS),
+        priority=_text(priority[number], PRIORITIES),
+        category=_text(category[number], CATEGORIES),
+        team=_text(team_code[number], TIER1),
         agent_id=_categorical(first_agent[number], AGENTS),
-        customer_id=customer[number],
+        customer_id=customers["customer_id"].array.take(customer_pos[number]),
         handle_minutes=np.round(handle, 1)[number],
     )
     tickets = tickets[
@@ -473,10 +505,10 @@ def _cycle(
         + rng.normal(0, 0.75, m)
     )
     bad = (n_transfers > 0) | (n_reopens > 0) | (ttr_hours > 72)
-    kind = _choice(rng, {"csat": 0.6, "nps": 0.25, "ces": 0.15}, m)
-    scale = pd.Series(kind).map({"csat": 5, "nps": 11, "ces": 7}).to_numpy()
+    kind = _draw(rng, SURVEY_KINDS, m)
+    scale = _per_code({"csat": 5, "nps": 11, "ces": 7}, SURVEY_KINDS)[kind]
     score = np.select(
-        [kind == "csat", kind == "nps"],
+        [kind == 0, kind == 1],  # csat, nps
         [
             np.clip(np.round(latent), 1, 5),
             np.clip(np.round(2.3 * latent - 1.2 + rng.normal(0, 0.6, m)), 0, 10),
@@ -486,13 +518,14 @@ def _cycle(
     sent = tickets["closed_at"].iloc[t_idx].reset_index(drop=True) + pd.Timedelta(hours=1)
     responded_at = sent + _lognormal(rng, 6.0, 1.0, m)
     answered = (rng.random(m) < (np.where(bad, 0.42, 0.14) if 3 in on else 0.22)) & (responded_at < end).to_numpy()
-    language = customers["language"].to_numpy()[customer_pos[number[t_idx]]]
+    language = np.asarray(customers["language"].array.take(customer_pos[number[t_idx]]))
     sentiment = np.where(latent < 2.8, 0, np.where(latent < 3.8, 1, 2))
     has_comment = answered & (rng.random(m) < 0.45)
     comment = _comments(language, sentiment, rng.integers(0, 100, m), has_comment)
+    kind = np.array(list(SURVEY_KINDS), dtype=object)[kind]  # object arrays: no survey, no text dtype
     surveys = pd.DataFrame(
         {
-            "ticket_id": tickets["ticket_id"].to_numpy()[t_idx],
+            "ticket_id": tickets["ticket_id"].iloc[t_idx].to_numpy(),
             "sent_at": sent,
             "responded_at": responded_at.where(answered),
             "kind": kind,
@@ -521,7 +554,9 @@ def _cycle(
     rows = []
     src = _choice(rng, AUDIT_SOURCES, len(a_idx))
     auditor = np.array(["qa-anna", "qa-ben", "qa-chiyo"], dtype=object)[rng.integers(0, 3, len(a_idx))]
-    a_team = tickets["team"].to_numpy()[a_idx]
+    a_team = tickets["team"].iloc[a_idx].to_numpy()
+    a_ticket = tickets["ticket_id"].iloc[a_idx].to_numpy()
+    a_agent = tickets["agent_id"].iloc[a_idx].to_numpy()
     a_gaming = (a_team == GAMING_TEAM) & (label == GAMING_CYCLE) & (8 in on)
     for criterion in criteria:
         p_fail = np.full(len(a_idx), 0.07)
@@ -533,8 +568,8 @@ def _cycle(
             pd.DataFrame(
                 {
                     "audit_id": audit_ids,
-                    "ticket_id": tickets["ticket_id"].to_numpy()[a_idx],
-                    "agent_id": tickets["agent_id"].to_numpy()[a_idx],
+                    "ticket_id": a_ticket,
+                    "agent_id": a_agent,
                     "criterion": criterion,
                     "auditor_id": auditor,
                     "audited_at": audited_at,
@@ -620,17 +655,20 @@ def _comments(language: np.ndarray, sentiment: np.ndarray, pick: np.ndarray, has
 
 
 def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    segment = _choice(rng, SEGMENTS, n)
-    base = pd.Series(segment).map(ANNUAL_VALUE).to_numpy()
+    """The customer base: ``C000001``... with the day they joined, segment, annual value and
+    language (categorical: only the surveys take it, as text).
+    """
+    segment = _draw(rng, SEGMENTS, n)
+    base = _per_code(ANNUAL_VALUE, SEGMENTS)[segment]
     joined = pd.Timestamp("2021-01-01", tz=TZ) + pd.to_timedelta(rng.uniform(0, 1_900, n), unit="D")
     return pd.DataFrame(
         {
-            "customer_id": [f"C{i:06d}" for i in range(1, n + 1)],
+            "customer_id": _numbered("C", 1, n, 6),
             "active_from": joined.floor("D"),
             "active_to": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[us, {TZ}]"),
-            "segment": segment,
+            "segment": _text(segment, SEGMENTS),
             "annual_value": np.round(base * np.exp(rng.normal(0, 0.4, n)), 2),
-            "language": _choice(rng, LANGUAGES, n),
+            "language": _categorical(_draw(rng, LANGUAGES, n), LANGUAGES),
         }
     )
 
