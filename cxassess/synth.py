@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -215,6 +216,11 @@ def _utc_ns(ts: pd.Series) -> np.ndarray:
     return ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
 
 
+def _as_ns(durations: pd.TimedeltaIndex) -> np.ndarray:
+    """Nanoseconds of durations (whatever their unit), as int64."""
+    return durations.to_numpy().astype("timedelta64[ns]").view(np.int64)
+
+
 def _local_ns(utc_ns: np.ndarray) -> np.ndarray:
     """Wall-clock time in TZ (as nanoseconds of a naive epoch) of UTC instants, vectorised.
 
@@ -271,13 +277,14 @@ class _Clock:
                 break
             jitter = rng.integers(60, 1500, len(ns))
             moved = todo[move]
-            target_day = pd.Series((day[move] + after[move]).astype("datetime64[D]").astype("datetime64[ns]"))
-            target_wd = target_day.dt.weekday.to_numpy()
+            target_day = day[move] + after[move]
+            target_wd = (target_day + 3) % 7
             open_hour = np.where(np.isnan(self.open[target_wd]), 0.0, self.open[target_wd])
-            target = (target_day + pd.to_timedelta(open_hour, unit="h")
-                      + pd.to_timedelta(jitter[moved], unit="s"))
-            target = target.dt.tz_localize(TZ, ambiguous=np.ones(len(moved), bool), nonexistent="shift_forward")
-            ns[moved] = _utc_ns(target.dt.floor("s"))
+            target = (target_day * _NS["D"] + _as_ns(pd.to_timedelta(open_hour, unit="h"))
+                      + jitter[moved] * _NS["s"])  # wall-clock time, as nanoseconds of a naive epoch
+            aware = pd.DatetimeIndex(target.astype("datetime64[ns]")).tz_localize(
+                TZ, ambiguous=np.ones(len(moved), bool), nonexistent="shift_forward")
+            ns[moved] = aware.floor("s").as_unit("ns").asi8
             todo = moved
         out = pd.Series(pd.to_datetime(ns, unit="ns", utc=True), index=ts.index)
         return out.astype(ts.dtype)
@@ -775,7 +782,8 @@ def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str 
     """Write a generated dataset (review.yml, README.md and one folder per cycle).
 
     Timestamps are written in ISO 8601 with their UTC offset, as help desks export them.
-    Cycles are generated and written one at a time (memory holds one cycle).
+    Cycles are generated one after the other, each written (in a second thread) while the
+    next one is generated: memory holds two cycles.
 
     Parameters
     ----------
@@ -807,14 +815,27 @@ def write_sample(out: Path | str, spec: SampleSpec = SampleSpec(), *, name: str 
     (root / "review.yml").write_text(review, encoding="utf-8")
     with resources.as_file(templates.joinpath("sample/README.md")) as readme:
         shutil.copyfile(readme, root / "README.md")
-    for label, tables in generate_cycles(spec):
-        truth = tables.pop("truth_surveys", None)
-        if truth is not None:  # outside the cycle folder: never read by the package
-            (root / "_truth").mkdir(exist_ok=True)
-            _write_tables(root / "_truth" / label, {"surveys": truth})
-        _write_tables(root / label, tables)
-        del tables
+    with ThreadPoolExecutor(max_workers=1) as writer:  # writes a cycle while the next one is generated
+        written = None
+        for label, tables in generate_cycles(spec):
+            if written is not None:
+                written.result()  # one cycle written at a time: memory holds two
+            written = writer.submit(_write_cycle, root, label, tables)
+            del tables
+        if written is not None:
+            written.result()
     return root
+
+
+def _write_cycle(root: Path, label: str, tables: dict[str, pd.DataFrame]) -> None:
+    """Write one cycle's tables to ``root/label``, and the surveys' truth, when kept, to
+    ``root/_truth/label`` (outside the cycle folders: never read by the package).
+    """
+    truth = tables.pop("truth_surveys", None)
+    if truth is not None:
+        (root / "_truth").mkdir(exist_ok=True)
+        _write_tables(root / "_truth" / label, {"surveys": truth})
+    _write_tables(root / label, tables)
 
 
 def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
