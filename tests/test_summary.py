@@ -5,6 +5,7 @@ package's computations (nothing where nothing is planted)."""
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from pathlib import Path
@@ -122,6 +123,12 @@ def test_review_pages_have_no_absolute_path_and_the_summary_is_listed_first(samp
         # nor a relative one: the run's staging folder, a path's repr (a cell ending in a call that returns one)
         for shown in (os.path.relpath(sample_review.parent, REPO), ".staging-", "PosixPath("):
             assert shown not in text, f"{page.name} shows {shown}"
+    # no cell shows a bare repr (the value of a call that was meant to save, not to show)
+    for notebook in sample_review.glob("*.ipynb"):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                bare = output["output_type"] == "execute_result" and set(output["data"]) <= {"text/plain"}
+                assert not bare, f"{notebook.name} shows {''.join(output['data']['text/plain'])[:80]}"
     index = (sample_review / "index.html").read_text(encoding="utf-8")
     pages = re.findall(r'<ol class="pages">(.*?)</ol>', index, flags=re.S)[0]
     assert re.findall(r'href="([^"]+)"', pages)[0] == "01_summary.html"
