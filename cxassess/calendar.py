@@ -187,16 +187,18 @@ class BusinessCalendar:
         """
         start = pd.Series(start)
         end = pd.Series(end, index=start.index)
-        valid = start.notna() & end.notna()
-        out = pd.Series(np.nan, index=start.index, dtype="float64")
+        valid = (start.notna() & end.notna()).to_numpy()
+        out = np.full(len(start), np.nan)
         if not valid.any():
-            return out
+            return pd.Series(out, index=start.index)
         s = start[valid].dt.tz_convert("UTC").dt.as_unit("us").astype("int64").to_numpy()
         e = end[valid].dt.tz_convert("UTC").dt.as_unit("us").astype("int64").to_numpy()
-        local = pd.concat([start[valid].dt.tz_convert(self.timezone), end[valid].dt.tz_convert(self.timezone)])
-        opens, closes = self.open_intervals(
-            local.min().date() - dt.timedelta(days=1), local.max().date() + dt.timedelta(days=1)
-        )
+        # the local days spanned, read from the first and last instants alone, with two days
+        # more on each side: one for hours opened the day before (past midnight), one for
+        # a clock change that moves a local date back across midnight
+        first, last = (pd.Timestamp(int(t), unit="us", tz="UTC").tz_convert(self.timezone).date()
+                       for t in (min(s.min(), e.min()), max(s.max(), e.max())))
+        opens, closes = self.open_intervals(first - dt.timedelta(days=2), last + dt.timedelta(days=2))
         lengths = closes - opens
         before = np.concatenate([[0], np.cumsum(lengths)])  # open time before interval i
 
@@ -209,7 +211,7 @@ class BusinessCalendar:
             return np.where(i >= 0, before[j] + np.clip(t - opens[j], 0, lengths[j]), 0)
 
         out[valid] = (elapsed(e) - elapsed(s)) / _US
-        return out
+        return pd.Series(out, index=start.index)
 
     def day_table(self, first: int, last: int) -> pd.DataFrame:
         """The business clock as a small table for an engine: per UTC day, the open time
