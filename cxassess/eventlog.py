@@ -152,12 +152,19 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     if missing:
         raise MissingColumnError(events.attrs.get("source", "events"), "events", missing, list(events.columns))
     ev = sort_events(events)
-    ev = ev.assign(_pos=ev.groupby("ticket_id", sort=False).cumcount())
-    by = ev.groupby("ticket_id", sort=True)
-    out = pd.DataFrame({"created_at": by["timestamp"].min()})
+    ev = ev[ev["ticket_id"].notna()]
+    # the tickets as integer codes, in the order of their ids: every group-by below works on
+    # integers, and the ids are matched once, at the end
+    code, ids = pd.factorize(ev["ticket_id"], sort=True)
+    ev = ev.assign(_code=code, _pos=ev.groupby(code, sort=False).cumcount().to_numpy())
+    by = ev.groupby("_code", sort=True)
+    out = pd.DataFrame({"created_at": by["timestamp"].min()}).reindex(pd.RangeIndex(len(ids)))
 
     def first_or_last(mask: pd.Series, how: str) -> pd.Series:
-        return ev.loc[mask].groupby("ticket_id")["timestamp"].agg(how)
+        return ev.loc[mask].groupby("_code")["timestamp"].agg(how).reindex(out.index)
+
+    def count(mask: pd.Series) -> np.ndarray:
+        return np.bincount(ev.loc[mask, "_code"].to_numpy(), minlength=len(ids))
 
     is_reply = ev["activity"].isin(process.first_response_activities)
     is_res = ev["activity"].isin(process.resolution_activities)
@@ -168,29 +175,33 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     last_res = first_or_last(is_res, "max")
     out["closed_at"] = first_or_last(is_close, "max")
 
-    last_work_pos = ev.loc[is_work].groupby("ticket_id")["_pos"].max()
-    last_res_pos = ev.loc[is_res].groupby("ticket_id")["_pos"].max()
-    res = ev.loc[is_res, ["ticket_id", "_pos"]]
-    res_followed = res["_pos"].to_numpy() < res["ticket_id"].map(last_work_pos).fillna(-1).to_numpy()
-    out["reopens"] = res.loc[res_followed].groupby("ticket_id").size()
-    reopened_now = last_work_pos.reindex(out.index) > last_res_pos.reindex(out.index)
-    open_now = last_res.reindex(out.index).isna() | reopened_now.fillna(False)
-    out["resolved_at"] = last_res.reindex(out.index).where(~open_now)
+    def last_pos(mask: pd.Series) -> np.ndarray:
+        """Each ticket's last position among the events of ``mask`` (-1: none)."""
+        pos = np.full(len(ids), -1)
+        np.maximum.at(pos, ev.loc[mask, "_code"].to_numpy(), ev.loc[mask, "_pos"].to_numpy())
+        return pos
+
+    last_work_pos, last_res_pos = last_pos(is_work), last_pos(is_res)
+    res_code = ev.loc[is_res, "_code"].to_numpy()
+    followed = ev.loc[is_res, "_pos"].to_numpy() < last_work_pos[res_code]
+    out["reopens"] = np.bincount(res_code[followed], minlength=len(ids))
+    open_now = last_res.isna().to_numpy() | ((last_res_pos >= 0) & (last_work_pos > last_res_pos))
+    out["resolved_at"] = last_res.where(~open_now)
 
     replies = process.agent_reply_activities or process.first_response_activities
     if replies:
-        out["agent_replies"] = ev.loc[ev["activity"].isin(replies)].groupby("ticket_id").size()
+        out["agent_replies"] = count(ev["activity"].isin(replies))
     if "team" in ev.columns and ev["team"].nunique() >= 2:  # one team: no transfer can be seen
-        teams = ev.loc[ev["team"].notna(), ["ticket_id", "team"]]
-        previous = teams.groupby("ticket_id")["team"].shift()
-        handoff = previous.notna() & (previous != teams["team"])
-        out["transfers"] = handoff.groupby(teams["ticket_id"]).sum()
+        teams = ev.loc[ev["team"].notna(), ["_code", "team"]]
+        previous = teams.groupby("_code")["team"].shift()
+        out["transfers"] = count((previous.notna() & (previous != teams["team"])).reindex(ev.index, fill_value=False))
     for column in ("reopens", "agent_replies", "transfers"):
         if column in out:
-            out[column] = out[column].fillna(0).astype("Int64")
+            out[column] = out[column].astype("Int64")
     out["status"] = np.where(open_now, "open", np.where(out["closed_at"].notna(), "closed", "resolved"))
     out["status"] = out["status"].astype("str")
     extra = [c for c in events.columns if c in SCHEMA["tickets"] and c not in out and c != "ticket_id"]
     if extra:
         out = out.join(by[extra].first())
+    out.index = pd.Index(ids, name="ticket_id")
     return out.reset_index()
