@@ -163,9 +163,6 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
     def first_or_last(mask: pd.Series, how: str) -> pd.Series:
         return ev.loc[mask].groupby("_code")["timestamp"].agg(how).reindex(out.index)
 
-    def count(mask: pd.Series) -> np.ndarray:
-        return np.bincount(ev.loc[mask, "_code"].to_numpy(), minlength=len(ids))
-
     is_reply = ev["activity"].isin(process.first_response_activities)
     is_res = ev["activity"].isin(process.resolution_activities)
     is_close = ev["activity"].isin(process.closing_activities)
@@ -190,11 +187,13 @@ def tickets_from_events(events: pd.DataFrame, process: Process) -> pd.DataFrame:
 
     replies = process.agent_reply_activities or process.first_response_activities
     if replies:
-        out["agent_replies"] = count(ev["activity"].isin(replies))
+        out["agent_replies"] = np.bincount(ev.loc[ev["activity"].isin(replies), "_code"].to_numpy(),
+                                           minlength=len(ids))
     if "team" in ev.columns and ev["team"].nunique() >= 2:  # one team: no transfer can be seen
         teams = ev.loc[ev["team"].notna(), ["_code", "team"]]
         previous = teams.groupby("_code")["team"].shift()
-        out["transfers"] = count((previous.notna() & (previous != teams["team"])).reindex(ev.index, fill_value=False))
+        handoff = (previous.notna() & (previous != teams["team"])).to_numpy(dtype=bool)
+        out["transfers"] = np.bincount(teams["_code"].to_numpy()[handoff], minlength=len(ids))
     for column in ("reopens", "agent_replies", "transfers"):
         if column in out:
             out[column] = out[column].astype("Int64")

@@ -291,6 +291,10 @@ def test_tickets_from_events_by_hand():
     assert t["transfers"].tolist() == [1, 2, 0, 0]
     assert t["agent_replies"].tolist() == [1, 2, 1, 0]
     assert t["status"].tolist() == ["closed", "resolved", "open", "open"]
+    # a log put together from two frames (their row labels repeat) gives the same tickets
+    halves = pd.concat([ev.iloc[:7], ev.iloc[7:]])
+    halves.index = [*range(7), *range(len(ev) - 7)]
+    pd.testing.assert_frame_equal(tickets_from_events(halves, _process()).set_index("ticket_id"), t)
 
 
 def test_helpdesk_log_loads_and_derives_tickets_like_an_independent_computation():
