@@ -36,7 +36,7 @@ from cxassess.registry import Need, Section
 from cxassess.stats import difference_of_proportions, welch_difference, z_value
 
 __all__ = ["SECTIONS", "INFLATABLE", "SPEED", "QUALITY", "segment_changes", "gaming_flags", "kpi_validity", "correlation_interval",
-           "ticket_measures", "team_cycle_table", "sla_met", "checked_history", "cycle_integrity", "cycle_validity", "flag_sentences", "findings", "VALIDITY_VERDICTS", "VALIDITY_KPIS",
+           "ticket_measures", "cycle_measures", "team_cycle_table", "sla_met", "checked_history", "cycle_integrity", "cycle_validity", "flag_sentences", "findings", "VALIDITY_VERDICTS", "VALIDITY_KPIS",
            "BUNCHING_WINDOW", "BUNCHING_MIN_RATIO", "BUNCHING_MIN_EXCESS", "BUNCHING_MIN_NEAR", "BUNCHING_VERDICTS",
            "window_counts", "bunching_excess", "policy_hours", "deadline_bunching", "bunching_flags", "duration_words",
            "bunching_sentences", "cycle_deadlines"]
@@ -120,6 +120,34 @@ def ticket_measures(tickets: pd.DataFrame, *, recontact_days: float = 7, end: pd
     return out
 
 
+def cycle_measures(cycle: object, *, recontact_days: float = 7) -> pd.DataFrame:
+    """:func:`ticket_measures` of a cycle's tickets, computed once per cycle: the gaming
+    detector (:func:`cycle_integrity`) and the validity table (:func:`cycle_validity`)
+    share it.
+
+    Parameters
+    ----------
+    cycle : cxassess.cycles.Cycle
+        The cycle (with tickets).
+    recontact_days : float, default 7
+        See :func:`ticket_measures`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`ticket_measures` of ``cycle.tickets``, row for row.
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> cycle_measures(q3) is cycle_measures(q3), len(cycle_measures(q3)) == len(q3.tickets)
+    (True, True)
+    """
+    return cycle.once(("ticket_measures", float(recontact_days)),
+                      lambda: ticket_measures(cycle.tickets, recontact_days=recontact_days))
+
+
 def _flag(hit: pd.Series, known: pd.Series | np.ndarray) -> np.ndarray:
     """1.0 / 0.0 where known, NaN elsewhere."""
     value = np.asarray(hit.fillna(False), dtype=float)
@@ -158,7 +186,8 @@ def _recontacts(tickets: pd.DataFrame, days: float, end: pd.Timestamp | None) ->
 
 
 def segment_changes(tickets: pd.DataFrame, previous: pd.DataFrame, *, by: str = "team", min_n: int = 30,
-                    recontact_days: float = 7, confidence: float = 0.95) -> pd.DataFrame:
+                    recontact_days: float = 7, confidence: float = 0.95,
+                    measures: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Each speed and quality measure per segment, this cycle against the previous one.
 
     Shares change in points with Newcombe's interval
@@ -179,6 +208,9 @@ def segment_changes(tickets: pd.DataFrame, previous: pd.DataFrame, *, by: str = 
         See :func:`ticket_measures`.
     confidence : float, default 0.95
         Confidence level of the intervals.
+    measures : tuple of two pandas.DataFrame, optional
+        The :func:`ticket_measures` of ``tickets`` and ``previous`` (same
+        ``recontact_days``), when already computed (:func:`cycle_measures`).
 
     Returns
     -------
@@ -206,8 +238,8 @@ def segment_changes(tickets: pd.DataFrame, previous: pd.DataFrame, *, by: str = 
                              fix="choose a ticket column such as team or agent_id")
     columns = ["segment", "measure", "label", "family", "before", "now", "change", "ci_low", "ci_high",
                "n_before", "n_now", "verdict"]
-    now_m, old_m = ticket_measures(tickets, recontact_days=recontact_days), ticket_measures(
-        previous, recontact_days=recontact_days)
+    now_m, old_m = measures if measures is not None else (
+        ticket_measures(tickets, recontact_days=recontact_days), ticket_measures(previous, recontact_days=recontact_days))
     measures = [m for m in (*SPEED, *INFLATABLE, *QUALITY) if m in now_m.columns and m in old_m.columns]
     # per segment and measure: count, mean and variance of the known values (one group-by per cycle)
     now_g = now_m[measures].groupby(tickets[by].to_numpy(), dropna=True)
@@ -350,15 +382,19 @@ VALIDITY_KPIS = {
 }
 
 
-def _validity_frame(tickets: pd.DataFrame, audits: pd.DataFrame | None, sla_met: pd.Series | None) -> pd.DataFrame:
-    """Per ticket, the internal KPIs of :data:`VALIDITY_KPIS` the data allows."""
+def _validity_frame(tickets: pd.DataFrame, audits: pd.DataFrame | None, sla_met: pd.Series | None,
+                    measures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per ticket, the internal KPIs of :data:`VALIDITY_KPIS` the data allows
+    (``measures``: the tickets' :func:`ticket_measures`, computed here when not given).
+    """
     out = pd.DataFrame({"ticket_id": tickets["ticket_id"].to_numpy()})
     created = tickets["created_at"] if "created_at" in tickets else None
     if created is not None and "first_response_at" in tickets:
         out["frt_hours"] = ((tickets["first_response_at"] - created).dt.total_seconds() / 3600).to_numpy()
     if created is not None and "resolved_at" in tickets:
         out["ttr_hours"] = ((tickets["resolved_at"] - created).dt.total_seconds() / 3600).to_numpy()
-    measures = ticket_measures(tickets)
+    if measures is None:
+        measures = ticket_measures(tickets)
     for column in ("transferred", "reopened", "handle_minutes"):
         if column in measures:
             out[column] = measures[column].to_numpy()
@@ -375,7 +411,7 @@ def _validity_frame(tickets: pd.DataFrame, audits: pd.DataFrame | None, sla_met:
 
 def kpi_validity(tickets: pd.DataFrame, surveys: pd.DataFrame, *, audits: pd.DataFrame | None = None,
                  sla_met: pd.Series | None = None, teams: pd.DataFrame | None = None, kind: str = "csat",
-                 confidence: float = 0.95, min_n: int = 30) -> pd.DataFrame:
+                 confidence: float = 0.95, min_n: int = 30, measures: pd.DataFrame | None = None) -> pd.DataFrame:
     """Whether each internal KPI tracks what customers feel.
 
     *Ticket level*: Spearman's rank correlation between the KPI of a ticket (signed so that
@@ -405,6 +441,8 @@ def kpi_validity(tickets: pd.DataFrame, surveys: pd.DataFrame, *, audits: pd.Dat
         Confidence level.
     min_n : int, default 30
         Fewest answered tickets for a ticket-level verdict.
+    measures : pandas.DataFrame, optional
+        The :func:`ticket_measures` of ``tickets`` when already computed (:func:`cycle_measures`).
 
     Returns
     -------
@@ -418,7 +456,7 @@ def kpi_validity(tickets: pd.DataFrame, surveys: pd.DataFrame, *, audits: pd.Dat
     >>> kpi_validity(t, s)[["kpi", "n", "r", "verdict"]].values.tolist()
     [['transferred', 40, 1.0, 'tracks what customers feel']]
     """
-    per_ticket = _validity_frame(tickets, audits, sla_met)
+    per_ticket = _validity_frame(tickets, audits, sla_met, measures)
     answers = surveys[surveys["score"].notna()]
     if "kind" in answers:
         answers = answers[answers["kind"] == kind]
@@ -448,7 +486,8 @@ def kpi_validity(tickets: pd.DataFrame, surveys: pd.DataFrame, *, audits: pd.Dat
 
 
 def team_cycle_table(cycles: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], *, by: str = "team",
-                     audits: Sequence[pd.DataFrame | None] | None = None, top: int = 4) -> pd.DataFrame:
+                     audits: Sequence[pd.DataFrame | None] | None = None, top: int = 4,
+                     measures: Sequence[pd.DataFrame | None] | None = None) -> pd.DataFrame:
     """Per team and cycle: the mean of each internal KPI and the CSAT (top-2-box share of
     5-point answers, 4-5) with its n.
 
@@ -462,6 +501,9 @@ def team_cycle_table(cycles: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], *
         The audits of each cycle (same order), for the QA score.
     top : int, default 4
         Lowest score counted as satisfied.
+    measures : sequence of DataFrame or None, optional
+        The :func:`ticket_measures` of each cycle's tickets (same order) when already
+        computed (:func:`cycle_measures`).
 
     Returns
     -------
@@ -480,7 +522,7 @@ def team_cycle_table(cycles: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], *
         if by not in tickets:
             continue
         audit = audits[i] if audits is not None else None
-        per = _validity_frame(tickets, audit, None)
+        per = _validity_frame(tickets, audit, None, measures[i] if measures is not None else None)
         per["team"] = tickets[by].to_numpy()
         answers = surveys[surveys["score"].notna()]
         if "kind" in answers:
@@ -1113,7 +1155,9 @@ def cycle_integrity(cycle: object, before: object | None, *, min_n: int = 30, re
         for key, by in (("teams", "team"), ("agents", "agent_id")):
             if by in cycle.tickets and by in before.tickets:
                 out[key] = segment_changes(cycle.tickets, before.tickets, by=by, min_n=min_n,
-                                           recontact_days=recontact_days)
+                                           recontact_days=recontact_days,
+                                           measures=(cycle_measures(cycle, recontact_days=recontact_days),
+                                                     cycle_measures(before, recontact_days=recontact_days)))
     out["team_flags"] = gaming_flags(out["teams"])
     out["agent_flags"] = gaming_flags(out["agents"])
     return out
@@ -1144,11 +1188,11 @@ def cycle_validity(cycle: object, history: Sequence = (), *, min_n: int = 30) ->
     >>> table.set_index("kpi").loc["transferred", "verdict"]
     'tracks what customers feel'
     """
-    teams = team_cycle_table([(c.label, c.tickets, c.surveys) for c in history
-                              if c.tickets is not None and c.surveys is not None],
-                             audits=[c.audits for c in history if c.tickets is not None and c.surveys is not None])
+    usable = [c for c in history if c.tickets is not None and c.surveys is not None]
+    teams = team_cycle_table([(c.label, c.tickets, c.surveys) for c in usable], audits=[c.audits for c in usable],
+                             measures=[cycle_measures(c) for c in usable])
     return kpi_validity(cycle.tickets, cycle.surveys, audits=cycle.audits, sla_met=sla_met(cycle),
-                        teams=teams if len(teams) else None, min_n=min_n)
+                        teams=teams if len(teams) else None, min_n=min_n, measures=cycle_measures(cycle))
 
 
 def flag_sentences(integrity: dict) -> list[str]:

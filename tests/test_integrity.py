@@ -123,6 +123,26 @@ def test_kpi_validity_team_level_and_verdicts():
     assert [f.kind for f in found] == ["kpi_validity"]
 
 
+def test_cycle_sections_share_the_measures_and_match_the_tables_computed_from_the_frames(monkeypatch):
+    """cycle_integrity and cycle_validity compute each cycle's ticket measures once, and
+    give the same tables as the functions fed with the raw ticket frames."""
+    now, before = load_cycle(SAMPLE, "2026Q3"), load_cycle(SAMPLE, "2026Q2")
+    calls = []
+    original = integrity.ticket_measures
+    monkeypatch.setattr(integrity, "ticket_measures", lambda t, **kw: calls.append(len(t)) or original(t, **kw))
+    part = integrity.cycle_integrity(now, before)
+    validity = integrity.cycle_validity(now, [before, now])
+    assert sorted(c for c in calls if c) == sorted([len(now.tickets), len(before.tickets)])  # once per cycle
+    monkeypatch.setattr(integrity, "ticket_measures", original)
+    for key, by in (("teams", "team"), ("agents", "agent_id")):
+        pd.testing.assert_frame_equal(part[key], integrity.segment_changes(now.tickets, before.tickets, by=by))
+    teams = integrity.team_cycle_table([(c.label, c.tickets, c.surveys) for c in (before, now)],
+                                       audits=[before.audits, now.audits])
+    expected = integrity.kpi_validity(now.tickets, now.surveys, audits=now.audits, sla_met=integrity.sla_met(now),
+                                      teams=teams)
+    pd.testing.assert_frame_equal(validity, expected)
+
+
 def test_one_touch_inflated_by_closing_without_a_reply():
     n = 200
     old = pd.DataFrame({"ticket_id": [f"O{i}" for i in range(n)], "team": "t",
