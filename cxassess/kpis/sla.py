@@ -221,7 +221,7 @@ def sla_attainment(
     parts, durations = [], {}
     for policy in policies:
         codes = _outcome_codes(df, policy, censor_at, calendar, durations)
-        flagged = df.with_columns(
+        flagged = df.select(*dict.fromkeys([*group, "created_at"])).with_columns(  # filter the groups alone
             nw.new_series("_outcome", codes, nw.Int8, backend=backend),
         ).filter(nw.col("_outcome") >= 0)
         decided = nw.from_native(
