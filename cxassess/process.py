@@ -528,7 +528,9 @@ def process_log(events: pd.DataFrame | ProcessLog, process: Process | None = Non
     events : pandas.DataFrame or ProcessLog
         The event log: ``ticket_id, timestamp, activity``, optional ``stage`` (else the
         review.yml mapping of the activity; ``(unmapped)`` without one) and ``team``.
-        A :class:`ProcessLog` is returned as it is.
+        Events without a timestamp are left out (their place in a path is unknown; the
+        data-quality gate quarantines them with their reason), as the engines leave them
+        out. A :class:`ProcessLog` is returned as it is.
     process : Process, optional
         The process of review.yml (stages, activity mapping, transitions).
 
@@ -562,18 +564,20 @@ def process_log(events: pd.DataFrame | ProcessLog, process: Process | None = Non
     if missing:
         raise InputError(f"the event log has no column {', '.join(missing)} (columns: {', '.join(map(str, events.columns))})",
                          fix="load it with cxassess.load_cycle, or name its columns ticket_id, timestamp, activity")
-    tickets_raw, tickets = pd.factorize(events["ticket_id"], sort=True)
-    if (tickets_raw < 0).any():
-        raise InputError(f"the event log has {int((tickets_raw < 0).sum())} event(s) without a ticket_id",
-                         fix="drop them or run the data-quality gate (cxassess validate), which quarantines them")
     stamps = events["timestamp"]
     if not pd.api.types.is_datetime64_any_dtype(stamps):
         raise InputError(f"events.timestamp is not a timestamp column (dtype {stamps.dtype})",
                          fix="load the log with cxassess.load_cycle, or parse it with pandas.to_datetime")
+    timed = stamps.notna().to_numpy()
+    if not timed.all():  # an event without a time has no place in a path: left out, as the engines do
+        events, stamps = events.loc[timed], stamps.loc[timed]
+    tickets_raw, tickets = pd.factorize(events["ticket_id"], sort=True)
+    if (tickets_raw < 0).any():
+        raise InputError(f"the event log has {int((tickets_raw < 0).sum())} event(s) without a ticket_id",
+                         fix="drop them or run the data-quality gate (cxassess validate), which quarantines them")
     tz = getattr(stamps.dt, "tz", None)
     time = utc_instants(stamps)
     key = time.view("i8")
-    key = np.where(np.isnat(time), np.iinfo(np.int64).max, key)  # missing times last, as pandas sorts
     step = np.diff(tickets_raw)
     if (step >= 0).all() and (np.diff(key)[step == 0] >= 0).all():
         order = np.arange(len(events))  # already in ticket and time order
@@ -1332,7 +1336,7 @@ def _engine_handoffs(df: nw.LazyFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     pairs = pairs.astype({"from_team": "str", "to_team": "str", "handoffs": "int64", "tickets": "int64"})
     pairs = pairs.sort_values(["from_team", "to_team"], kind="stable").reset_index(drop=True)
     counted = change.group_by("ticket_id").agg(nw.len().alias("handoffs"), nw.col("_pong").sum().alias("ping_pong"))
-    every = df.select("ticket_id").unique()
+    every = ev.select("ticket_id").unique()  # tickets with a timed event, as pandas
     per_ticket = collect(every.join(counted, on="ticket_id", how="left")).to_pandas()
     per_ticket = per_ticket.fillna({"handoffs": 0, "ping_pong": 0}).astype({"handoffs": "int64", "ping_pong": "int64"})
     per_ticket = per_ticket.sort_values("ticket_id", kind="stable").reset_index(drop=True)

@@ -502,6 +502,34 @@ def test_events_at_the_same_instant_are_taken_in_the_order_of_their_activity(tmp
     _assert_handoffs(handoffs(listed), handoffs(lazy))
 
 
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_events_without_a_timestamp_are_left_out_by_pandas_as_by_the_engines(q3, tmp_path, engine):
+    """An event without a time has no place in a path: pandas leaves it out as the engines
+    do, so the figures equal those of the log without it (a ticket whose only events have no
+    time is gone from every figure)."""
+    process = q3.config.process
+    ev = q3.events.copy()
+    lone = ev["ticket_id"].value_counts().index[-1]  # a ticket all of whose events lose their time
+    blank = ev.index[[5, 50, 500]].union(ev.index[ev["ticket_id"] == lone])
+    ev.loc[blank, "timestamp"] = pd.NaT
+    kept = ev.dropna(subset=["timestamp"])
+    assert len(kept) < len(ev) and lone not in set(kept["ticket_id"])
+    ev.to_parquet(tmp_path / "events.parquet")
+    lazy = engines.read_parquet(tmp_path / "events.parquet", engine).to_native()
+    expected = stage_metrics(kept, process)
+    # independently: tickets with a timed event in each stage, in plain pandas
+    assert expected.set_index("stage")["entering"].to_dict() == kept.groupby("stage")["ticket_id"].nunique().to_dict()
+    for name, got in (("pandas", stage_metrics(ev, process)), (engine, stage_metrics(lazy, process))):
+        _assert_close(expected, got, f"stage_metrics on {name}")
+    pd.testing.assert_frame_equal(stage_flow(ev, process), stage_flow(kept, process), check_exact=True)
+    pd.testing.assert_frame_equal(stage_flow(lazy, process), stage_flow(kept, process), check_exact=True)
+    _assert_handoffs(handoffs(kept), handoffs(ev))
+    _assert_handoffs(handoffs(kept), handoffs(lazy))
+    for got in (variants(ev, process, top=1000), variants(lazy, process, top=1000)):
+        pd.testing.assert_frame_equal(got, variants(kept, process, top=1000), check_exact=True)
+    assert variants(kept, process, top=1000)["tickets"].sum() == kept["ticket_id"].nunique()
+
+
 @pytest.mark.slow
 @needs_spark
 def test_the_handoffs_on_spark_equal_pandas(q3, folder, helpdesk):
