@@ -1314,6 +1314,22 @@ def handoffs(events: pd.DataFrame | ProcessLog) -> tuple[pd.DataFrame, pd.DataFr
     return pairs, per_ticket
 
 
+def _engine_changes(df: nw.LazyFrame) -> tuple[nw.LazyFrame, nw.LazyFrame]:
+    """The timed events of a lazy log, and its changes of team: per change ``ticket_id``,
+    ``_from`` (the team of the previous event naming one), ``team`` and ``_pong`` (1 when
+    the ticket goes back to the team it just left). Events at the same instant of a ticket
+    are taken in the order of their activity, then team.
+    """
+    ev, order = _engine_events(df, None, None, extra=["team"], staged=False)
+    named = ev.filter(~nw.col("team").is_null()).with_columns(
+        nw.col("team").shift(1).over("ticket_id", order_by=[*order, "team"]).alias("_from"))
+    change = named.filter(~nw.col("_from").is_null() & (nw.col("_from") != nw.col("team")))
+    change = change.with_columns(
+        (nw.col("team") == nw.col("_from").shift(1).over("ticket_id", order_by=[*order, "team"]))
+        .fill_null(False).cast(nw.Int64).alias("_pong"))
+    return ev, change
+
+
 def _engine_handoffs(df: nw.LazyFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`handoffs` of an event log in an engine: the team of the previous event naming
     one (window over the ticket's events in time order, then activity, then team for
@@ -1323,13 +1339,7 @@ def _engine_handoffs(df: nw.LazyFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if "team" not in df.collect_schema().names():
         raise InputError("the event log has no team column: handoffs between teams cannot be seen",
                          fix="add events.team (the team handling each event)")
-    ev, order = _engine_events(df, None, None, extra=["team"], staged=False)
-    named = ev.filter(~nw.col("team").is_null()).with_columns(
-        nw.col("team").shift(1).over("ticket_id", order_by=[*order, "team"]).alias("_from"))
-    change = named.filter(~nw.col("_from").is_null() & (nw.col("_from") != nw.col("team")))
-    change = change.with_columns(
-        (nw.col("team") == nw.col("_from").shift(1).over("ticket_id", order_by=[*order, "team"]))
-        .fill_null(False).cast(nw.Int64).alias("_pong"))
+    ev, change = _engine_changes(df)
     pairs = collect(change.group_by("_from", "team").agg(
         nw.len().alias("handoffs"), nw.col("ticket_id").n_unique().alias("tickets"))).to_pandas()
     pairs = pairs.rename(columns={"_from": "from_team", "team": "to_team"})
@@ -1467,9 +1477,11 @@ def conformance(events: pd.DataFrame | ProcessLog, process: Process) -> tuple[pd
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        cut into visits in its engine with window functions (events without a timestamp
+        left out) and only one row per ticket and the pairs of stages come back.
     process : Process
         The process of review.yml, with its ``transitions``.
 
@@ -1497,11 +1509,19 @@ def conformance(events: pd.DataFrame | ProcessLog, process: Process) -> tuple[pd
     >>> tickets, deviations = conformance(ev, p)
     >>> tickets.values.tolist(), deviations.values.tolist()
     ([['T', False, 1]], [['b', 'a', 1, 1]])
+
+    The same in an engine (here a Polars LazyFrame):
+
+    >>> import polars as pl
+    >>> [t.values.tolist() for t in conformance(pl.from_pandas(ev).lazy(), p)]
+    [[['T', False, 1]], [['b', 'a', 1, 1]]]
     """  # noqa: D400 (the first line is the question it answers)
-    log = process_log(events, process)
     if not process.transitions:
         raise InputError("review.yml lists no process transitions: there is no designed flow to conform to",
                          fix="add transitions: [[intake, first_level], ...] under process:")
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_conformance(nw.from_native(events), process)
+    log = process_log(events, process)
     moves = log.moves()
     off = moves[~moves["allowed"]]
     bad = np.bincount(off["ticket"], minlength=log.n_tickets).astype("int64")
@@ -1513,6 +1533,41 @@ def conformance(events: pd.DataFrame | ProcessLog, process: Process) -> tuple[pd
     return tickets, deviations.sort_values(["tickets", "source"], ascending=[False, True]).reset_index(drop=True)
 
 
+def _engine_moves(df: nw.LazyFrame, process: Process | None) -> tuple[nw.LazyFrame, nw.LazyFrame, nw.LazyFrame]:
+    """The timed events, the visits and the moves outside the designed flow of a lazy log
+    (``ticket_id, _stage, _target`` per move review.yml's transitions do not allow; none
+    when it lists no transitions), cut in the engine with window functions.
+    """
+    ev, order = _engine_events(df, process, None)
+    visits = _engine_visits(ev, order)
+    allowed = [f"{a}\x1f{b}" for a, b in (process.transitions if process is not None else ())]
+    pair = nw.concat_str([nw.col("_stage"), nw.col("_target")], separator="\x1f")
+    off = visits.filter(~nw.col("_target").is_null() & ~pair.is_in(allowed)) if allowed else visits.filter(nw.lit(False))
+    return ev, visits, off.select("ticket_id", "_stage", "_target")
+
+
+def _engine_conformance(df: nw.LazyFrame, process: Process) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`conformance` of an event log in an engine: the moves outside the designed
+    flow found with window functions and counted per pair of stages; one row per ticket
+    comes back with its count.
+    """
+    ev, _, off = _engine_moves(df, process)
+    counted = off.group_by("ticket_id").agg(nw.len().alias("deviations"))
+    tickets = collect(ev.select("ticket_id").unique().join(counted, on="ticket_id", how="left")).to_pandas()
+    tickets = tickets.fillna({"deviations": 0}).astype({"ticket_id": "str", "deviations": "int64"})
+    tickets = tickets.sort_values("ticket_id", kind="stable").reset_index(drop=True)
+    tickets.insert(1, "conforms", tickets["deviations"].to_numpy() == 0)
+    table = collect(off.group_by("_stage", "_target").agg(
+        nw.len().alias("moves"), nw.col("ticket_id").n_unique().alias("tickets"))).to_pandas()
+    table = table.rename(columns={"_stage": "source", "_target": "target"})
+    table = table.astype({"source": "str", "target": "str", "tickets": "int64", "moves": "int64"})
+    stages = pd.Index(_stage_order(process, set(table["source"]) | set(table["target"])))
+    table = table.assign(_s=stages.get_indexer(table["source"]), _t=stages.get_indexer(table["target"]))
+    table = table.sort_values(["_s", "_t"], kind="stable")  # as pandas: pairs in process order, then
+    table = table.sort_values(["tickets", "source"], ascending=[False, True])  # the most frequent first
+    return tickets, table[["source", "target", "tickets", "moves"]].reset_index(drop=True)
+
+
 def path_attributes(events: pd.DataFrame | ProcessLog, process: Process) -> pd.DataFrame:
     """Per ticket, what its path looked like: ``transfers`` (handoffs between teams) as
     ``0`` / ``1`` / ``2+``, ``escalated`` (reached a specialist stage), ``loop`` (re-entered
@@ -1521,9 +1576,11 @@ def path_attributes(events: pd.DataFrame | ProcessLog, process: Process) -> pd.D
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        cut into visits in its engine with window functions (events without a timestamp
+        left out) and only one row per ticket come back.
     process : Process
         The process of review.yml (its specialist stages and transitions).
 
@@ -1544,6 +1601,8 @@ def path_attributes(events: pd.DataFrame | ProcessLog, process: Process) -> pd.D
     >>> path_attributes(ev, p)[["ticket_id", "escalated", "loop", "handoffs", "transfers"]].values.tolist()
     [['A', True, False, 1, '1'], ['B', False, False, 0, '0']]
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_path_attributes(nw.from_native(events), process)
     log = process_log(events, process)
     pairs = log.stage_tickets()
     specialist = log.stages.isin(process.specialist_stages)
@@ -1565,6 +1624,34 @@ def path_attributes(events: pd.DataFrame | ProcessLog, process: Process) -> pd.D
     return out
 
 
+def _engine_path_attributes(df: nw.LazyFrame, process: Process) -> pd.DataFrame:
+    """:func:`path_attributes` of an event log in an engine: per ticket, whether a visit
+    was to a specialist stage and whether a stage was entered twice, aggregated there, with
+    the engine's per-ticket handoffs and conformance; one row per ticket comes back.
+    """
+    _, visits, _ = _engine_moves(df, process)
+    specialist = list(process.specialist_stages)
+    in_specialist = nw.col("_stage").is_in(specialist) if specialist else nw.lit(False)
+    per_stage = visits.group_by("ticket_id", "_stage").agg(
+        nw.len().alias("_visits"), in_specialist.cast(nw.Int64).max().alias("_specialist"))
+    flags = collect(per_stage.group_by("ticket_id").agg(
+        nw.col("_specialist").max().alias("_specialist"),
+        (nw.col("_visits") > 1).cast(nw.Int64).max().alias("_loop"))).to_pandas()
+    flags = flags.astype({"ticket_id": "str"}).sort_values("ticket_id", kind="stable").reset_index(drop=True)
+    out = pd.DataFrame({"ticket_id": flags["ticket_id"],
+                        "escalated": flags["_specialist"].to_numpy(dtype="int64") > 0,
+                        "loop": flags["_loop"].to_numpy(dtype="int64") > 0})
+    if "team" in df.collect_schema().names():
+        _, per_ticket = _engine_handoffs(df)
+        out["handoffs"], out["ping_pong"] = per_ticket["handoffs"].to_numpy(), per_ticket["ping_pong"].to_numpy()
+        out["transfers"] = pd.Series(np.array(["0", "1", "2+"])[np.minimum(out["handoffs"].to_numpy(), 2)],
+                                     dtype="str")
+    if process.transitions:
+        conform, _ = _engine_conformance(df, process)
+        out["conforms"] = conform["conforms"].to_numpy()
+    return out
+
+
 def path_shares(events: pd.DataFrame | ProcessLog, process: Process | None = None) -> pd.DataFrame:
     """Share of tickets whose path had a property: handed off between teams at least
     once and ping-pong (when the log names teams), escalated, re-entered a stage, and
@@ -1572,9 +1659,11 @@ def path_shares(events: pd.DataFrame | ProcessLog, process: Process | None = Non
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        cut into visits in its engine with window functions (events without a timestamp
+        left out) and only the counts come back.
     process : Process, optional
         The process of review.yml; without it, only the team measures.
 
@@ -1591,6 +1680,8 @@ def path_shares(events: pd.DataFrame | ProcessLog, process: Process | None = Non
     >>> path_shares(ev).values.tolist()
     [['handed_off', 1, 2, 0.5], ['ping_pong', 0, 2, 0.0]]
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        return _engine_path_shares(nw.from_native(events), process)
     log = process_log(events, process)
     n = log.n_tickets
     rows = []
@@ -1607,6 +1698,33 @@ def path_shares(events: pd.DataFrame | ProcessLog, process: Process | None = Non
             moves = log.moves()
             rows.append(("conforms", n - len(np.unique(moves.loc[~moves["allowed"], "ticket"]))))
     out = pd.DataFrame(rows, columns=["measure", "tickets"])
+    out["of"] = n
+    out["share"] = out["tickets"] / n if n else np.nan
+    return out
+
+
+def _engine_path_shares(df: nw.LazyFrame, process: Process | None) -> pd.DataFrame:
+    """:func:`path_shares` of an event log in an engine: each measure counted there as the
+    tickets with a change of team, a ping-pong, a visit to a specialist stage, a stage
+    entered twice or a move outside the designed flow; only the counts come back.
+    """
+    def tickets(frame: nw.LazyFrame) -> int:
+        found = collect(frame.select(nw.col("ticket_id").n_unique()))["ticket_id"].item()
+        return 0 if found is None or pd.isna(found) else int(found)  # DuckDB: null for no rows
+
+    rows = []
+    if "team" in df.collect_schema().names():
+        _, change = _engine_changes(df)
+        rows += [("handed_off", tickets(change)), ("ping_pong", tickets(change.filter(nw.col("_pong") == 1)))]
+    ev, visits, off = _engine_moves(df, process)
+    n = tickets(ev)
+    if process is not None:
+        looped = visits.group_by("ticket_id", "_stage").agg(nw.len().alias("_visits")).filter(nw.col("_visits") > 1)
+        rows += [("escalated", tickets(visits.filter(nw.col("_stage").is_in(list(process.specialist_stages))))),
+                 ("loop", tickets(looped))]
+        if process.transitions:
+            rows.append(("conforms", n - tickets(off)))
+    out = pd.DataFrame(rows, columns=["measure", "tickets"]).astype({"tickets": "int64"})
     out["of"] = n
     out["share"] = out["tickets"] / n if n else np.nan
     return out

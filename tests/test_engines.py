@@ -22,7 +22,15 @@ from cxassess.calendar import BusinessCalendar
 from cxassess.cycles import load_cycle, store_tables
 from cxassess.errors import ConfigError
 from cxassess.kpis.speed import kaplan_meier_from_counts
-from cxassess.process import handoffs, stage_flow, stage_metrics, variants
+from cxassess.process import (
+    conformance,
+    handoffs,
+    path_attributes,
+    path_shares,
+    stage_flow,
+    stage_metrics,
+    variants,
+)
 from cxassess.stats import counted_medians, median_interval, median_intervals
 
 from .conftest import SAMPLE
@@ -566,6 +574,58 @@ def test_the_variants_on_spark_equal_pandas(q3, folder, helpdesk):
     events, process, path = helpdesk
     pd.testing.assert_frame_equal(variants(engines.read_parquet(path, "spark").to_native(), process),
                                   variants(events, process), check_exact=True)
+
+
+def _deviations_by_hand(events: pd.DataFrame, transitions) -> pd.Series:
+    """Per ticket, its moves between stages that the transitions do not allow, in plain
+    pandas: consecutive events of a ticket (time order, file order at the same instant) in
+    two different stages."""
+    ev = events.dropna(subset=["timestamp"]).sort_values(["ticket_id", "timestamp"], kind="stable")
+    before = ev.groupby("ticket_id")["stage"].shift()
+    moved = before.notna() & (before != ev["stage"])
+    allowed = pd.Series([(a, b) in set(map(tuple, transitions)) for a, b in zip(before, ev["stage"], strict=True)],
+                        index=ev.index)
+    return (moved & ~allowed).groupby(ev["ticket_id"]).sum()
+
+
+def _assert_paths(events, lazy, process) -> None:
+    """conformance, path_attributes and path_shares of ``lazy`` equal pandas' on ``events``."""
+    for got, expected in zip(conformance(lazy, process), conformance(events, process), strict=True):
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    pd.testing.assert_frame_equal(path_attributes(lazy, process), path_attributes(events, process), check_exact=True)
+    pd.testing.assert_frame_equal(path_shares(lazy, process), path_shares(events, process), check_exact=True)
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_conformance_and_path_attributes_in_an_engine_equal_pandas_on_the_sample_and_the_help_desk_log(
+        q3, folder, helpdesk, engine):
+    lazy = engines.open_tables(folder, engine)["events"].to_native()
+    # the sample follows its designed flow: three allowed moves taken out so that it does not
+    narrow = dataclasses.replace(q3.config.process, transitions=tuple(q3.config.process.transitions[:-3]))
+    for process in (q3.config.process, narrow):
+        tickets, deviations = conformance(q3.events, process)
+        by_hand = _deviations_by_hand(q3.events, process.transitions)
+        assert tickets.set_index("ticket_id")["deviations"].to_dict() == by_hand.to_dict()
+        assert deviations["moves"].sum() == by_hand.sum()
+        _assert_paths(q3.events, lazy, process)
+    assert by_hand.sum() > 3000 and (by_hand == 0).sum() > 50  # deviations, and tickets without
+    events, process, path = helpdesk
+    by_hand = _deviations_by_hand(events, process.transitions)
+    assert by_hand.sum() > 0 and (by_hand == 0).sum() > 0
+    assert conformance(events, process)[0].set_index("ticket_id")["deviations"].to_dict() == by_hand.to_dict()
+    shares = path_shares(events, process).set_index("measure")
+    specialist = events.loc[events["stage"].isin(process.specialist_stages), "ticket_id"].nunique()
+    assert shares.at["escalated", "tickets"] == specialist and shares.at["conforms", "tickets"] == (by_hand == 0).sum()
+    _assert_paths(events, engines.read_parquet(path, engine).to_native(), process)
+
+
+@pytest.mark.slow
+@needs_spark
+def test_conformance_and_path_attributes_on_spark_equal_pandas(q3, folder, helpdesk):
+    narrow = dataclasses.replace(q3.config.process, transitions=tuple(q3.config.process.transitions[:-3]))
+    _assert_paths(q3.events, engines.open_tables(folder, "spark")["events"].to_native(), narrow)
+    events, process, path = helpdesk
+    _assert_paths(events, engines.read_parquet(path, "spark").to_native(), process)
 
 
 def test_duckdb_holds_two_thirds_of_the_memory_budget_and_spills_to_its_own_folder():
