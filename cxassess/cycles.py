@@ -25,7 +25,7 @@ from cxassess.io import read_table
 from cxassess.schema import REQUIRED, TABLES
 
 __all__ = [
-    "Cycle", "load_cycle", "with_derived_tickets", "store_table", "store_tables", "stored_cycle", "Tables", "cycle_window", "previous_cycle", "next_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label",
+    "Cycle", "load_cycle", "with_derived_tickets", "store_table", "store_tables", "stored_cycle", "Tables", "cycle_window", "previous_cycle", "next_cycle", "list_cycles", "latest_cycle", "is_cycle_label", "check_cycle_label", "check_previous",
 ]
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -149,6 +149,66 @@ def previous_cycle(label: str) -> str:
     ('2025Q4', '2025-12')
     """
     return _label(_period(label) - 1)
+
+
+def check_previous(cycle: str, previous: str, dataset_dir: Path | str | None = None) -> str:
+    """``previous`` when it is a cycle of the same kind as ``cycle`` (both quarters or both
+    months) and earlier than it, else a ConfigError saying which cycles are allowed.
+
+    Parameters
+    ----------
+    cycle : str
+        The cycle reviewed.
+    previous : str
+        The cycle to compare it with (``--previous``).
+    dataset_dir : Path or str, optional
+        The dataset folder; when given, the error lists its cycle folders that are allowed.
+
+    Returns
+    -------
+    str
+        ``previous``.
+
+    Raises
+    ------
+    ConfigError
+        When ``previous`` is not a cycle label, is of the other kind, or is not before ``cycle``.
+
+    Examples
+    --------
+    >>> check_previous("2026Q3", "2025Q4")
+    '2025Q4'
+    >>> check_previous("2026Q3", "2026-05")
+    Traceback (most recent call last):
+    ...
+    cxassess.errors.ConfigError: --previous '2026-05' cannot be compared with 2026Q3: it is a month, 2026Q3 a quarter
+      How to fix: give a quarter before 2026Q3; e.g. --previous 2026Q2, or leave --previous out (the cycle before)
+    """
+    check_cycle_label(previous, "--previous")
+    this, other = _period(cycle), _period(previous)
+    kind = "a quarter" if this.freqstr.startswith("Q") else "a month"
+    if this.freqstr != other.freqstr:
+        other_kind = "a month" if kind == "a quarter" else "a quarter"
+        problem = f"it is {other_kind}, {cycle} {kind}"
+    elif other >= this:
+        problem = f"it is {'the same cycle' if other == this else 'a later cycle'}; the previous cycle must come before {cycle}"
+    else:
+        return previous
+    allowed = f"e.g. --previous {_label(this - 1)}, or leave --previous out (the cycle before)"
+    if dataset_dir is not None and Path(dataset_dir).is_dir():
+        folders = [label for label in _cycles_of_kind(dataset_dir, this.freqstr) if _period(label) < this]
+        allowed = (f"the dataset's cycles allowed: {', '.join(folders)}" if folders
+                   else f"the dataset has no cycle folder before {cycle}, so leave --previous out")
+    raise ConfigError(f"--previous {previous!r} cannot be compared with {cycle}: {problem}",
+                      fix=f"give {kind} before {cycle}; {allowed}")
+
+
+def _cycles_of_kind(dataset_dir: Path | str, freq: str) -> list[str]:
+    """The cycle folders of a dataset of one kind (``freq`` of their period), oldest first."""
+    root = Path(dataset_dir)
+    labels = [p.name for p in root.iterdir() if p.is_dir() and is_cycle_label(p.name)
+              and _period(p.name).freqstr == freq]
+    return sorted(labels, key=_period)
 
 
 def next_cycle(label: str) -> str:

@@ -44,6 +44,7 @@ from cxassess import findings, quality
 from cxassess.config import ReviewConfig, load_config
 from cxassess.cycles import (
     check_cycle_label,
+    check_previous,
     is_cycle_label,
     latest_cycle,
     list_cycles,
@@ -580,7 +581,8 @@ def run_review(
         (notebooks named ``00_*``) are run; they and the quarantined rows are written to
         ``<reports>/<dataset name>/<cycle>.failed/`` and the report folder is left as it was.
     ConfigError
-        review.yml is invalid, ``cycle`` is not a cycle label, or the report folder belongs
+        review.yml is invalid, ``cycle`` is not a cycle label, ``previous`` is not a cycle of the
+        same kind (quarter or month) before ``cycle``, or the report folder belongs
         to another dataset folder of the same name.
     ReportFolderError
         The reports folder is read-only, full or not writable (one line naming it).
@@ -615,7 +617,7 @@ def run_review(
         if label is not None:
             check_cycle_label(label, option)
     cycle = cycle or latest_cycle(config.root)
-    previous = previous or previous_cycle(cycle)
+    previous = check_previous(cycle, previous, config.root) if previous else previous_cycle(cycle)
     nb_dir = Path(notebooks) if notebooks is not None else notebook_folder()
     pages = notebook_files(nb_dir)
     if not pages:

@@ -67,3 +67,23 @@ def test_sample_writes_the_cycles_and_tickets_per_cycle_asked_for(tmp_path, caps
     assert "300 tickets per cycle" in capsys.readouterr().out
     assert main(["sample", "--cycles", "2026Q3,2026Q3", "--out", str(tmp_path / "e")]) == 1
     assert main(["sample", "--survey-share", "2", "--out", str(tmp_path / "e")]) == 1
+
+
+def test_review_refuses_a_previous_cycle_that_is_not_an_earlier_cycle_of_the_same_kind(tmp_path, capsys):
+    # the sample holds 2025Q4, 2026Q1, 2026Q2, 2026Q3: reviewing 2026Q2 may compare with 2025Q4 or 2026Q1
+    empty = tmp_path / "notebooks"
+    empty.mkdir()
+    reports = tmp_path / "reports"
+    for previous, problem in (("2026Q3", "a later cycle"), ("2026Q2", "the same cycle"),
+                              ("2026-05", "it is a month, 2026Q2 a quarter")):
+        code = main(["review", "--dataset", str(SAMPLE), "--cycle", "2026Q2", "--previous", previous,
+                     "--notebooks", str(empty), "--reports", str(reports)])
+        err = capsys.readouterr().err
+        assert code == 1 and "Traceback" not in err
+        assert f"--previous '{previous}' cannot be compared with 2026Q2" in err and problem in err
+        assert "allowed: 2025Q4, 2026Q1" in err
+        assert not reports.exists()
+    # an earlier quarter passes the check (and stops at the empty notebook folder)
+    assert main(["review", "--dataset", str(SAMPLE), "--cycle", "2026Q2", "--previous", "2025Q4",
+                 "--notebooks", str(empty), "--reports", str(reports)]) == 1
+    assert "no notebook found" in capsys.readouterr().err
