@@ -414,21 +414,96 @@ def find_dataset(dataset: Path | str) -> Path:
     )
 
 
+class _ReviewLoader(yaml.SafeLoader):
+    """The safe loader, noting (instead of hiding) a key written twice in one mapping, which
+    YAML would silently resolve to the last value, and a date that does not exist
+    (``2026-02-30``), each with its line in review.yml.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.problems: list[tuple[int, ConfigProblem]] = []  # (line, problem)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<: *defaults' merges on purpose: its keys may be overridden
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:  # an unhashable key: the constructor reports it
+                continue
+            if first != line:
+                self.problems.append((line, ConfigProblem(
+                    str(key), None,
+                    f"line {line}: the key {str(key)!r} is written twice in the same section "
+                    f"(first at line {first}); YAML would silently keep only the last one",
+                    f"keep one {str(key)!r} in that section (merge their values) and delete the other")))
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:  # 2026-02-30: the shape of a date, a day that does not exist
+            line = node.start_mark.line + 1
+            self.problems.append((line, ConfigProblem(
+                "", node.value, f"line {line}: {node.value!r} is not a valid date ({exc})",
+                "write dates as YYYY-MM-DD with a day that exists, e.g. 2026-12-25")))
+            return node.value
+
+
+_ReviewLoader.add_constructor("tag:yaml.org,2002:timestamp", _ReviewLoader.construct_yaml_timestamp)
+
+
 def read_review_yml(path: Path) -> Any:
-    """The parsed YAML of ``path`` (safe loader: plain values only), or a ConfigError."""
+    r"""The parsed YAML of ``path`` (safe loader: plain values only), or a ConfigError.
+
+    A key written twice in one section and a date that does not exist are errors naming
+    their line (YAML alone would keep the last key and fail without saying where).
+
+    Parameters
+    ----------
+    path : Path
+        The review.yml.
+
+    Returns
+    -------
+    Any
+        The parsed YAML.
+
+    Raises
+    ------
+    ConfigError
+        When the file is not UTF-8, not valid YAML, uses a tag, repeats a key in a section
+        or holds a date that does not exist.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "review.yml"
+    >>> _ = path.write_text("timezone: UTC\nmin_n: 30\nmin_n: 40\n")
+    >>> try:
+    ...     read_review_yml(path)
+    ... except ConfigError as error:
+    ...     print(error.problems[0].problem)
+    line 3: the key 'min_n' is written twice in the same section (first at line 2); YAML would silently keep only the last one
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError(f"{shown(path)}: is not UTF-8 text", path=path,
                           fix="save review.yml as UTF-8 in your editor") from None
+    loader = _ReviewLoader(text)
     try:
-        return yaml.safe_load(text)
+        raw = loader.get_single_data()
     except yaml.constructor.ConstructorError as exc:
         raise ConfigError(
             f"{shown(path)}: uses a YAML tag that is not allowed ({exc.problem})", path=path,
             fix="remove the '!!...' tag: review.yml holds plain values, lists and mappings only",
         ) from None
-    except ValueError as exc:  # a date-like value that is no date (2026-02-30)
+    except ValueError as exc:  # a date-like value that is no date, in a place the loader does not note
         raise ConfigError(
             f"{shown(path)}: a value YAML reads as a date is not a valid date ({exc})", path=path,
             fix="write dates as YYYY-MM-DD with a day that exists, e.g. 2026-12-25",
@@ -441,6 +516,11 @@ def read_review_yml(path: Path) -> Any:
             f"{shown(path)}: not valid YAML{where}: {problem}", path=path,
             fix="check the indentation and quote values that hold ': ', '#', '[' or '{'",
         ) from None
+    finally:
+        loader.dispose()
+    if loader.problems:
+        raise ConfigError.from_problems(path, [problem for _, problem in sorted(loader.problems, key=lambda p: p[0])])
+    return raw
 
 
 def load_config(dataset: Path | str) -> ReviewConfig:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from cxassess.cli import main
-from cxassess.config import load_config
+from cxassess.config import load_config, read_review_yml
 from cxassess.config_schema import (
     KPI_IDS,
     README_END,
@@ -136,6 +136,37 @@ def test_check_config_says_valid_or_lists_the_problems(tmp_path, capsys):
     assert main(["check-config", "--dataset", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "min_n: 'many'" in err and "Traceback" not in err
+
+
+def test_a_key_written_twice_is_reported_with_its_lines(tmp_path, capsys):
+    # YAML alone keeps the last value (min_n 40) without a word; the two min_n sit on lines 2 and 6,
+    # the two work_days (in calendar) on lines 4 and 5; merge keys (<<) may be overridden
+    (tmp_path / "review.yml").write_text(
+        "timezone: UTC\nmin_n: 30\ncalendar:\n  work_days: [1, 2, 3]\n  work_days: [1, 2]\nmin_n: 40\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    lines = [p.problem for p in info.value.problems]
+    assert len(lines) == 2
+    assert lines[0].startswith("line 5: the key 'work_days' is written twice") and "first at line 4" in lines[0]
+    assert lines[1].startswith("line 6: the key 'min_n' is written twice") and "first at line 2" in lines[1]
+    assert main(["check-config", "--dataset", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "line 6" in err and "How to fix" in err and "Traceback" not in err
+    # a merge (<<) is not a repeated key: its keys may be overridden
+    (tmp_path / "review.yml").write_text("a: &x {k: 1, j: 3}\nb: {<<: *x, k: 2}\n")
+    assert read_review_yml(tmp_path / "review.yml") == {"a": {"k": 1, "j": 3}, "b": {"k": 2, "j": 3}}
+
+
+def test_a_date_that_does_not_exist_is_reported_with_its_line(tmp_path, capsys):
+    (tmp_path / "review.yml").write_text(
+        "timezone: UTC\ncalendar:\n  holidays:\n    - 2026-01-01\n    - 2026-02-30\n    - 2025-02-29\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert [p.problem.split(" (")[0] for p in info.value.problems] == [
+        "line 5: '2026-02-30' is not a valid date", "line 6: '2025-02-29' is not a valid date"]
+    assert main(["check-config", "--dataset", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "line 5: '2026-02-30'" in err and "YYYY-MM-DD" in err and "Traceback" not in err
 
 
 def test_deliberate_errors_are_cxassess_errors_with_a_fix():
