@@ -63,13 +63,16 @@ _UTF8 = ("utf-8", "utf-8-sig", "utf8", "utf_8", "utf_8_sig")
 
 
 def _detect_encoding(sample: bytes, *, complete: bool = True, utf8: bool = True) -> str:
-    """UTF-8 (BOM stripped) when the bytes decode as UTF-8, else the most plausible of
+    """UTF-16 when the bytes start with its byte-order mark (little or big endian), UTF-8
+    (BOM stripped) when they decode as UTF-8, else the most plausible of
     :data:`FALLBACK_ENCODINGS` (cp1252 wins ties). Other code pages (Cyrillic, Greek, ...)
     and Chinese are set in review.yml with ``csv: {encoding: ...}``.
 
     ``sample`` is the start of the file (``complete=False``: a character may be cut at its
     end); ``utf8=False`` skips UTF-8 (the file turned out not to be UTF-8 further on).
     """
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # its byte-order mark says so; Python's utf-16 codec reads the mark and drops it
     if utf8:
         try:
             codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)

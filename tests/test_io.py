@@ -32,6 +32,21 @@ def test_utf8_bom_is_stripped_from_the_first_header(tmp_path):
     assert t.loc[0, "ticket_id"] == "T1"
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_its_byte_order_mark_is_read(tmp_path, codec):
+    # Excel's "Unicode text" and some help desks export UTF-16 with a BOM; before, it was read
+    # as cp1252: a header of "ÿþt\x00i\x00..." and a missing-column error
+    rows = "".join(f"T{i},2026-07-01 09:{i % 60:02d},Zoë {i}\n" for i in range(60_000))  # > 1 MiB: several blocks
+    path = tmp_path / "t.csv"
+    path.write_bytes(("\ufeffticket_id,created_at,customer_id\n" + rows).encode(codec))
+    t = read_table(path, "tickets", tz="UTC")
+    assert list(t.columns[:3]) == ["ticket_id", "created_at", "customer_id"]
+    assert len(t) == 60_000 and t["ticket_id"].iloc[-1] == "T59999" and t["customer_id"].iloc[-1] == "Zoë 59999"
+    assert t["created_at"].iloc[61] == pd.Timestamp("2026-07-01 09:01", tz="UTC")
+    raw = read_csv_text(path)
+    assert raw.attrs["encoding"] == "utf-16" and raw.columns[0] == "ticket_id" and raw["customer_id"].iloc[0] == "Zoë 0"
+
+
 def test_cp1252_semicolon_and_decimal_comma(tmp_path):
     text = (
         "ticket_id;created_at;category;handle_minutes;reopens\n"
