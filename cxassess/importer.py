@@ -43,6 +43,7 @@ __all__ = [
     "guess_timezone",
     "to_canonical",
     "split_cycles",
+    "partial_latest_cycle",
     "import_source",
     "normalise_status",
     "STATUSES",
@@ -871,6 +872,68 @@ def split_cycles(table: pd.DataFrame, kind: str, period: str, tz: str) -> dict[s
     return dict(sorted(out.items(), key=lambda kv: kv[0]))
 
 
+#: The latest cycle looks partial below this share of the median tickets of the cycles just
+#: before it (at most PARTIAL_COMPARED of them: a trend over years does not count) ...
+PARTIAL_TICKET_SHARE, PARTIAL_COMPARED = 0.5, 4
+#: ... or when its data ends this long before the cycle's end: the longer of a week and this
+#: share of the cycle.
+PARTIAL_GAP_DAYS, PARTIAL_GAP_SHARE = 7, 0.1
+
+
+def partial_latest_cycle(cycles: dict[str, pd.DataFrame], kind: str, tz: str) -> str | None:
+    """Why the latest cycle of an import looks partial (an export taken before its end), or None.
+
+    It looks partial when it holds fewer than half the median tickets of the (up to 4)
+    cycles before it, or when its data (the latest ``created_at`` of a register, the latest event of a log)
+    ends a week or more, and a tenth of the cycle or more, before the cycle's end.
+
+    Parameters
+    ----------
+    cycles : dict of str to pandas.DataFrame
+        Cycle label -> its rows, in time order (:func:`split_cycles`).
+    kind : {"events", "tickets"}
+        What the rows are.
+    tz : str
+        IANA zone of the dataset.
+
+    Returns
+    -------
+    str or None
+        The cycle and why, in plain words, e.g. ``"2013Q4 (1 ticket(s) against a median of
+        999 in the 1 cycle(s) before; its data ends on 2013-10-15, 77 day(s) before the cycle's
+        last day, 2013-12-31)"``; None when the cycle looks complete.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"ticket_id": ["A", "B", "C"],
+    ...     "created_at": pd.to_datetime(["2024-01-05", "2024-03-29", "2024-04-02"]).tz_localize("UTC")})
+    >>> partial_latest_cycle({"2024Q1": t[:2], "2024Q2": t[2:]}, "tickets", "UTC")
+    "2024Q2 (its data ends on 2024-04-02, 89 day(s) before the cycle's last day, 2024-06-30)"
+    """
+    if not cycles:
+        return None
+    labels = list(cycles)
+    label = labels[-1]
+    latest = cycles[label]
+    reasons = []
+    tickets = latest["ticket_id"].nunique()
+    others = [cycles[other]["ticket_id"].nunique() for other in labels[:-1][-PARTIAL_COMPARED:]]
+    if others and tickets < PARTIAL_TICKET_SHARE * float(np.median(others)):
+        reasons.append(f"{tickets:,} ticket(s) against a median of {np.median(others):,.0f} in the {len(others)} cycle(s) before")
+    last = latest["timestamp" if kind == "events" else "created_at"].max()
+    start, end = cycle_window(label, tz)
+    gap = end - last.tz_convert(tz) if pd.notna(last) else end - start
+    if gap >= max(pd.Timedelta(days=PARTIAL_GAP_DAYS), PARTIAL_GAP_SHARE * (end - start)):
+        last_day = (end - pd.Timedelta(days=1)).date()
+        if pd.notna(last):
+            when = last.tz_convert(tz).date()
+            reasons.append(f"its data ends on {when.isoformat()}, {(last_day - when).days} day(s) before "
+                           f"the cycle's last day, {last_day.isoformat()}")
+        else:
+            reasons.append("none of its rows has a date")
+    return f"{label} ({'; '.join(reasons)})" if reasons else None
+
+
 def _iso(values: pd.Series) -> pd.Series:
     """ISO 8601 text with the UTC offset (``2024-07-01T09:30:00+02:00``)."""
     fmt = "%Y-%m-%dT%H:%M:%S.%f" if (values.dropna().dt.microsecond != 0).any() else "%Y-%m-%dT%H:%M:%S"
@@ -960,6 +1023,8 @@ class ImportResult:
         Other facts: rows left out, values not recognised.
     review_written : Path
         Where the review.yml proposal was written.
+    partial : str, optional
+        Why the latest cycle looks partial (:func:`partial_latest_cycle`), or None.
 
     Examples
     --------
@@ -982,6 +1047,7 @@ class ImportResult:
     checks: list[str]
     notes: list[str]
     review_written: Path
+    partial: str | None = None
 
     def summary(self) -> str:
         r"""The text ``cxassess import`` prints.
@@ -1023,7 +1089,18 @@ class ImportResult:
         if self.checks:
             lines.append(f"  check in {self.review_written.name} before the review:")
             lines += [f"    - {c}" for c in self.checks]
-        lines.append(f"  next: make report DATASET={self.dataset}   (the latest cycle; CYCLE=... for another)")
+        if self.partial and len(self.cycles) > 1:
+            earlier = self.cycles["cycle"].iloc[-2]
+            lines.append(f"  warning: the latest cycle looks partial: {self.partial}. Its figures would "
+                         f"compare a part of a cycle with whole ones: review {earlier} instead, or import "
+                         "again once the cycle is over")
+            lines.append(f"  next: make report DATASET={self.dataset} CYCLE={earlier}   (the cycle before)")
+        elif self.partial:
+            lines.append(f"  warning: the only cycle looks partial: {self.partial}. Its figures cover part "
+                         "of the cycle: import again once the cycle is over")
+            lines.append(f"  next: make report DATASET={self.dataset}")
+        else:
+            lines.append(f"  next: make report DATASET={self.dataset}   (the latest cycle; CYCLE=... for another)")
         return "\n".join(lines)
 
 
@@ -1277,6 +1354,7 @@ def import_source(
     return ImportResult(
         dataset=dataset, source=source, rows=len(raw), proposal=proposal, timezone=tz,
         timezone_note=tz_note, cycles=summary, checks=checks, notes=notes, review_written=written,
+        partial=partial_latest_cycle(cycles, proposal.kind, tz),
     )
 
 

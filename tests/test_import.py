@@ -135,6 +135,47 @@ def test_cfpb_register_rows_per_cycle(tmp_path):
     assert sorted(config.values("channels")) == sorted(raw["submitted_via"].dropna().unique())
 
 
+def test_cfpb_latest_quarter_is_said_to_be_partial(tmp_path, capsys):
+    # the export ends a fortnight into 2013Q4: one complaint there, against 999 in 2013Q3
+    source = shared_file(CFPB)
+    raw = pd.read_csv(source, dtype=str)
+    created = pd.to_datetime(raw["date_received"], format="%m/%d/%Y")
+    counts = _quarter_counts(created)
+    last_label = max(counts)
+    others = [n for label, n in counts.items() if label != last_label]
+    last_day = created.max().date()
+    assert (last_label, counts[last_label]) == ("2013Q4", 1)
+    days = (pd.Timestamp("2013-12-31").date() - last_day).days
+    result = import_source(source, tmp_path / "cfpb", timezone="America/New_York")
+    assert result.partial == (
+        f"2013Q4 (1 ticket(s) against a median of {pd.Series(others).median():,.0f} in the 1 cycle(s) before; "
+        f"its data ends on {last_day.isoformat()}, {days} day(s) before the cycle's last day, 2013-12-31)")
+    assert main(["import", str(source), "--dataset", str(tmp_path / "cli"), "--timezone", "UTC"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: the latest cycle looks partial: 2013Q4" in out and "review 2013Q3 instead" in out
+    assert "CYCLE=2013Q3" in out
+
+
+def _register(path: Path, days: pd.DatetimeIndex) -> Path:
+    path.write_text("ticket_id,created_at\n" + "".join(f"T{i},{d:%Y-%m-%d} 10:00\n" for i, d in enumerate(days)))
+    return path
+
+
+def test_a_latest_cycle_with_few_tickets_or_ending_early_is_said_to_be_partial(tmp_path):
+    first_half = pd.date_range("2024-01-01", "2024-06-30", freq="D")  # 91 + 91 days (2024 is a leap year)
+    whole = _register(tmp_path / "whole.csv", first_half.append(pd.date_range("2024-07-01", "2024-09-30", freq="D")))
+    assert import_source(whole, tmp_path / "whole", timezone="UTC").partial is None
+    # one ticket a day up to 15 August: 46 tickets (not under half of 91), data ending 46 days early
+    early = _register(tmp_path / "early.csv", first_half.append(pd.date_range("2024-07-01", "2024-08-15", freq="D")))
+    assert import_source(early, tmp_path / "early", timezone="UTC").partial == (
+        "2024Q3 (its data ends on 2024-08-15, 46 day(s) before the cycle's last day, 2024-09-30)")
+    # one ticket a week up to 30 September: 14 tickets, under half of 91, dates to the end
+    sparse = _register(tmp_path / "sparse.csv", first_half.append(pd.date_range("2024-07-01", "2024-09-30", freq="7D")))
+    result = import_source(sparse, tmp_path / "sparse", timezone="UTC")
+    assert result.partial == "2024Q3 (14 ticket(s) against a median of 91 in the 2 cycle(s) before)"
+    assert "CYCLE=2024Q2" in result.summary()
+
+
 XES = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1.0" xmlns="http://www.xes-standard.org/">
 <trace><string key="concept:name" value="T1"/><string key="channel" value="phone"/>
