@@ -31,7 +31,7 @@ import pandas as pd
 import yaml
 
 from cxassess.cycles import cycle_window, is_cycle_label
-from cxassess.errors import ConfigError, DatasetFolderError, ImportSourceError
+from cxassess.errors import ConfigError, DataFileError, DatasetFolderError, ImportSourceError, shown
 from cxassess.io import file_sha256, parse_timestamps, read_csv_text
 from cxassess.schema import SCHEMA
 
@@ -174,8 +174,17 @@ def read_source(path: Path | str) -> tuple[pd.DataFrame, dict]:
     (['Case ID', 'Activity', 'When'], 'csv')
     """
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.iterdir() if p.is_file() and (
+            _is_xes(p) or p.suffix.lower() in (".csv", ".txt", ".tsv", ".parquet")))
+        fix = (f"pass one exported file as SOURCE, e.g. {shown(path / found[0])}; the folder holds "
+               f"{len(found)} export-like file(s) ({', '.join(found[:5])}{', ...' if len(found) > 5 else ''}): "
+               "import them one at a time, each into its own --dataset folder." if found
+               else "pass one exported file as SOURCE; the folder holds no .csv, .txt, .tsv, .parquet, "
+               ".xes or .xes.gz file.")
+        raise ImportSourceError(path, "is a folder; cxassess import reads one exported file", fix)
     if not path.is_file():
-        raise ImportSourceError(path, "file not found", "give the path of the exported file.")
+        raise ImportSourceError(path, "file not found", "give the path of the exported file (.csv, .parquet, .xes, .xes.gz).")
     if _is_xes(path):
         return _read_xes(path)
     suffix = path.suffix.lower()
@@ -186,7 +195,16 @@ def read_source(path: Path | str) -> tuple[pd.DataFrame, dict]:
             raise ImportSourceError(path, f"cannot be read as Parquet ({exc})", "export the file again.") from None
         return df, {"format": "parquet"}
     if suffix in (".csv", ".txt", ".tsv"):
-        df = read_csv_text(path)
+        try:
+            df = read_csv_text(path)
+        except DataFileError as exc:  # its fix points at review.yml, which the import has not written yet
+            fix = exc.fix or ""
+            if "review.yml" in fix:
+                fix = ("save the export as UTF-8 CSV (in Excel: Save As > CSV UTF-8) and import it again."
+                       if "decod" in exc.problem or "encoding" in exc.problem else
+                       "check the export's quoting (every row needs as many fields as the header), or save it "
+                       "again as CSV separated by commas, then import it again.")
+            raise ImportSourceError(path, exc.problem, fix) from None
         return df, {"format": "csv", "encoding": df.attrs.get("encoding"), "delimiter": df.attrs.get("delimiter")}
     raise ImportSourceError(
         path, f"unknown file type {suffix!r}",
@@ -1195,16 +1213,25 @@ def _existing_import(dataset: Path) -> dict | None:
         return None
     try:
         raw = yaml.safe_load(review.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
+    except (yaml.YAMLError, UnicodeDecodeError):  # not a review.yml the import wrote
         return None
     block = raw.get("imported") if isinstance(raw, dict) else None
     return block if isinstance(block, dict) and block.get("tool") == "cxassess import" else None
 
 
 def _check_folder(dataset: Path, force: bool) -> dict | None:
+    if not dataset.resolve().name:
+        raise DatasetFolderError(
+            dataset, "--dataset is the root of the disk, which names no dataset",
+            "give the folder to write the dataset to, e.g. --dataset data/mydesk (its name names the dataset).")
     previous = _existing_import(dataset)
     if dataset.exists() and not dataset.is_dir():
-        raise DatasetFolderError(dataset, "exists and is not a folder", "choose another --dataset.")
+        raise DatasetFolderError(dataset, "is a file, not a folder: --dataset is the folder the import writes",
+                                 "give a folder path that is not a file, e.g. --dataset data/mydesk.")
+    above = next((parent for parent in dataset.absolute().parents if parent.exists()), None)
+    if above is not None and not above.is_dir():
+        raise DatasetFolderError(dataset, f"cannot be created: {shown(above)} is a file, not a folder",
+                                 "give a folder path whose parents are folders, e.g. --dataset data/mydesk.")
     if dataset.is_dir() and any(dataset.iterdir()) and previous is None and not force:
         raise DatasetFolderError(
             dataset,
@@ -1318,7 +1345,7 @@ def import_source(
     cycles = split_cycles(table, proposal.kind, period, tz)
     sha = file_sha256(source)
     date = str(previous.get("date")) if previous and previous.get("sha256") == sha else today().isoformat()
-    name = dataset.name
+    name = dataset.resolve().name  # --dataset . or .. names the folder itself
     text, checks = _review_yml(
         name=name, source=source, sha=sha, date=date, proposal=proposal, tz=tz, tz_note=tz_note,
         table=table, period=period,

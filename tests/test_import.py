@@ -273,6 +273,46 @@ def test_refuses_a_folder_it_did_not_create_unless_forced(tmp_path, capsys):
     assert (mine / "notes.txt").read_text() == "my notes" and (mine / "2024Q2" / "events.csv").is_file()
 
 
+def _import_error(capsys, *args: str) -> str:
+    assert main(["import", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cxassess: error: ") and "How to fix: " in err, err
+    assert "Traceback" not in err and "internal error" not in err
+    return err
+
+
+def test_import_errors_say_what_where_and_how_to_fix(tmp_path, capsys, monkeypatch):
+    source = _small_log(tmp_path / "log.csv")
+    # a folder as SOURCE: said to be a folder (not "file not found"), with the file to pass
+    err = _import_error(capsys, str(tmp_path), "--dataset", str(tmp_path / "a"))
+    assert "is a folder; cxassess import reads one exported file" in err and "log.csv" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "holds no .csv" in _import_error(capsys, str(empty), "--dataset", str(tmp_path / "a"))
+    # --dataset a file, a path under a file, the root of the disk: refused before anything is written
+    assert "is a file, not a folder" in _import_error(capsys, str(source), "--dataset", str(source))
+    err = _import_error(capsys, str(source), "--dataset", str(source / "x" / "y"))
+    assert "cannot be created" in err and "log.csv is a file" in err
+    assert "root of the disk" in _import_error(capsys, str(source), "--dataset", "/")  # never --force here
+    # a review.yml that is not UTF-8 is a folder the import did not write (was an internal error)
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / "review.yml").write_bytes(b"\xff\xfe\x00name: [\n")
+    assert "was not written by cxassess import" in _import_error(capsys, str(source), "--dataset", str(odd))
+    # the reader's fixes point at review.yml, which an import has not written yet
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,2,3,4\n")
+    err = _import_error(capsys, str(ragged), "--dataset", str(tmp_path / "r"))
+    assert "not a well-formed CSV" in err and "review.yml" not in err and "import it again" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "log.csv", "odd", "ragged.csv"]
+    # --dataset . is the working folder, and names the dataset after it (was name: "")
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    monkeypatch.chdir(desk)
+    assert main(["import", str(source), "--dataset", ".", "--timezone", "UTC"]) == 0
+    assert yaml.safe_load((desk / "review.yml").read_text())["name"] == "desk"
+
+
 def test_an_edited_review_yml_is_kept_on_reimport(tmp_path):
     source = _small_log(tmp_path / "log.csv")
     import_source(source, tmp_path / "d", timezone="UTC")
