@@ -10,6 +10,7 @@ run again with ``--debug`` and report it); 130 interrupted. No traceback is show
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -165,13 +166,28 @@ def _schema(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     """List the cycles of the history store, or export one of its tables (CSV or Parquet)."""
     from cxassess import export, improve
+    from cxassess.cycles import check_cycle_label
 
     store = improve.store_path(args.dataset, args.reports)
     if not store.is_file():
         raise InputError(f"no history store at {shown(store)}",
                          fix=f"run a review first: cxassess review --dataset {args.dataset}")
+    for label in args.cycle:
+        check_cycle_label(label, "--cycle")
+    listed = improve.stored_cycles(store)
+    unknown = [label for label in args.cycle if label not in set(listed["cycle"])]
+    if unknown:
+        raise InputError(
+            f"--cycle {', '.join(unknown)}: not in the history store {shown(store)} "
+            f"(cycles stored: {', '.join(listed['cycle']) or 'none'})",
+            fix=f"give a stored cycle, or review that cycle first: cxassess review --dataset {args.dataset} "
+                f"--cycle {unknown[0]}")
+    for option, path in (("--csv", args.csv), ("--parquet", args.parquet)):
+        if path is not None:
+            _check_output(path, option, make_folder=option == "--parquet")
     if args.csv is None and args.parquet is None:
-        listed = improve.stored_cycles(store)
+        if args.cycle:
+            listed = listed[listed["cycle"].isin(args.cycle)]
         print(f"cxassess history: {shown(store)}, {len(listed)} cycle(s)")
         for row in listed.itertuples():
             written = "" if row.written_utc is None or str(row.written_utc) == "NaT" else f" written {row.written_utc:%Y-%m-%d %H:%M} UTC"
@@ -179,14 +195,38 @@ def _history(args: argparse.Namespace) -> int:
                   f"{row.findings} findings, {row.weekly} weekly points{written}")
         return 0
     rows = improve.read_history(store, args.table, cycles=args.cycle or None)
-    if args.csv is not None:
-        export.write_csv(rows, args.csv)
-        print(f"{len(rows):,} row(s) of {args.table} written to {shown(args.csv)}")
-    if args.parquet is not None:
-        args.parquet.parent.mkdir(parents=True, exist_ok=True)
-        rows.to_parquet(args.parquet, index=False)
-        print(f"{len(rows):,} row(s) of {args.table} written to {shown(args.parquet)}")
+    try:
+        if args.csv is not None:
+            export.write_csv(rows, args.csv)
+            print(f"{len(rows):,} row(s) of {args.table} written to {shown(args.csv)}")
+        if args.parquet is not None:
+            args.parquet.parent.mkdir(parents=True, exist_ok=True)
+            rows.to_parquet(args.parquet, index=False)
+            print(f"{len(rows):,} row(s) of {args.table} written to {shown(args.parquet)}")
+    except OSError as exc:  # no permission, disk full, read-only file system
+        raise InputError(f"cannot write {shown(exc.filename or args.csv or args.parquet)}: "
+                         f"{(exc.strerror or str(exc)).lower()}",
+                         fix="write to a folder you can write to, e.g. --csv reports/history.csv") from None
     return 0
+
+
+def _check_output(path: Path, option: str, *, make_folder: bool) -> None:
+    """A clear InputError when ``path`` cannot be the file an option writes: a folder, in a
+    folder that does not exist (unless ``make_folder``), under a file, or in a folder not
+    writable.
+    """
+    how = f"give a file path in a folder you can write to, e.g. {option} reports/history.{option[2:]}"
+    if path.is_dir():
+        raise InputError(f"{option} {shown(path)} is a folder", fix=f"give a file name, e.g. {option} {shown(path / ('history.' + option[2:]))}")
+    folder = path.parent
+    above = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise InputError(f"{option} {shown(path)}: {shown(above)} is a file, not a folder", fix=how)
+    if not folder.exists() and not make_folder:
+        raise InputError(f"{option} {shown(path)}: the folder {shown(folder)} does not exist",
+                         fix=f"create it first (mkdir -p {shown(folder)}), or {how}")
+    if above is not None and not os.access(above, os.W_OK | os.X_OK):
+        raise InputError(f"{option} {shown(path)}: the folder {shown(above)} is not writable", fix=how)
 
 
 def _parser() -> argparse.ArgumentParser:

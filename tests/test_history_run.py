@@ -106,3 +106,47 @@ def test_the_run_records_what_the_pages_computed_without_loading_the_cycle_again
 def test_history_without_a_store_says_how_to_make_one(tmp_path, capsys):
     assert cli.main(["history", "--dataset", "data/sample", "--reports", str(tmp_path)]) == 1
     assert "run a review first" in capsys.readouterr().err
+
+
+def test_history_export_to_a_bad_place_or_of_an_unknown_cycle_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import os
+
+    reports = tmp_path / "reports"
+    store = reports / "sample" / improve.STORE_NAME
+    for cycle, value in (("2026Q2", 0.7), ("2026Q3", 0.8)):
+        improve.write_history(store, cycle, {"kpis": pd.DataFrame({"kpi": ["csat"], "value": [value], "n": [10]})})
+    base = ["history", "--dataset", "data/sample", "--reports", str(reports)]
+
+    def error(*args: str) -> str:
+        assert cli.main([*base, *args]) == 1
+        err = capsys.readouterr().err
+        assert "How to fix: " in err and "Traceback" not in err and "internal error" not in err, err
+        return err
+
+    # the folder of --csv does not exist (was a bare OS error), is a file, or the path is a folder
+    assert "nowhere does not exist" in error("--csv", str(tmp_path / "nowhere" / "k.csv"))
+    (tmp_path / "file.txt").write_text("x")
+    assert "file.txt is a file, not a folder" in error("--csv", str(tmp_path / "file.txt" / "k.csv"))
+    assert "is a folder" in error("--csv", str(tmp_path))
+    # a folder not writable (as root every folder is writable: the check is made to answer no)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == locked else real(p, mode))
+    assert "locked is not writable" in error("--csv", str(locked / "k.csv"))
+    monkeypatch.undo()
+    # an OS error while writing (disk full, a read-only file system) is one line with the fix
+    def full(frame, path):
+        raise OSError(28, "No space left on device", str(path))
+    monkeypatch.setattr("cxassess.export.write_csv", full)
+    assert "cannot write" in error("--csv", str(tmp_path / "k.csv"))
+    monkeypatch.undo()
+    # a cycle the store does not hold, or no cycle at all (was 0 rows written, exit 0)
+    assert "cycles stored: 2026Q2, 2026Q3" in error("--cycle", "2030Q1", "--csv", str(tmp_path / "k.csv"))
+    assert "cycles stored: 2026Q2, 2026Q3" in error("--cycle", "2030Q1")
+    assert "not a review cycle" in error("--cycle", "banana", "--csv", str(tmp_path / "k.csv"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "locked", "reports"]
+    # a stored cycle is exported, alone
+    assert cli.main([*base, "--cycle", "2026Q3", "--csv", str(tmp_path / "k.csv")]) == 0
+    rows = pd.read_csv(tmp_path / "k.csv", encoding="utf-8-sig")
+    assert rows[["cycle", "kpi", "value"]].values.tolist() == [["2026Q3", "csat", 0.8]]
