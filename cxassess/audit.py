@@ -52,7 +52,7 @@ from cxassess.stats import (
 
 __all__ = [
     "PAGE", "scorecard", "audit_items", "audit_scores", "quality_scores", "high_impact_rate",
-    "compare_scores", "criterion_gaps", "planned_served_received", "stage_gaps", "calibration_items",
+    "compare_scores", "criterion_gaps", "planned_served_received", "stage_gaps", "moves_needs", "calibration_items",
     "agreement", "pairwise_kappa", "auditor_bias", "sources_compared", "label_vs_process", "sampling_adequacy",
     "next_sample", "coaching_list", "pseudonymise", "findings", "page_needs", "for_page",
     "label_sentence", "sampling_sentence", "findings_table",
@@ -595,6 +595,10 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     through the stage minus those that did not. Each with its interval; the change of the
     within-target share against ``before`` with its interval and verdict.
 
+    The share of moves as designed is missing (NaN), never 0 or 100 %, for a stage no ticket
+    left (``moves_out`` 0) and for every stage when review.yml lists no ``process:
+    transitions``; :func:`moves_needs` says why.
+
     Parameters
     ----------
     cycle : Cycle
@@ -651,6 +655,8 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     table["allowed_share"] = table["allowed"] / table["moves_out"].where(table["moves_out"] > 0)
     table["allowed_low"], table["allowed_high"] = wilson_interval(table["allowed"].fillna(0), table["moves_out"],
                                                                   confidence)
+    if not process.transitions:  # no designed flow: every move would count as designed (100 %), unknown instead
+        table[["allowed_share", "allowed_low", "allowed_high"]] = math.nan
     table["previous_within"], table["change"], table["change_low"], table["change_high"] = (math.nan,) * 4
     if old is not None:
         prev_share = table["stage"].map(1 - old["over_target"])
@@ -661,6 +667,41 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     table["verdict"] = verdict(table["change_low"], table["change_high"], higher_is_better=True)
     table.loc[table["target_hours"].isna(), "verdict"] = "no target"
     return table[cols].reset_index(drop=True)
+
+
+def moves_needs(cycle: Any, stages: pd.DataFrame) -> str | None:
+    """Why the "moves out as designed" column of :func:`stage_gaps` is empty, as the page says
+    it, or ``None`` when it has figures.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle (its review.yml process).
+    stages : pandas.DataFrame
+        :func:`stage_gaps` of the cycle.
+
+    Returns
+    -------
+    str or None
+        ``not available: needs ...``: review.yml ``process: transitions`` (the designed flow),
+        or an event log in which tickets move between stages.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> no_flow = SimpleNamespace(config=SimpleNamespace(process=None))
+    >>> moves_needs(no_flow, pd.DataFrame({"moves_out": [3]}))
+    'not available: needs `review.yml process.transitions`'
+    """
+    from cxassess.registry import Need, gap
+
+    designed = gap(cycle, [Need("review.yml", "process.transitions")])
+    if designed is not None:
+        return designed
+    if len(stages) and not (stages["moves_out"] > 0).any():
+        return ("not available: needs an event log in which tickets move from one stage to another (no ticket of "
+                "this cycle leaves the stage it entered)")
+    return None
 
 
 # ------------------------------------------------------------------------------ calibration

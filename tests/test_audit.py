@@ -416,3 +416,61 @@ def test_review_yml_switch_pseudonymises_agents_in_every_table(tmp_path):
     # the same agent has the same pseudonym in audits and tickets
     joined = cycle.audits[["ticket_id", "agent_id"]].merge(cycle.tickets[["ticket_id", "agent_id"]], on="ticket_id")
     assert (joined["agent_id_x"] == joined["agent_id_y"]).all()
+
+
+# ------------------------------------------------- moves out of a stage as designed (by hand)
+def _stage_cycle(transitions: list[list[str]] | None, events: list[tuple[str, str, str]]):
+    """A two-stage desk (a -> b designed) whose event log is ``events`` (ticket, stage, time)."""
+    from cxassess.config import ReviewConfig
+    from cxassess.cycles import Cycle, cycle_window
+
+    process = {"stages": [{"name": "a", "label": "A", "lane": "L", "target_hours": 2},
+                          {"name": "b", "label": "B", "lane": "L"}],
+               "activities": {"in a": "a", "in b": "b"}}
+    if transitions is not None:
+        process["transitions"] = transitions
+    config = ReviewConfig(Path("desk/review.yml"), {"timezone": "UTC", "process": process})
+    ev = pd.DataFrame(events, columns=["ticket_id", "stage", "timestamp"])
+    ev = ev.assign(activity="in " + ev["stage"], timestamp=pd.to_datetime(ev["timestamp"], utc=True))
+    start, end = cycle_window("2026Q3", "UTC")
+    return Cycle(config, "2026Q3", "2026Q2", start, end, {"events": ev})
+
+
+# T1 and T2 move a -> b (designed), T3 moves b -> a (not designed)
+_MOVES = [("T1", "a", "2026-07-01 08:00"), ("T1", "b", "2026-07-01 09:00"),
+          ("T2", "a", "2026-07-01 08:00"), ("T2", "b", "2026-07-01 08:30"),
+          ("T3", "b", "2026-07-01 08:00"), ("T3", "a", "2026-07-01 10:00")]
+
+
+def test_moves_out_as_designed_by_hand_and_not_available_without_a_designed_flow():
+    designed = _stage_cycle([["a", "b"]], _MOVES)
+    table = audit.stage_gaps(designed).set_index("stage")
+    assert table.loc["a", "moves_out"] == 2 and table.loc["a", "allowed_share"] == 1.0  # 2 of 2
+    assert table.loc["b", "moves_out"] == 1 and table.loc["b", "allowed_share"] == 0.0  # 0 of 1
+    assert audit.moves_needs(designed, table) is None
+    # no transitions in review.yml: nothing says which moves are designed, so no share (not 100 %)
+    undesigned = _stage_cycle(None, _MOVES)
+    table = audit.stage_gaps(undesigned).set_index("stage")
+    assert table[["allowed_share", "allowed_low", "allowed_high"]].isna().all().all()
+    assert table["moves_out"].to_dict() == {"a": 2, "b": 1}  # the moves themselves are still counted
+    assert audit.moves_needs(undesigned, table) == "not available: needs `review.yml process.transitions`"
+    shown = audit_table_text(table.reset_index())
+    assert "100.0%" not in shown and "0.0%" not in shown
+
+
+def test_moves_out_as_designed_without_any_move_in_the_log_is_not_available():
+    # every ticket stays in the stage it entered: no move out of any stage
+    still = _stage_cycle([["a", "b"]], [("T1", "a", "2026-07-01 08:00"), ("T2", "b", "2026-07-01 09:00")])
+    table = audit.stage_gaps(still)
+    assert table["moves_out"].tolist() == [0, 0] and table["allowed_share"].isna().all()
+    sentence = audit.moves_needs(still, table)
+    assert sentence.startswith("not available: needs ") and "move from one stage to another" in sentence
+    assert "0.0%" not in audit_table_text(table)
+
+
+def audit_table_text(table: pd.DataFrame) -> str:
+    """The "moves out as designed" column of the page's stage table, as shown."""
+    from cxassess.plots import audit_table
+
+    shown = audit_table(table, "stage_gaps").data
+    return " ".join(map(str, shown["Moves out as designed"]))
