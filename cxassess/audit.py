@@ -52,7 +52,8 @@ from cxassess.stats import (
 
 __all__ = [
     "PAGE", "scorecard", "audit_items", "audit_scores", "quality_scores", "high_impact_rate",
-    "compare_scores", "criterion_gaps", "planned_served_received", "stage_gaps", "moves_needs", "calibration_items",
+    "compare_scores", "criterion_gaps", "planned_served_received", "team_gaps_needs", "stage_gaps",
+    "stage_gaps_needs", "moves_needs", "calibration_items",
     "agreement", "pairwise_kappa", "auditor_bias", "sources_compared", "label_vs_process", "sampling_adequacy",
     "next_sample", "coaching_list", "pseudonymise", "findings", "page_needs", "for_page",
     "label_sentence", "sampling_sentence", "findings_table",
@@ -584,6 +585,95 @@ def planned_served_received(cycle: Any, *, card: pd.DataFrame | None = None, con
     needed = np.where(out["measure"].str.startswith("QA: "), max(least // 3, 1), least)
     out["below_rest"] = (out["gap_high"] < 0) & (out["n"] >= needed) & (out["rest_n"] >= needed)
     return out[cols].astype({"n": "int64"})
+
+
+def team_gaps_needs(cycle: Any, gaps: pd.DataFrame) -> str | None:
+    """Why :func:`planned_served_received` has no row, naming the inputs actually missing, or
+    ``None`` when it has rows.
+
+    Without a team on the tickets that is the team; with it, each measure's own input: SLA
+    attainment needs review.yml ``sla`` and the policies' ticket columns (and working hours for
+    a policy on the business clock), the designed flow needs ``events`` and review.yml
+    ``process: transitions``, the QA pass rates ``audits`` with a ``result``, CSAT and CES
+    the surveys' answers.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle.
+    gaps : pandas.DataFrame
+        :func:`planned_served_received` of the cycle.
+
+    Returns
+    -------
+    str or None
+        The page's ``not available: needs ...`` sentence.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> c = SimpleNamespace(tables={"tickets": pd.DataFrame({"ticket_id": ["A"]})}, config=None, derived=())
+    >>> team_gaps_needs(c, pd.DataFrame())
+    'not available: needs `tickets.team` (no such column)'
+    """
+    from cxassess.kpis.sla import needed_columns
+    from cxassess.registry import KPIS, Need, gap, missing
+
+    if len(gaps):
+        return None
+    team = gap(cycle, [Need("tickets"), Need("tickets", "team")])
+    if team is not None:
+        return team
+    policies = list(cycle.config.sla) if cycle.config.sla else []
+    sla: list[str] = [] if policies else missing(cycle, [Need("review.yml", "sla")])
+    for policy in policies:  # the inputs every policy lacks (one policy with all it needs gives rows)
+        needs = [Need("tickets", c) for c in needed_columns(policy)]
+        if policy.clock == "business":
+            needs.append(Need("review.yml", "calendar.working_hours"))
+        lacking = missing(cycle, needs)
+        if not lacking:
+            sla = []
+            break
+        sla += [x for x in lacking if x not in sla]
+    measures = {"SLA attainment": sla,
+                "the designed flow": missing(cycle, [Need("events"), Need("review.yml", "process.transitions")]),
+                "the QA pass rates": missing(cycle, [Need("audits"), Need("audits", "result")]),
+                "CSAT and CES": missing(cycle, KPIS["csat"].needs)}
+    parts = [f"for {name}, {', '.join(lacking)}" for name, lacking in measures.items() if lacking]
+    if not parts:
+        return ("not available: no ticket with a team has an SLA outcome, an event, an audit or a survey answer "
+                "in this cycle")
+    return "not available: needs the input of at least one measure: " + "; ".join(parts)
+
+
+def stage_gaps_needs(cycle: Any, stages: pd.DataFrame) -> str | None:
+    """Why :func:`stage_gaps` has no row, naming what is missing (``events``, review.yml
+    ``process``), or ``None`` when it has rows.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle.
+    stages : pandas.DataFrame
+        :func:`stage_gaps` of the cycle.
+
+    Returns
+    -------
+    str or None
+        The page's ``not available: needs ...`` sentence.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> c = SimpleNamespace(tables={"events": pd.DataFrame({"ticket_id": ["A"]})}, config=None)
+    >>> stage_gaps_needs(c, pd.DataFrame())
+    'not available: needs `review.yml process`'
+    """
+    from cxassess.registry import Need, gap
+
+    if len(stages):
+        return None
+    return gap(cycle, [Need("events"), Need("review.yml", "process")]) or "not available: no stage in the event log"
 
 
 def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> pd.DataFrame:

@@ -474,3 +474,51 @@ def audit_table_text(table: pd.DataFrame) -> str:
 
     shown = audit_table(table, "stage_gaps").data
     return " ".join(map(str, shown["Moves out as designed"]))
+
+
+# ------------------------------------------- why the planned / served / received tables are empty
+def _desk(tables: dict, settings: dict | None = None):
+    from cxassess.config import ReviewConfig
+    from cxassess.cycles import Cycle, cycle_window
+
+    config = ReviewConfig(Path("desk/review.yml"), {"timezone": "UTC", **(settings or {})})
+    start, end = cycle_window("2026Q3", "UTC")
+    return Cycle(config, "2026Q3", "2026Q2", start, end, tables)
+
+
+_TEAMS = pd.DataFrame({"ticket_id": ["A", "B"], "team": ["north", "south"],
+                       "created_at": pd.to_datetime(["2026-07-01 08:00", "2026-07-02 08:00"], utc=True)})
+
+
+def test_the_team_gaps_name_the_input_actually_missing():
+    # no team column: the team is what is missing
+    no_team = _desk({"tickets": _TEAMS.drop(columns="team")})
+    assert audit.planned_served_received(no_team).empty
+    assert audit.team_gaps_needs(no_team, audit.planned_served_received(no_team)) == (
+        "not available: needs `tickets.team` (no such column)")
+    # the team is there: what is missing is every measure's own input, and tickets.team is not named
+    teams_only = _desk({"tickets": _TEAMS})
+    gaps = audit.planned_served_received(teams_only)
+    assert gaps.empty
+    why = audit.team_gaps_needs(teams_only, gaps)
+    assert why.startswith("not available: needs ") and "tickets.team" not in why
+    for named in ("`review.yml sla`", "`events` (no such table in this cycle)", "`review.yml process.transitions`",
+                  "`audits` (no such table in this cycle)", "`surveys` (no such table in this cycle)"):
+        assert named in why, named
+    # an SLA policy counted on the business clock, without working hours: those are named
+    business = _desk({"tickets": _TEAMS}, {"sla": [{"name": "reply", "metric": "first_response", "hours": 8,
+                                                    "clock": "business"}]})
+    why = audit.team_gaps_needs(business, audit.planned_served_received(business))
+    assert "`review.yml calendar.working_hours`" in why and "`review.yml sla`" not in why
+    # a table with rows needs no sentence
+    assert audit.team_gaps_needs(teams_only, pd.DataFrame({"team": ["north"]})) is None
+
+
+def test_the_stage_table_names_the_input_actually_missing():
+    no_events = _desk({"tickets": _TEAMS})
+    assert audit.stage_gaps_needs(no_events, audit.stage_gaps(no_events)) == (
+        "not available: needs `events` (no such table in this cycle), `review.yml process`")
+    with_events = _desk({"tickets": _TEAMS, "events": pd.DataFrame({"ticket_id": ["A"]})})
+    assert audit.stage_gaps_needs(with_events, audit.stage_gaps(with_events)) == (
+        "not available: needs `review.yml process`")
+    assert audit.stage_gaps_needs(with_events, pd.DataFrame({"stage": ["a"]})) is None
