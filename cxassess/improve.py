@@ -48,7 +48,7 @@ from cxassess.stats import difference_of_proportions
 __all__ = [
     "PAGE", "SCHEMA_VERSION", "STORE_NAME", "WEEKLY_KPIS", "weekly_kpis", "covered", "weekly_by_coverage", "coverage_splits", "store_path", "write_history",
     "read_history", "stored_cycles", "RECORD_FOLDER", "RECORD_TABLES", "save_record", "load_record", "history_record", "weekly_history", "action_effect",
-    "register_summary", "action_markers", "action_roi", "churn_by_experience", "proposals",
+    "register_needs", "register_summary", "action_markers", "action_roi", "churn_by_experience", "proposals",
     "control_signals", "page_store", "signal_table", "register_counts", "churn_sentence", "findings",
 ]
 
@@ -910,6 +910,37 @@ def action_effect(weekly: pd.DataFrame, actions: pd.DataFrame | None, *, min_n: 
                 row["verdict"] = "no evidence yet"
         rows.append(row)
     return pd.DataFrame(rows).reindex(columns=EFFECT_COLUMNS)
+
+
+def register_needs(cycle: Cycle) -> str | None:
+    """The page's "not available: needs ..." sentence when the cycle has no improvement register
+    (no ``actions`` file, or one without a row), saying where to put it; ``None`` when it has one.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The cycle.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> c = SimpleNamespace(tables={}, config=SimpleNamespace(root=Path("data/desk")), label="2026Q3", derived=())
+    >>> print(register_needs(c))
+    not available: needs `actions` (no such table in this cycle): the improvement register. Put it in the cycle folder as desk/2026Q3/actions.csv (or .parquet): one row per improvement action with action_id, title and opened_cycle; its kpi and done_at let this page measure what a done action changed, its cost its return.
+    """
+    where = (f"the improvement register. Put it in the cycle folder as {cycle.config.root.name}/{cycle.label}/"
+             "actions.csv (or .parquet): one row per improvement action with action_id, title and opened_cycle; "
+             "its kpi and done_at let this page measure what a done action changed, its cost its return.")
+    missing = registry.gap(cycle, [registry.Need("actions")])
+    if missing is not None:
+        return f"{missing}: {where}"
+    if not len(cycle.actions):
+        return f"not available: needs an action in `actions` (the file has no row): {where}"
+    return None
 
 
 def register_summary(actions: pd.DataFrame | None, *, at: pd.Timestamp) -> dict[str, pd.DataFrame]:

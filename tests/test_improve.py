@@ -362,3 +362,28 @@ def test_the_review_page_shows_the_action_that_worked_and_saves_its_finding(samp
     assert saved[0].figures["ci_low"] <= -0.075 <= saved[0].figures["ci_high"]
     assert (sample_review.parent / improve.STORE_NAME).is_file()
     assert (sample_review / "proposals.csv").is_file()
+
+
+# ------------------------------------------------------------ the page without an action register
+def test_without_an_action_register_the_page_says_what_it_needs_and_where_to_put_it(tmp_path):
+    import shutil
+
+    from cxassess.cycles import load_cycle
+
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    shutil.copy("data/sample/review.yml", desk / "review.yml")
+    shutil.copytree("data/sample/2026Q3", desk / "2026Q3", ignore=shutil.ignore_patterns("actions.csv"))
+    cycle = load_cycle(desk, "2026Q3")
+    assert cycle.actions is None
+    why = improve.register_needs(cycle)
+    assert why.startswith("not available: needs `actions` (no such table in this cycle)")
+    assert "desk/2026Q3/actions.csv" in why and str(tmp_path) not in why  # where to put it, no machine path
+    for column in ("action_id", "title", "opened_cycle"):
+        assert column in why
+    # an empty register (the header alone) has nothing to show either
+    pd.read_csv("data/sample/2026Q3/actions.csv").iloc[:0].to_csv(desk / "2026Q3" / "actions.csv", index=False)
+    empty = load_cycle(desk, "2026Q3")
+    assert empty.actions is not None and len(empty.actions) == 0
+    assert improve.register_needs(empty).startswith("not available: needs an action in `actions`")
+    assert improve.register_needs(load_cycle("data/sample", "2026Q3")) is None
