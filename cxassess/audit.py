@@ -1400,7 +1400,8 @@ def findings(cycle: Any, before: Any = None, *, boot: int = 1000, items: pd.Data
                 f"The internal quality score {row['verdict']} from {_pct(row['previous'])} to {_pct(row['iqs'])}",
                 f"n = {audits_n:,} audits; change {_pp(row['change'])} (95 % interval {_pp(row['change_low'])} "
                 f"to {_pp(row['change_high'])})",
-                "medium", 1.0, PAGE, "quality-score", "kpi_change", kpi="iqs",
+                "medium" if row["verdict"] == "worsened" else "low",  # an improvement: good news, not to act on
+                1.0, PAGE, "quality-score", "kpi_change", kpi="iqs",
                 action="See which section and criterion moved" if row["verdict"] == "worsened" else "",
                 figures={"iqs": float(row["iqs"]), "previous": float(row["previous"]), "change": float(row["change"]),
                          "change_low": float(row["change_low"]), "change_high": float(row["change_high"])}))

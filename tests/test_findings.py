@@ -36,3 +36,50 @@ def test_a_page_saving_again_replaces_its_findings_and_others_stay(tmp_path):
     raw = json.loads((tmp_path / "findings" / "20_kpi_scorecard.json").read_text(encoding="utf-8"))
     assert raw["page"] == "20_kpi_scorecard" and len(raw["findings"]) == 1
     assert not list((tmp_path / "findings").glob(".*"))  # no temporary file left
+
+
+def _card(rows: list[dict]):
+    import pandas as pd
+
+    base = {"policy": None, "note": "", "target": float("nan"), "target_status": ""}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_an_improvement_is_not_among_what_to_act_on():
+    """By hand: CSAT rose 43.2 % -> 53.4 % (+10.2 pp, 95 % CI +3.0 to +17.4 pp, more than 3 x its
+    minimum important difference of 3 pp) and still misses its 80 % target by far; the reopen
+    rate rose 6.0 % -> 10.0 %. The summary's "what to act on" lists high and medium findings."""
+    from cxassess.kpis.notable import scorecard_findings
+    from cxassess.plots import findings_list
+
+    card = _card([
+        {"kpi": "csat", "value": 0.534, "ci_low": 0.485, "ci_high": 0.583, "n": 400, "n_previous": 400,
+         "previous": 0.432, "change": 0.102, "change_low": 0.030, "change_high": 0.174, "verdict": "improved",
+         "target": 0.80, "target_status": "missed"},
+        {"kpi": "reopen_rate", "value": 0.10, "ci_low": 0.08, "ci_high": 0.12, "n": 900, "n_previous": 900,
+         "previous": 0.06, "change": 0.04, "change_low": 0.016, "change_high": 0.064, "verdict": "worsened"},
+    ])
+    found = scorecard_findings(card)
+    by = {(f.kind, f.kpi): f for f in found}
+    assert by[("kpi_change", "csat")].severity == "low"  # good news: context, not to act on
+    assert by[("kpi_change", "reopen_rate")].severity in ("high", "medium")  # the deterioration stays
+    # the problem left with the improving CSAT, its target missed (|53.4 - 80| = 26.6 pp >= 5 x 3 pp), is said
+    assert by[("target_missed", "csat")].severity == "high"
+    act_on = findings_list(found, severities=("high", "medium")).data
+    assert "CSAT (top-box share) rose" not in act_on and "Reopen rate rose" in act_on
+    assert "CSAT (top-box share) is 53.4% against a target of 80.0%" in act_on
+
+
+def test_an_improved_quality_score_is_not_among_what_to_act_on():
+    """By hand: the desk's quality score rose 80 % -> 90 % (95 % CI of the change +4 to +16 pp)."""
+    import pandas as pd
+
+    from cxassess import audit
+    from cxassess.cycles import load_cycle
+
+    cycle = load_cycle("data/sample", "2026Q3")
+    desk = pd.DataFrame({"audits": [300], "iqs": [0.90], "low": [0.87], "high": [0.93], "target": [float("nan")],
+                         "status": ["no target"], "previous": [0.80], "change": [0.10], "change_low": [0.04],
+                         "change_high": [0.16], "verdict": ["improved"]})
+    found = [f for f in audit.findings(cycle, None, boot=50, desk=desk) if f.kpi == "iqs"]
+    assert [(f.kind, f.severity) for f in found] == [("kpi_change", "low")]

@@ -5,10 +5,12 @@ Three kinds, each computed from the scorecard and its breakdowns, never from exp
 * **kpi_change**: a KPI that improved or worsened for real (its interval excludes 0 and the
   change reaches the KPI's minimum important difference), with the segment that drives it
   when one does (its own change real, in the same direction, and at least half of the
-  desk's change: ``tier1_south`` transfers 20.8 % → 40.8 %);
+  desk's change: ``tier1_south`` transfers 20.8 % → 40.8 %). A deterioration is ``medium``
+  or ``high`` (to act on); an improvement is always ``low`` (good news, not to act on);
 * **target_missed**: KPIs whose whole interval lies on the wrong side of their review.yml
-  target by at least the minimum important difference, one finding per KPI family, led by
-  the KPI furthest off;
+  target by at least the minimum important difference (an improved KPI included: its target
+  missed is the problem, not its improvement), one finding per KPI family, led by the KPI
+  furthest off;
 * **segment_change**: a segment whose KPI moved while the desk's did not, only when the
   whole interval of its change lies beyond the minimum important difference (many segments
   are compared: a change barely clear of 0 in one of them is not enough).
@@ -144,6 +146,7 @@ def scorecard_findings(card: pd.DataFrame, parts: Sequence[Breakdown] = (), *, m
     counted = card[card["kpi"].isin(["transfer_rate", "open_share", "escalation_rate"])]["n"]
     tickets = float(counted.max()) if len(counted) else float(card["n"].max()) if len(card) else np.nan
     changed: set[str] = set()
+    worsened: set[str] = set()  # their finding says the target missed; an improved KPI's does not count as one
     for _, r in card.iterrows():
         kpi, unit = r["kpi"], registry.unit(r["kpi"])
         if r["verdict"] not in ("improved", "worsened"):
@@ -176,8 +179,11 @@ def scorecard_findings(card: pd.DataFrame, parts: Sequence[Breakdown] = (), *, m
             what += f"; the target is {number(target, unit)}"
             figures["target"] = float(target)
         worse = r["verdict"] == "worsened"
-        severity = ("high" if abs(r["change"]) >= 3 * mid else "medium") if worse else \
-            ("medium" if abs(r["change"]) >= 3 * mid else "low")
+        if worse:
+            worsened.add(kpi)
+        # an improvement is good news ("low": context), never among what to act on, however large;
+        # a target it still misses is a finding of its own (_targets_missed)
+        severity = ("high" if abs(r["change"]) >= 3 * mid else "medium") if worse else "low"
         evidence = (f"n = {int(r['n']):,} (before {int(r['n_previous']):,}); change "
                     f"{number(r['change'], unit, change=True)}, 95 % CI "
                     f"{interval(r['change_low'], r['change_high'], unit, change=True)}")
@@ -185,7 +191,7 @@ def scorecard_findings(card: pd.DataFrame, parts: Sequence[Breakdown] = (), *, m
         found.append(Finding(what + ".", evidence, severity, reach, PAGE,
                              anchor_of(section), "kpi_change", kpi=kpi, team=team, action=action, figures=figures))
     found = _merge_drivers(found)
-    found += _targets_missed(card, changed, min_important, tickets)
+    found += _targets_missed(card, worsened, min_important, tickets)
     found += _segment_changes(card, parts, changed, min_n, min_important)
     return found
 
@@ -221,7 +227,9 @@ def _merge_drivers(found: list[Finding]) -> list[Finding]:
 
 def _targets_missed(card: pd.DataFrame, changed: set[str], min_important: Mapping[str, float] | None,
                     tickets: float = np.nan) -> list[Finding]:
-    """One finding per KPI family whose KPIs miss their targets clearly (and did not change)."""
+    """One finding per KPI family whose KPIs miss their targets clearly (and did not worsen:
+    ``changed`` holds those, whose own finding already says the target).
+    """
     missed = card[(card["target_status"] == "missed") & ~card["kpi"].isin(changed)].copy()
     if missed.empty:
         return []
