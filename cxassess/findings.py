@@ -345,9 +345,19 @@ def _hours_unit(*values: float) -> bool:
     return bool(shown) and max(shown) < 1
 
 
+def _short_duration(hours: float) -> str:
+    """A nonzero duration that rounds to 0 in minutes, in seconds: ``7 s``, ``<1 s`` (never 0)."""
+    seconds = 3600 * hours
+    if round(abs(seconds)) >= 1:
+        return f"{seconds:,.0f} s"
+    return ("-" if seconds < 0 else "") + "<1 s"
+
+
 def number(value: float | None, unit: str, *, change: bool = False, minutes: bool | None = None) -> str:
     """A figure as a CX lead reads it: 48.4 % (a share), +9.3 pp (its change), -27 (NPS),
-    4.85 (a score), 6.8 h, and times under an hour in minutes (23 min).
+    4.85 (a score), 6.8 h, and times under an hour in minutes (23 min). A nonzero duration
+    that would read 0 in its unit is shown in seconds (``+7 s``, ``-<1 s`` under half a
+    second): a change is never "0 min" unless it is zero.
 
     Parameters
     ----------
@@ -358,7 +368,8 @@ def number(value: float | None, unit: str, *, change: bool = False, minutes: boo
     change : bool, default False
         A change: signed, and a share's change in percentage points.
     minutes : bool, optional
-        Force minutes (True) or hours (False) for a duration; default minutes under an hour.
+        Force minutes (True) or hours (False) for a duration; default minutes under an hour
+        (either way, seconds when the duration would round to 0 without being 0).
 
     Returns
     -------
@@ -368,8 +379,8 @@ def number(value: float | None, unit: str, *, change: bool = False, minutes: boo
     --------
     >>> number(0.4838, "share"), number(0.0928, "share", change=True), number(-27.13, "points")
     ('48.4%', '+9.3 pp', '-27.1')
-    >>> number(0.39, "hours"), number(45.1, "hours"), number(-0.0001, "hours", change=True)
-    ('23 min', '45.1 h', '0 min')
+    >>> number(0.39, "hours"), number(45.1, "hours"), number(-0.0019, "hours", change=True)
+    ('23 min', '45.1 h', '-7 s')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -378,7 +389,12 @@ def number(value: float | None, unit: str, *, change: bool = False, minutes: boo
         text = f"{100 * value:.1f} pp" if change else f"{100 * value:.1f}%"
     elif unit == "hours":
         in_minutes = _hours_unit(value) if minutes is None else minutes
-        text = f"{60 * value:,.0f} min" if in_minutes else f"{value:,.1f} h"
+        if value != 0 and round(abs(60 * value)) < 1:
+            text = _short_duration(value)
+        elif value != 0 and not in_minutes and round(abs(value), 1) == 0:  # under 3 min beside hours
+            text = f"{60 * value:,.0f} min"
+        else:
+            text = f"{60 * value:,.0f} min" if in_minutes else f"{value:,.1f} h"
     elif unit == "score":
         text = f"{value:.2f}"
     else:
@@ -388,7 +404,8 @@ def number(value: float | None, unit: str, *, change: bool = False, minutes: boo
 
 def interval(low: float | None, high: float | None, unit: str, *, change: bool = False) -> str:
     """An interval with both bounds in one unit and one precision, signed when it is of a
-    change: ``-12.3 pp to +2.7 pp``, ``-2 min to 0 min`` (never "-0.00 h").
+    change: ``-12.3 pp to +2.7 pp``; a nonzero bound that would read 0 in that unit is
+    shown in a smaller one (``-2 min to -7 s``, never "0 min" or "-0.00 h").
 
     Parameters
     ----------
@@ -406,7 +423,7 @@ def interval(low: float | None, high: float | None, unit: str, *, change: bool =
     Examples
     --------
     >>> interval(-0.0253, -0.0019, "hours", change=True)
-    '-2 min to 0 min'
+    '-2 min to -7 s'
     >>> interval(-0.1228, 0.0268, "share", change=True), interval(0.7146, 0.8354, "share")
     ('-12.3 pp to +2.7 pp', '71.5% to 83.5%')
     """

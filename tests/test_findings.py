@@ -83,3 +83,23 @@ def test_an_improved_quality_score_is_not_among_what_to_act_on():
                          "change_high": [0.16], "verdict": ["improved"]})
     found = [f for f in audit.findings(cycle, None, boot=50, desk=desk) if f.kpi == "iqs"]
     assert [(f.kind, f.severity) for f in found] == [("kpi_change", "low")]
+
+
+def test_a_small_nonzero_duration_change_is_never_shown_as_0_min():
+    """By hand: 0.004 h = 14.4 s, 0.0019 h = 6.84 s, 0.0001 h = 0.36 s, 0.02 h = 1.2 min."""
+    from cxassess.findings import interval, number
+
+    assert number(0.004, "hours", change=True) == "+14 s"
+    assert number(-0.0019, "hours", change=True) == "-7 s"
+    assert number(-0.0001, "hours", change=True) == "-<1 s"  # under half a second: still not zero
+    assert number(0.0001, "hours", change=True) == "+<1 s"
+    assert number(0.02, "hours", change=True) == "+1 min" and number(0.39, "hours") == "23 min"
+    assert number(0.0, "hours", change=True) == "0 min"  # a change that is zero is 0
+    # an interval keeps one unit while its bounds show in it; a bound that would round to 0 does not
+    assert interval(-0.0253, -0.0019, "hours", change=True) == "-2 min to -7 s"
+    assert interval(-0.0019, 2.0, "hours", change=True) == "-7 s to +2.0 h"
+    assert interval(-0.5, 2.0, "hours", change=True) == "-0.5 h to +2.0 h"
+    for value in (1e-6, 0.001, 0.004, 0.008, 0.0083, 0.01):
+        for sign in (1, -1):
+            shown = number(sign * value, "hours", change=True)
+            assert shown not in ("0 min", "+0 min", "-0 min", "0 s", "0.0 h"), (value, shown)

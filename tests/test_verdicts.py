@@ -84,7 +84,7 @@ def test_review_yml_override_changes_the_verdict(cycles, tmp_path):
 
 
 def test_intervals_have_one_unit_signs_and_no_negative_zero():
-    assert interval(-0.0253, -0.0019, "hours", change=True) == "-2 min to 0 min"
+    assert interval(-0.0253, -0.0019, "hours", change=True) == "-2 min to -7 s"  # 0.0019 h = 6.84 s, not 0 min
     assert interval(-0.5, 1.5, "hours", change=True) == "-0.5 h to +1.5 h"  # one unit for both bounds
     assert interval(0.001, 0.03, "share", change=True) == "+0.1 pp to +3.0 pp"
     assert number(0.39, "hours") == "23 min" and number(1.25, "hours") == "1.2 h"
