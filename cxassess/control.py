@@ -7,7 +7,9 @@ An XmR chart needs no assumption about the distribution of the values and no sub
 * the natural process limits are X̄ ± 2.66 × mR̄, where mR̄ is the average moving range
   (the absolute difference between two consecutive values); 2.66 = 3 / d₂ with d₂ = 1.128
   for ranges of two values, so the limits sit at "three sigma";
-* the moving range chart's upper range limit is 3.268 × mR̄ (D₄ for ranges of two).
+* the moving range chart's upper range limit is 3.268 × mR̄ (D₄ for ranges of two);
+* for a measure that cannot be negative (a rate, a count, a duration) a lower limit below 0
+  is set to 0 (``floor=0``), as is usual: a limit the measure cannot reach means nothing.
 
 A documented shift (an action done, a new tool) starts a new *phase*: its limits are
 recomputed from its own values, and no moving range spans two phases (:func:`xmr`).
@@ -73,7 +75,8 @@ def phases_from_shifts(index: Sequence, shifts: Sequence) -> np.ndarray:
 
 
 def xmr(values: Sequence[float] | pd.Series, *, phase: Sequence[int] | None = None,
-        baseline: int | None = None, reference: Sequence[bool] | None = None) -> pd.DataFrame:
+        baseline: int | None = None, reference: Sequence[bool] | None = None,
+        floor: float | None = None) -> pd.DataFrame:
     """The XmR chart of a series: each value with its moving range and its phase's limits.
 
     Parameters
@@ -92,13 +95,19 @@ def xmr(values: Sequence[float] | pd.Series, *, phase: Sequence[int] | None = No
         Compute each phase's limits from the values marked True only (e.g. the weeks before
         the reviewed cycle, so that the cycle is judged against its history); a phase with
         fewer than 2 marked values uses all its values.
+    floor : float, optional
+        The lowest value the measure can take: 0 for rates, counts and durations. A lower
+        natural process limit below it is clipped to it (standard practice: X̄ − 2.66 mR̄ < 0
+        for a rate means "no lower limit"); ``sigma`` and the run rules are unchanged.
+        Default: no clipping (a measure that can be negative, such as NPS or a change).
 
     Returns
     -------
     pandas.DataFrame
         ``[value, phase, moving_range, centre, lnpl, unpl, sigma, mr_centre, url]`` with
         the series' index: the lower and upper natural process limits ``lnpl``/``unpl``
-        (X̄ ∓ 2.66 mR̄), ``sigma`` (2.66 mR̄ / 3), the average moving range ``mr_centre``
+        (X̄ ∓ 2.66 mR̄, the lower one clipped at ``floor``), ``sigma`` (2.66 mR̄ / 3), the average
+        moving range ``mr_centre``
         and the upper range limit ``url`` (3.268 mR̄). A phase with a single value has no
         limits (NaN).
 
@@ -112,6 +121,11 @@ def xmr(values: Sequence[float] | pd.Series, *, phase: Sequence[int] | None = No
     >>> chart = xmr([10, 12, 11, 14, 13])   # mR = 2, 1, 3, 1: mR̄ = 1.75, X̄ = 12
     >>> chart[["centre", "unpl", "lnpl", "url"]].iloc[0].round(3).tolist()
     [12.0, 16.655, 7.345, 5.719]
+
+    A count of 1, 5, 1, 5, 1 (X̄ = 2.6, mR̄ = 4): its lower limit 2.6 − 10.64 is below 0.
+
+    >>> xmr([1, 5, 1, 5, 1], floor=0)[["lnpl", "unpl"]].iloc[0].round(2).tolist()
+    [0.0, 13.24]
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=float)
     series = series.astype(float)
@@ -136,6 +150,8 @@ def xmr(values: Sequence[float] | pd.Series, *, phase: Sequence[int] | None = No
     out["mr_centre"] = out["moving_range"].where(used).groupby(out["phase"]).transform("mean")
     out["unpl"] = out["centre"] + E2 * out["mr_centre"]
     out["lnpl"] = out["centre"] - E2 * out["mr_centre"]
+    if floor is not None:
+        out["lnpl"] = out["lnpl"].clip(lower=floor)  # NaN (a phase of one value) stays NaN
     out["sigma"] = E2 * out["mr_centre"] / 3
     out["url"] = D4 * out["mr_centre"]
     return out[["value", "phase", "moving_range", "centre", "lnpl", "unpl", "sigma", "mr_centre", "url"]]

@@ -1024,7 +1024,8 @@ def control_signals(weekly: pd.DataFrame, *, markers: pd.DataFrame | None = None
     """XmR chart and signals of each weekly KPI; a done action on the KPI starts a new phase
     (limits recomputed after a documented shift). With ``judged_from``, each phase's limits
     come from its weeks before that date (the history), so the reviewed cycle is judged
-    against them rather than against itself.
+    against them rather than against itself. None of the weekly KPIs can be negative: a
+    lower limit below 0 is clipped at 0.
 
     Parameters
     ----------
@@ -1056,7 +1057,8 @@ def control_signals(weekly: pd.DataFrame, *, markers: pd.DataFrame | None = None
         s = s.groupby("week", as_index=True)["value"].mean()  # one point per week
         shifts = [] if markers is None else list(markers.loc[markers["series"] == kpi, "when"])
         reference = None if judged_from is None else s.index < judged_from
-        chart = control.xmr(s, phase=control.phases_from_shifts(s.index, shifts), reference=reference)
+        chart = control.xmr(s, phase=control.phases_from_shifts(s.index, shifts), reference=reference,
+                            floor=0.0)  # every weekly KPI is a count, a rate or a duration: none below 0
         if chart["mr_centre"].isna().all():
             continue
         out[kpi] = (chart, control.signals(chart))

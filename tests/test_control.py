@@ -99,3 +99,26 @@ def test_reference_weeks_set_the_limits_and_the_new_weeks_are_judged_against_the
     assert control.run_rules(chart)["1"].tolist() == [False] * 6 + [True] * 3
     # judged with its own weeks the jump pulls the centre and widens the limits
     assert not control.run_rules(control.xmr(x))["1"].all()
+
+
+def test_a_lower_limit_below_zero_is_clipped_at_zero_for_a_measure_that_cannot_be_negative():
+    # By hand: 1, 5, 1, 5, 1 -> X̄ = 13 / 5 = 2.6, mR = 4, 4, 4, 4 -> mR̄ = 4,
+    # LNPL = 2.6 - 2.66 * 4 = -8.04 (a count cannot go there), UNPL = 2.6 + 10.64 = 13.24
+    signed = control.xmr([1, 5, 1, 5, 1])
+    assert signed["lnpl"].iloc[0] == pytest.approx(-8.04)  # a measure that can be negative keeps it
+    counts = control.xmr([1, 5, 1, 5, 1], floor=0)
+    assert (counts["lnpl"] == 0).all()
+    assert counts["unpl"].iloc[0] == pytest.approx(13.24)
+    assert counts["sigma"].iloc[0] == pytest.approx(2.66 * 4 / 3)  # the rules still use the unclipped sigma
+    assert control.xmr([10, 12, 11, 14, 13], floor=0)["lnpl"].iloc[0] == pytest.approx(12 - 2.66 * 1.75)  # above 0
+
+
+def test_the_weekly_charts_clip_their_lower_limits_at_zero():
+    from cxassess import improve
+
+    # a weekly reopen rate 1 %, 9 %, ...: X̄ = 5 %, mR̄ = 8 pp, LNPL = 0.05 - 2.66 * 0.08 = -0.1628 -> 0
+    weeks = pd.date_range("2026-01-05", periods=6, freq="7D")
+    weekly = pd.DataFrame({"week": weeks, "kpi": "reopen_rate", "value": [0.01, 0.09] * 3, "n": 100})
+    chart, _ = improve.control_signals(weekly)["reopen_rate"]
+    assert (chart["lnpl"] == 0).all()
+    assert chart["unpl"].iloc[0] == pytest.approx(0.05 + 2.66 * 0.08)
