@@ -611,7 +611,7 @@ def run_review(
     ...     print(str(error).startswith("no notebook found"), (empty / "reports").exists())
     True False
     """
-    say = echo or (lambda line: print(line, file=sys.stderr, flush=True))
+    say = _progress(echo)
     config = load_config(dataset)
     for label, option in ((cycle, "--cycle"), (previous, "--previous")):
         if label is not None:
@@ -633,6 +633,26 @@ def run_review(
         if error is exc:
             raise
         raise error from None
+
+
+def _progress(echo: Callable[[str], None] | None) -> Callable[[str], None]:
+    """The review's progress output: one whole line per call, never two merged, though the
+    pages run in threads (each page's lines start with its number and name). ``echo`` is
+    called under a lock; by default each line goes to standard error in a single write
+    (``print`` writes the text and its newline separately, and another thread's line can
+    come in between).
+    """
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        with lock:
+            if echo is not None:
+                echo(line)
+                return
+            sys.stderr.write(f"{line}\n")
+            sys.stderr.flush()
+
+    return say
 
 
 def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path], folder: Path, final: Path,

@@ -289,3 +289,45 @@ def test_the_longest_notebook_of_the_last_review_starts_first(tmp_path):
                                   report._last_pages(tmp_path))
     assert _Pool.started == ["20_c.ipynb", "00_a.ipynb", "10_b.ipynb"]  # longest first, then name order
     assert [r.notebook for r in results] == ["00_a.ipynb", "10_b.ipynb", "20_c.ipynb"]
+
+
+def test_progress_lines_of_pages_run_at_once_stay_whole(monkeypatch):
+    """Pages run in threads: each progress line reaches the terminal whole (one write), even
+    through a stream that lets another thread in between two writes, as a terminal may."""
+    import io
+    import threading
+    import time
+
+    from cxassess import report
+
+    class Terminal(io.TextIOBase):
+        def __init__(self):
+            self.parts: list[str] = []
+
+        def write(self, text):
+            self.parts.append(text)
+            time.sleep(0.0005)  # the other threads run here
+            return len(text)
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    say = report._progress(None)
+    pages = ["10_process_stages", "20_kpi_scorecard", "30_voice_of_customer", "40_quality_audits"]
+
+    def run(i: int, page: str) -> None:
+        for _ in range(15):
+            say(f"  [{i}/4] {page}: executing ...")
+
+    threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(pages, start=1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = "".join(terminal.parts).splitlines()
+    assert len(lines) == 60
+    assert all(re.fullmatch(r"  \[\d/4\] (\w+): executing \.\.\.", line) and line.count("executing") == 1
+               for line in lines), [line for line in lines if line.count("executing") != 1][:2]
+    # an echo of the caller is called for one whole line at a time too
+    seen: list[str] = []
+    report._progress(seen.append)("  [1/4] 10_process_stages: done in 1.0 s")
+    assert seen == ["  [1/4] 10_process_stages: done in 1.0 s"]
