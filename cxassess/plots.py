@@ -10,6 +10,7 @@ import html
 import re
 import textwrap
 import weakref
+from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -275,7 +276,7 @@ def _marked(value: object) -> str:
         "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value))
 
 
-def styled(df: pd.DataFrame, formats: dict[str, str] | None = None, *, na_rep: str | None = None) -> Styler:
+def styled(df: pd.DataFrame, formats: dict[str, str | Callable] | None = None, *, na_rep: str | None = None) -> Styler:
     """A pandas Styler of ``df`` whose every cell and header label is HTML-escaped.
 
     Every table of the report starts here, so a value from the data (a team called
@@ -288,7 +289,7 @@ def styled(df: pd.DataFrame, formats: dict[str, str] | None = None, *, na_rep: s
     df : pandas.DataFrame
         The table.
     formats : dict of str to str, optional
-        Format string per column, e.g. ``{"n": "{:,}"}``.
+        Format string (or function of the value) per column, e.g. ``{"n": "{:,}"}``.
     na_rep : str, optional
         What a missing value shows; ``None``: pandas' default.
 
@@ -2283,11 +2284,25 @@ __all__ += ["xmr_charts"]
 
 
 # ------------------------------------------------------------------------------ voice of the customer
+def _pp_change(value: float) -> str:
+    """A change of a share in percentage points (``+16.0 pp``; one that rounds to zero reads
+    ``0.0 pp``, never ``+0.0 pp`` or ``-0.0 pp``).
+    """
+    return number(value, "share", change=True)
+
+
 def _pp(v: float, lo: float, hi: float, *, scale: float = 100.0, unit: str = " pp") -> tuple[str, str]:
-    """A change and its interval as text (``+16.0 pp``, ``+13.0 to +19.0``)."""
+    """A change and its interval as text (``+16.0 pp``, ``+13.0 to +19.0``; a figure that
+    rounds to zero has no sign).
+    """
     if v is None or not np.isfinite(v):
         return "–", "–"
-    return f"{scale * v:+.1f}{unit}", f"{scale * lo:+.1f} to {scale * hi:+.1f}"
+
+    def signed(x: float, suffix: str = "") -> str:
+        text = f"{scale * x:+.1f}"
+        return (text[1:] if float(text) == 0 else text) + suffix
+
+    return signed(v, unit), f"{signed(lo)} to {signed(hi)}"
 
 
 def bias_table(results: list[dict]) -> Styler:
@@ -2880,8 +2895,8 @@ def audit_table(df: pd.DataFrame, view: str) -> Styler:
     """
     spec = AUDIT_VIEWS[view]
     shown = df[[c for c in spec if c in df.columns]].copy()
-    patterns = {"%": "{:.1%}", "pp": "{:+.1f} pp", "n": "{:,.0f}", "2": "{:.2f}", "h": "{:g}"}
-    formats: dict[str, str] = {}
+    patterns = {"%": "{:.1%}", "pp": _pp_change, "n": "{:,.0f}", "2": "{:.2f}", "h": "{:g}"}
+    formats: dict[str, str | Callable[[float], str]] = {}
     headings: list[str] = []
     for column in shown.columns:
         heading, kind = spec[column]
@@ -2889,7 +2904,7 @@ def audit_table(df: pd.DataFrame, view: str) -> Styler:
             heading += "\u00a0"
         headings.append(heading)
         if kind == "pp":
-            shown[column] = pd.to_numeric(shown[column], errors="coerce") * 100
+            shown[column] = pd.to_numeric(shown[column], errors="coerce")
         if kind in patterns:
             formats[heading] = patterns[kind]
     shown.columns = pd.Index(headings)

@@ -91,6 +91,18 @@ def test_intervals_have_one_unit_signs_and_no_negative_zero():
     assert number(-0.0004, "share", change=True) == "0.0 pp"
 
 
+def test_audit_tables_write_a_change_that_rounds_to_zero_without_a_sign():
+    """The quality-audit tables' changes in pp: -0.04 pp and +0.03 pp read 0.0 pp (as
+    findings.number writes them), never "+0.0 pp" or "-0.0 pp"; -20 pp keeps its sign."""
+    from cxassess.plots import audit_table
+
+    gaps = pd.DataFrame({"team": ["s", "t"], "low": [0.5, 0.5], "high": [0.7, 0.7],
+                         "gap_low": [-0.2, -0.0004], "gap_high": [-0.1, 0.0003]})
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", audit_table(gaps, "team_gaps").to_html())
+    assert "-20.0 pp" in cells and "-10.0 pp" in cells and cells.count("0.0 pp") == 2
+    assert not any(c.strip() in ("+0.0 pp", "-0.0 pp") for c in cells)
+
+
 def test_scorecard_and_breakdown_tables_print_no_negative_zero_and_no_hours_below_one(cycles):
     from cxassess.kpis import breakdowns, scorecard
     from cxassess.plots import scorecard_table
