@@ -1244,7 +1244,9 @@ def _pp(x: float) -> str:
 def findings(effects: pd.DataFrame, charts: dict | None = None, *, reach: float = 1.0,
              current_weeks: Sequence | None = None) -> list[Finding]:
     """The improvement page's findings: each action whose effect is real (worked or made it
-    worse), and each 3-sigma signal (rule 1) of a weekly KPI in the reviewed cycle's weeks.
+    worse), and each 3-sigma signal (rule 1) of a weekly KPI in the reviewed cycle's weeks:
+    ``medium`` the bad way (or for the volume, which has no better direction), ``low`` the
+    good way (CSAT above its limits, a time below them: not among what to act on).
 
     Parameters
     ----------
@@ -1292,12 +1294,16 @@ def findings(effects: pd.DataFrame, charts: dict | None = None, *, reach: float 
         for _, s in found[found["rule"] == "1"].iterrows():
             if weeks is not None and pd.Timestamp(s["first"]) not in weeks:
                 continue
+            # a signal the good way (CSAT above its limits, resolution time below) is good news:
+            # low, to learn from; the bad way or a KPI without a better direction (volume): medium
+            better = registry.KPIS[kpi].higher_is_better if kpi in registry.KPIS else None
+            good = better is not None and (s["direction"] == "up") == better
             out.append(Finding(
                 what=f"{WEEKLY_KPIS[kpi]} went {'above' if s['direction'] == 'up' else 'below'} its natural process "
                      f"limits in the week of {pd.Timestamp(s['first']):%d %b %Y}",
-                evidence=f"XmR chart, rule: {s['rule_text']}", severity="medium", reach=min(1.0, 1 / 13),
-                page=PAGE, anchor="control-charts", kind="control_signal", kpi=kpi,
-                action="Find the cause of that week's signal",
+                evidence=f"XmR chart, rule: {s['rule_text']}", severity="low" if good else "medium",
+                reach=min(1.0, 1 / 13), page=PAGE, anchor="control-charts", kind="control_signal", kpi=kpi,
+                action="Find what made that week better, to keep it" if good else "Find the cause of that week's signal",
                 figures={"week": f"{pd.Timestamp(s['first']):%Y-%m-%d}", "rule": str(s["rule"])}))
     return out
 

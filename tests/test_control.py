@@ -122,3 +122,20 @@ def test_the_weekly_charts_clip_their_lower_limits_at_zero():
     chart, _ = improve.control_signals(weekly)["reopen_rate"]
     assert (chart["lnpl"] == 0).all()
     assert chart["unpl"].iloc[0] == pytest.approx(0.05 + 2.66 * 0.08)
+
+
+@pytest.mark.parametrize(("kpi", "severity"), [("csat", "low"), ("ttr_hours", "medium"), ("volume", "medium")])
+def test_a_weekly_signal_the_good_way_is_not_among_what_to_act_on(kpi, severity):
+    """A week above the limits is good news for CSAT (low: to learn from), bad news for the
+    resolution time (medium: to act on), and the volume has no better direction (medium)."""
+    from cxassess import improve
+
+    # 12 weeks at 0.50 / 0.52, then 0.90: X̄ = 7.02 / 13 = 0.54, mR̄ = (11 x 0.02 + 0.38) / 12 = 0.05,
+    # UNPL = 0.54 + 2.66 x 0.05 = 0.673 < 0.90: one signal up (rule 1) in the last week
+    weeks = pd.date_range("2026-01-05", periods=13, freq="7D")
+    weekly = pd.DataFrame({"week": weeks, "kpi": kpi, "value": [0.50, 0.52] * 6 + [0.90], "n": 100})
+    charts = improve.control_signals(weekly)
+    assert charts[kpi][0]["unpl"].iloc[-1] == pytest.approx(7.02 / 13 + 2.66 * 0.05)
+    found = [f for f in improve.findings(pd.DataFrame(columns=["verdict"]), charts, current_weeks=weeks[-1:])
+             if f.kind == "control_signal"]
+    assert [(f.severity, "above" in f.what) for f in found] == [(severity, True)]
