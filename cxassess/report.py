@@ -196,6 +196,9 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
     (the heading above it) and row headers, and a table too wide for a portrait page is
     printed on a landscape one.
 
+    What a cell wrote to standard error (a library's warning, with the path of the machine
+    it ran on) is left out of the page; it stays in the executed notebook.
+
     Parameters
     ----------
     notebook : pathlib.Path
@@ -240,6 +243,9 @@ def render_html(notebook: Path, *, extra: dict | None = None) -> str:
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:  # warnings (with the machine's paths) belong in the log, not the review
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     cx = dict(extra or {})
     title = notebook_title(nb, Path(notebook).stem)
     full_title = f"{title} · {cx['run']}" if cx.get("run") else title

@@ -68,6 +68,23 @@ def test_nothing_leaks_to_stderr_in_the_pages(review):
         assert not [o for o in streams if o.get("name") == "stderr"], path.name
 
 
+def test_a_stderr_output_is_left_out_of_the_page(tmp_path):
+    """A library's warning (it names a file of the machine) stays out of the rendered page."""
+    from cxassess.report import render_html
+
+    warning = "/home/someone/venv/lib/pandas/core.py:12: UserWarning: planted warning\n"
+    cell = nbformat.v4.new_code_cell("x = 1", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text=warning),
+        nbformat.v4.new_output("stream", name="stdout", text="forty-two\n"),
+    ])
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Page"), cell]), path)
+    page = render_html(path)
+    assert "forty-two" in page  # what the cell printed for the reader is kept
+    assert "planted warning" not in page and "/home/someone" not in page
+    assert "planted warning" in path.read_text()  # the executed notebook keeps it
+
+
 def test_data_quality_page_comes_first_and_the_gate_is_recorded(review):
     index = (review / "index.html").read_text()
     assert index.index("00_data_quality.html") < index.index("05_cycle_overview.html")
