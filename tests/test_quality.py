@@ -344,6 +344,17 @@ def test_file_without_any_byte_is_critical(tmp_path):
     assert check["status"] == "critical" and "the file is empty" in check["reason"]
 
 
+def test_an_unreadable_file_is_named_relative_to_the_dataset(tmp_path):
+    """The gate's record and page name the file as in the dataset, not by the machine's path."""
+    dataset = copy_sample(tmp_path)
+    (dataset / "2026Q3" / "surveys.csv").write_bytes(b"")
+    report = check_cycle(dataset.absolute(), "2026Q3")
+    assert failed(report).loc[("surveys", "(file)"), "examples"] == "2026Q3/surveys.csv"
+    saved = report.save(tmp_path / "run").read_text(encoding="utf-8")
+    assert str(tmp_path) not in saved and "2026Q3/surveys.csv" in saved
+    assert str(tmp_path) not in report._repr_markdown_()
+
+
 @pytest.mark.slow  # a whole review run, then a failing one
 def test_critical_defect_stops_the_review_and_keeps_the_last_good_report(tmp_path):
     dataset = copy_sample(tmp_path)

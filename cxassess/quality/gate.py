@@ -91,6 +91,22 @@ def _describe(expectation: dict) -> str:
     return ", ".join(c for c in cols if not c.startswith("_")) or "(rows)"
 
 
+def _in_dataset(path: Path | str, root: Path) -> str:
+    """``path`` as written in the gate's record: relative to the dataset folder
+    (``2026Q3/surveys.csv``), never a path of the machine; its name when outside it.
+
+    >>> _in_dataset("/srv/data/desk/2026Q3/surveys.csv", Path("/srv/data/desk"))
+    '2026Q3/surveys.csv'
+    >>> _in_dataset("/elsewhere/surveys.csv", Path("/srv/data/desk"))
+    'surveys.csv'
+    """
+    path, root = Path(path).absolute(), Path(root).absolute()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
 def _shown(kwargs: dict, values: list) -> list:
     """Failing values as a reader knows them: a pair compared with a helper column
     shows only the real column's value.
@@ -373,7 +389,7 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
                 "table": table, "check": -1, "column": "(file)", "status": "critical",
                 "failed_rows": 0, "rows_checked": 0, "share": 0.0, "quarantined": 0,
                 "reason": f"the file cannot be read: {error.problem}", "fix": error.fix,
-                "examples": str(error.path), "expectation": _FILE,
+                "examples": _in_dataset(error.path, config.root), "expectation": _FILE,
             }], columns=CHECK_COLUMNS))
             tables.append({"table": table, "file": file.name, "rows_read": 0, "rows_used": 0,
                            "rows_quarantined": 0})
