@@ -562,7 +562,8 @@ def run_review(
     cycle : str, optional
         Cycle to review; default the latest cycle folder of the dataset.
     previous : str, optional
-        Cycle to compare with; default the cycle before ``cycle``.
+        Cycle to compare with; default the cycle before ``cycle``. Without its folder
+        in the dataset, no page, index or manifest names it as compared with.
     notebooks : pathlib.Path or str, optional
         Folder of the notebooks, run in name order; default the review notebooks of
         cxassess (``notebooks/`` of the source checkout, else the copies shipped in the
@@ -681,13 +682,15 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
     for key, value in ALLOCATOR_ENV.items():  # for the gate's process and the kernels started below
         os.environ.setdefault(key, value)
     started = dt.datetime.now(dt.UTC)
-    say(f"cxassess review: {config.name} {cycle} (compared with {previous}), {len(pages)} notebook(s)")
+    compared = previous if (config.root / previous).is_dir() else None  # named only when it exists
+    against = f"compared with {compared}" if compared else f"no previous cycle: {previous} not found"
+    say(f"cxassess review: {config.name} {cycle} ({against}), {len(pages)} notebook(s)")
     try:
         (staging / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
         say("  data-quality gate: validating every table with Great Expectations (in a process of its own) ...")
         history = _earlier_cycles(config.root, cycle, previous)
         runs = [(cycle, staging)]
-        if (config.root / previous).is_dir():
+        if compared:
             runs.append((previous, staging / "previous"))
         if history:
             say(f"  data-quality gate: {len(history)} earlier cycle(s) too, for the trends (unless {cycle} fails)")
@@ -704,7 +707,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
         say(f"  running {len(pages)} notebook(s), {why}")
         results = _execute(pages, staging, parameters, jobs, failed_dir, say, last, room, guess)
         nav = [{"href": r.html, "title": r.title} for r in results]
-        run_line = f"{config.title} · cycle {cycle} vs {previous}"
+        run_line = f"{config.title} · cycle {cycle}" + (f" vs {compared}" if compared else "")
         extra = {"pages": nav, "run": run_line}
         banner = gate.banner()
         if banner is not None:
@@ -734,7 +737,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
             "dataset": config.name,
             "dataset_path": shown(config.root),
             "cycle": cycle,
-            "previous_cycle": previous,
+            "previous_cycle": compared,
             "started_utc": started.isoformat(timespec="seconds"),
             "finished_utc": finished.isoformat(timespec="seconds"),
             "git_commit": _git_commit(Path.cwd()),
@@ -760,7 +763,8 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
                 "title": config.title,
                 "dataset": config.name,
                 "cycle": cycle,
-                "previous": previous,
+                "previous": compared,
+                "missing_previous": previous,
                 "pages": results,
                 "manifest": manifest,
                 "landing": next((r for r in results if is_landing(staging / r.notebook)), None),

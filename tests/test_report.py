@@ -152,6 +152,23 @@ def test_notebooks_are_committed_without_outputs_and_have_documented_parameters(
         assert all("  # " in line for line in lines), f"{path.name}: every parameter needs a comment"
 
 
+@pytest.mark.slow  # a review run (one notebook)
+def test_a_previous_cycle_without_its_folder_is_not_named_as_compared(tmp_path):
+    """The sample's first cycle, 2025Q4, has no 2025Q3 folder: nothing says "vs 2025Q3"."""
+    notebooks, reports = tmp_path / "notebooks", tmp_path / "reports"
+    notebooks.mkdir()
+    notebook(notebooks / "01_ok.ipynb", "print('all good', cycle)")
+    said: list[str] = []
+    out = run_review(SAMPLE, FIRST, notebooks=notebooks, reports=reports, echo=said.append)
+    assert not (SAMPLE / "2025Q3").exists()
+    index, page = (out / "index.html").read_text(), (out / "01_ok.html").read_text()
+    assert "Compared with 2025Q3" not in index and "compared with 2025Q3" not in index
+    assert "No previous cycle to compare with (2025Q3 not found)" in index
+    assert "vs 2025Q3" not in page and f"cycle {FIRST}" in page
+    assert json.loads((out / "manifest.json").read_text())["previous_cycle"] is None
+    assert "compared with 2025Q3" not in said[0] and "2025Q3 not found" in said[0]
+
+
 @pytest.mark.slow  # a whole review run, then a failing one
 def test_failed_run_leaves_the_last_good_report_untouched(tmp_path):
     # on the sample's first cycle: no previous cycle and no trends, so each run gates one
