@@ -828,6 +828,7 @@ def kpi_table(table: pd.DataFrame, *, min_n: int = 30, labels: dict[str, str] | 
 LIGHT_COLOURS = {"red": "#c62828", "amber": "#b26a00", "green": "#2e7d32", "grey": "#767676"}
 #: The shape of each traffic light, so that colour is never the only cue.
 LIGHT_SYMBOLS = {"red": "■", "amber": "▲", "green": "●", "grey": "○"}
+_NOT_AVAILABLE = "not available"
 _LIGHT_WORDS = {"critical": "stops the review", "warning": "warnings", "passed": "all checks hold",
                 "absent": "not in this cycle"}
 
@@ -958,6 +959,13 @@ def quality_comparison(comparison: pd.DataFrame, *, cycle: str, previous: str) -
      '2026Q2: verdict', '2026Q2: quarantined', '2026Q2: warnings']
     >>> shown[["2026Q3: verdict", "2026Q2: verdict"]].values.tolist()
     [['all checks hold', 'warnings']]
+
+    A table absent from a cycle (or of which no row was read) has no share, not 0.00 %:
+
+    >>> absent = pd.DataFrame({"table": ["surveys"], "status": ["absent"], "quarantined_share": [np.nan],
+    ...                        "warnings": [0]})
+    >>> quality_comparison(absent, cycle="2026Q3", previous="2026Q2").data.iloc[0].tolist()
+    ['surveys', 'not in this cycle', 'not available', 'not available', '–', 'not available', 'not available']
     """
     def col(name: str, suffix: str) -> pd.Series:
         column = f"{name}{suffix}"
@@ -965,11 +973,14 @@ def quality_comparison(comparison: pd.DataFrame, *, cycle: str, previous: str) -
 
     shown = pd.DataFrame({"table": comparison["table"]})
     for name, suffix in ((cycle, ""), (previous, "_before")):
-        shown[f"{name}: verdict"] = col("status", suffix).map(_LIGHT_WORDS).fillna("–")
-        shown[f"{name}: quarantined"] = col("quarantined_share", suffix)
-        shown[f"{name}: warnings"] = col("warnings", suffix)
-    formats = {c: "{:.2%}" for c in shown.columns if c.endswith("quarantined")}
-    formats.update({c: "{:.0f}" for c in shown.columns if c.endswith("warnings")})
+        status = col("status", suffix)
+        there = status.notna() & (status != "absent")  # unknown is not zero: no table, no figure
+        shown[f"{name}: verdict"] = status.map(_LIGHT_WORDS).fillna("–")
+        shown[f"{name}: quarantined"] = [f"{v:.2%}" if ok and pd.notna(v) else _NOT_AVAILABLE
+                                         for ok, v in zip(there, col("quarantined_share", suffix), strict=True)]
+        shown[f"{name}: warnings"] = [f"{v:.0f}" if ok and pd.notna(v) else _NOT_AVAILABLE
+                                      for ok, v in zip(there, col("warnings", suffix), strict=True)]
+    formats: dict[str, str] = {}
     return (
         styled(shown, formats, na_rep="–")
         .set_properties(subset=["table"], **{"text-align": "left"})

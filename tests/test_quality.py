@@ -437,3 +437,22 @@ def test_gx_does_not_hash_every_row_of_a_batch(monkeypatch):
     data = load_cycle("data/sample", "2026Q3")
     checks, _ = validate_table(data.tickets, "tickets", data.config)
     assert (checks["status"] == "passed").sum() > 0
+
+
+def test_a_table_absent_from_the_cycle_has_no_quarantined_share(tmp_path):
+    """Unknown is not zero: a table the cycle lacks reads "not available", never 0.00 %."""
+    from cxassess.plots import quality_comparison
+    from cxassess.quality import compare
+
+    dataset = copy_sample(tmp_path)
+    (dataset / "2026Q3" / "surveys.csv").unlink()
+    now, before = check_cycle(dataset, "2026Q3"), check_cycle(dataset, "2026Q2")
+    comparison = compare(now, before).set_index("table")
+    assert pd.isna(comparison.loc["surveys", "quarantined_share"])
+    assert comparison.loc["tickets", "quarantined_share"] == 0.0  # read, none quarantined: a real 0
+    shown = quality_comparison(comparison.reset_index(), cycle="2026Q3", previous="2026Q2")
+    row = shown.data.set_index("table").loc["surveys"]
+    assert row["2026Q3: quarantined"] == "not available" and row["2026Q3: warnings"] == "not available"
+    assert row["2026Q2: quarantined"] == "0.00%"  # the previous cycle has its surveys
+    html = shown.to_html()
+    assert html.count("0.00%") == 2 * 6 - 1  # every table of both cycles but 2026Q3's surveys

@@ -447,6 +447,8 @@ def compare(now: QualityReport, before: QualityReport | None) -> pd.DataFrame:
     pandas.DataFrame
         One row per table of ``now``: ``table, quarantined_share, warnings, critical,
         status`` and the same with ``_before`` (missing without a previous report).
+        ``quarantined_share`` is missing (NaN, not available) for a table of which no row
+        was read: absent from the cycle, empty or unreadable.
 
     Examples
     --------
@@ -461,7 +463,8 @@ def compare(now: QualityReport, before: QualityReport | None) -> pd.DataFrame:
         if report is None:
             return pd.DataFrame(columns=["table", "quarantined_share", "warnings", "critical", "status"])
         t = report.tables.copy()
-        t["quarantined_share"] = (t["rows_quarantined"] / t["rows_read"].where(t["rows_read"] > 0)).fillna(0.0)
+        # no row read (table absent, empty or unreadable): the share is unknown, not 0
+        t["quarantined_share"] = t["rows_quarantined"] / t["rows_read"].where(t["rows_read"] > 0)
         return t[["table", "quarantined_share", "warnings", "critical", "status"]]
 
     out = shares(now).merge(shares(before), on="table", how="left", suffixes=("", "_before"))
