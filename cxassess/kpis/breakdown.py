@@ -212,7 +212,8 @@ def breakdown(
     Returns
     -------
     Breakdown
-        The breakdown; its ``missing`` says why there is none (column or tickets absent).
+        The breakdown; its ``missing`` says why there is none (column or tickets absent,
+        or no KPI available: what the breakdown's KPIs need).
 
     Examples
     --------
@@ -233,6 +234,11 @@ def breakdown(
     segments = nw.from_native(volume(tickets, by=by), eager_only=True).to_pandas()
     full = scorecard(now, before, by=by, checks=checks)
     full = full[full["note"] == ""].reset_index(drop=True)  # the cycle's scorecard says what is not available
+    if full.empty:  # no KPI available: a note naming what the breakdown's KPIs need, not an empty table
+        lacking = dict.fromkeys(x for k in kpis for x in registry.missing(now, registry.KPIS[k].needs))
+        why = (f"not available: needs {', '.join(lacking)} for a KPI by `{by}`" if lacking
+               else f"not available: no KPI can be computed by `{by}`")
+        return Breakdown(by, full, full, segments, top, missing=why, kpis=kpis)
     if len(segments) <= top:
         order = {k: i for i, k in enumerate(segments[by])}
         shown = full.sort_values(by, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)

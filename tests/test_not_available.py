@@ -1,0 +1,48 @@
+"""Unknown is not zero: a cycle whose tickets hold only the columns that segment them
+(no survey, no resolution, no transfer ...) has no KPI; its pages say what each part needs
+instead of showing empty tables, empty charts or counts of 0."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cxassess import kpis, plots
+from cxassess.cycles import load_cycle
+
+from .conftest import SAMPLE
+
+#: The columns kept: the two the contract requires, and the two the review breaks down by.
+KEPT = ["ticket_id", "created_at", "channel", "team"]
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """The sample's 2026Q3 and 2026Q2 with a tickets table of :data:`KEPT` only, no other table."""
+    dataset = tmp_path_factory.mktemp("bare") / "bare"
+    dataset.mkdir()
+    shutil.copy(SAMPLE / "review.yml", dataset)
+    for label in ("2026Q2", "2026Q3"):
+        (dataset / label).mkdir()
+        tickets = pd.read_csv(SAMPLE / label / "tickets.csv", dtype=str)
+        tickets[KEPT].to_csv(dataset / label / "tickets.csv", index=False)
+    q3 = load_cycle(dataset, "2026Q3")
+    return q3, q3.load_previous()
+
+
+def test_a_breakdown_without_any_kpi_is_a_note_not_an_empty_table(bare):
+    now, before = bare
+    part = kpis.breakdown(now, before, by="channel")
+    # what the chart's KPIs need, by hand: CSAT the surveys; FCR, reopen rate and time to
+    # resolve tickets.resolved_at (FCR and reopen rate also tickets.reopens, FCR
+    # tickets.transfers too); the transfer rate tickets.transfers
+    assert part.missing.startswith("not available: needs ")
+    for need in ("`surveys`", "`tickets.resolved_at`", "`tickets.reopens`", "`tickets.transfers`"):
+        assert need in part.missing
+    assert part.missing.count("`tickets.resolved_at`") == 1  # each need once
+    shown = plots.breakdown_section(part, kpis=part.kpis)
+    assert len(shown) == 2 and "<table" not in shown[1].data and "not available: needs" in shown[1].data
+    assert part.write_csv(Path("unused")) is None  # no empty CSV either
