@@ -1890,7 +1890,8 @@ def kpi_tiles(card: pd.DataFrame, history: pd.DataFrame | None = None, *, kpis: 
     history : pandas.DataFrame, optional
         :func:`cxassess.kpis.kpi_history` up to the cycle, for the sparklines.
     kpis : tuple of str, default TILE_KPIS
-        The KPIs to show, in order; those not measured are left out.
+        The KPIs to show, in order; those not measured are left out (none measured: a
+        note saying what they need).
     min_n : int, default 30
         A figure on fewer answers says "n too small".
 
@@ -1906,6 +1907,12 @@ def kpi_tiles(card: pd.DataFrame, history: pd.DataFrame | None = None, *, kpis: 
     >>> out = kpi_tiles(card).data
     >>> "48.0%" in out, "target 80.0%: missed" in out, "within noise" in out
     (True, True, True)
+
+    No headline KPI available: a note naming what they need, not an empty row of tiles.
+
+    >>> absent = card.assign(value=[float("nan")], note=["not available: needs `surveys` (no such table)"])
+    >>> kpi_tiles(absent).data
+    '<p><strong>Headline KPIs:</strong> not available: needs <code>surveys</code> (no such table)</p>'
     """
     from html import escape
 
@@ -1949,7 +1956,26 @@ def kpi_tiles(card: pd.DataFrame, history: pd.DataFrame | None = None, *, kpis: 
              ".tile .spark span{display:inline-block;width:14px}"
              ".tile .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
              ".tile{position:relative}</style>")
+    if not tiles:  # unknown is not zero: say what the headline KPIs need, not an empty row of tiles
+        return HTML(note(_needs_of(card[card["policy"].isna() & card["kpi"].isin(kpis)]["note"]),
+                         lead="Headline KPIs").data)
     return HTML(style + '<div class="tiles">' + "".join(tiles) + "</div>")
+
+
+def _needs_of(notes: pd.Series) -> str:
+    """One "not available: needs ..." sentence for KPIs that are all not available: what
+    their notes name, each once, in order.
+
+    >>> _needs_of(pd.Series(["not available: needs `surveys` (no such table in this cycle)",
+    ...     "not available: needs `tickets.resolved_at` (no such column), `surveys` (no such table in this cycle)"]))
+    'not available: needs `surveys` (no such table in this cycle), `tickets.resolved_at` (no such column)'
+    >>> _needs_of(pd.Series([], dtype=object))
+    'not available: no KPI of the cycle can be computed'
+    """
+    lead = "not available: needs "
+    items = dict.fromkeys(item for text in notes.fillna("").astype(str) if text.startswith(lead)
+                          for item in re.split(r", (?=`)", text.removeprefix(lead)))
+    return lead + ", ".join(items) if items else "not available: no KPI of the cycle can be computed"
 
 
 def findings_list(found: list, *, top: int | None = None, here: str | None = None,

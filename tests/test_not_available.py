@@ -46,3 +46,15 @@ def test_a_breakdown_without_any_kpi_is_a_note_not_an_empty_table(bare):
     shown = plots.breakdown_section(part, kpis=part.kpis)
     assert len(shown) == 2 and "<table" not in shown[1].data and "not available: needs" in shown[1].data
     assert part.write_csv(Path("unused")) is None  # no empty CSV either
+
+
+def test_kpi_tiles_without_any_kpi_are_a_note_saying_what_they_need(bare):
+    now, before = bare
+    out = plots.kpi_tiles(kpis.scorecard(now, before)).data
+    assert 'class="tile"' not in out and 'class="tiles"' not in out
+    assert out.startswith("<p><strong>Headline KPIs:</strong> not available: needs ")
+    # CSAT and NPS need the surveys, the escalation rate tickets.escalated, the transfer rate
+    # tickets.transfers, the reopen rate tickets.resolved_at and tickets.reopens
+    for need in ("surveys", "tickets.escalated", "tickets.transfers", "tickets.resolved_at", "tickets.reopens"):
+        assert f"<code>{need}</code>" in out
+        assert out.count(f"<code>{need}</code>") == 1
