@@ -1137,7 +1137,7 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
 
 
 def kpi_trends(history: pd.DataFrame, *, targets: dict[str, float] | None = None, min_n: int = 30,
-               columns: int = 3) -> Figure:
+               columns: int = 3) -> Figure | Markdown:
     """Small multiples: each KPI across the cycles with its 95 % interval and its target
     (dashed). Points with ``n < min_n`` are hollow; KPIs never measured are left out.
 
@@ -1154,8 +1154,9 @@ def kpi_trends(history: pd.DataFrame, *, targets: dict[str, float] | None = None
 
     Returns
     -------
-    matplotlib.figure.Figure
-        One panel per KPI measured.
+    matplotlib.figure.Figure or IPython.display.Markdown
+        One panel per KPI measured; no KPI measured in any cycle: no chart but a note
+        saying what the KPIs need (from the ``note`` column, when ``history`` has one).
 
     Examples
     --------
@@ -1168,8 +1169,16 @@ def kpi_trends(history: pd.DataFrame, *, targets: dict[str, float] | None = None
     >>> len(fig.axes), sum(ax.get_visible() for ax in fig.axes)
     (3, 1)
     >>> plt.close(fig)
+
+    No KPI measured: a note, not an empty chart.
+
+    >>> kpi_trends(history.assign(value=float("nan"), note="not available: needs `surveys` (no such table)")).data
+    '<p><strong>KPI trends:</strong> not available: needs <code>surveys</code> (no such table)</p>'
     """
     measured = history[history["value"].notna()]
+    if measured.empty:  # unknown is not zero: no empty frame of axes
+        notes = history["note"] if "note" in history else pd.Series([], dtype=object)
+        return note(_needs_of(notes), lead="KPI trends")
     policies = [p if isinstance(p, str) else None for p in measured["policy"]]
     panels = list(dict.fromkeys(zip(measured["kpi"], policies, strict=True)))
     rows = max(1, -(-len(panels) // columns))

@@ -58,3 +58,14 @@ def test_kpi_tiles_without_any_kpi_are_a_note_saying_what_they_need(bare):
     for need in ("surveys", "tickets.escalated", "tickets.transfers", "tickets.resolved_at", "tickets.reopens"):
         assert f"<code>{need}</code>" in out
         assert out.count(f"<code>{need}</code>") == 1
+
+
+def test_kpi_trends_without_any_kpi_are_a_note_not_an_empty_chart(bare):
+    now, before = bare
+    history = kpis.kpi_history(now.config.root, upto="2026Q3", reuse=(now, before))
+    assert sorted(history["cycle"].unique()) == ["2026Q2", "2026Q3"] and history["value"].isna().all()
+    out = plots.kpi_trends(history, targets=now.config.targets)
+    assert not hasattr(out, "savefig")  # no figure
+    assert out.data.startswith("<p><strong>KPI trends:</strong> not available: needs ")
+    for need in ("surveys", "customers", "tickets.first_response_at", "tickets.resolved_at", "tickets.transfers"):
+        assert out.data.count(f"<code>{need}</code>") == 1
