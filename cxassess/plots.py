@@ -1098,6 +1098,13 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
     ...                      "target": [0.75], "target_status": ["missed"], "note": [""], "small_n": [False]})
     >>> scorecard_table(card).data[["KPI", "value", "previous", "change", "verdict", "status"]].values.tolist()
     [['CSAT', '70.0%', '80.0%', '-10.0 pp', 'worsened', 'missed']]
+
+    CSAT not available (no surveys): its n is unknown, not 0.
+
+    >>> absent = card.assign(value=[np.nan], ci_low=[np.nan], ci_high=[np.nan], n=[0],
+    ...                      note=["not available: needs `surveys`"])
+    >>> scorecard_table(absent).data[["value", "n", "note"]].values.tolist()
+    [['–', '–', 'not available: needs surveys']]
     """
     group = [c for c in card.columns[: list(card.columns).index("kpi")]]
     kpis = card["kpi"].tolist()
@@ -1106,7 +1113,9 @@ def scorecard_table(card: pd.DataFrame, *, min_n: int = 30) -> Styler:
         "KPI": card["label"],
         "value": [_fmt(k, v) for k, v in zip(kpis, card["value"], strict=True)],
         "95 % interval": [_interval(k, lo, hi) for k, lo, hi in zip(kpis, card["ci_low"], card["ci_high"], strict=True)],
-        "n": [f"{int(n):,}" if pd.notna(n) else "–" for n in card["n"]],
+        # a KPI not available has no count (unknown is not zero), though the scorecard says 0
+        "n": [f"{int(n):,}" if pd.notna(n) and not note else "–"
+              for n, note in zip(card["n"], card["note"].fillna(""), strict=True)],
         "previous": [_fmt(k, v) for k, v in zip(kpis, card["previous"], strict=True)],
         "change": [_fmt(k, v, change=True) for k, v in zip(kpis, card["change"], strict=True)],
         "change interval": [_interval(k, lo, hi, change=True)

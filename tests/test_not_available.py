@@ -69,3 +69,16 @@ def test_kpi_trends_without_any_kpi_are_a_note_not_an_empty_chart(bare):
     assert out.data.startswith("<p><strong>KPI trends:</strong> not available: needs ")
     for need in ("surveys", "customers", "tickets.first_response_at", "tickets.resolved_at", "tickets.transfers"):
         assert out.data.count(f"<code>{need}</code>") == 1
+
+
+def test_the_scorecard_shows_no_count_for_a_kpi_that_is_not_available(bare):
+    now, before = bare
+    full = load_cycle(SAMPLE, "2026Q3").tickets
+    with_transfers = now.with_tables(tickets=full[[*KEPT, "transfers"]])  # the transfer rate can be computed
+    card = kpis.scorecard(with_transfers, before)
+    shown = plots.scorecard_table(card).data
+    assert (card["note"] != "").sum() == len(card) - 1 and (card.loc[card["note"] != "", "n"] == 0).all()
+    absent = shown[shown["note"].str.startswith("not available")]
+    assert len(absent) == len(card) - 1 and set(absent["n"]) == {"–"} and set(absent["value"]) == {"–"}
+    transfer = shown[shown["KPI"] == card.loc[card["kpi"] == "transfer_rate", "label"].item()]
+    assert transfer["n"].item() == f"{len(full):,}"  # every ticket of the cycle, a real count
