@@ -920,6 +920,20 @@ def _descends(pid: int, ancestor: int, procs: dict) -> bool:
     return False
 
 
+def _public(path: Path) -> str:
+    """``path`` as an executed notebook names it: relative to the working folder
+    (``notebooks/20_kpi_scorecard.ipynb``), else its name (the notebooks shipped in the
+    installed package): never a path of the machine.
+
+    >>> _public(Path.cwd() / "notebooks" / "20_kpi_scorecard.ipynb"), _public(Path("/opt/x/20_kpi_scorecard.ipynb"))
+    ('notebooks/20_kpi_scorecard.ipynb', '20_kpi_scorecard.ipynb')
+    """
+    try:
+        return Path(path).absolute().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, failed_dir: Path,
              say: Callable[[str], None], last: dict[str, dict] | None = None,
              room: int | None = None, guess: int = 0) -> list[PageResult]:
@@ -963,7 +977,12 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
         peak = peaks.peak_mib(page.name)
         say(f"  [{i}/{len(pages)}] {page.stem}: done in {seconds:.1f} s"
             + (f", {peak / 1024:.1f} GiB at most" if peak else ""))
-        title = notebook_title(nbformat.read(out, as_version=4), page.stem)
+        executed = nbformat.read(out, as_version=4)
+        ran = executed.metadata.get("papermill")
+        if ran is not None:  # papermill notes where it read and wrote: no path of the machine, no staging folder
+            ran["input_path"], ran["output_path"] = _public(page), page.name
+            nbformat.write(executed, out)
+        title = notebook_title(executed, page.stem)
         return PageResult(page.name, title, f"{page.stem}.html", seconds, peak)
 
     def batch(numbered: list[tuple[int, Path]]) -> list[PageResult]:

@@ -68,6 +68,17 @@ def test_nothing_leaks_to_stderr_in_the_pages(review):
         assert not [o for o in streams if o.get("name") == "stderr"], path.name
 
 
+def test_the_executed_notebooks_name_no_path_of_the_machine(review):
+    """The executed notebooks published beside the pages hold papermill's note of where it
+    read and wrote: the notebook relative to the repository and its own name, not the
+    machine's absolute path or the run's staging folder (which stays only as the
+    report_dir parameter the pages ran with)."""
+    for path in review.glob("*.ipynb"):
+        assert str(REPO) not in path.read_text(encoding="utf-8"), path.name
+        ran = nbformat.read(path, as_version=4).metadata["papermill"]
+        assert (ran["input_path"], ran["output_path"]) == (f"notebooks/{path.name}", path.name)
+
+
 def test_a_stderr_output_is_left_out_of_the_page(tmp_path):
     """A library's warning (it names a file of the machine) stays out of the rendered page."""
     from cxassess.report import render_html
