@@ -121,3 +121,15 @@ def test_a_review_run_again_reuses_the_gate_it_saved_and_a_changed_input_is_vali
     assert not any("not validated again" in line for line in lines)
     read = {t["table"]: t["rows_read"] for t in json.loads((changed / "quality.json").read_text())["tables"]}
     assert read["tickets"] == len(rows) - 1 - 7
+
+
+def test_the_progress_line_names_the_saved_gate_without_a_path_of_the_machine(desk, monkeypatch, capsys):
+    """Run alone from the folder holding the dataset (as JupyterLab does), the line saying
+    where the gate is saved names it relative to that folder, not by its absolute path."""
+    monkeypatch.delenv("CXASSESS_GATE_CACHE")
+    monkeypatch.chdir(desk.parent)
+    checked_cycle("desk", "2026Q3")
+    said = capsys.readouterr()
+    text = said.out + said.err
+    assert "saved in reports/desk/.checked/2026Q3 for the next run" in text
+    assert str(desk.parent) not in text

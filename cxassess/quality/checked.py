@@ -23,7 +23,7 @@ from cxassess.cycles import (
     store_tables,
     stored_cycle,
 )
-from cxassess.errors import DataQualityError
+from cxassess.errors import DataQualityError, shown
 from cxassess.quality.gate import check_cycle, give_back_memory, without_quarantined
 from cxassess.quality.record import QualityReport, critical_lines, unchanged
 
@@ -299,7 +299,7 @@ def _gate_into_cache(folder: Path, config: ReviewConfig, cycle: str, *, quiet: b
 
     folder.mkdir(parents=True, exist_ok=True)
     say(f"data-quality gate on {config.name} {cycle}: no saved gate matches the data, validating every "
-        f"table with Great Expectations (saved in {folder} for the next run) ...")
+        f"table with Great Expectations (saved in {shown(folder)} for the next run) ...")
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
     try:
