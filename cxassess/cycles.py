@@ -10,7 +10,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Callable, Hashable, Iterator, MutableMapping
+from collections.abc import Callable, Hashable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -322,6 +322,7 @@ class Tables(MutableMapping):
         self._frames = dict(frames or {})
         self._stored = {k: v for k, v in (stored or {}).items() if k not in self._frames}
         self._files = {k: Path(v) for k, v in self._stored.items() if not callable(v)}
+        self._source: Tables | None = None  # the mapping this one was replaced from
 
     def parquet(self, name: str) -> Path | None:
         """The Parquet file the table ``name`` is (or was) read from, ``None`` for a table
@@ -346,18 +347,34 @@ class Tables(MutableMapping):
         return self._files.get(name)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        """The table ``name``, read on first use."""
+        """The table ``name``, read on first use (through the mapping this one was
+        :meth:`replaced` from, when that one has not read it either: one read for both).
+        """
         if name not in self._frames and name in self._stored:
-            self._frames[name] = self._read(name)
+            source = self._source
+            if source is not None and source._stored.get(name) is self._stored[name]:
+                self._frames[name] = source[name]  # read once, kept by both
+            else:
+                self._frames[name] = self._read(name)
             del self._stored[name]
         return self._frames[name]
 
-    def _read(self, name: str) -> pd.DataFrame:
-        """The stored table ``name`` read from its source (a file or a callable)."""
+    def _read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The stored table ``name`` read from its source (a file or a callable); with
+        ``columns``, only those of them it has (a Parquet file reads no other).
+        """
         source = self._stored[name]
-        return source() if callable(source) else pd.read_parquet(source)
+        if columns is None:
+            return source() if callable(source) else pd.read_parquet(source)
+        if callable(source):
+            frame = source()
+            return frame[[c for c in columns if c in frame.columns]]
+        import pyarrow.parquet as pq
 
-    def read_once(self, name: str) -> pd.DataFrame | None:
+        held = set(pq.read_schema(source).names)
+        return pd.read_parquet(source, columns=[c for c in columns if c in held])
+
+    def read_once(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
         """The table ``name`` for one use: read from its source without being kept when it
         has not been read yet (its memory goes back when the caller lets it go), else the
         table held; ``None`` when absent.
@@ -366,6 +383,9 @@ class Tables(MutableMapping):
         ----------
         name : str
             The table.
+        columns : sequence of str, optional
+            Only these columns (those the table has, in this order): a table not read yet
+            is read without the others.
 
         Returns
         -------
@@ -374,13 +394,16 @@ class Tables(MutableMapping):
 
         Examples
         --------
-        >>> t = Tables(stored={"tickets": lambda: pd.DataFrame({"ticket_id": ["T1"]})})
+        >>> t = Tables(stored={"tickets": lambda: pd.DataFrame({"ticket_id": ["T1"], "team": ["a"]})})
         >>> len(t.read_once("tickets")), "tickets" in t._frames, len(t["tickets"]), "tickets" in t._frames
         (1, False, 1, True)
+        >>> list(t.read_once("tickets", columns=["team", "stage"]))
+        ['team']
         """
         if name in self._frames:
-            return self._frames[name]
-        return self._read(name) if name in self._stored else None
+            frame = self._frames[name]
+            return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+        return self._read(name, columns) if name in self._stored else None
 
     def release(self, name: str) -> None:
         """Forget a table read into memory (the gate holds one table at a time).
@@ -439,16 +462,19 @@ class Tables(MutableMapping):
         Returns
         -------
         Tables
-            The new mapping; this one is unchanged.
+            The new mapping; this one is unchanged, except that a table neither has read yet
+            is read once for both, by whichever asks first.
 
         Examples
         --------
-        >>> t = Tables({"tickets": pd.DataFrame({"ticket_id": ["T1", "T2"]})})
-        >>> len(t.replaced({"tickets": pd.DataFrame({"ticket_id": ["T1"]})})["tickets"]), len(t["tickets"])
-        (1, 2)
+        >>> t = Tables({"tickets": pd.DataFrame({"ticket_id": ["T1", "T2"]})}, stored={"surveys": lambda: pd.DataFrame()})
+        >>> view = t.replaced({"tickets": pd.DataFrame({"ticket_id": ["T1"]})})
+        >>> len(view["tickets"]), len(t["tickets"]), view["surveys"] is t["surveys"]
+        (1, 2, True)
         """
         out = Tables(self._frames, self._stored)
         out._files = dict(self._files)
+        out._source = self
         for name, frame in frames.items():
             out[name] = frame
         return out
@@ -635,7 +661,7 @@ class Cycle:
             else:
                 self.tables.pop(name, None)
 
-    def read_once(self, name: str) -> pd.DataFrame | None:
+    def read_once(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
         """A table for one use (:meth:`Tables.read_once`): a cycle read from files reads
         it again without keeping it, so a page that needs the previous cycle's event log
         for one figure does not hold it beside this cycle's; a table already in memory is
@@ -645,6 +671,9 @@ class Cycle:
         ----------
         name : str
             The table.
+        columns : sequence of str, optional
+            Only these columns (those the table has): a table read for this use reads no
+            other (an engine's lazy frame is returned whole).
 
         Returns
         -------
@@ -658,8 +687,11 @@ class Cycle:
         (True, None)
         """
         if isinstance(self.tables, Tables):
-            return self.tables.read_once(name)
-        return self.tables.get(name)
+            return self.tables.read_once(name, columns)
+        frame = self.tables.get(name)
+        if columns is None or frame is None or not isinstance(frame, pd.DataFrame):
+            return frame
+        return frame[[c for c in columns if c in frame.columns]]
 
     def missing(self, *tables: str) -> list[str]:
         """The tables among ``tables`` that this cycle does not hold.

@@ -47,7 +47,8 @@ def _row(check: str, cycle: str, status: str, figure: float = np.nan, threshold:
 
 def _work_times(cycle: Cycle) -> tuple[pd.Series, str]:
     """Instants of agent work and where they come from."""
-    events, process = cycle.events, cycle.config.process
+    # read for this figure alone: a page that needs no more of the log does not keep it
+    events, process = cycle.read_once("events", ["ticket_id", "timestamp", "activity"]), cycle.config.process
     if events is not None and len(events) and {"ticket_id", "timestamp", "activity"} <= set(events.columns):
         ev = events[events["timestamp"].notna()]
         if process is not None:
@@ -189,9 +190,10 @@ def after_resolution(cycle: Cycle) -> dict[str, Any]:
     >>> after_resolution(load_cycle("data/sample", "2026Q3"))["status"]  # tickets come from the export
     'not applicable'
     """
-    config, events, process = cycle.config, cycle.events, cycle.config.process
+    config, process = cycle.config, cycle.config.process
     threshold = config.quality["after_resolution_share"]
-    if ("tickets" not in cycle.derived or events is None or process is None or not process.resolution_activities
+    events = cycle.events if "tickets" in cycle.derived else None  # the log is read only when it is used
+    if (events is None or process is None or not process.resolution_activities
             or not {"ticket_id", "timestamp", "activity"} <= set(events.columns)):
         return _row("after_resolution", cycle.label, "not applicable",
                     finding="reopens are not counted from the event log in this cycle.")

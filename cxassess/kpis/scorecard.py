@@ -169,13 +169,17 @@ def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[
     wanted = _clock_ids(list(kpis) if kpis is not None else list(KPIS), business)
     process = config.process
     if (
-        "escalation_rate" in wanted and tickets is not None and cycle.events is not None
+        "escalation_rate" in wanted and tickets is not None and "events" in cycle.tables
         and process is not None and process.specialist_stages
         and "escalated" not in _names(tickets)
-        and "stage" in _names(cycle.events)
     ):
         stages = tuple(process.specialist_stages)  # once per cycle: the same for every breakdown
-        tickets = cycle.once(("escalated", stages), lambda: flag_escalated(tickets, cycle.events, stages))
+
+        def flagged(tickets: object = tickets) -> object:
+            events = cycle.read_once("events", ["ticket_id", "stage"])  # for the flags alone: not kept
+            return flag_escalated(tickets, events, stages) if "stage" in _names(events) else tickets
+
+        tickets = cycle.once(("escalated", stages), flagged)
     view = cycle.with_tables(tickets=tickets) if tickets is not None else cycle
     gaps = {k: registry.gap(view, registry.kpi(k)) for k in wanted}
     ok = [k for k in wanted if gaps[k] is None]
