@@ -171,8 +171,11 @@ def covariates(cycle: object) -> pd.DataFrame:
     tickets, config = cycle.tickets, cycle.config
     escalated = None
     process = getattr(config, "process", None)
-    if cycle.events is not None and process is not None and process.specialist_stages and "stage" in cycle.events:
-        flags = flag_escalated(tickets[["ticket_id"]], cycle.events, process.specialist_stages)
+    events = None
+    if "events" in cycle.tables and process is not None and process.specialist_stages:
+        events = cycle.read_once("events", ["ticket_id", "stage"])  # for the flags alone: not kept
+    if events is not None and "stage" in events:
+        flags = flag_escalated(tickets[["ticket_id"]], events, process.specialist_stages)
         escalated = pd.Series(flags["escalated"].to_numpy(), index=flags["ticket_id"].to_numpy())
     calendar = BusinessCalendar.from_config(config) if config.calendar.get("working_hours") else None
     return ticket_covariates(tickets, escalated=escalated, calendar=calendar)

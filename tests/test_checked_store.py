@@ -216,3 +216,19 @@ def test_the_scorecard_reads_each_table_once_and_keeps_no_event_log(tmp_path, mo
     ev = held["2026Q3"].events
     by_hand = ev.loc[ev["stage"].isin(held["2026Q3"].config.process.specialist_stages), "ticket_id"].nunique()
     assert escalated == pytest.approx(by_hand / len(held["2026Q3"].tickets))
+
+
+def test_the_ticket_facts_of_the_voice_of_the_customer_keep_no_event_log(tmp_path):
+    """The response-bias and driver facts flag escalations from the log's ticket and stage
+    columns read for themselves: a stored cycle keeps no log (page 30 on m1 never reads it
+    whole), and the facts equal those of the cycle held in memory."""
+    from cxassess import voc
+    from cxassess.cycles import load_cycle, store_tables, stored_cycle
+
+    held = load_cycle("data/sample", "2026Q3")
+    now = stored_cycle(held.config, held.label, tmp_path, store_tables(held, tmp_path))
+    facts = voc.covariates(now)
+    assert "events" not in now.tables._frames
+    pd.testing.assert_frame_equal(facts, voc.covariates(held))
+    specialist = held.events.loc[held.events["stage"].isin(held.config.process.specialist_stages), "ticket_id"]
+    assert set(facts.loc[facts["escalated"] == "yes", "ticket_id"]) == set(specialist)
