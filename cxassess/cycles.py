@@ -374,6 +374,34 @@ class Tables(MutableMapping):
         held = set(pq.read_schema(source).names)
         return pd.read_parquet(source, columns=[c for c in columns if c in held])
 
+    def rows(self, name: str) -> int:
+        """How many rows the table ``name`` has, from its Parquet file's metadata when it
+        has not been read (nothing is read into memory).
+
+        Parameters
+        ----------
+        name : str
+            The table.
+
+        Returns
+        -------
+        int
+            Its rows.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> path = store_table(pd.DataFrame({"ticket_id": ["T1", "T2"]}), tempfile.mkdtemp(), "tickets")
+        >>> t = Tables(stored={"tickets": path})
+        >>> t.rows("tickets"), "tickets" in t._frames
+        (2, False)
+        """
+        if name not in self._frames and name in self._files:
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(self._files[name]).metadata.num_rows)
+        return len(self[name])
+
     def read_once(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
         """The table ``name`` for one use: read from its source without being kept when it
         has not been read yet (its memory goes back when the caller lets it go), else the
@@ -692,6 +720,30 @@ class Cycle:
         if columns is None or frame is None or not isinstance(frame, pd.DataFrame):
             return frame
         return frame[[c for c in columns if c in frame.columns]]
+
+    def rows(self, name: str) -> int:
+        """How many rows the table ``name`` has; a table stored by the gate and not read yet
+        is not read for it (:meth:`Tables.rows`).
+
+        Parameters
+        ----------
+        name : str
+            The table (one the cycle holds).
+
+        Returns
+        -------
+        int
+            Its rows.
+
+        Examples
+        --------
+        >>> c = load_cycle("data/sample", "2026Q3", tables=("tickets",))
+        >>> c.rows("tickets") == len(c.tickets)
+        True
+        """
+        if isinstance(self.tables, Tables):
+            return self.tables.rows(name)
+        return len(self.tables[name])
 
     def missing(self, *tables: str) -> list[str]:
         """The tables among ``tables`` that this cycle does not hold.

@@ -428,7 +428,7 @@ def cycle_summary(cycle: object) -> Markdown:
     for table in TABLES:
         if table in cycle.tables:
             source = "derived from the event log" if table in cycle.derived else md_text(cycle.files[table].name)
-            lines.append(f"| {table} | {len(cycle.tables[table]):,} | {source} |")
+            lines.append(f"| {table} | {cycle.rows(table):,} | {source} |")  # counted, not read
     absent = cycle.missing(*TABLES)
     if absent:
         lines += ["", f"Not in this cycle: {', '.join(absent)}. Sections that need them say so."]
