@@ -726,13 +726,14 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
             if str(kind) not in [str(k) for k in kinds]:
                 unknown(f"surveys.scales.{kind}", str(kind), "a survey kind of values.survey_kinds",
                         [str(k) for k in kinds], "use the kinds of values.survey_kinds, or add it there")
+    ces_points = _as_dict(_as_dict(raw.get("surveys")).get("scales")).get("ces", 7)
     for kpi, target in _as_dict(raw.get("targets")).items():
         if kpi not in KPI_IDS:
             unknown(f"targets.{kpi}", kpi, "a KPI id", list(KPI_IDS), f"use one of: {', '.join(KPI_IDS)}")
-        elif kpi in SHARE_KPIS and isinstance(target, int | float) and not isinstance(target, bool) \
-                and not 0 <= target <= 1:
-            problems.append(ConfigProblem(f"targets.{kpi}", target, f"{target!r} is not a share between 0 and 1",
-                                          f"write the share as a fraction, e.g. {kpi}: {min(target / 100, 1):g}"))
+        elif isinstance(target, int | float) and not isinstance(target, bool):
+            problem = _target_problem(kpi, target, ces_points)
+            if problem:
+                problems.append(ConfigProblem(f"targets.{kpi}", target, *problem))
     for kpi, difference in _as_dict(_as_dict(raw.get("kpis")).get("min_important_difference")).items():
         where = f"kpis.min_important_difference.{kpi}"
         if kpi not in KPI_IDS:
@@ -743,6 +744,56 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
                    else f"write a number of 0 or more, e.g. {kpi}: 1")
             problems.append(ConfigProblem(where, difference, f"{difference!r} is not a usable difference", fix))
     return problems
+
+
+def _target_problem(kpi: str, target: float, ces_points: Any = 7) -> tuple[str, str] | None:
+    """The problem and its fix when a KPI's target lies outside the values the KPI can take.
+
+    Parameters
+    ----------
+    kpi : str
+        A registered KPI id.
+    target : float
+        The target written in ``review.yml``.
+    ces_points : Any, default 7
+        ``surveys.scales.ces``: the top of the scale of ``ces_mean``.
+
+    Returns
+    -------
+    tuple of str or None
+        (problem, how to fix) or None when the target is possible.
+
+    Examples
+    --------
+    >>> _target_problem("csat", 80)[1]
+    'write the share as a fraction, e.g. csat: 0.8'
+    >>> _target_problem("csat", 120)
+    ('120 is not a share between 0 and 1', 'write the share as a fraction, e.g. csat: 0.8 (80 %)')
+    >>> _target_problem("transfer_rate", -0.25)[1]
+    'write the share as a fraction, e.g. transfer_rate: 0.25'
+    >>> _target_problem("nps", 200)[0]
+    '200 is not an NPS: it lies between -100 and 100'
+    >>> _target_problem("ttr_hours", -3)[0]
+    '-3 hours is not a time: it must be above 0'
+    >>> _target_problem("nps", 20) is None, _target_problem("ces_mean", 5.5) is None
+    (True, True)
+    """
+    unit = KPIS[kpi].unit
+    if unit == "share" and not 0 <= target <= 1:
+        example = (f"{target / 100:g}" if 1 < target <= 100 else f"{-target:g}" if -1 <= target < 0
+                   else "0.8 (80 %)")
+        return f"{target!r} is not a share between 0 and 1", f"write the share as a fraction, e.g. {kpi}: {example}"
+    if unit == "points" and not -100 <= target <= 100:
+        return (f"{target!r} is not an NPS: it lies between -100 and 100",
+                f"write a number of points from -100 to 100, e.g. {kpi}: 20")
+    if unit == "hours" and not target > 0:
+        return (f"{target!r} hours is not a time: it must be above 0",
+                f"write a number of hours above 0, e.g. {kpi}: 8")
+    top = ces_points if isinstance(ces_points, int) and not isinstance(ces_points, bool) else 7
+    if unit == "score" and not 1 <= target <= top:
+        return (f"{target!r} is not a mean score of the {top}-point scale",
+                f"write a score from 1 to {top}, e.g. {kpi}: {min(5, top)}")
+    return None
 
 
 def validate_review(raw: Any, path: Path | str = "review.yml") -> ReviewSettings:
