@@ -1298,12 +1298,14 @@ def findings(effects: pd.DataFrame, charts: dict | None = None, *, reach: float 
             # low, to learn from; the bad way or a KPI without a better direction (volume): medium
             better = registry.KPIS[kpi].higher_is_better if kpi in registry.KPIS else None
             good = better is not None and (s["direction"] == "up") == better
+            week = f"{pd.Timestamp(s['first']):%d %b %Y}"
             out.append(Finding(
                 what=f"{WEEKLY_KPIS[kpi]} went {'above' if s['direction'] == 'up' else 'below'} its natural process "
-                     f"limits in the week of {pd.Timestamp(s['first']):%d %b %Y}",
+                     f"limits in the week of {week}",
                 evidence=f"XmR chart, rule: {s['rule_text']}", severity="low" if good else "medium",
                 reach=min(1.0, 1 / 13), page=PAGE, anchor="control-charts", kind="control_signal", kpi=kpi,
-                action="Find what made that week better, to keep it" if good else "Find the cause of that week's signal",
+                action=(f"Find what made the week of {week} better, to keep it" if good
+                        else f"Find the cause of the signal in the week of {week}"),
                 figures={"week": f"{pd.Timestamp(s['first']):%Y-%m-%d}", "rule": str(s["rule"])}))
     return out
 

@@ -139,3 +139,21 @@ def test_a_weekly_signal_the_good_way_is_not_among_what_to_act_on(kpi, severity)
     found = [f for f in improve.findings(pd.DataFrame(columns=["verdict"]), charts, current_weeks=weeks[-1:])
              if f.kind == "control_signal"]
     assert [(f.severity, "above" in f.what) for f in found] == [(severity, True)]
+
+
+def test_the_step_of_a_weekly_signal_names_its_week():
+    """The step is read alone under "What to do next" (and two signals give two steps): it
+    names the week, as the finding does, instead of "that week"."""
+    from cxassess import improve
+
+    # as above: 0.50 / 0.52 for 12 weeks from Monday 5 Jan 2026, then 0.90 in the 13th week,
+    # which starts 12 x 7 = 84 days later: Monday 30 Mar 2026
+    weeks = pd.date_range("2026-01-05", periods=13, freq="7D")
+    steps = {}
+    for kpi in ("csat", "ttr_hours"):
+        weekly = pd.DataFrame({"week": weeks, "kpi": kpi, "value": [0.50, 0.52] * 6 + [0.90], "n": 100})
+        found = improve.findings(pd.DataFrame(columns=["verdict"]), improve.control_signals(weekly),
+                                 current_weeks=weeks[-1:])
+        steps[kpi] = [f.action for f in found if f.kind == "control_signal"]
+    assert steps == {"csat": ["Find what made the week of 30 Mar 2026 better, to keep it"],
+                     "ttr_hours": ["Find the cause of the signal in the week of 30 Mar 2026"]}
