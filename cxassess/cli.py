@@ -99,8 +99,11 @@ def _sample(args: argparse.Namespace) -> int:
     from cxassess.synth import SampleSpec, write_ecommerce_sample, write_sample
 
     if args.template == "ecommerce":
-        root = write_ecommerce_sample(args.out, orders=max(1, args.tickets // 2), seed=args.seed)
-        print(f"e-commerce sample written to {root} ({max(1, args.tickets // 2):,} orders per cycle, 2 cycles)")
+        cycles = _cycle_list(args.cycles) if args.cycles else ("2026Q2", "2026Q3")
+        orders = (args.tickets_per_cycle if args.tickets_per_cycle is not None
+                  else 400 if args.tickets is None else max(1, args.tickets // len(cycles)))
+        root = write_ecommerce_sample(args.out, orders=orders, cycles=cycles, seed=args.seed)
+        print(f"e-commerce sample written to {root} ({orders:,} orders per cycle, cycles {', '.join(cycles)})")
         return 0
     cycles = _cycle_list(args.cycles) if args.cycles else SampleSpec().cycles
     if args.tickets_per_cycle is not None:
@@ -270,10 +273,13 @@ def _parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="generate the seeded sample dataset (any size)")
     size = sample.add_mutually_exclusive_group()
-    size.add_argument("--tickets", type=int, default=None, help="tickets over all cycles (default 10,000)")
-    size.add_argument("--tickets-per-cycle", type=int, default=None, metavar="N", help="tickets in each cycle")
+    size.add_argument("--tickets", type=_positive, default=None,
+                      help="tickets (e-commerce: orders) over all cycles (default 10,000; e-commerce: 400 per cycle)")
+    size.add_argument("--tickets-per-cycle", type=_positive, default=None, metavar="N",
+                      help="tickets (e-commerce: orders) in each cycle")
     sample.add_argument("--cycles", default=None,
-                        help="cycles to write, separated by commas (default: 2025Q4,2026Q1,2026Q2,2026Q3)")
+                        help="cycles to write, separated by commas (default: 2025Q4,2026Q1,2026Q2,2026Q3; "
+                             "e-commerce: 2026Q2,2026Q3)")
     sample.add_argument("--survey-share", type=float, default=1.0,
                         help="share of closed tickets sent a survey (default 1)")
     sample.add_argument("--categorised-share", type=float, default=1.0,

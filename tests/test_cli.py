@@ -69,6 +69,31 @@ def test_sample_writes_the_cycles_and_tickets_per_cycle_asked_for(tmp_path, caps
     assert main(["sample", "--survey-share", "2", "--out", str(tmp_path / "e")]) == 1
 
 
+def test_sample_of_the_ecommerce_template_as_the_readme_runs_it(tmp_path, capsys):
+    """README: ``cxassess sample --template ecommerce --out /tmp/shop``; it failed with a
+    TypeError (no --tickets), and --tickets-per-cycle and --cycles were ignored."""
+    import pytest
+
+    def orders(out, cycle):  # orders = distinct journeys of the event log, counted by hand
+        return pd.read_csv(out / cycle / "events.csv", dtype=str)["ticket_id"].nunique()
+
+    shop = tmp_path / "shop"
+    assert main(["sample", "--template", "ecommerce", "--out", str(shop)]) == 0
+    assert sorted(p.name for p in shop.iterdir() if p.is_dir()) == ["2026Q2", "2026Q3"]
+    assert [orders(shop, c) for c in ("2026Q2", "2026Q3")] == [400, 400]  # the template's default
+    other = tmp_path / "other"
+    assert main(["sample", "--template", "ecommerce", "--tickets-per-cycle", "60", "--cycles", "2026Q1,2026Q3",
+                 "--out", str(other)]) == 0
+    assert sorted(p.name for p in other.iterdir() if p.is_dir()) == ["2026Q1", "2026Q3"]
+    assert [orders(other, c) for c in ("2026Q1", "2026Q3")] == [60, 60]
+    assert "60 orders per cycle, cycles 2026Q1, 2026Q3" in capsys.readouterr().out
+    for bad in ("-5", "0"):  # a usage error (exit 2) naming the option, not an internal error
+        with pytest.raises(SystemExit) as stop:
+            main(["sample", "--tickets", bad, "--out", str(tmp_path / "e")])
+        assert stop.value.code == 2
+        assert f"argument --tickets: '{bad}' is not a whole number of at least 1" in capsys.readouterr().err
+
+
 def test_review_refuses_a_previous_cycle_that_is_not_an_earlier_cycle_of_the_same_kind(tmp_path, capsys):
     # the sample holds 2025Q4, 2026Q1, 2026Q2, 2026Q3: reviewing 2026Q2 may compare with 2025Q4 or 2026Q1
     empty = tmp_path / "notebooks"
