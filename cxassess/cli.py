@@ -29,6 +29,19 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+class _KeysHelp(argparse._HelpAction):
+    """``check-config --help``: the usage, then every review.yml key (read only when asked,
+    so that other commands do not import the settings' models).
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102
+        from cxassess.config_schema import reference_text
+
+        parser.epilog = ("review.yml keys (type, default, meaning; lists of sections as key[]):\n"
+                         + reference_text())
+        super().__call__(parser, namespace, values, option_string)
+
+
 def _review(args: argparse.Namespace) -> int:
     from cxassess.report import run_review
 
@@ -267,7 +280,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(run=_validate)
 
-    check = sub.add_parser("check-config", help="validate review.yml: every problem at once")
+    check = sub.add_parser("check-config", help="validate review.yml: every problem at once", add_help=False,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("-h", "--help", action=_KeysHelp, help="show this help message and every review.yml key")
     check.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
     check.set_defaults(run=_check_config)
 

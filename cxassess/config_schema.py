@@ -38,6 +38,7 @@ __all__ = [
     "ReviewSettings",
     "validate_review",
     "reference_markdown",
+    "reference_text",
     "update_readme",
     "KPI_IDS",
     "SHARE_KPIS",
@@ -913,6 +914,30 @@ def reference_markdown() -> str:
     """
     head = ["| key | type | default | meaning |", "|---|---|---|---|"]
     return "\n".join(head + _rows(ReviewSettings, "")) + "\n"
+
+
+def reference_text() -> str:
+    """Every review.yml key as plain text for ``cxassess check-config --help``: the rows of
+    :func:`reference_markdown` without Markdown (key, then type, default and meaning).
+
+    Returns
+    -------
+    str
+        One line per key, ending with a line break.
+
+    Examples
+    --------
+    >>> print(reference_text().splitlines()[2])
+      timezone: text (required). IANA zone in which naive timestamps of the export are read
+    """
+    lines = []
+    for row in _rows(ReviewSettings, ""):
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+        key, kind, default, meaning = (c.replace("`", "").replace("**", "") for c in cells)
+        default = ("" if not default or len(default) > 60 else " (required)" if default == "required"
+                   else f" (default {default})")  # a long default (themes) is told by its meaning
+        lines.append(f"  {key}: {kind}{default}{f'. {meaning}' if meaning else ''}")
+    return "\n".join(lines) + "\n"
 
 
 def update_readme(readme: Path | str = "README.md") -> bool:

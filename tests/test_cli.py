@@ -112,3 +112,29 @@ def test_review_refuses_a_previous_cycle_that_is_not_an_earlier_cycle_of_the_sam
     assert main(["review", "--dataset", str(SAMPLE), "--cycle", "2026Q2", "--previous", "2025Q4",
                  "--notebooks", str(empty), "--reports", str(reports)]) == 1
     assert "no notebook found" in capsys.readouterr().err
+
+
+def test_check_config_help_lists_every_review_yml_key(capsys):
+    """README: "Every review.yml key: `cxassess check-config --help` ..."; the help listed
+    only --dataset. Every top-level key of the sample's review.yml (read here with PyYAML)
+    and nested keys picked by hand from it must be listed, each once, with its meaning."""
+    import pytest
+    import yaml
+
+    with pytest.raises(SystemExit) as stop:
+        main(["check-config", "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    # a list of sections is listed as key[] (sla[], qa_scorecard[])
+    listed = [line.split(":")[0].strip().removesuffix("[]") for line in out.splitlines()
+              if line.startswith("  ") and ":" in line]
+    keys = list(yaml.safe_load((SAMPLE / "review.yml").read_text(encoding="utf-8")))
+    nested = ["calendar.working_hours.sat", "calendar.holidays", "process.stages[].target_hours",
+              "process.stages[].customer_time", "process.transitions", "sla[].clock", "sla[].priorities",
+              "qa_scorecard[].auto_fail", "qa.pseudonymise_agents", "quality.window_tolerance_days",
+              "improvement.follow_up_days", "kpis.fcr_max_contacts", "kpis.min_important_difference",
+              "surveys.scales"]
+    for key in keys + nested:
+        assert listed.count(key) == 1, key
+    assert "  timezone: text (required). IANA zone" in out
+    assert "  min_n: " in out and "  --dataset DATASET  dataset folder with review.yml" in out
