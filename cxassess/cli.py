@@ -254,25 +254,30 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     review = sub.add_parser("review", help="run every notebook and publish the HTML review")
-    review.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    review.add_argument("--dataset", default="data/sample",
+                        help="dataset folder with review.yml (default: data/sample, the sample of the repository)")
     review.add_argument("--cycle", default=None, help="cycle to review (default: the latest)")
     review.add_argument("--previous", default=None, help="cycle to compare with (default: the one before)")
     review.add_argument("--notebooks", default=None, type=Path,
                         help="folder of the notebooks (default: the review notebooks of cxassess)")
-    review.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
+    review.add_argument("--reports", default="reports", type=Path,
+                        help="root folder of the reports (default: reports, in the working folder)")
     review.add_argument("--jobs", default=None, type=_positive,
                         help="notebooks run at once (default: one per core, as the free memory allows)")
     review.set_defaults(run=_review)
 
     pdf = sub.add_parser("pdf", help="print a published review to one PDF (headless Chromium, offline)")
-    pdf.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    pdf.add_argument("--dataset", default="data/sample",
+                        help="dataset folder with review.yml (default: data/sample, the sample of the repository)")
     pdf.add_argument("--cycle", default=None, help="cycle of the review (default: the latest)")
-    pdf.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
+    pdf.add_argument("--reports", default="reports", type=Path,
+                        help="root folder of the reports (default: reports, in the working folder)")
     pdf.add_argument("--paper", default="A4", choices=("A4", "Letter"), help="paper size (default A4)")
     pdf.set_defaults(run=_pdf)
 
     validate = sub.add_parser("validate", help="run the data-quality gate alone on one cycle")
-    validate.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    validate.add_argument("--dataset", default="data/sample",
+                        help="dataset folder with review.yml (default: data/sample, the sample of the repository)")
     validate.add_argument("--cycle", default=None, help="cycle to check (default: the latest)")
     validate.add_argument(
         "--quarantine", default=None, type=Path,
@@ -283,7 +288,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate review.yml: every problem at once", add_help=False,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("-h", "--help", action=_KeysHelp, help="show this help message and every review.yml key")
-    check.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
+    check.add_argument("--dataset", default="data/sample",
+                        help="dataset folder with review.yml (default: data/sample, the sample of the repository)")
     check.set_defaults(run=_check_config)
 
     sample = sub.add_parser("sample", help="generate the seeded sample dataset (any size)")
@@ -299,8 +305,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="share of closed tickets sent a survey (default 1)")
     sample.add_argument("--categorised-share", type=float, default=1.0,
                         help="share of tickets with a 'Categorised' event (default 1)")
-    sample.add_argument("--seed", type=int, default=20_263, help="random seed")
-    sample.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder")
+    sample.add_argument("--seed", type=int, default=20_263, help="random seed (default 20263, the sample of the repository)")
+    sample.add_argument("--out", type=Path, default=Path("data/sample"),
+                        help="output folder (default: data/sample)")
     sample.add_argument("--name", default=None, help="dataset name written to review.yml")
     sample.add_argument("--template", choices=["support", "ecommerce"], default="support",
                         help="support desk (4 cycles, every table) or e-commerce journey (events, surveys)")
@@ -337,8 +344,10 @@ def _parser() -> argparse.ArgumentParser:
     schema.set_defaults(run=_schema)
 
     history = sub.add_parser("history", help="list the history store of a dataset, or export a table of it")
-    history.add_argument("--dataset", default="data/sample", help="dataset folder with review.yml")
-    history.add_argument("--reports", default="reports", type=Path, help="root folder of the reports")
+    history.add_argument("--dataset", default="data/sample",
+                        help="dataset folder with review.yml (default: data/sample, the sample of the repository)")
+    history.add_argument("--reports", default="reports", type=Path,
+                        help="root folder of the reports (default: reports, in the working folder)")
     history.add_argument("--table", default="kpis",
                          choices=["kpis", "stages", "findings", "gate", "weekly", "runs"],
                          help="table to export (default kpis)")

@@ -138,3 +138,22 @@ def test_check_config_help_lists_every_review_yml_key(capsys):
         assert listed.count(key) == 1, key
     assert "  timezone: text (required). IANA zone" in out
     assert "  min_n: " in out and "  --dataset DATASET  dataset folder with review.yml" in out
+
+
+def test_every_help_names_the_defaults_of_dataset_reports_out_and_seed(capsys):
+    """Without --dataset a command reads data/sample ("dataset folder 'data/sample' not found"
+    from another folder) and writes under ./reports: each help says so (the defaults of
+    _parser, written here by hand)."""
+    import pytest
+
+    expected = {("review", "--dataset"): "default: data/sample", ("review", "--reports"): "default: reports",
+                ("pdf", "--dataset"): "default: data/sample", ("pdf", "--reports"): "default: reports",
+                ("validate", "--dataset"): "default: data/sample", ("check-config", "--dataset"): "default: data/sample",
+                ("history", "--dataset"): "default: data/sample", ("history", "--reports"): "default: reports",
+                ("sample", "--out"): "default: data/sample", ("sample", "--seed"): "default 20263"}
+    for (command, option), words in expected.items():
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = " ".join(capsys.readouterr().out.split())  # argparse wraps the help over lines
+        after = out.split(f" {option} ", 1)[1]
+        assert words in after.split(" --", 1)[0], (command, option)
