@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PageResult", "run_review", "render_html", "remote_references", "notebook_title", "accessible_tables",
     "print_review", "WIDE_TABLE_COLUMNS",
-    "clean_dead_runs", "claim_report_folder", "is_landing",
+    "clean_dead_runs", "claim_report_folder", "is_landing", "top_findings",
 ]
 
 #: How many of the run's findings to act on (high and medium severity) the index page lists
@@ -355,6 +355,34 @@ def _first_error(nb_path: Path) -> tuple[int | None, str]:
             if output.get("output_type") == "error":
                 return position, f"{output['ename']}: {output['evalue']}"
     return None, "unknown error"
+
+
+def top_findings(found: list[findings.Finding], top: int = TOP_FINDINGS) -> list[findings.Finding]:
+    """The findings the index lists: the first ``top`` items of the summary's "What to act
+    on", one per subject (:func:`cxassess.findings.by_subject`: the CSAT and NPS sides of
+    one survey bias, a team's findings from several pages are one item), each its lead.
+
+    Parameters
+    ----------
+    found : list of Finding
+        The run's findings.
+    top : int, default TOP_FINDINGS
+        How many to list.
+
+    Returns
+    -------
+    list of Finding
+        High and medium findings, most important first, one per subject.
+
+    Examples
+    --------
+    >>> F = findings.Finding
+    >>> csat = F("CSAT biased", "n = 372", "medium", 1.0, "30_voice_of_customer", kind="response_bias")
+    >>> nps = F("NPS biased", "n = 129", "medium", 1.0, "30_voice_of_customer", kind="response_bias")
+    >>> [f.what for f in top_findings([csat, nps])]
+    ['CSAT biased']
+    """
+    return [lead for lead, _ in findings.by_subject(found, top=top, severities=("high", "medium"))]
 
 
 def _write_index(folder: Path, context: dict) -> None:
@@ -768,7 +796,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
                 "pages": results,
                 "manifest": manifest,
                 "landing": next((r for r in results if is_landing(staging / r.notebook)), None),
-                "findings": [f for f in findings.load(staging) if f.severity != "low"][:TOP_FINDINGS],
+                "findings": top_findings(findings.load(staging)),
             },
         )
         history = _history_record(config, cycle, staging, gate)  # before the checked tables go

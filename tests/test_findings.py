@@ -103,3 +103,26 @@ def test_a_small_nonzero_duration_change_is_never_shown_as_0_min():
         for sign in (1, -1):
             shown = number(sign * value, "hours", change=True)
             assert shown not in ("0 min", "+0 min", "-0 min", "0 s", "0.0 h"), (value, shown)
+
+
+def test_the_index_lists_one_finding_per_subject_as_the_summary_does():
+    """The index listed the first five high/medium findings as ranked, so the NPS side of the
+    survey bias repeated its CSAT side and a second path finding took the place of the team
+    and the bottleneck the summary puts first; it lists the summary's first five items."""
+    from cxassess.report import top_findings
+
+    found = [
+        make("CSAT biased", "medium", 1.0, kind="response_bias"),        # 2.0
+        make("NPS biased", "medium", 1.0, kind="response_bias"),         # 2.0, same subject
+        make("escalated: less satisfied", "high", 0.6, kind="path_csat"),  # 1.8
+        make("transferred: less satisfied", "high", 0.55, kind="path_csat"),  # 1.65, same subject
+        make("CSAT misses its target", "high", 0.5, kind="target_missed"),  # 1.5
+        make("tier1_south transfers more", "high", 0.4, team="tier1_south"),  # 1.2
+        make("tier1_south games handle time", "high", 0.35, team="tier1_south"),  # 1.05, same team
+        make("good news", "low", 1.0, kind="kpi_change"),                # 1.0, low: context, not listed
+        make("specialist is the new bottleneck", "high", 0.3, stage="specialist"),  # 0.9
+        make("a sixth subject", "medium", 0.2, kind="other"),            # 0.4, beyond the five
+    ]
+    assert [f.what for f in top_findings(found)] == [
+        "CSAT biased", "escalated: less satisfied", "CSAT misses its target", "tier1_south transfers more",
+        "specialist is the new bottleneck"]

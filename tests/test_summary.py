@@ -112,6 +112,11 @@ def test_summary_states_the_four_findings_first_ranked_and_linked(sample_review:
     # one item per subject (a team, a stage): the most important leads, the others about it follow
     leads = [lead.what for lead, _ in by_subject(load(sample_review), severities=("high", "medium"))]
     assert leads[: len(top)] == [t.split(" [")[0] for t in texts]
+    # the index lists the same first items, one per subject (not the NPS side of the CSAT bias)
+    index = (sample_review / "index.html").read_text(encoding="utf-8")
+    listed = re.findall(r"<li><strong>(.*?)</strong>", re.findall(r'<ol class="findings">(.*?)</ol>', index,
+                                                                     flags=re.S)[0])
+    assert [html.unescape(t) for t in listed] == leads[:5]
 
 
 @pytest.mark.slow
