@@ -196,6 +196,12 @@ def test_survey_of_a_ticket_that_does_not_exist(tmp_path):
     check = failed(report).loc[("surveys", "ticket_id")]
     assert check["failed_rows"] == 1 and check["examples"] == "T9999999"
     assert list(report.quarantine["surveys"]["row"]) == [data_rows(dataset, "surveys")]
+    # the quarantined row says which check it failed: not "ticket_id: ...to_not_be_null" (its
+    # ticket_id is there), the check on the lookup of the tickets table
+    held = report.quarantine["surveys"].iloc[0]
+    assert held["ticket_id"] == "T9999999"
+    assert held["checks"] == "ticket_id: expect_column_values_to_not_be_null (on _referenced_ticket)"
+    assert held["reasons"] == "ticket_id refers to a ticket that is not in the tickets table"
     assert_reconciles(report, dataset)
 
 

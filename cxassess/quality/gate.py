@@ -72,6 +72,22 @@ def _with_helpers(
     return out
 
 
+def _expectation_name(expectation: dict) -> str:
+    """The expectation's type, with the derived columns it runs on when it runs on one
+    (``_referenced_ticket``): its ``column`` names the data column, which the type alone
+    would describe wrongly (ticket_id is not null: it is not in the tickets table).
+
+    Examples
+    --------
+    >>> _expectation_name({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "_referenced_ticket"}})
+    'expect_column_values_to_not_be_null (on _referenced_ticket)'
+    >>> _expectation_name({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "ticket_id"}})
+    'expect_column_values_to_not_be_null'
+    """
+    helpers = [c for c in _columns_of(expectation["kwargs"]) if c.startswith("_")]
+    return expectation["type"] + (f" (on {', '.join(helpers)})" if helpers else "")
+
+
 def _columns_of(kwargs: dict) -> list[str]:
     """Columns an expectation needs (a ``column_list`` is cut to the columns present)."""
     return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
@@ -201,7 +217,7 @@ def validate_table(
             "table": table, "check": number, "column": _describe(expectation),
             "status": "not applicable", "failed_rows": 0, "rows_checked": len(frame),
             "share": 0.0, "quarantined": 0, "reason": meta.get("reason", expectation["type"]),
-            "fix": meta.get("fix", ""), "examples": "", "expectation": expectation["type"],
+            "fix": meta.get("fix", ""), "examples": "", "expectation": _expectation_name(expectation),
         }
         absent = [c for c in _columns_of(expectation["kwargs"]) if c not in columns]
         unset = [p for p in _parameters_of(expectation["kwargs"]) if p not in params]
