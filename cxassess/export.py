@@ -97,6 +97,8 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     out = frame.copy()
     for column in out.columns:
         values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):  # its categories are text like any other
+            values = values.astype(object)
         if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
             out[column] = values.map(neutralise, na_action="ignore").astype(object)
     out.columns = [neutralise(str(c)) for c in out.columns]

@@ -79,3 +79,11 @@ def test_write_csv_keeps_numbers_and_neutralises_headers(tmp_path):
     df = pd.DataFrame({"=bad header": ["x"], "change": [-0.25], "n": [3]})
     text = write_csv(df, tmp_path / "t.csv").read_text("utf-8-sig")
     assert text.splitlines() == ['"\'=bad header","change","n"', '"x",-0.25,3']
+
+
+def test_write_csv_neutralises_a_categorical_column(tmp_path):
+    """A team or channel column read as a pandas category (loaders, groupby keys) was
+    written as it is: '=HYPERLINK(...)' reached the spreadsheet as a formula."""
+    df = pd.DataFrame({"team": pd.Categorical(['=HYPERLINK("http://x","x")', "north", None]), "n": [1, 2, 3]})
+    lines = write_csv(df, tmp_path / "t.csv").read_text("utf-8-sig").splitlines()
+    assert lines == ['"team","n"', '"\'=HYPERLINK(""http://x"",""x"")",1', '"north",2', '"",3']
