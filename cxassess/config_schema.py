@@ -707,6 +707,14 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
                 if str(activity) not in activities:
                     unknown(f"process.{key}[{i}]", str(activity), "an activity mapped under process.activities",
                             list(activities), "name an activity of process.activities, or map it there")
+    allowed = _as_dict(raw.get("values"))
+    for i, policy in enumerate(_as_list(raw.get("sla")), start=1):
+        for key, listed in (("channels", "channels"), ("priorities", "priorities")):
+            known = [str(v) for v in _as_list(allowed.get(listed))]
+            for value in _as_list(policy.get(key)) if isinstance(policy, dict) and known else []:
+                if str(value) not in known:  # a policy for a value no ticket can have measures nothing
+                    unknown(f"sla[{i}].{key}", str(value), f"one of values.{listed}", known,
+                            f"use the values of values.{listed}: {', '.join(known)}; or add it there")
     names = [str(p["name"]) for p in _as_list(raw.get("sla")) if isinstance(p, dict) and "name" in p]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(ConfigProblem("sla", name, f"policy name {name!r} is used more than once",
