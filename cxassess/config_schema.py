@@ -649,6 +649,9 @@ def _problem(error: dict) -> ConfigProblem:
         choices = list(holder.model_fields) if holder is not None else []
         return ConfigProblem(key, given, f"unknown key {name!r}{did_you_mean(name, choices)}",
                              f"use one of: {', '.join(choices)}; or remove it")
+    if kind == "missing" and loc and isinstance(loc[-1], int):  # an item of a fixed-length list (two times)
+        return ConfigProblem(key, None, f"item {loc[-1] + 1} of the list is missing (too few items)",
+                             str(extra.get("fix") or "give every item of the list"))
     if kind == "missing":
         example = extra.get("example", "...")
         return ConfigProblem(key, None, "is required but missing",
