@@ -692,6 +692,7 @@ def _cross_checks(raw: dict) -> list[ConfigProblem]:
     for name in sorted({s for s in stages if stages.count(s) > 1}):
         problems.append(ConfigProblem("process.stages", name, f"stage {name!r} is defined more than once",
                                       "give each stage a unique name"))
+    stages = list(dict.fromkeys(stages))  # the stages a reference may name, each once
     activities = {str(k): v for k, v in _as_dict(process.get("activities")).items()}
     if stages:
         for activity, stage in activities.items():
