@@ -515,7 +515,7 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
     surveys = cycle.surveys
     if surveys is not None and "score" in surveys.columns:
         answered = surveys[surveys["score"].notna()].merge(teams, on="ticket_id", how="inner")
-        for kind, cut, measure, kpi in (("csat", TOP_BOX, "CSAT (top box)", "csat"),
+        for kind, cut, measure, kpi in (("csat", TOP_BOX, "CSAT (top-box share)", "csat"),
                                         ("ces", CES_AGREE, "CES: agree it was easy", "ces_agree")):
             part = answered[answered["kind"] == kind] if "kind" in answered.columns else (
                 answered if kind == "csat" else answered.iloc[:0])
@@ -537,7 +537,7 @@ def planned_served_received(cycle: Any, *, card: pd.DataFrame | None = None, con
     (achieved ÷ achieved + breached over every policy: a ticket covered by two policies counts
     twice, so its interval is a little narrow),
     the share of its tickets following the designed flow in the event log, and the pass rate
-    of each QA criterion. *Received* is what its customers said: CSAT (top box) and CES
+    of each QA criterion. *Received* is what its customers said: CSAT (top-box share) and CES
     (agree it was easy) of the tickets it handled. Each figure has its Wilson interval, its
     status against the target, and its gap to the rest of the desk with an interval widened
     for the number of rows (Bonferroni); ``below_rest`` marks a team worse than the rest

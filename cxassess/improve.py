@@ -64,7 +64,7 @@ WEEKLY_KPIS = {
     "reopen_rate": "Reopen rate",
     "frt_hours": "First response time, median hours",
     "ttr_hours": "Resolution time, median hours",
-    "csat": "CSAT (top-2 box)",
+    "csat": "CSAT (top-box share)",
 }
 #: Sub-folder of the review run's folder where the pages save the tables of the history record.
 RECORD_FOLDER = "record"

@@ -396,7 +396,7 @@ def test_without_audits_the_page_says_what_it_needs(tmp_path):
     assert "not available: needs <code>audits</code> (no such table in this cycle)" in page
     assert "Traceback" not in page
     # the team rows that need no audits are still there
-    assert "SLA attainment" in page and "CSAT (top box)" in page
+    assert "SLA attainment" in page and "CSAT (top-box share)" in page
 
 
 def test_review_yml_switch_pseudonymises_agents_in_every_table(tmp_path):
@@ -522,3 +522,22 @@ def test_the_stage_table_names_the_input_actually_missing():
     assert audit.stage_gaps_needs(with_events, audit.stage_gaps(with_events)) == (
         "not available: needs `review.yml process`")
     assert audit.stage_gaps_needs(with_events, pd.DataFrame({"stage": ["a"]})) is None
+
+
+def test_the_team_csat_and_the_weekly_csat_are_named_as_the_scorecard_names_csat(sample_cycles):
+    """The summary called one KPI three names: "CSAT (top-box share)" (scorecard, tiles,
+    glossary: the top two boxes), "CSAT (top box)" (a team's received quality) and "CSAT
+    (top-2 box)" (the weekly chart), while the voice-of-customer page calls "top box" the best
+    answer only. The team's figure is the 4-5 share (by hand below), named as the scorecard names it."""
+    from cxassess import improve
+
+    table = audit.planned_served_received(sample_cycles["2026Q3"])
+    received = table[table["level"] == "received"]
+    assert sorted(set(received["measure"])) == ["CES: agree it was easy", "CSAT (top-box share)"]
+    # by hand: tier1_south's CSAT answers of 2026Q3 (team of the ticket), 4 or 5 of 5
+    tickets = pd.read_csv(SAMPLE / "2026Q3" / "tickets.csv")
+    surveys = pd.read_csv(SAMPLE / "2026Q3" / "surveys.csv").merge(tickets[["ticket_id", "team"]], on="ticket_id")
+    south = surveys[(surveys["kind"] == "csat") & surveys["score"].notna() & (surveys["team"] == "tier1_south")]
+    row = received[(received["team"] == "tier1_south") & (received["measure"] == "CSAT (top-box share)")].iloc[0]
+    assert row["n"] == len(south) and row["value"] == pytest.approx((south["score"] >= 4).mean())
+    assert improve.WEEKLY_KPIS["csat"] == "CSAT (top-box share)"
