@@ -78,6 +78,12 @@ def _header_only(ds: Path) -> None:
     path.write_text(path.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
 
 
+def _header_only_surveys(ds: Path) -> None:
+    """No survey answered or sent this cycle: the export writes the header alone."""
+    path = ds / CYCLE / "surveys.csv"
+    path.write_text(path.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
+
+
 def _rename(table: str, old: str, new: str) -> Callable[[Path], None]:
     return lambda ds: _save(ds, table, _frame(ds, table).rename(columns={old: new}))
 
@@ -145,6 +151,9 @@ CASES = [
     pytest.param(_delete("surveys"), CYCLE, 0, ["passed"], {}, id="table-absent"),
     pytest.param(_empty, CYCLE, 1, ["surveys", "the file is empty"], {}, id="empty-file"),
     pytest.param(_header_only, CYCLE, 1, ["tickets table has no rows"], {}, id="header-only"),
+    pytest.param(_header_only_surveys, CYCLE, 1,
+                 ["surveys table has no rows", "a cycle that has none leaves the file out"], {},
+                 id="header-only-optional-table"),
     pytest.param(_rename("tickets", "created_at", "Created"), CYCLE, 1,
                  ["required column(s) of the tickets table are missing", "created_at"], {}, id="renamed-column"),
     pytest.param(_drop("events", "timestamp"), CYCLE, 1,
