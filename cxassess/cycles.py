@@ -299,6 +299,11 @@ def latest_cycle(dataset_dir: Path | str) -> str:
 TABLES_FOLDER = "tables"
 
 
+def _only(frame: pd.DataFrame, columns: Sequence[str] | None) -> pd.DataFrame:
+    """``frame`` with only ``columns`` (those it has, in that order); all of it without them."""
+    return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+
+
 class Tables(MutableMapping):
     """The tables of a cycle by name. A table the gate stored as Parquet is read on first
     use, so a page that never touches the audits never loads them.
@@ -367,8 +372,7 @@ class Tables(MutableMapping):
         if columns is None:
             return source() if callable(source) else pd.read_parquet(source)
         if callable(source):
-            frame = source()
-            return frame[[c for c in columns if c in frame.columns]]
+            return _only(source(), columns)
         import pyarrow.parquet as pq
 
         held = set(pq.read_schema(source).names)
@@ -429,8 +433,7 @@ class Tables(MutableMapping):
         ['team']
         """
         if name in self._frames:
-            frame = self._frames[name]
-            return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+            return _only(self._frames[name], columns)
         return self._read(name, columns) if name in self._stored else None
 
     def release(self, name: str) -> None:
@@ -717,9 +720,7 @@ class Cycle:
         if isinstance(self.tables, Tables):
             return self.tables.read_once(name, columns)
         frame = self.tables.get(name)
-        if columns is None or frame is None or not isinstance(frame, pd.DataFrame):
-            return frame
-        return frame[[c for c in columns if c in frame.columns]]
+        return _only(frame, columns) if isinstance(frame, pd.DataFrame) else frame
 
     def rows(self, name: str) -> int:
         """How many rows the table ``name`` has; a table stored by the gate and not read yet
