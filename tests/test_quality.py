@@ -462,3 +462,15 @@ def test_a_table_absent_from_the_cycle_has_no_quarantined_share(tmp_path):
     assert row["2026Q2: quarantined"] == "0.00%"  # the previous cycle has its surveys
     html = shown.to_html()
     assert html.count("0.00%") == 2 * 6 - 1  # every table of both cycles but 2026Q3's surveys
+
+
+def test_the_stop_line_of_a_table_without_rows_names_no_column_and_no_zero_count(tmp_path):
+    """A surveys file with its header only stops the review; its line says what and how to
+    fix, without the pseudo-column "(rows)" or "0 row(s)" of a check of the whole table."""
+    from cxassess.quality import critical_lines
+
+    dataset = copy_sample(tmp_path)
+    rewrite(dataset, "surveys", lambda lines: lines[:1])
+    (line,) = critical_lines(check_cycle(dataset, "2026Q3"))
+    assert line.startswith("surveys: the surveys table has no rows (observed: 0). Fix: ")
+    assert "(rows)" not in line and "0 row(s)" not in line

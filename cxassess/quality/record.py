@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -402,7 +403,9 @@ def unchanged(recorded: dict[str, dict], config: ReviewConfig, cycle: str) -> bo
 
 
 def critical_lines(report: QualityReport) -> list[str]:
-    """One line per critical defect: table, reason, column, rows, examples and fix.
+    """One line per critical defect: table, reason, column, rows, examples and fix. A check
+    of the whole table or file (its column ``(rows)`` or ``(file)``) names no column, and no
+    count of rows when none failed one by one.
 
     Parameters
     ----------
@@ -422,13 +425,25 @@ def critical_lines(report: QualityReport) -> list[str]:
     >>> tables = pd.DataFrame({"table": ["tickets"], "rows_read": [10], "rows_quarantined": [0]})
     >>> critical_lines(QualityReport("desk", "2026Q3", checks, tables, {}, "0" * 64))
     ["tickets: unreadable timestamp (created_at; 2 row(s); 'yesterday'). Fix: write ISO 8601"]
+    >>> empty = pd.DataFrame([{"table": "surveys", "column": "(rows)", "status": "critical", "failed_rows": 0,
+    ...     "reason": "the surveys table has no rows", "examples": "observed: 0",
+    ...     "fix": "leave the file out"}]).reindex(columns=CHECK_COLUMNS)
+    >>> critical_lines(QualityReport("desk", "2026Q3", empty, tables, {}, "0" * 64))
+    ['surveys: the surveys table has no rows (observed: 0). Fix: leave the file out']
     """
     failed = report.failures()
     failed = failed[failed["status"] == "critical"]
-    return [
-        f"{r.table}: {r.reason} ({r.column}; {r.failed_rows:,} row(s); {r.examples}). Fix: {r.fix}"
-        for r in failed.itertuples()
-    ]
+
+    def line(r: Any) -> str:
+        whole = str(r.column).startswith("(")  # (rows), (file): the table itself, not a column
+        details = [] if whole else [str(r.column)]
+        if not whole or (pd.notna(r.failed_rows) and r.failed_rows):
+            details.append(f"{int(r.failed_rows):,} row(s)")
+        if pd.notna(r.examples) and str(r.examples).strip():
+            details.append(str(r.examples))
+        return f"{r.table}: {r.reason}" + (f" ({'; '.join(details)})" if details else "") + f". Fix: {r.fix}"
+
+    return [line(r) for r in failed.itertuples()]
 
 
 def compare(now: QualityReport, before: QualityReport | None) -> pd.DataFrame:
