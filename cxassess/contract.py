@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxassess.errors import ConfigError
+from cxassess.errors import ConfigError, shown
 from cxassess.resources import suite_folder
 from cxassess.schema import REQUIRED, SCHEMA, TABLES
 
@@ -286,7 +286,7 @@ def update_readme(path: Path | str, *, check: bool = False) -> bool:
     Raises
     ------
     ConfigError
-        When the markers are missing.
+        When the file does not exist, is a folder, or lacks the markers.
 
     Examples
     --------
@@ -299,6 +299,10 @@ def update_readme(path: Path | str, *, check: bool = False) -> bool:
     True
     """
     path = Path(path)
+    if not path.is_file():  # a folder, or no such file: say which file is meant
+        raise ConfigError(f"{shown(path)}: {'is a folder' if path.is_dir() else 'no such file'}. How to fix: "
+                          f"give the README that holds the data contract's tables, e.g. data/README.md, "
+                          f"with the markers {BEGIN!r} and {END!r} where they go.")
     text = path.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
         raise ConfigError(f"{path}: the markers of the generated part are missing. How to fix: put "

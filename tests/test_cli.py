@@ -157,3 +157,14 @@ def test_every_help_names_the_defaults_of_dataset_reports_out_and_seed(capsys):
         out = " ".join(capsys.readouterr().out.split())  # argparse wraps the help over lines
         after = out.split(f" {option} ", 1)[1]
         assert words in after.split(" --", 1)[0], (command, option)
+
+
+def test_schema_update_of_a_missing_file_or_a_folder_says_which_file_is_meant(tmp_path, capsys):
+    """`cxassess schema --update` on a path that is no README: one line saying what the
+    path is and which file to give, exit status 1 (an error cxassess raises on purpose),
+    no OS error text."""
+    for path, what in ((tmp_path / "nofile.md", "no such file"), (tmp_path, "is a folder")):
+        assert main(["schema", "--update", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert f": {what}. How to fix: give the README that holds the data contract's tables" in err
+        assert "Errno" not in err and "Traceback" not in err
