@@ -40,7 +40,7 @@ from cxassess.registry import Need, Section
 from cxassess.stats import difference_of_proportions, wilson_interval, z_value
 
 __all__ = [
-    "COVARIATES", "ticket_covariates", "covariates", "SECTIONS", "bias_sentence", "response_rates", "respondent_balance", "reweighted_score",
+    "COVARIATES", "ticket_covariates", "ticket_group", "covariates", "SECTIONS", "bias_sentence", "response_rates", "respondent_balance", "reweighted_score",
     "drivers", "average_effects", "scale_distribution", "box_sensitivity", "adjacent_answers", "scale_advice",
     "mask_pii", "themes", "theme_dictionary", "response_bias", "driver_tables", "verbatims", "left_out_sentences", "theme_summary", "theme_pareto", "theme_quotes", "findings", "BANDS",
     "NO_WORD_BOUNDARIES",
@@ -529,6 +529,44 @@ def _tickets_with(label: str, value: object) -> str:
     if value == "no":
         return f"tickets not {label}" if "(" not in label else f"tickets without a {label.split(' (')[0]}"
     return f"tickets with {label}: {value}"
+
+
+def ticket_group(fact: str, value: object) -> str:
+    """The tickets of one value of a fact (a driver, a bias), as a CX lead says it.
+
+    Parameters
+    ----------
+    fact : str
+        A column of :func:`ticket_covariates` (``transfer``, ``reopened``, ``channel`` ...).
+    value : object
+        Its value.
+
+    Returns
+    -------
+    str
+        E.g. ``tickets transferred once``, ``reopened tickets``... in lower case.
+
+    Examples
+    --------
+    >>> ticket_group("transfer", "once"), ticket_group("reopened", "yes"), ticket_group("channel", "email")
+    ('tickets transferred once', 'tickets reopened', 'email tickets')
+    >>> ticket_group("ttr_bucket", "over 7 days"), ticket_group("team", "tier1_south")
+    ('tickets taking over 7 days to resolve', 'tickets of team tier1_south')
+    """
+    v = str(value)
+    if fact == "transfer":
+        return "tickets never transferred" if v == "none" else f"tickets transferred {v}"
+    if fact == "ttr_bucket":
+        return f"tickets taking {v} to resolve"
+    if fact == "channel":
+        return f"{v} tickets"
+    if fact == "team":
+        return f"tickets of team {v}"
+    if fact == "priority":
+        return f"{v}-priority tickets"
+    if fact == "category":
+        return f"tickets about {v}"
+    return _tickets_with(COVARIATES.get(fact, fact), value)
 
 
 def bias_sentence(result: dict, balance: pd.DataFrame | None = None) -> str:
@@ -1292,15 +1330,17 @@ def findings(*, bias: Sequence[dict] = (), driver_table: pd.DataFrame | None = N
         kind = driver_table.attrs.get("kind", "csat").upper()
         for i, r in enumerate(real.itertuples()):
             severity = "high" if i == 0 else "medium" if i < 3 else "low"
+            group = ticket_group(r.fact, r.value)  # "tickets transferred once", not "transfers: once"
             out.append(Finding(
-                f"{r.driver} costs {kind}: customers with it are {abs(100 * r.effect):.0f} pp less often satisfied; "
-                f"with {r.prevalence:.0%} of tickets affected that is {abs(100 * r.impact):.1f} pp of {kind} overall.",
+                f"{group[0].upper()}{group[1:]} cost {kind}: their customers are {abs(100 * r.effect):.0f} pp less "
+                f"often satisfied; with {r.prevalence:.0%} of tickets affected that is {abs(100 * r.impact):.1f} pp "
+                f"of {kind} overall.",
                 f"n = {r.n:,} answers with it; effect {100 * r.effect:+.1f} pp (95 % CI {100 * r.ci_low:+.1f} to "
                 f"{100 * r.ci_high:+.1f}); odds ratio {r.odds_ratio:.2f} ({r.or_low:.2f} to {r.or_high:.2f})",
                 severity, float(min(1.0, max(0.0, r.prevalence))) if np.isfinite(r.prevalence) else 0.0, page,
                 anchor="drivers", kind="driver", kpi=kind.lower() if kind.lower() in ("csat", "nps") else None,
                 team=r.value if r.fact == "team" else None,
-                action=f"Act on '{r.driver}' first: it costs the most satisfaction." if i == 0 else "",
+                action=f"Act on the {group} first: they cost the most satisfaction." if i == 0 else "",
                 figures={"effect": float(r.effect), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high),
                          "impact": float(r.impact)}))
     if pareto is not None and len(pareto):
