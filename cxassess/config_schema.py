@@ -891,6 +891,8 @@ def _default(info: FieldInfo) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):
+        return "built in: " + ", ".join(f"`{k}`" for k in value)  # sections (the themes): named, not dumped
     return f"`{value!r}`" if isinstance(value, str) else f"`{value}`"
 
 

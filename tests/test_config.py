@@ -310,3 +310,14 @@ def test_themes_default_and_replaced():
         validate_review({"timezone": "UTC", "themes": {"x": {"wordz": {"en": ["a"]}}}})
     [problem] = info.value.problems
     assert problem.key == "themes.x.wordz" and "did you mean 'words'" in str(info.value)
+
+
+def test_the_reference_names_the_built_in_themes_instead_of_dumping_them():
+    """The default of `themes` (sections of words per language) reads as the names of the
+    built-in themes, not as a Python repr of the models."""
+    from cxassess.config_schema import ReviewSettings
+
+    row = next(r for r in reference_markdown().splitlines() if r.startswith("| `themes` |"))
+    names = list(ReviewSettings.model_fields["themes"].get_default(call_default_factory=True))
+    assert "Theme(" not in row and "built in: " + ", ".join(f"`{n}`" for n in names) in row
+    assert len(names) > 5
