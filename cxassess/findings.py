@@ -30,7 +30,8 @@ from pathlib import Path
 
 from cxassess.errors import InputError
 
-__all__ = ["Finding", "SEVERITIES", "SEVERITY_WEIGHT", "rank", "save", "load", "FOLDER", "number", "interval"]
+__all__ = ["Finding", "SEVERITIES", "SEVERITY_WEIGHT", "rank", "save", "load", "FOLDER", "number", "interval",
+           "signed"]
 
 #: Severities, most severe first.
 SEVERITIES = ("high", "medium", "low")
@@ -329,8 +330,26 @@ def load(report_dir: Path | str | None) -> list[Finding]:
     return rank(found)
 
 
-def _signed(text: str, change: bool) -> str:
-    """``text`` (already rounded) with a sign when ``change``; a rounded zero has none."""
+def signed(text: str, change: bool = True) -> str:
+    """``text`` (a figure already rounded) with a sign when ``change``; a rounded zero has
+    none, so no "+0.0" or "-0.0" is ever shown.
+
+    Parameters
+    ----------
+    text : str
+        The rounded figure, e.g. ``"16.0"``, ``"-0.0"``.
+    change : bool, default True
+        Whether it is a change (signed).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> signed("16.0"), signed("-0.0"), signed("-3.1"), signed("16.0", change=False)
+    ('+16.0', '0.0', '-3.1', '16.0')
+    """
     digits = "".join(c for c in text if c.isdigit())
     if not digits.strip("0"):
         return text.lstrip("-")
@@ -399,7 +418,7 @@ def number(value: float | None, unit: str, *, change: bool = False, minutes: boo
         text = f"{value:.2f}"
     else:
         text = f"{value:.1f}"
-    return _signed(text, change)
+    return signed(text, change)
 
 
 def interval(low: float | None, high: float | None, unit: str, *, change: bool = False) -> str:

@@ -23,7 +23,7 @@ from pandas.io.formats.style import Styler
 
 from cxassess import registry
 from cxassess.export import md_text
-from cxassess.findings import _signed, interval, number
+from cxassess.findings import interval, number, signed
 from cxassess.kpis.breakdown import moved
 from cxassess.kpis.notable import anchor_of
 from cxassess.kpis.scorecard import LABELS, label
@@ -2353,10 +2353,10 @@ def _pp(v: float, lo: float, hi: float, *, scale: float = 100.0, unit: str = " p
     if v is None or not np.isfinite(v):
         return "–", "–"
 
-    def signed(x: float) -> str:  # the sign rule of findings.number: a rounded zero has none
-        return _signed(f"{scale * x:.1f}", change=True)
+    def text(x: float) -> str:  # the sign rule of findings.number: a rounded zero has none
+        return signed(f"{scale * x:.1f}")
 
-    return signed(v) + unit, f"{signed(lo)} to {signed(hi)}"
+    return text(v) + unit, f"{text(lo)} to {text(hi)}"
 
 
 def bias_table(results: list[dict]) -> Styler:
