@@ -500,7 +500,7 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
             rows += _share_rows(sla, "team", "ok", "served", "SLA attainment", targets.get("sla"))
     # served: the designed flow followed (event log)
     process = config.process
-    if cycle.events is not None and process is not None and process.transitions:
+    if "events" in cycle.tables and process is not None and process.transitions:  # asked without reading the log
         conf, _ = conformance(cycle_log(cycle), process)
         conf = conf.merge(teams, on="ticket_id", how="inner")
         rows += _share_rows(conf, "team", "conforms", "served", "designed flow followed (event log)", None)
@@ -729,7 +729,7 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     if before is not None and (earlier := before.read_once("events")) is not None:
         old = assess(before, process_log(earlier, process)).set_index("stage")
         del earlier
-    log = cycle_log(cycle, keep=False)  # let go on return: the page's next section is at its peak
+    log = cycle_log(cycle)  # kept: planned vs served by team (next on the page) uses it too
     table = assess(cycle, log)
     targets = {s.name: s.target_hours for s in process.stages}
     table["target_hours"] = table["stage"].map(targets).astype(float)

@@ -328,6 +328,7 @@ class Tables(MutableMapping):
         self._stored = {k: v for k, v in (stored or {}).items() if k not in self._frames}
         self._files = {k: Path(v) for k, v in self._stored.items() if not callable(v)}
         self._source: Tables | None = None  # the mapping this one was replaced from
+        self._origin: dict[str, Path | Callable[[], pd.DataFrame]] = {}  # what each table read was read from
 
     def parquet(self, name: str) -> Path | None:
         """The Parquet file the table ``name`` is (or was) read from, ``None`` for a table
@@ -352,15 +353,16 @@ class Tables(MutableMapping):
         return self._files.get(name)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        """The table ``name``, read on first use (through the mapping this one was
-        :meth:`replaced` from, when that one has not read it either: one read for both).
+        """The table ``name``, read on first use: once for this mapping and the one it was
+        :meth:`replaced` from, whichever asks first.
         """
         if name not in self._frames and name in self._stored:
-            source = self._source
-            if source is not None and source._stored.get(name) is self._stored[name]:
-                self._frames[name] = source[name]  # read once, kept by both
+            stored, source = self._stored[name], self._source
+            if source is not None and (source._stored.get(name) is stored or source._origin.get(name) is stored):
+                self._frames[name] = source[name]  # read once, kept by both (whichever asked first)
             else:
                 self._frames[name] = self._read(name)
+            self._origin[name] = stored
             del self._stored[name]
         return self._frames[name]
 
@@ -406,6 +408,37 @@ class Tables(MutableMapping):
             return int(pq.ParquetFile(self._files[name]).metadata.num_rows)
         return len(self[name])
 
+    def unread(self, name: str) -> Path | None:
+        """The Parquet file of the table ``name`` while it is stored and not read into memory
+        yet (neither through this mapping nor the one it was :meth:`replaced` from), else
+        ``None``: its columns, rows and empty cells can be learnt from the file without
+        reading the table.
+
+        Parameters
+        ----------
+        name : str
+            The table.
+
+        Returns
+        -------
+        Path or None
+            The file.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> path = store_table(pd.DataFrame({"ticket_id": ["T1"]}), tempfile.mkdtemp(), "tickets")
+        >>> t = Tables(stored={"tickets": path})
+        >>> t.unread("tickets") == path, len(t["tickets"]), t.unread("tickets")
+        (True, 1, None)
+        """
+        if name in self._frames or name not in self._files:
+            return None
+        source = self._source
+        if source is not None and self._stored.get(name) is source._origin.get(name):
+            return None  # read by the mapping it was replaced from: in memory already
+        return self._files[name]
+
     def read_once(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
         """The table ``name`` for one use: read from its source without being kept when it
         has not been read yet (its memory goes back when the caller lets it go), else the
@@ -434,7 +467,12 @@ class Tables(MutableMapping):
         """
         if name in self._frames:
             return _only(self._frames[name], columns)
-        return self._read(name, columns) if name in self._stored else None
+        if name not in self._stored:
+            return None
+        source = self._source
+        if source is not None and self._stored[name] is source._origin.get(name):
+            return _only(source._frames[name], columns)  # read by the mapping it was replaced from
+        return self._read(name, columns)
 
     def release(self, name: str) -> None:
         """Forget a table read into memory (the gate holds one table at a time).
@@ -453,16 +491,19 @@ class Tables(MutableMapping):
         self._frames.pop(name, None)
         self._stored.pop(name, None)
         self._files.pop(name, None)
+        self._origin.pop(name, None)
 
     def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
         """Put ``frame`` in place of the table ``name``."""
         self._stored.pop(name, None)
         self._files.pop(name, None)
+        self._origin.pop(name, None)
         self._frames[name] = frame
 
     def __delitem__(self, name: str) -> None:
         """Drop the table ``name``."""
         self._files.pop(name, None)
+        self._origin.pop(name, None)
         if name in self._stored:
             del self._stored[name]
         else:

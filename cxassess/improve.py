@@ -584,8 +584,8 @@ def history_record(dataset: Path | str, cycle: str, report_dir: Path | str | Non
     # the cycle is loaded only for a table no page saved (a run without those pages)
     data = checked_cycle(config.root, cycle, report_dir) if any(f is None for f in saved.values()) else None
     stages = saved["stages"]
-    if stages is None and data.events is not None and config.process is not None:
-        metrics = process.stage_metrics(data.events, config.process)
+    if stages is None and not data.missing("events") and config.process is not None:
+        metrics = process.stage_metrics(data.read_once("events"), config.process)
         stages = metrics.rename(columns={"median_elapsed_hours": "median_hours"})
     weekly = saved["weekly"]
     gate_rows = None

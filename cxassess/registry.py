@@ -454,6 +454,60 @@ class _Table:
         return self._ask(("holds", column, value), lambda: len(found.collect(backend="pandas")) > 0)
 
 
+class _StoredTable(_Table):
+    """What :func:`missing` asks of a table stored as Parquet and not read yet, answered
+    without reading it: columns and rows from the file's metadata, empty cells from its
+    statistics (else from that column alone), values from that column alone.
+    """
+
+    def __init__(self, path: Any, remember: Callable[[Any, Callable[[], Any]], Any] | None = None) -> None:
+        import pyarrow.parquet as pq
+
+        self.file = pq.ParquetFile(path)
+        self.lazy = True
+        self.columns = self.file.schema_arrow.names
+        self._key = ("parquet", str(path))
+        self._remember = remember or (lambda key, compute: compute())
+
+    def _column(self, column: str) -> Any:
+        return self.file.read(columns=[column]).column(0)
+
+    def rows(self) -> int:
+        return int(self.file.metadata.num_rows)
+
+    def empty(self, column: str) -> bool:
+        def nulls() -> int:
+            meta = self.file.metadata
+            at = meta.schema.names.index(column) if column in meta.schema.names else None
+            counts = [meta.row_group(r).column(at).statistics for r in range(meta.num_row_groups)] if at is not None else []
+            if at is not None and all(s is not None and s.has_null_count for s in counts):
+                return sum(s.null_count for s in counts)
+            return self._column(column).null_count  # no statistics written: the column alone is read
+        return self.rows() > 0 and self._ask(("nulls", column), nulls) == self.rows()
+
+    def values(self, column: str, at_most: int) -> list:
+        def compute() -> list:
+            import pyarrow.compute as pc
+
+            return pc.unique(self._column(column).drop_null()).to_pylist()[:at_most]
+        return self._ask(("values", column, at_most), compute)
+
+    def holds(self, column: str, value: Any) -> bool:
+        def compute() -> bool:
+            import pyarrow.compute as pc
+
+            return bool(pc.any(pc.equal(self._column(column), value)).as_py())
+        return self._ask(("holds", column, value), compute)
+
+
+def _unread(tables: Mapping[str, Any], name: str) -> Any:
+    """The Parquet file of a stored table not read yet (:meth:`cxassess.cycles.Tables.unread`),
+    else ``None``.
+    """
+    unread = getattr(tables, "unread", None)
+    return unread(name) if unread is not None else None
+
+
 def _survey_kind(surveys: _Table, kind: str, config: ReviewConfig | None) -> str | None:
     """Why answers of ``kind`` cannot be told apart, or ``None`` when they can."""
     scales = config.survey_scales if config is not None else {}
@@ -513,14 +567,15 @@ def missing(cycle: Any, needs: Iterable[Need]) -> list[str]:
             if config is None or (check is not None and not check(config)):
                 out.append(f"`review.yml {need.column}`")
             continue
-        native = tables.get(need.table)
-        if native is None:
+        file = _unread(tables, need.table) if need.table in tables else None  # stored, not read: not read for this
+        if file is None and tables.get(need.table) is None:
             out.append(f"`{need.table}` (no such table in this cycle)")
             absent.add(need.table)
             continue
         if need.column is None:
             continue
-        df = _Table(native, getattr(cycle, "once", None))
+        remember = getattr(cycle, "once", None)
+        df = _StoredTable(file, remember) if file is not None else _Table(tables[need.table], remember)
         if need.column.startswith("kind:"):
             problem = _survey_kind(df, need.column.split(":", 1)[1], config) if df.rows() else "answered surveys"
             if problem:

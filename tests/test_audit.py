@@ -182,17 +182,30 @@ def test_stage_gaps_show_the_specialist_queue_in_2026q3(sample_cycles):
     assert not (earlier["verdict"] == "worsened").any()
 
 
-def test_stage_gaps_keep_no_event_log_of_either_cycle(sample_cycles, tmp_path):
-    """Both cycles read from stored tables, as in a review: the stage gaps read each event
-    log for themselves and let it go (the page's next section is its peak), with the same
-    table as from cycles holding their logs."""
+def test_stage_gaps_keep_no_event_log_of_the_previous_cycle_and_build_the_current_one_once(
+        sample_cycles, tmp_path, monkeypatch):
+    """Both cycles read from stored tables, as in a review: the stage gaps read the previous
+    cycle's event log for themselves and let it go; the current cycle's log is built once
+    and kept for planned vs served by team, the page's next section (it was built twice);
+    the table equals the one from cycles holding their logs."""
+    from cxassess import process
     from cxassess.cycles import store_tables, stored_cycle
 
     now, before = (stored_cycle(c.config, c.label, tmp_path / c.label, store_tables(c, tmp_path / c.label))
                    for c in (sample_cycles["2026Q3"], sample_cycles["2026Q2"]))
+    built = []
+    real = process.process_log
+    def counted(events, *args, **kwargs):
+        if isinstance(events, pd.DataFrame):  # a log being built (a ProcessLog is returned as it is)
+            built.append(len(events))
+        return real(events, *args, **kwargs)
+
+    monkeypatch.setattr(process, "process_log", counted)
     table = audit.stage_gaps(now, before)
-    assert "events" not in now.tables._frames and "events" not in before.tables._frames
-    assert ("process_log",) not in now.computed
+    assert "events" not in before.tables._frames and ("process_log",) in now.computed
+    audit.planned_served_received(now)
+    assert built == [len(sample_cycles["2026Q2"].events), len(sample_cycles["2026Q3"].events)]
+    monkeypatch.undo()
     pd.testing.assert_frame_equal(table, audit.stage_gaps(sample_cycles["2026Q3"], sample_cycles["2026Q2"]))
 
 

@@ -247,3 +247,73 @@ def test_the_cycle_summary_counts_the_rows_of_stored_tables_without_reading_them
     text = cycle_summary(now).data
     for csv in sorted(Path("data/sample/2026Q3").glob("*.csv")):
         assert f"| {csv.stem} | {len(pd.read_csv(csv)):,} | {csv.name} |" in text
+
+
+def _stored_and_held(tmp_path, change=None):
+    from cxassess.cycles import load_cycle, store_tables, stored_cycle
+
+    held = load_cycle("data/sample", "2026Q3")
+    if change is not None:
+        change(held.tables)
+    return stored_cycle(held.config, held.label, tmp_path, store_tables(held, tmp_path)), held
+
+
+def _blank_and_constant(tables):
+    """A cycle with a column empty in every row, one with one value, and no CES answer."""
+    tables["tickets"] = tables["tickets"].assign(reopens=pd.NA, channel="email")
+    surveys = tables["surveys"]
+    tables["surveys"] = surveys[surveys["kind"] != "ces"]
+
+
+@pytest.mark.parametrize("change", [None, _blank_and_constant], ids=["sample", "blank-and-constant"])
+def test_what_a_page_needs_is_learnt_from_the_stored_files_without_reading_a_table(tmp_path, monkeypatch, change):
+    """Whether a KPI or section has its inputs (table, column, a column empty in every row,
+    one value in every row, a survey kind) is answered from the stored Parquet files: no
+    table is read into memory for it (page 10 on m1 read the 5.3 M-event log whole to learn
+    that it has a stage column), and every answer equals the one of the cycle in memory."""
+    from cxassess import registry
+    from cxassess.cycles import Tables
+
+    stored, held = _stored_and_held(tmp_path, change)
+    items = [*registry.KPIS.values(), *registry.SECTIONS.values()]
+    expected = [registry.missing(held, item.needs) for item in items]
+    assert any(expected)  # some needs are not met: the answers are not all empty
+    monkeypatch.setattr(Tables, "__getitem__", lambda *a: pytest.fail("a table was read into memory"))
+    assert [registry.missing(stored, item.needs) for item in items] == expected
+    assert stored.tables._frames == {}
+
+
+def test_a_stored_file_without_statistics_is_asked_by_its_column_alone(tmp_path):
+    """Parquet files written by other tools may carry no statistics: the empty cells are
+    then counted in the one column read for it, with the same answer."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cxassess import registry
+    from cxassess.cycles import Tables
+
+    path = tmp_path / "tickets.parquet"
+    pq.write_table(pa.table({"ticket_id": ["T1", "T2"], "resolved_at": pa.array([None, None], pa.timestamp("us")),
+                             "reopens": [0, 1]}), path, write_statistics=False)
+    assert pq.ParquetFile(path).metadata.row_group(0).column(1).statistics is None
+    cycle = type("C", (), {"tables": Tables(stored={"tickets": path}), "config": None})()
+    needs = [registry.Need("tickets", "resolved_at"), registry.Need("tickets", "reopens")]
+    assert registry.missing(cycle, needs) == ["`tickets.resolved_at` (empty in every row)"]
+    assert cycle.tables._frames == {}
+
+
+def test_a_table_read_by_the_mapping_a_view_was_made_from_is_not_read_again(tmp_path, monkeypatch):
+    """A view (:meth:`Tables.replaced`) reads a stored table through its source whichever of
+    the two asks first: one read, one frame in memory (the other order read it twice)."""
+    from cxassess.cycles import Tables, store_table
+
+    path = store_table(pd.DataFrame({"ticket_id": ["T1", "T2"]}), tmp_path, "tickets")
+    reads = []
+    real = Tables._read
+    monkeypatch.setattr(Tables, "_read", lambda self, name, *a: reads.append(name) or real(self, name, *a))
+    source = Tables(stored={"tickets": path})
+    view = source.replaced({})
+    frame = source["tickets"]
+    assert view.unread("tickets") is None
+    assert view["tickets"] is frame and view.read_once("tickets", ["ticket_id"]) is not None
+    assert reads == ["tickets"]
