@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from importlib import metadata
@@ -731,7 +731,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
         if gate.critical:
             pages = [p for p in pages if p.stem.startswith("00_")]
         last = _last_pages(final)
-        jobs, room, guess, why = _parallel_pages(staging, len(pages), jobs, last)
+        jobs, room, guess, why = _parallel_pages(staging, pages, jobs, last)
         say(f"  running {len(pages)} notebook(s), {why}")
         results = _execute(pages, staging, parameters, jobs, failed_dir, say, last, room, guess)
         nav = [{"href": r.html, "title": r.title} for r in results]
@@ -964,7 +964,7 @@ def _public(path: Path) -> str:
 
 def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, failed_dir: Path,
              say: Callable[[str], None], last: dict[str, dict] | None = None,
-             room: int | None = None, guess: int = 0) -> list[PageResult]:
+             room: int | None = None, guess: Mapping[str, int] | None = None) -> list[PageResult]:
     """Execute the notebooks with papermill, up to ``jobs`` at a time (each in its own
     kernel; they only read the gate's stored tables), and return their results in name
     order, landing pages (:func:`is_landing`: the summary) first. The landing pages run
@@ -973,7 +973,8 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
     The notebooks that took longest in the last good review (``last``) start first, so the
     longest one does not start last; without that record, in name order. With ``room``
     (bytes), a notebook starts beside the running ones only when their memory and its own
-    fit in it: each counts for its peak in the last review, else for ``guess``; the
+    fit in it: each counts for its peak in the last review, else for its ``guess`` (by
+    notebook name, :func:`page_memory`); the
     first notebook waiting that fits starts (one always runs). Each page's peak is
     measured (:class:`_PagePeaks`) and returned in its result. The first failure stops
     the run: notebooks not started are not run.
@@ -985,7 +986,7 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
 
     def need(page: Path) -> int:
         peak = last.get(page.name, {}).get("peak_mib")
-        return int(peak * 2**20) if peak else guess
+        return int(peak * 2**20) if peak else (guess or {}).get(page.name, 0)
 
     def run(i: int, page: Path) -> PageResult:
         out = staging / page.name
@@ -1087,11 +1088,12 @@ def is_landing(notebook: Path) -> bool:
 
 #: Memory one page needs besides its data: the kernel with pandas, matplotlib and the package.
 PAGE_BASELINE_BYTES = 400 * 2**20
-#: A page's peak is about this many times the Parquet files of the two cycles it reads (both
-#: cycles decompressed, the event log coded and cut into visits, the figures). Measured on
-#: the benchmark data m1 (2 x 1 M tickets, 224 MB of Parquet): the process stages page
-#: peaks at 2.3 GB, the scorecard at about 2 GB.
-PARQUET_EXPANSION = 9
+#: What a notebook that declares no figure of its own (:func:`page_memory`) counts for: its
+#: peak beyond its kernel in times the Parquet files of the two cycles (both cycles
+#: decompressed, the event log coded and cut into visits, the figures). The most any page
+#: of the review needs on the benchmark data m1 (2 x 1 M tickets, 0.22 GB of Parquet), with
+#: room to spare: the quality-audits page, about 10.2 (it declares 11.5).
+PARQUET_EXPANSION = 12
 #: What the gate's process and the kernels need from the allocators to give freed memory back
 #: to the system at once (Arrow through the system allocator, large blocks as their own
 #: mappings): a page that lets a table go really frees it, so pages can run side by side.
@@ -1117,35 +1119,96 @@ def _own_rss() -> int:
         return 0
 
 
-def _parallel_pages(staging: Path, pages: int, jobs: int | None,
-                    last: dict[str, dict] | None = None) -> tuple[int, int | None, int, str]:
+def _parallel_pages(staging: Path, pages: Sequence[Path], jobs: int | None,
+                    last: dict[str, dict] | None = None) -> tuple[int, int | None, dict[str, int], str]:
     """How the notebooks share the machine: how many run at once at most, the memory they
-    may use together (bytes, ``None``: not checked), what a page is counted for when its
-    peak in the last review is unknown, and the reason in words.
+    may use together (bytes, ``None``: not checked), what each page is counted for when its
+    peak in the last review is unknown (:func:`page_memory`, by notebook name), and the
+    reason in words.
 
     ``--jobs`` (``jobs``) sets how many run at once, memory unchecked. Else one per core,
     in the review's memory budget (:func:`memory_budget`) less what this process holds,
     and no more than the free memory: a page counts for its peak in the last review
     (``last``), else for its kernel plus the stored tables of the cycle and the previous
-    one, decompressed.
+    one times what the page declares.
     """
     data = sum(p.stat().st_size for folder in (staging, staging / "previous")
                for p in (folder / quality.TABLES_FOLDER).glob("*.parquet"))
-    guess = PAGE_BASELINE_BYTES + PARQUET_EXPANSION * data
+    guess = {page.name: page_memory(page, data) for page in pages}
     if jobs is not None:
-        jobs = max(1, min(jobs, pages))
+        jobs = max(1, min(jobs, len(pages)))
         return jobs, None, guess, f"{jobs} at a time (--jobs)"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     free, budget = _available_memory(), memory_budget()
     room = budget - _own_rss() if free is None else min(free, budget - _own_rss())
-    known = sum(1 for p in (last or {}).values() if p.get("peak_mib"))
-    why = f"up to {max(1, min(cores, pages))} at a time as memory allows ({cores} core(s)"
+    known = sum(1 for p in pages if (last or {}).get(p.name, {}).get("peak_mib"))
+    at_most = max(1, min(cores, len(pages)))
+    why = f"up to {at_most} at a time as memory allows ({cores} core(s)"
     if free is not None:
         why += f", {free / 2**30:.1f} GB free"
     why += f", budget {budget / 10**9:.1f} GB; each page counted for "
-    why += (f"its peak in the last review, {known} of {pages}, else " if known else "")
-    why += f"about {guess / 2**30:.1f} GB)"
-    return max(1, min(cores, pages)), max(room, 0), guess, why
+    why += f"its peak in the last review, {known} of {len(pages)}" if known else ""
+    if known < len(pages):
+        sizes = sorted(guess[p.name] for p in pages if not (last or {}).get(p.name, {}).get("peak_mib"))
+        span = f"{sizes[0] / 2**30:.1f}" + (f" to {sizes[-1] / 2**30:.1f}" if sizes[-1] != sizes[0] else "")
+        why += (", else " if known else "") + f"about {span} GB as the stored data ({data / 10**9:.2f} GB) and the page suggest"
+    return at_most, max(room, 0), guess, why + ")"
+
+
+def page_memory(notebook: Path, data: int) -> int:
+    """What a page is counted for, before its peak has been measured, when it runs beside
+    others: its kernel (:data:`PAGE_BASELINE_BYTES`) plus ``data``, the bytes of the stored
+    tables of the cycle and the previous one, times the figure the notebook declares in its
+    metadata, ``{"cxassess": {"peak_per_data": 4.5}}`` (:data:`PARQUET_EXPANSION` for a
+    notebook that declares none). ``make bench`` measures each page's figure on the
+    benchmark data and says whether the declared one covers it.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The notebook file.
+    data : int
+        Bytes of the stored (Parquet) tables the page may read.
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import nbformat
+    >>> from nbformat.v4 import new_notebook
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> nbformat.write(new_notebook(metadata={"cxassess": {"peak_per_data": 2}}), folder / "a.ipynb")
+    >>> nbformat.write(new_notebook(), folder / "b.ipynb")
+    >>> page_memory(folder / "a.ipynb", 10**8) == PAGE_BASELINE_BYTES + 2 * 10**8
+    True
+    >>> page_memory(folder / "b.ipynb", 10**8) == PAGE_BASELINE_BYTES + PARQUET_EXPANSION * 10**8
+    True
+    """
+    return PAGE_BASELINE_BYTES + int(declared_peak_per_data(notebook) * data)
+
+
+def declared_peak_per_data(notebook: Path) -> float:
+    """The figure a notebook declares for :func:`page_memory` (its peak beyond its kernel,
+    in times the stored data), :data:`PARQUET_EXPANSION` when it declares none or no
+    number of zero or more.
+
+    Examples
+    --------
+    >>> declared_peak_per_data(Path("notebooks/40_quality_audits.ipynb")) > 0
+    True
+    """
+    import nbformat
+
+    try:
+        figure = nbformat.read(notebook, as_version=4).metadata.get("cxassess", {}).get("peak_per_data")
+    except (OSError, ValueError, AttributeError):
+        return float(PARQUET_EXPANSION)
+    ok = isinstance(figure, int | float) and not isinstance(figure, bool) and figure >= 0
+    return float(figure) if ok else float(PARQUET_EXPANSION)
 
 
 def _ready_to_publish(staging: Path) -> None:

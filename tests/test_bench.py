@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
+
+import pytest
 
 from tests.bench import __main__ as runner
 from tests.bench import _common, bench_generator, bench_review
@@ -89,3 +92,26 @@ def test_scale_bench_reads_one_partition_on_each_engine(tmp_path, monkeypatch):
         assert result["entering"][engine]["intake"] == q3["ticket_id"].nunique()
     assert [r["unit"] for r in result["rows"]] == ["GiB", "GiB", "s", "s", "GiB", "s", "s", "GiB"]
     assert "scale" in runner.available() and "scale" in runner.SEPARATE
+
+
+def test_each_page_s_measured_memory_is_set_beside_the_figure_it_declares(tmp_path):
+    """The review bench reads each page's peak from the manifest and the stored tables'
+    bytes from the saved gates, and puts (peak - kernel) / stored bytes beside the figure
+    the notebook declares: met when the declaration covers the measurement."""
+    import json
+
+    from cxassess.report import PAGE_BASELINE_BYTES, declared_peak_per_data
+
+    folder = tmp_path / "m1"
+    (folder / "2026Q3").mkdir(parents=True)
+    for label, size in (("2026Q3", 600_000), ("2026Q2", 400_000)):
+        (folder / ".checked" / label / "k" / "tables").mkdir(parents=True)
+        (folder / ".checked" / label / "k" / "tables" / "events.parquet").write_bytes(b"x" * size)
+    declared = declared_peak_per_data(Path("notebooks/40_quality_audits.ipynb"))
+    peak_mib = (PAGE_BASELINE_BYTES + (declared + 1) * 10**6) / 2**20  # beyond the declared figure
+    (folder / "2026Q3" / "manifest.json").write_text(json.dumps({"previous_cycle": "2026Q2", "pages": [
+        {"notebook": "40_quality_audits.ipynb", "peak_mib": peak_mib}]}))
+    found = bench_review.page_memory(folder, "2026Q3")
+    assert found == {"page_peak_mib": {"40_quality_audits.ipynb": peak_mib}, "stored_bytes": 10**6}
+    (row,) = bench_review._page_rows([found])
+    assert row["median"] == pytest.approx(declared + 1, abs=0.01) and row["met"] is False

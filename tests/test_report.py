@@ -248,23 +248,59 @@ def test_scorecard_page_shows_the_verdicts_and_trends_over_gated_cycles(review):
 
 
 def test_notebooks_run_at_once_as_cores_and_free_memory_allow(tmp_path, monkeypatch):
+    import nbformat
+    from nbformat.v4 import new_notebook
+
     from cxassess import report
 
     stored = tmp_path / "tables"
     stored.mkdir()
     (stored / "events.parquet").write_bytes(b"x" * 1000)
+    pages = [tmp_path / f"{i}0_p.ipynb" for i in range(4)]
+    for page in pages:
+        nbformat.write(new_notebook(), page)
     monkeypatch.setattr(report.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    need = report.PAGE_BASELINE_BYTES + report.PARQUET_EXPANSION * 1000
+    need = report.PAGE_BASELINE_BYTES + report.PARQUET_EXPANSION * 1000  # no figure declared
     monkeypatch.setattr(report, "_available_memory", lambda: 10 * need)
     monkeypatch.setenv("CXASSESS_MEMORY_BUDGET", "100GB")  # the free memory is the limit
-    assert report._parallel_pages(tmp_path, 4, None)[:3] == (4, 10 * need, need)  # four cores, room for ten
-    assert report._parallel_pages(tmp_path, 3, None)[0] == 3  # no more than the pages
+    assert report._parallel_pages(tmp_path, pages, None)[:3] == (4, 10 * need, {p.name: need for p in pages})
+    assert report._parallel_pages(tmp_path, pages[:3], None)[0] == 3  # no more than the pages
     monkeypatch.setattr(report, "_available_memory", lambda: 2 * need + 1)
-    jobs, room, guess, why = report._parallel_pages(tmp_path, 4, None)
-    assert (jobs, room // guess) == (4, 2) and "4 core(s)" in why  # room for two pages of the guessed size
-    jobs, _, _, why = report._parallel_pages(tmp_path, 4, None, {"00_a.ipynb": {"seconds": 1.0, "peak_mib": 300}})
+    jobs, room, guess, why = report._parallel_pages(tmp_path, pages, None)
+    assert (jobs, room // guess[pages[0].name]) == (4, 2) and "4 core(s)" in why  # room for two pages of that size
+    jobs, _, _, why = report._parallel_pages(tmp_path, pages, None, {"00_p.ipynb": {"seconds": 1.0, "peak_mib": 300}})
     assert "its peak in the last review, 1 of 4" in why
-    assert report._parallel_pages(tmp_path, 4, 3) == (3, None, need, "3 at a time (--jobs)")
+    assert report._parallel_pages(tmp_path, pages, 3)[::2] == (3, {p.name: need for p in pages})
+
+
+def test_a_page_is_counted_for_the_memory_it_declares_until_its_peak_is_known(tmp_path):
+    """Before a first review has measured the pages, each counts for its kernel plus the
+    stored data times the figure its notebook declares (a light page is not counted for the
+    heaviest one's memory, so two can run at once); a notebook declaring none, or no usable
+    figure, counts for the default."""
+    import nbformat
+    from nbformat.v4 import new_notebook
+
+    from cxassess import report
+
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "tickets.parquet").write_bytes(b"x" * 10**6)
+    (tmp_path / "previous" / "tables").mkdir(parents=True)
+    (tmp_path / "previous" / "tables" / "tickets.parquet").write_bytes(b"x" * 10**6)
+    figures = {"a": 2, "b": 0.5, "c": None, "d": "much", "e": -1, "f": True}
+    pages = []
+    for name, figure in figures.items():
+        meta = {"cxassess": {"peak_per_data": figure}} if figure is not None else {}
+        nbformat.write(new_notebook(metadata=meta), tmp_path / f"{name}.ipynb")
+        pages.append(tmp_path / f"{name}.ipynb")
+    _, _, guess, why = report._parallel_pages(tmp_path, pages, None)
+    base, default = report.PAGE_BASELINE_BYTES, report.PAGE_BASELINE_BYTES + report.PARQUET_EXPANSION * 2 * 10**6
+    assert guess == {"a.ipynb": base + 4 * 10**6, "b.ipynb": base + 10**6, "c.ipynb": default, "d.ipynb": default,
+                     "e.ipynb": default, "f.ipynb": default}
+    assert "as the stored data (0.00 GB) and the page suggest" in why
+    for page in sorted(Path("notebooks").glob("*.ipynb")):  # the review's own pages each declare theirs
+        declared = nbformat.read(page, as_version=4).metadata["cxassess"]["peak_per_data"]
+        assert report.declared_peak_per_data(page) == declared < report.PARQUET_EXPANSION
 
 
 class _Pool:
@@ -305,7 +341,7 @@ def test_a_page_starts_beside_the_running_ones_only_when_their_peaks_fit(tmp_pat
     _Pool.started = []
     with unittest.mock.patch.object(report, "ThreadPoolExecutor", _Pool):
         results = report._execute(pages, tmp_path, {}, 2, tmp_path / "failed", lambda line: None, last,
-                                  room=3000 * mib, guess=1200 * mib)
+                                  room=3000 * mib, guess={"30_d.ipynb": 1200 * mib})
     # a (2000) runs; b (1500) does not fit beside it, c (900) does; then b beside nothing
     # running; d, unknown, counts for the guess (1200) and fits beside b (1500)
     assert _Pool.started == ["00_a.ipynb", "20_c.ipynb", "10_b.ipynb", "30_d.ipynb"]
@@ -313,7 +349,7 @@ def test_a_page_starts_beside_the_running_ones_only_when_their_peaks_fit(tmp_pat
     _Pool.started = []
     with unittest.mock.patch.object(report, "ThreadPoolExecutor", _Pool):
         report._execute(pages, tmp_path, {}, 2, tmp_path / "failed", lambda line: None, last,
-                        room=100 * mib, guess=1200 * mib)
+                        room=100 * mib, guess={"30_d.ipynb": 1200 * mib})
     assert _Pool.started == ["00_a.ipynb", "10_b.ipynb", "20_c.ipynb", "30_d.ipynb"]  # one at a time, longest first
 
 
