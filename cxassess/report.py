@@ -1151,7 +1151,8 @@ def _parallel_pages(staging: Path, pages: Sequence[Path], jobs: int | None,
     if known < len(pages):
         sizes = sorted(guess[p.name] for p in pages if not (last or {}).get(p.name, {}).get("peak_mib"))
         span = f"{sizes[0] / 2**30:.1f}" + (f" to {sizes[-1] / 2**30:.1f}" if sizes[-1] != sizes[0] else "")
-        why += (", else " if known else "") + f"about {span} GB as the stored data ({data / 10**9:.2f} GB) and the page suggest"
+        why += (", else " if known else "") + (f"about {span} GB: its kernel and the stored data "
+                                                f"({data / 10**9:.2f} GB) times what it declares")
     return at_most, max(room, 0), guess, why + ")"
 
 

@@ -297,7 +297,7 @@ def test_a_page_is_counted_for_the_memory_it_declares_until_its_peak_is_known(tm
     base, default = report.PAGE_BASELINE_BYTES, report.PAGE_BASELINE_BYTES + report.PARQUET_EXPANSION * 2 * 10**6
     assert guess == {"a.ipynb": base + 4 * 10**6, "b.ipynb": base + 10**6, "c.ipynb": default, "d.ipynb": default,
                      "e.ipynb": default, "f.ipynb": default}
-    assert "as the stored data (0.00 GB) and the page suggest" in why
+    assert "its kernel and the stored data (0.00 GB) times what it declares" in why
     for page in sorted(Path("notebooks").glob("*.ipynb")):  # the review's own pages each declare theirs
         declared = nbformat.read(page, as_version=4).metadata["cxassess"]["peak_per_data"]
         assert report.declared_peak_per_data(page) == declared < report.PARQUET_EXPANSION
