@@ -1077,13 +1077,20 @@ def is_landing(notebook: Path) -> bool:
     >>> is_landing(folder / "01_summary.ipynb"), is_landing(folder / "20_kpi_scorecard.ipynb")
     (True, False)
     """
+    return bool(_page_settings(notebook).get("landing", False))
+
+
+def _page_settings(notebook: Path) -> dict:
+    """What a notebook says of itself to the review, its metadata ``cxassess`` (empty when
+    it says nothing or cannot be read).
+    """
     import nbformat
 
     try:
-        meta = nbformat.read(notebook, as_version=4).metadata
+        settings = nbformat.read(notebook, as_version=4).metadata.get("cxassess", {})
     except (OSError, ValueError):
-        return False
-    return bool(meta.get("cxassess", {}).get("landing", False))
+        return {}
+    return settings if isinstance(settings, dict) else {}
 
 
 #: Memory one page needs besides its data: the kernel with pandas, matplotlib and the package.
@@ -1202,12 +1209,7 @@ def declared_peak_per_data(notebook: Path) -> float:
     >>> declared_peak_per_data(Path("notebooks/40_quality_audits.ipynb")) > 0
     True
     """
-    import nbformat
-
-    try:
-        figure = nbformat.read(notebook, as_version=4).metadata.get("cxassess", {}).get("peak_per_data")
-    except (OSError, ValueError, AttributeError):
-        return float(PARQUET_EXPANSION)
+    figure = _page_settings(notebook).get("peak_per_data")
     ok = isinstance(figure, int | float) and not isinstance(figure, bool) and figure >= 0
     return float(figure) if ok else float(PARQUET_EXPANSION)
 
