@@ -622,19 +622,15 @@ def process_log(events: pd.DataFrame | ProcessLog, process: Process | None = Non
     return log
 
 
-def cycle_log(cycle: object, *, keep: bool = True) -> ProcessLog:
+def cycle_log(cycle: object) -> ProcessLog:
     """The :func:`process_log` of a cycle's events with its review.yml process, built once per
-    cycle however many sections ask for it (:meth:`cxassess.cycles.Cycle.once`).
+    cycle however many sections ask for it (:meth:`cxassess.cycles.Cycle.once`) and kept with
+    the cycle.
 
     Parameters
     ----------
     cycle : cxassess.cycles.Cycle
         The cycle (events needed).
-    keep : bool, default True
-        Keep the log, and the events read for it, with the cycle for the sections after.
-        ``False``: the log the cycle already has, else one built for this use alone whose
-        memory goes back when the caller lets it go (a section that needs the log once,
-        at the page's peak).
 
     Returns
     -------
@@ -644,16 +640,12 @@ def cycle_log(cycle: object, *, keep: bool = True) -> ProcessLog:
     --------
     >>> from cxassess.cycles import load_cycle
     >>> c = load_cycle("data/sample", "2026Q3")
-    >>> cycle_log(c, keep=False) is cycle_log(c)  # not kept: a log of its own
-    False
-    >>> cycle_log(c) is cycle_log(c) is cycle_log(c, keep=False)
+    >>> cycle_log(c) is cycle_log(c)
     True
     """
     process = cycle.config.process
     if not hasattr(cycle, "once"):
         return process_log(cycle.events, process)
-    if not keep and ("process_log",) not in cycle.computed:
-        return process_log(cycle.read_once("events"), process)
     return cycle.once(("process_log",), lambda: process_log(cycle.events, process))
 
 

@@ -464,7 +464,6 @@ class _StoredTable(_Table):
         import pyarrow.parquet as pq
 
         self.file = pq.ParquetFile(path)
-        self.lazy = True
         self.columns = self.file.schema_arrow.names
         self._key = ("parquet", str(path))
         self._remember = remember or (lambda key, compute: compute())
@@ -478,10 +477,11 @@ class _StoredTable(_Table):
     def empty(self, column: str) -> bool:
         def nulls() -> int:
             meta = self.file.metadata
-            at = meta.schema.names.index(column) if column in meta.schema.names else None
-            counts = [meta.row_group(r).column(at).statistics for r in range(meta.num_row_groups)] if at is not None else []
-            if at is not None and all(s is not None and s.has_null_count for s in counts):
-                return sum(s.null_count for s in counts)
+            if column in meta.schema.names:
+                at = meta.schema.names.index(column)
+                stats = [meta.row_group(r).column(at).statistics for r in range(meta.num_row_groups)]
+                if all(s is not None and s.has_null_count for s in stats):
+                    return sum(s.null_count for s in stats)
             return self._column(column).null_count  # no statistics written: the column alone is read
         return self.rows() > 0 and self._ask(("nulls", column), nulls) == self.rows()
 
