@@ -839,32 +839,111 @@ def _write_history(folder: Path, record: dict) -> None:
 
 def _gates(config: ReviewConfig, runs: list[tuple[str, Path]], always: int, reports: Path,
            say: Callable[[str], None]) -> dict[str, quality.QualityReport]:
-    """The gate of each ``(cycle, folder)`` of ``runs``, in order, in ONE child process
-    (one Great Expectations context; :func:`cxassess.quality.gate_cycles`): each report
-    and its checked tables are put into its folder, and this process reads the reports
-    back. A cycle whose inputs and code match a gate saved under ``reports`` is not
-    validated again (a line says so). The memory the gate used goes back to the system
-    when the child ends, before the notebooks start. The runs after the first ``always``
-    (the trends' earlier cycles) are gated only when the first cycle is not critical.
-    While the child works, this process imports what running and rendering the pages
-    need (the other core).
+    """The gate of each ``(cycle, folder)`` of ``runs`` in child processes
+    (:func:`cxassess.quality.gate_cycles`): each report and its checked tables are put into
+    its folder, and this process reads the reports back. A cycle whose inputs and code
+    match a gate saved under ``reports`` is not validated again (a line says so). The memory
+    the gates used goes back to the system when the children end, before the notebooks
+    start. The runs after the first ``always`` (the trends' earlier cycles) are gated only
+    when the first cycle is not critical.
+
+    The reviewed cycle and the one compared with are gated side by side, one process each,
+    when :func:`gates_side_by_side` finds that they fit in the memory budget: they take the
+    tables in opposite orders and hold their largest tables in turn (a lock file in the
+    staging folder). Else one process gates the cycles one after the other. While the
+    children work, this process imports what running and rendering the pages need.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        gated = pool.submit(quality.gate_cycles, str(config.root),
-                            [(label, str(folder)) for label, folder in runs], always, reports=str(reports))
+    first, later = runs[:always], runs[always:]
+    side, why = gates_side_by_side(config, [label for label, _ in first], room=_room(128 * 2**20))
+    if why:
+        say(f"  data-quality gate: {why}")
+    root, saved = str(config.root), str(reports)
+    turn = runs[0][1] / ".gate-turn"
+    with ProcessPoolExecutor(max_workers=len(first) if side else 1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        if side:
+            gated = [pool.submit(quality.gate_cycles, root, [(label, str(folder))], reports=saved,
+                                 largest_first=i == 0, turn=str(turn)) for i, (label, folder) in enumerate(first)]
+        else:
+            gated = [pool.submit(quality.gate_cycles, root, [(label, str(folder)) for label, folder in runs], always,
+                                 reports=saved)]
         import nbconvert  # noqa: F401  (imported now, while the gate runs, not after it)
         import papermill  # noqa: F401
 
         from cxassess import improve  # noqa: F401
-        done = gated.result()
+        done: dict[str, str] = {}
+        for future in gated:
+            done.update(future.result())
+        if side and later and not quality.QualityReport.read(runs[0][1]).critical:
+            done.update(pool.submit(quality.gate_cycles, root, [(label, str(folder)) for label, folder in later],
+                                    reports=saved).result())
+    turn.unlink(missing_ok=True)
     reused = [label for label, how in done.items() if how == "reused"]
     if reused:
         say(f"  data-quality gate: {', '.join(reused)} not validated again: the files, review.yml, the suites "
             "and cxassess are those of a gate saved by an earlier run")
     return {label: quality.QualityReport.read(folder) for label, folder in runs if label in done}
+
+
+#: What one cycle's gate process holds besides the table it checks (Python, pandas and
+#: Great Expectations imported, the ticket ids), and the memory of checking a table in times
+#: its file's bytes (read, typed, validated, stored): measured on the benchmark data m1
+#: (an event log of 0.39 GB checked at 1.39 GiB at most), with room to spare.
+GATE_BASELINE_BYTES = 650 * 2**20
+GATE_EXPANSION = 2.3
+
+
+def gates_side_by_side(config: ReviewConfig, cycles: Sequence[str], *, room: int | None) -> tuple[bool, str]:
+    """Whether the gates of two cycles run side by side, one process each, and why in
+    words (empty for fewer or more than two cycles).
+
+    Each gate holds its largest table only when the other does not (they take turns), so
+    together they hold at most the largest table of one cycle and the second largest of the
+    other. Each table counts for :data:`GATE_BASELINE_BYTES` plus :data:`GATE_EXPANSION`
+    times its file's bytes; the two must fit in ``room`` (bytes; ``None``: unchecked).
+
+    Parameters
+    ----------
+    config : ReviewConfig
+        The dataset's review.yml.
+    cycles : sequence of str
+        The cycles to gate.
+    room : int or None
+        The memory the gates may use together.
+
+    Returns
+    -------
+    side_by_side : bool
+    why : str
+
+    Examples
+    --------
+    >>> from cxassess.config import load_config
+    >>> config = load_config("data/sample")
+    >>> gates_side_by_side(config, ["2026Q3", "2026Q2"], room=3 * 10**9)[0]
+    True
+    >>> print(gates_side_by_side(config, ["2026Q3", "2026Q2"], room=10**9)[1])  # doctest: +ELLIPSIS
+    2026Q3 and 2026Q2 one after the other: side by side they could need 1.4 GB, more than the 1.0 GB ...
+    """
+    if len(cycles) != 2:
+        return False, ""
+    sizes = []
+    for label in cycles:
+        folder = config.root / label
+        files = sorted((p.stat().st_size for p in folder.iterdir() if p.is_file()), reverse=True) \
+            if folder.is_dir() else []
+        sizes.append((files + [0, 0])[:2])
+    (a1, a2), (b1, b2) = sizes
+    need = 2 * GATE_BASELINE_BYTES + int(GATE_EXPANSION * max(a1 + b2, b1 + a2))
+    names = " and ".join(cycles)
+    if room is not None and need > room:
+        return False, (f"{names} one after the other: side by side they could need {need / 10**9:.1f} GB, more "
+                       f"than the {room / 10**9:.1f} GB the memory budget leaves")
+    return True, (f"{names} side by side, one process each, taking turns with their largest tables "
+                  f"(about {need / 10**9:.1f} GB together at most)")
 
 
 def _last_pages(final: Path) -> dict[str, dict]:
@@ -1126,6 +1205,16 @@ def _own_rss() -> int:
         return 0
 
 
+def _room(growth: int = 0) -> int:
+    """The memory this run's children may use together (bytes): the review's memory budget
+    less what this process holds and ``growth`` (what it is about to import), no more than
+    the free memory; never below 0.
+    """
+    free, held = _available_memory(), _own_rss() + growth
+    room = memory_budget() - held if free is None else min(free, memory_budget() - held)
+    return max(room, 0)
+
+
 def _parallel_pages(staging: Path, pages: Sequence[Path], jobs: int | None,
                     last: dict[str, dict] | None = None) -> tuple[int, int | None, dict[str, int], str]:
     """How the notebooks share the machine: how many run at once at most, the memory they
@@ -1147,7 +1236,7 @@ def _parallel_pages(staging: Path, pages: Sequence[Path], jobs: int | None,
         return jobs, None, guess, f"{jobs} at a time (--jobs)"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     free, budget = _available_memory(), memory_budget()
-    room = budget - _own_rss() if free is None else min(free, budget - _own_rss())
+    room = _room()
     known = sum(1 for p in pages if (last or {}).get(p.name, {}).get("peak_mib"))
     at_most = max(1, min(cores, len(pages)))
     why = f"up to {at_most} at a time as memory allows ({cores} core(s)"
@@ -1160,7 +1249,7 @@ def _parallel_pages(staging: Path, pages: Sequence[Path], jobs: int | None,
         span = f"{sizes[0] / 2**30:.1f}" + (f" to {sizes[-1] / 2**30:.1f}" if sizes[-1] != sizes[0] else "")
         why += (", else " if known else "") + (f"about {span} GB: its kernel and the stored data "
                                                 f"({data / 10**9:.2f} GB) times what it declares")
-    return at_most, max(room, 0), guess, why + ")"
+    return at_most, room, guess, why + ")"
 
 
 def page_memory(notebook: Path, data: int) -> int:

@@ -13,6 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -474,3 +475,25 @@ def test_the_stop_line_of_a_table_without_rows_names_no_column_and_no_zero_count
     (line,) = critical_lines(check_cycle(dataset, "2026Q3"))
     assert line.startswith("surveys: the surveys table has no rows (observed: 0). Fix: ")
     assert "(rows)" not in line and "0 row(s)" not in line
+
+
+def test_range_checks_of_nullable_numbers_count_and_show_values_as_written():
+    """Counts and minutes below 0 in pandas' nullable columns (validated as float64 for
+    speed, missing values left out): the failing rows and examples are those plain pandas
+    finds, shown as the file has them (``-2``, not ``-2.0``).
+    """
+    config = load_cycle("data/sample", "2026Q3", tables=("tickets",)).config
+    t = pd.DataFrame({
+        "ticket_id": ["T1", "T2", "T3", "T4", "T5"], "channel": ["web"] * 5,
+        "created_at": pd.to_datetime(["2026-07-01"] * 5).tz_localize("UTC"),
+        "reopens": pd.array([0, -2, None, 3, -1], dtype="Int64"),
+        "handle_minutes": pd.array([1.5, None, -0.5, 2.0, 4.0], dtype="Float64"),
+    }).astype({"ticket_id": "str", "channel": "str"})
+    checks, rows = validate_table(t, "tickets", config)
+    by_column = checks.set_index("column")
+    for column, examples in (("reopens", "-2; -1"), ("handle_minutes", "-0.5")):
+        below = t[column].lt(0).fillna(False).to_numpy()
+        check = by_column.loc[column]
+        check = check[check["expectation"].str.contains("between")].iloc[0]
+        assert check["failed_rows"] == below.sum() and check["examples"] == examples
+        assert sorted(rows[check["check"]]) == list(np.flatnonzero(below))

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cxassess.config import ReviewConfig, load_config
 from cxassess.cycles import (
@@ -287,9 +288,11 @@ def _cached(folder: Path, config: ReviewConfig, cycle: str) -> Path | None:
     return None
 
 
-def _gate_into_cache(folder: Path, config: ReviewConfig, cycle: str, *, quiet: bool = False) -> Path:
+def _gate_into_cache(folder: Path, config: ReviewConfig, cycle: str, *, quiet: bool = False,
+                     **order: Any) -> Path:
     """Run the gate on ``cycle`` and save it as a new entry of ``folder``; the entry.
-    ``quiet``: no progress lines (the review prints its own).
+    ``quiet``: no progress lines (the review prints its own); ``order``: ``largest_first``
+    and ``turn`` of :func:`~cxassess.quality.gate.check_cycle`.
     """
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
 
@@ -303,7 +306,7 @@ def _gate_into_cache(folder: Path, config: ReviewConfig, cycle: str, *, quiet: b
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
     try:
-        report = check_cycle(config.root, cycle, store=work, echo=None if quiet else say)
+        report = check_cycle(config.root, cycle, store=work, echo=None if quiet else say, **order)
         report.save(work)
         (work / "cache.json").write_text(json.dumps({"code": _code_version()}), encoding="utf-8")
         key = hashlib.sha256(f"{report.fingerprint} {_code_version()}".encode()).hexdigest()[:20]
@@ -332,7 +335,8 @@ def _gate_folder(dataset: Path | str, config: ReviewConfig, cycle: str,
     return saved[0] if saved is not None else None
 
 
-def _saved_gate(folder: Path, config: ReviewConfig, cycle: str, *, quiet: bool = False) -> tuple[Path, bool] | None:
+def _saved_gate(folder: Path, config: ReviewConfig, cycle: str, *, quiet: bool = False,
+                **order: Any) -> tuple[Path, bool] | None:
     """The entry of ``folder`` (a cycle's folder of the cache) for the data as it is now and
     whether it was saved before (``True``) or made now by running the gate (``False``);
     ``None`` when the cache cannot be written.
@@ -341,13 +345,14 @@ def _saved_gate(folder: Path, config: ReviewConfig, cycle: str, *, quiet: bool =
         entry = _cached(folder, config, cycle)
         if entry is not None:
             return entry, True
-        return _gate_into_cache(folder, config, cycle, quiet=quiet), False
+        return _gate_into_cache(folder, config, cycle, quiet=quiet, **order), False
     except OSError:
         return None
 
 
 def gate_cycles(dataset: Path | str, runs: Sequence[tuple[str, Path | str]], always: int | None = None,
-                *, reports: Path | str | None = None) -> dict[str, str]:
+                *, reports: Path | str | None = None, largest_first: bool = False,
+                turn: Path | str | None = None) -> dict[str, str]:
     """The review's gate: each ``(cycle, folder)`` of ``runs`` in order, its report and
     checked tables put into its folder (:meth:`QualityReport.save`, tables under
     ``tables/``), where the review's pages read them.
@@ -373,6 +378,13 @@ def gate_cycles(dataset: Path | str, runs: Sequence[tuple[str, Path | str]], alw
     reports : Path or str, optional
         The review's reports root, whose ``<dataset name>/.checked`` keeps the saved gates;
         ``None``: nothing is saved or reused.
+    largest_first : bool, default False
+        Check each cycle's largest file right after the first table, not last (see
+        :func:`~cxassess.quality.gate.check_cycle`).
+    turn : Path or str, optional
+        A lock file shared with a gate running beside this one: each holds it while it
+        checks its largest table. The review's two gates take the tables in opposite
+        orders and hold their largest ones in turn.
 
     Returns
     -------
@@ -390,19 +402,20 @@ def gate_cycles(dataset: Path | str, runs: Sequence[tuple[str, Path | str]], alw
     (False, True)
     """
     config = load_config(dataset)
+    order = {"largest_first": largest_first, "turn": turn}
     done: dict[str, str] = {}
     critical = False
     for i, (label, folder) in enumerate(runs):
         if always is not None and i >= always and critical:
             break
         folder = Path(folder)
-        saved = (_saved_gate(gate_cache(dataset, config, reports) / label, config, label, quiet=True)
+        saved = (_saved_gate(gate_cache(dataset, config, reports) / label, config, label, quiet=True, **order)
                  if reports is not None else None)
         if saved is not None:
             _link_tree(saved[0], folder)
             report = QualityReport.read(folder)
         else:  # nothing saved, or the cache cannot be written: the gate runs into the folder alone
-            report = check_cycle(config.root, label, store=folder)
+            report = check_cycle(config.root, label, store=folder, **order)
             report.save(folder)
         critical = critical or (i == 0 and report.critical)
         done[label] = "reused" if saved is not None and saved[1] else "validated"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,14 @@ from cxassess.io import is_in, read_raw
 from cxassess.quality.record import CHECK_COLUMNS, LIGHTS, QualityReport, fingerprint, inputs
 from cxassess.quality.suites import (
     PARAMETER,
-    gx_context,
+    frame_batches,
     load_suite,
     quality_option,
     suite_parameters,
 )
 from cxassess.schema import TABLES
 
-__all__ = ["ALLOCATOR_ENV", "check_cycle", "give_back_memory", "release_freed_memory", "validate_table"]
+__all__ = ["ALLOCATOR_ENV", "check_cycle", "give_back_memory", "release_freed_memory", "table_order", "validate_table"]
 
 _READABLE = "values readable (cxassess loader)"
 _FILE = "file readable (cxassess loader)"
@@ -262,6 +263,8 @@ def validate_table(
             values = frame[meta["example_column"]].iloc[index].tolist()
         elif "column" in expectation["kwargs"] and len(values) == len(index):
             column = expectation["kwargs"]["column"]  # a value the loader could not read: its text
+            if _nullable_number(frame[column]):  # validated as float64 (see _run_gx): the values as they are
+                values = frame[column].iloc[index].tolist()
             values = [original.get((column, i), v) for i, v in zip(index, values, strict=True)]
         row.update(
             failed_rows=failed,
@@ -303,16 +306,24 @@ def _run_gx(frame: pd.DataFrame, table: str, expectations: list[dict], params: d
     # runs on a frame of the columns it reads only, one batch per set of columns; checks of
     # the table itself and checks with a row condition share the whole frame (same index:
     # the same row positions everywhere).
-    groups: dict[tuple[str, ...], list[dict]] = {}
+    # GX compares a column of pandas' nullable numbers (Int64, Float64) with a range one
+    # Python call per value (a second per million rows); as float64 (missing: NaN, which GX
+    # leaves out as it leaves out missing values) the comparison is vectorised.
+    groups: dict[tuple[tuple[str, ...], bool], list[dict]] = {}
     for e in expectations:
         conditional = "row_condition" in e["kwargs"]  # its condition may read any column
-        groups.setdefault(() if conditional else tuple(_needed(e["kwargs"])), []).append(e)
+        columns = () if conditional else tuple(_needed(e["kwargs"]))
+        as_float = e["type"] == "expect_column_values_to_be_between" and len(columns) == 1 \
+            and _nullable_number(frame[columns[0]])
+        groups.setdefault((columns, as_float), []).append(e)
     # Each batch is validated for a verdict only (GX's BOOLEAN_ONLY: no list of failing rows
     # computed); only the expectations that fail run again for their complete result.
     ordered: list = [None] * len(expectations)
-    for columns, group in groups.items():
+    for (columns, as_float), group in groups.items():
         part = frame[list(columns)] if columns else frame
-        batch = gx_context().data_sources.pandas_default.read_dataframe(part)
+        if as_float:
+            part = part.astype("float64")
+        batch = frame_batches().get_batch(batch_parameters={"dataframe": part})
         for kind in ("BOOLEAN_ONLY", "COMPLETE"):
             suite = gx.ExpectationSuite(name=f"cxassess-{table}", expectations=group)
             result = batch.validate(suite, expectation_parameters=params, result_format={"result_format": kind})
@@ -324,6 +335,11 @@ def _run_gx(frame: pd.DataFrame, table: str, expectations: list[dict], params: d
             if not group:
                 break
     return ordered
+
+
+def _nullable_number(column: pd.Series) -> bool:
+    """Whether a column holds pandas' nullable (extension) integers or floats."""
+    return pd.api.types.is_extension_array_dtype(column.dtype) and column.dtype.kind in "iuf"
 
 
 def _needed(kwargs: dict) -> list[str]:
@@ -354,7 +370,8 @@ def _unreadable_checks(df: pd.DataFrame, table: str, first: int, critical_share:
 
 
 def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | str | None = None,
-                echo: Callable[[str], None] | None = None, keep: bool = True) -> QualityReport:
+                echo: Callable[[str], None] | None = None, keep: bool = True, largest_first: bool = False,
+                turn: Path | str | None = None) -> QualityReport:
     """Run the gate on one cycle: load every table, validate it, quarantine failing rows.
 
     Parameters
@@ -373,6 +390,13 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
         Keep the checked tables (:attr:`QualityReport.data`). ``False`` (``cxassess
         validate`` without a folder to write to): only the verdict is wanted, and each
         table is let go as soon as it is checked.
+    largest_first : bool, default False
+        Check the largest file right after the one giving the ticket ids, not last
+        (:func:`table_order`).
+    turn : Path or str, optional
+        A lock file the gates of cycles checked side by side share: this gate holds it
+        while its largest table is read, checked and stored, so that only one of them holds
+        a large table at a time (POSIX ``flock``; not taken where it does not exist).
 
     Returns
     -------
@@ -393,52 +417,56 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
     shelf = Path(store) / TABLES_FOLDER if store is not None else None
     ids, derived_from = None, None
     checks, tables, quarantine, kept = [], [], {}, {}
-    for table in TABLES:
-        file = loaded.files.get(table)
-        if file is None:
-            continue
-        started = time.perf_counter()  # read and checked
-        try:
-            df = loaded.tables[table]
-        except DataFileError as error:
-            checks.append(pd.DataFrame([{
-                "table": table, "check": -1, "column": "(file)", "status": "critical",
-                "failed_rows": 0, "rows_checked": 0, "share": 0.0, "quarantined": 0,
-                "reason": f"the file cannot be read: {error.problem}", "fix": error.fix,
-                "examples": _in_dataset(error.path, config.root), "expectation": _FILE,
-            }], columns=CHECK_COLUMNS))
-            tables.append({"table": table, "file": file.name, "rows_read": 0, "rows_used": 0,
-                           "rows_quarantined": 0})
-            continue
-        give_back_memory()  # the text read and typed a block at a time
-        if table == "events" and "tickets" not in loaded.files:
-            derived_from = derivable(df, config)  # the ticket table the log gives
-            if derived_from is not None:
-                ids = _ids(derived_from)
-        table_checks, positions = validate_table(df, table, config, parameters=params, ticket_ids=ids)
-        rows = sorted(set().union(*positions.values())) if positions else []
-        quarantine[table] = _quarantined(file, config, table_checks, positions, rows)
-        checks.append(table_checks)
-        tables.append({"table": table, "file": file.name, "rows_read": len(df),
-                       "rows_used": len(df) - len(rows), "rows_quarantined": len(rows)})
-        if echo is not None:
-            echo(f"  {label} {table}: {len(df):,} rows read and checked in {time.perf_counter() - started:.1f} s")
-        if table == "tickets":
-            ids = _ids(df)
-        good = df.drop(index=df.index[rows]).reset_index(drop=True) if rows else df.copy(deep=False)
-        good.attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
-        loaded.tables.release(table)
-        del df
-        if derived_from is not None and table == "events":
-            derived_from = tickets_from_events(good, config.process)  # again, from the events kept
-        if shelf is not None:
-            kept[table] = store_table(good, shelf, table)
-        elif keep:
-            kept[table] = good
-        del good
-        give_back_memory()
+    order, largest = table_order(loaded.files, largest_first=largest_first)
+    for table in order:
+        file = loaded.files[table]
+        with _one_at_a_time(turn if table == largest else None):  # read, checked and stored
+            started = time.perf_counter()  # read and checked
+            try:
+                df = loaded.tables[table]
+            except DataFileError as error:
+                checks.append(pd.DataFrame([{
+                    "table": table, "check": -1, "column": "(file)", "status": "critical",
+                    "failed_rows": 0, "rows_checked": 0, "share": 0.0, "quarantined": 0,
+                    "reason": f"the file cannot be read: {error.problem}", "fix": error.fix,
+                    "examples": _in_dataset(error.path, config.root), "expectation": _FILE,
+                }], columns=CHECK_COLUMNS))
+                tables.append({"table": table, "file": file.name, "rows_read": 0, "rows_used": 0,
+                               "rows_quarantined": 0})
+                continue
+            give_back_memory()  # the text read and typed a block at a time
+            if table == "events" and "tickets" not in loaded.files:
+                derived_from = derivable(df, config)  # the ticket table the log gives
+                if derived_from is not None:
+                    ids = _ids(derived_from)
+            table_checks, positions = validate_table(df, table, config, parameters=params, ticket_ids=ids)
+            rows = sorted(set().union(*positions.values())) if positions else []
+            quarantine[table] = _quarantined(file, config, table_checks, positions, rows)
+            checks.append(table_checks)
+            tables.append({"table": table, "file": file.name, "rows_read": len(df),
+                           "rows_used": len(df) - len(rows), "rows_quarantined": len(rows)})
+            if echo is not None:
+                echo(f"  {label} {table}: {len(df):,} rows read and checked in {time.perf_counter() - started:.1f} s")
+            if table == "tickets":
+                ids = _ids(df)
+            good = df.drop(index=df.index[rows]).reset_index(drop=True) if rows else df.copy(deep=False)
+            good.attrs = {k: v for k, v in df.attrs.items() if k != "unreadable"}
+            loaded.tables.release(table)
+            del df
+            if derived_from is not None and table == "events":
+                derived_from = tickets_from_events(good, config.process)  # again, from the events kept
+            if shelf is not None:
+                kept[table] = store_table(good, shelf, table)
+            elif keep:
+                kept[table] = good
+            del good
+            give_back_memory()
     if derived_from is not None and (keep or shelf is not None):  # not a file: no row of its own in the gate's table
         kept["tickets"] = store_table(derived_from, shelf, "tickets") if shelf is not None else derived_from
+    checks.sort(key=lambda c: TABLES.index(c["table"].iloc[0]) if len(c) else 0)  # the contract's order, however checked
+    tables.sort(key=lambda t: TABLES.index(t["table"]))
+    quarantine = {t: quarantine[t] for t in TABLES if t in quarantine}
+    kept = {t: kept[t] for t in TABLES if t in kept}
     checks_df = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(columns=CHECK_COLUMNS)
     tables_df = _lights(pd.DataFrame(tables, columns=["table", "file", "rows_read", "rows_used",
                                                       "rows_quarantined"]), checks_df)
@@ -452,6 +480,77 @@ def check_cycle(dataset: Path | str, cycle: str | None = None, *, store: Path | 
               "files": {t: p.name for t, p in readable.items()}} if shelf is not None else None
     return QualityReport(config.name, label, checks_df, tables_df, quarantine, fingerprint(found), data,
                          inputs=found, stored=stored)
+
+
+def table_order(files: Mapping[str, Path], *, largest_first: bool = False) -> tuple[list[str], str | None]:
+    """The order the gate checks a cycle's tables in, and the largest of them (by file size).
+
+    The table giving the ticket ids the others refer to comes first (``tickets``, else
+    ``events``, from which the tickets are derived), then the others in the order of the
+    data contract, the largest file last, or right after the first with ``largest_first``.
+    Two gates running side by side in opposite orders reach their largest tables at
+    different times. The gate's report lists the tables in the contract's order whatever
+    the order of checking.
+
+    Parameters
+    ----------
+    files : mapping of str to Path
+        The cycle's files by table.
+    largest_first : bool, default False
+        The largest file right after the first table, not last.
+
+    Returns
+    -------
+    order : list of str
+        The tables.
+    largest : str or None
+        The table of the largest file (``None`` without files).
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> files = load_cycle("data/sample", "2026Q3", lazy=True).files
+    >>> table_order(files)
+    (['tickets', 'surveys', 'audits', 'customers', 'actions', 'events'], 'events')
+    >>> table_order(files, largest_first=True)[0]
+    ['tickets', 'events', 'surveys', 'audits', 'customers', 'actions']
+    """
+    present = [t for t in TABLES if t in files]
+
+    def size(table: str) -> int:
+        try:
+            return Path(files[table]).stat().st_size
+        except OSError:
+            return 0
+
+    largest = max(present, key=size, default=None)
+    lead = next((t for t in ("tickets", "events") if t in files), None)
+    rest = [t for t in present if t not in (lead, largest)]
+    if largest == lead or largest is None:
+        return [t for t in (lead, *rest) if t is not None], largest
+    first = [lead] if lead is not None else []
+    return (first + [largest] + rest if largest_first else first + rest + [largest]), largest
+
+
+@contextmanager
+def _one_at_a_time(path: Path | str | None) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (made when missing) for the block;
+    nothing without a path or where POSIX ``flock`` does not exist.
+    """
+    if path is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 #: Blocks of this many bytes and more get a mapping of their own from the C library, which
