@@ -715,7 +715,7 @@ def _publish(config: ReviewConfig, cycle: str, previous: str, pages: list[Path],
     say(f"cxassess review: {config.name} {cycle} ({against}), {len(pages)} notebook(s)")
     try:
         (staging / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
-        say("  data-quality gate: validating every table with Great Expectations (in a process of its own) ...")
+        say("  data-quality gate: validating every table with Great Expectations (in child processes) ...")
         history = _earlier_cycles(config.root, cycle, previous)
         runs = [(cycle, staging)]
         if compared:

@@ -140,8 +140,8 @@ def _rows(runs: list[dict], what: str) -> list[dict]:
     ]
     for step in runs[0]["steps"]:
         values = [r["steps"][step] for r in runs if step in r["steps"]]
-        label = "data-quality gate (current and previous cycles, in one child process, from its first line " \
-            "to the first notebook)" \
+        label = "data-quality gate (current and previous cycles in child processes, side by side when they fit " \
+            "the memory budget, from its first line to the first notebook)" \
             if step == "gate" else "publishing (HTML pages, manifest) after the last notebook" \
             if step == "publish" else f"notebook {step} (the review's own 'done in' figure)"
         rows.append(row(f"step: {label}", "s", values, digits=1))
