@@ -853,15 +853,30 @@ def _gates(config: ReviewConfig, runs: list[tuple[str, Path]], always: int, repo
     staging folder). Else one process gates the cycles one after the other. While the
     children work, this process imports what running and rendering the pages need.
     """
+    first = runs[:always]
+    side, why = gates_side_by_side(config, [label for label, _ in first], room=_room(IMPORTS_DURING_GATE_BYTES))
+    if why:
+        say(f"  data-quality gate: {why}")
+    saved = str(reports)
+    turn = runs[0][1] / ".gate-turn"
+    try:
+        done = _gated(config, runs, always, side, turn, saved)
+    finally:
+        turn.unlink(missing_ok=True)
+    reused = [label for label, how in done.items() if how == "reused"]
+    if reused:
+        say(f"  data-quality gate: {', '.join(reused)} not validated again: the files, review.yml, the suites "
+            "and cxassess are those of a gate saved by an earlier run")
+    return {label: quality.QualityReport.read(folder) for label, folder in runs if label in done}
+
+
+def _gated(config: ReviewConfig, runs: list[tuple[str, Path]], always: int, side: bool, turn: Path,
+           saved: str) -> dict[str, str]:
+    """The child processes of :func:`_gates`: what each cycle's gate did, in ``runs`` order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    first, later = runs[:always], runs[always:]
-    side, why = gates_side_by_side(config, [label for label, _ in first], room=_room(128 * 2**20))
-    if why:
-        say(f"  data-quality gate: {why}")
-    root, saved = str(config.root), str(reports)
-    turn = runs[0][1] / ".gate-turn"
+    root, first, later = str(config.root), runs[:always], runs[always:]
     with ProcessPoolExecutor(max_workers=len(first) if side else 1,
                              mp_context=multiprocessing.get_context("spawn")) as pool:
         if side:
@@ -880,14 +895,12 @@ def _gates(config: ReviewConfig, runs: list[tuple[str, Path]], always: int, repo
         if side and later and not quality.QualityReport.read(runs[0][1]).critical:
             done.update(pool.submit(quality.gate_cycles, root, [(label, str(folder)) for label, folder in later],
                                     reports=saved).result())
-    turn.unlink(missing_ok=True)
-    reused = [label for label, how in done.items() if how == "reused"]
-    if reused:
-        say(f"  data-quality gate: {', '.join(reused)} not validated again: the files, review.yml, the suites "
-            "and cxassess are those of a gate saved by an earlier run")
-    return {label: quality.QualityReport.read(folder) for label, folder in runs if label in done}
+    return done
 
 
+#: What the review's own process imports while the gates run (nbconvert, papermill, the
+#: improvement loop: about 110 MiB measured), counted before deciding how to gate.
+IMPORTS_DURING_GATE_BYTES = 128 * 2**20
 #: What one cycle's gate process holds besides the table it checks (Python, pandas and
 #: Great Expectations imported, the ticket ids), and the memory of checking a table in times
 #: its file's bytes (read, typed, validated, stored): measured on the benchmark data m1

@@ -81,7 +81,7 @@ def test_side_by_side_only_when_the_largest_and_second_largest_tables_fit(tmp_pa
     assert gates_side_by_side(config, ["2026Q3", "2026Q2"], room=need)[0]
     side, why = gates_side_by_side(config, ["2026Q3", "2026Q2"], room=need - 1)
     assert not side and why.startswith("2026Q3 and 2026Q2 one after the other")
-    assert gates_side_by_side(config, ["2026Q3", "2026Q2"], room=None)[0]  # --jobs: memory unchecked
+    assert gates_side_by_side(config, ["2026Q3", "2026Q2"], room=None)[0]  # no room given: not checked
     assert gates_side_by_side(config, ["2026Q3"], room=need) == (False, "")
 
 
