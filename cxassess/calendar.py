@@ -20,6 +20,7 @@ from cxassess.config import WEEKDAYS, ReviewConfig
 __all__ = ["BusinessCalendar", "hours_between", "localize", "utc_instants"]
 
 _US = np.int64(1_000_000)
+_NAT = np.iinfo(np.int64).min  # a missing instant as int64 (NaT)
 
 
 def localize(naive: pd.Series | pd.DatetimeIndex, timezone: str) -> pd.Series | pd.DatetimeIndex:
@@ -187,28 +188,32 @@ class BusinessCalendar:
         """
         start = pd.Series(start)
         end = pd.Series(end, index=start.index)
-        valid = (start.notna() & end.notna()).to_numpy()
+        s, e = _utc_micros(start), _utc_micros(end)
+        valid = (s != _NAT) & (e != _NAT)
         out = np.full(len(start), np.nan)
         if not valid.any():
             return pd.Series(out, index=start.index)
-        s = start[valid].dt.tz_convert("UTC").dt.as_unit("us").astype("int64").to_numpy()
-        e = end[valid].dt.tz_convert("UTC").dt.as_unit("us").astype("int64").to_numpy()
+        if not valid.all():
+            s, e = s[valid], e[valid]
         # the local days spanned, read from the first and last instants alone, with two days
         # more on each side: one for hours opened the day before (past midnight), one for
         # a clock change that moves a local date back across midnight
         first, last = (pd.Timestamp(int(t), unit="us", tz="UTC").tz_convert(self.timezone).date()
                        for t in (min(s.min(), e.min()), max(s.max(), e.max())))
         opens, closes = self.open_intervals(first - dt.timedelta(days=2), last + dt.timedelta(days=2))
-        lengths = closes - opens
-        before = np.concatenate([[0], np.cumsum(lengths)])  # open time before interval i
+        if not len(opens):
+            out[valid] = 0.0
+            return pd.Series(out, index=start.index)
+        # a closed interval of length 0 opened before every instant: instants before the first
+        # opening count no open time
+        opens = np.concatenate([[min(s.min(), e.min(), opens[0])], opens])
+        lengths = np.concatenate([[0], closes - opens[1:]])
+        before = np.cumsum(lengths) - lengths  # open time before interval i
 
         def elapsed(t: np.ndarray) -> np.ndarray:
             """Open time from the first interval's opening up to each instant ``t``."""
-            if not len(opens):
-                return np.zeros(len(t), dtype=np.int64)
-            i = np.searchsorted(opens, t, side="right") - 1  # last interval opened by t
-            j = np.maximum(i, 0)
-            return np.where(i >= 0, before[j] + np.clip(t - opens[j], 0, lengths[j]), 0)
+            i = np.searchsorted(opens, t, side="right") - 1  # last interval opened by t (t >= its opening)
+            return before[i] + np.minimum(t - opens[i], lengths[i])
 
         out[valid] = (elapsed(e) - elapsed(s)) / _US
         return pd.Series(out, index=start.index)
@@ -318,6 +323,13 @@ class BusinessCalendar:
         [4.0]
         """
         return self.business_seconds(start, end) / 3600
+
+
+def _utc_micros(stamps: pd.Series) -> np.ndarray:
+    """Tz-aware instants as microseconds since the epoch (UTC), :data:`_NAT` where missing,
+    without a copy when the column is already in microseconds.
+    """
+    return stamps.dt.tz_convert("UTC").dt.as_unit("us").array.asi8
 
 
 def utc_instants(stamps: pd.Series) -> np.ndarray:

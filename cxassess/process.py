@@ -45,6 +45,7 @@ from cxassess.stats import (
     counted_medians,
     difference_of_estimates,
     difference_of_proportions,
+    group_order,
     median_interval,
     median_intervals,
     se_from_interval,
@@ -680,7 +681,7 @@ def _group_medians(values: np.ndarray, group: np.ndarray, size: int) -> np.ndarr
         for g in np.flatnonzero(n):
             out[g] = np.median(grouped[bounds[g]:bounds[g + 1]])
         return out
-    order = np.lexsort((values, group))
+    order = group_order(group, values)
     x = values[order]
     start = np.r_[0, np.cumsum(n)[:-1]]
     out = np.full(size, np.nan)

@@ -16,7 +16,7 @@ from scipy import stats as _st
 __all__ = [
     "z_value", "wilson_interval", "nps_standard_error", "mean_interval", "se_from_interval",
     "difference_of_proportions", "difference_of_estimates", "verdict", "target_status",
-    "median_interval", "median_intervals", "counted_medians",
+    "median_interval", "median_intervals", "counted_medians", "group_order",
 ]
 
 
@@ -393,6 +393,39 @@ def target_status(
     return np.where(np.isnan(goal), "no target", out).astype(object)
 
 
+def group_order(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Positions that sort rows by group code, then by value; rows equal in both come in
+    any order (callers aggregate them). The result of ``numpy.lexsort((values, codes))``
+    up to such ties, in a fraction of its time: one unstable sort of the values (NumPy's
+    vectorised sort), then a stable radix sort of the small group codes.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        Group of each row, whole numbers from 0.
+    values : numpy.ndarray
+        The values sorted within each group (``nan`` last, as NumPy sorts them).
+
+    Returns
+    -------
+    numpy.ndarray
+        Row positions, int64.
+
+    Examples
+    --------
+    >>> codes, values = np.array([1, 0, 1, 0]), np.array([3.0, 5.0, 1.0, 2.0])
+    >>> group_order(codes, values).tolist(), np.lexsort((values, codes)).tolist()
+    ([3, 1, 2, 0], [3, 1, 2, 0])
+    """
+    codes = np.asarray(codes)
+    order = np.argsort(values)
+    if len(codes) and codes.max() > codes.min():
+        top = int(codes.max())
+        small = np.int16 if top <= np.iinfo(np.int16).max else np.int32 if top <= np.iinfo(np.int32).max else np.int64
+        order = order[np.argsort(codes[order].astype(small), kind="stable")]  # radix sort for int16
+    return order
+
+
 def sorted_by_group(values: np.ndarray, codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The non-missing ``values`` sorted within their group: ``(sorted, start, n)`` where
     group ``g`` holds ``sorted[start[g] : start[g] + n[g]]`` in ascending order.
@@ -406,7 +439,7 @@ def sorted_by_group(values: np.ndarray, codes: np.ndarray, size: int) -> tuple[n
     values = np.asarray(values, dtype=float)
     keep = ~np.isnan(values)
     v, c = values[keep], np.asarray(codes)[keep]
-    order = np.lexsort((v, c))
+    order = group_order(c, v)
     n = np.bincount(c, minlength=size)
     return v[order], np.cumsum(n) - n, n
 
@@ -598,7 +631,7 @@ def _counted(values: np.ndarray, counts: np.ndarray, codes: np.ndarray, size: in
     keep = ~np.isnan(values) & (weight > 0)
     x, w, c = values[keep], weight[keep], np.asarray(codes)[keep]
     if not presorted:
-        order = np.lexsort((x, c))
+        order = group_order(c, x)
         x, w, c = x[order], w[order], c[order]
     upto = np.cumsum(w)
     n = np.bincount(c, weights=w, minlength=size).astype(np.int64)

@@ -175,6 +175,41 @@ def test_sla_open_tickets_are_breached_once_late_else_pending(weekday_calendar):
         kpis.sla_outcome(t, policy, censor_at=end)
 
 
+def test_sla_by_segment_with_missing_values_and_uncovered_groups_by_hand(weekday_calendar):
+    # Mon 6 July 2026; the export is taken Tue 7 July 00:00 (10 business hours after Mon 8:00)
+    t = pd.DataFrame(
+        {
+            "created_at": berlin(*["2026-07-06 08:00"] * 7),
+            "first_response_at": berlin("2026-07-06 09:00", "2026-07-06 13:00", None, None,
+                                        "2026-07-06 08:30", "2026-07-06 08:10", None),
+            "channel": ["chat", "chat", "chat", None, "email", None, "phone"],
+            "priority": ["high", None, "low", "low", "high", "high", "low"],
+        }
+    )
+    end = pd.Timestamp("2026-07-07", tz=BERLIN)
+    late = SlaPolicy("reply", "first_response", hours=2, clock="business", channels=("chat", "email"))
+    slow = SlaPolicy("reply slow", "first_response", hours=12, clock="business")
+    # late covers the chat and email tickets: chat 1 h (achieved), 5 h (breached), open 10 h
+    # (breached); email 0.5 h (achieved). slow covers all: open tickets waited 10 h < 12 h (pending)
+    expected = {
+        ("reply", "high"): (2, 2, 0), ("reply", "low"): (0, 1, 0), ("reply", None): (0, 1, 0),
+        ("reply slow", "high"): (3, 3, 0), ("reply slow", "low"): (0, 0, 3), ("reply slow", None): (1, 1, 0),
+    }
+    for frame in both(t):
+        r = as_pandas(kpis.sla_attainment(frame, [late, slow], censor_at=end, calendar=weekday_calendar,
+                                          by="priority"))
+        got = {(p, None if pd.isna(k) else k): (h, n, w)
+               for p, k, h, n, w in r[["policy", "priority", "hits", "n", "pending"]].itertuples(index=False)}
+        assert got == expected
+        # nulls first within a policy, as every share of the scorecard orders its groups
+        assert [None if pd.isna(k) else k for k in r["priority"]] == [None, "high", "low"] * 2
+        low = r[(r["policy"] == "reply slow") & (r["priority"] == "low")]
+        assert low["value"].isna().all() and low["n"].tolist() == [0]
+        by_channel = as_pandas(kpis.sla_attainment(frame, [late], censor_at=end, calendar=weekday_calendar,
+                                                   by="channel"))
+        assert by_channel[["channel", "hits", "n"]].values.tolist() == [["chat", 1, 3], ["email", 1, 1]]
+
+
 def test_sla_policies_in_review_yml_are_checked(tmp_path):
     from cxassess.config import load_config
 

@@ -137,13 +137,37 @@ def test_first_response_censors_the_tickets_still_waiting_instead_of_dropping_th
 
 
 def test_pandas_and_polars_give_the_same_tables():
-    t = tickets([1, 3, np.nan, 2, 7, 0.5], team=["a", "a", "b", "b", "a", "b"])
+    t = tickets([1, 3, np.nan, 2, 7, 0.5, 2], team=["a", "a", "b", "b", "a", "b", None])  # a ticket without team
     for calc in (lambda d: first_response_time(d, censor_at=CENSOR, by="team"),
                  lambda d: resolution_time(d, censor_at=CENSOR, by="team")):
         from_pandas = calc(t)
         from_polars = calc(pl.from_pandas(t))
         assert isinstance(from_polars, pl.DataFrame)
         pd.testing.assert_frame_equal(from_polars.to_pandas(), from_pandas, check_dtype=False)
+
+
+def test_many_segments_with_tied_durations_equal_statsmodels_per_segment():
+    """Durations in whole hours (many ties within and across segments), seven segments:
+    each segment's Kaplan-Meier median and p90 are statsmodels' on that segment alone, and
+    the median of the resolved tickets numpy's."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    hours = np.round(rng.exponential(20, n))
+    open_ = rng.random(n) < 0.15
+    t = tickets(np.where(open_, np.nan, hours), team=list(rng.choice(list("abcdefg"), n)))
+    censor = pd.Timestamp("2026-07-01", tz=UTC) + pd.Timedelta(hours=40)
+    t.loc[open_, "created_at"] = censor - pd.to_timedelta(np.round(rng.uniform(0, 40, open_.sum())), unit="h")
+    got = resolution_time(t, censor_at=censor, by="team").set_index("team")
+    assert len(got) == 7
+    for team, rows in t.groupby("team"):
+        done = rows["resolved_at"].notna().to_numpy()
+        took = ((rows["resolved_at"].fillna(censor) - rows["created_at"]) / pd.Timedelta(hours=1)).to_numpy(float)
+        km = SurvfuncRight(took, done.astype(int))
+        r = got.loc[team]
+        assert r["value"] == pytest.approx(km.quantile(0.5), abs=1e-9)
+        assert r["km_p90"] == pytest.approx(km.quantile(0.9), abs=1e-9)
+        assert r["resolved_median"] == np.median(took[done])
+        assert r["n"] == len(rows)
 
 
 def test_business_time_across_a_weekend_and_the_spring_dst_change():

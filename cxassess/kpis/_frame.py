@@ -346,7 +346,7 @@ def tidy_columns(native: IntoDataFrameT, keys_: dict[str, list], kpi: str, colum
     """
     backend = result_backend(frame(native))
     size = len(columns["value"])
-    data = {**{c: list(v) for c, v in keys_.items()}, "kpi": [kpi] * size,
+    data = {**{c: [None if pd.isna(x) else x for x in v] for c, v in keys_.items()}, "kpi": [kpi] * size,
             **{c: columns[c] for c in ("value", "ci_low", "ci_high", "n", *extra)}}
     return nw.from_dict(data, backend=backend).to_native()
 

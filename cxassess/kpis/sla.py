@@ -27,13 +27,16 @@ from cxassess.kpis._frame import (
     column,
     epoch_micros,
     frame,
+    group_codes,
     keys,
     on_business_clock,
-    rate,
-    result_backend,
+    ratio,
     share_counts,
     share_table,
+    sorted_groups,
+    tidy_columns,
 )
+from cxassess.stats import wilson_interval
 
 __all__ = ["sla_attainment", "sla_outcome", "needed_columns"]
 
@@ -130,35 +133,29 @@ def _check_policy(policy: SlaPolicy, calendar: BusinessCalendar | None, columns:
 
 def _outcome_codes(
     df: nw.DataFrame, policy: SlaPolicy, censor_at: pd.Timestamp, calendar: BusinessCalendar | None,
-    durations: dict,
+    shared: dict,
 ) -> np.ndarray:
-    """:func:`sla_outcome` as codes into :data:`_OUTCOMES` (``-1`` not covered). ``durations``
-    keeps the hours per (end column, clock) so that policies on the same clock share them;
-    the time waited so far is computed for the unfinished tickets only.
+    """:func:`sla_outcome` as codes into :data:`_OUTCOMES` (``-1`` not covered). ``shared``
+    keeps what policies have in common: the hours per (end column, clock), to the end or,
+    for a ticket still waiting, to the export; each segment column's values as codes.
     """
     _check_policy(policy, calendar, df.columns)
     clock = calendar if policy.clock == "business" else None
     end = _END[policy.metric]
-    if (end, policy.clock) not in durations:
+    if (end, policy.clock) not in shared:
         created, done = column(df, "created_at"), column(df, end)
-        took = hours_between(created, done, clock)
-        open_ = np.isnan(took)
-        waited = np.full(len(took), np.nan)
-        if open_.any():
-            since = created[open_]
-            waited[open_] = hours_between(since, pd.Series(pd.Timestamp(censor_at), index=since.index), clock)
-        durations[end, policy.clock] = took, waited
-    took, waited = durations[end, policy.clock]
-    covered = np.ones(len(df), dtype=bool)
+        replied = done.notna().to_numpy()
+        hours = hours_between(created, done.where(replied, pd.Timestamp(censor_at)), clock)
+        shared[end, policy.clock] = hours, replied & ~np.isnan(hours)  # no creation time: pending, as unknown
+    hours, finished = shared[end, policy.clock]
+    codes = np.where(finished, 0, 2).astype(np.int8)  # achieved, or pending while the target has not passed
+    codes[hours > policy.hours] = 1  # breached: finished late, or still waiting past the target
     for name, allowed in (("channel", policy.channels), ("priority", policy.priorities)):
         if allowed:
-            covered &= column(df, name).isin(allowed).to_numpy()
-    codes = np.where(
-        ~np.isnan(took),
-        np.where(took <= policy.hours, 0, 1),
-        np.where(waited > policy.hours, 1, 2),
-    ).astype(np.int8)
-    codes[~covered] = -1
+            if name not in shared:
+                shared[name] = pd.factorize(column(df, name))  # missing: -1, covered by no policy
+            values, labels = shared[name]
+            codes[~np.isin(values, np.flatnonzero(pd.Index(labels).isin(allowed)))] = -1
     return codes
 
 
@@ -215,27 +212,23 @@ def sla_attainment(
         raise InputError("no SLA policy given", fix="add an sla: section to review.yml")
     if isinstance(df, nw.LazyFrame):
         return _engine_attainment(df, policies, censor_at, calendar, group)
-    backend = result_backend(df)
     used = {"created_at", *group, *(c for p in policies for c in needed_columns(p))}
-    df = df.select(*[c for c in df.columns if c in used])  # the filters below copy only these
-    parts, durations = [], {}
+    df = df.select(*[c for c in df.columns if c in used])
+    segments, codes = group_codes(df, group)
+    size = len(next(iter(segments.values()))) if group else 1
+    parts, shared = [], {}
     for policy in policies:
-        codes = _outcome_codes(df, policy, censor_at, calendar, durations)
-        flagged = df.select(*dict.fromkeys([*group, "created_at"])).with_columns(  # filter the groups alone
-            nw.new_series("_outcome", codes, nw.Int8, backend=backend),
-        ).filter(nw.col("_outcome") >= 0)
-        decided = nw.from_native(
-            rate(flagged.to_native(), nw.col("_outcome") == 0, "sla", by=group,
-                 where=nw.col("_outcome") != 2),
-            eager_only=True,
-        )
-        flagged = flagged.with_columns((nw.col("_outcome") == 2).cast(nw.Int64).alias("_pending"))
-        if group:
-            pending = flagged.group_by(group, drop_null_keys=False).agg(nw.col("_pending").sum().alias("pending"))
-            decided = decided.join(pending, on=group, how="left")
-        else:
-            decided = decided.with_columns(nw.lit(int(flagged["_pending"].sum())).alias("pending"))
-        parts.append(_tidy(decided, policy, group))
+        outcome = _outcome_codes(df, policy, censor_at, calendar, shared)
+        tally = np.bincount(codes * 4 + (outcome + 1), minlength=4 * size).reshape(size, 4)  # per group: -1, 0, 1, 2
+        hits, breached, pending = tally[:, 1], tally[:, 2], tally[:, 3]
+        n = hits + breached
+        low, high = wilson_interval(hits, n)
+        shown = hits + breached + pending > 0 if group else np.ones(1, dtype=bool)  # groups the policy covers
+        table = tidy_columns(
+            tickets, {c: [v for v, keep in zip(values, shown, strict=True) if keep] for c, values in segments.items()},
+            "sla", {"value": ratio(hits, n)[shown], "ci_low": low[shown], "ci_high": high[shown], "n": n[shown],
+                    "hits": hits[shown], "pending": pending[shown]}, ("hits", "pending"))
+        parts.append(_tidy(sorted_groups(nw.from_native(table, eager_only=True), group), policy, group))
     return nw.maybe_reset_index(nw.concat(parts, how="vertical")).to_native()
 
 

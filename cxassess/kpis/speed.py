@@ -30,7 +30,7 @@ from cxassess.kpis._frame import (
     on_business_clock,
     tidy_columns,
 )
-from cxassess.stats import counted_medians, se_from_interval
+from cxassess.stats import counted_medians, group_order, se_from_interval
 
 __all__ = ["first_response_time", "resolution_time", "kaplan_meier_quantile", "kaplan_meier_from_counts"]
 
@@ -168,7 +168,7 @@ def _duration_figures(
     value, low, high, p90 = (np.full(size, np.nan) for _ in range(4))
     keep = ~np.isnan(time)
     g, t, f, w = codes[keep], time[keep], finished[keep], count[keep]
-    order = np.lexsort((t, g))
+    order = group_order(g, t)
     g, t, f, w = g[order], t[order], f[order], w[order]
     first = np.flatnonzero(np.r_[True, (np.diff(g) != 0) | (np.diff(t) != 0)]) if len(t) else np.empty(0, np.int64)
     group, times = g[first], t[first]
