@@ -116,7 +116,7 @@ def ticket_covariates(tickets: pd.DataFrame, *, escalated: pd.Series | None = No
     """
     from cxassess.calendar import hours_between
 
-    out = pd.DataFrame({"ticket_id": tickets["ticket_id"].to_numpy()})
+    out = pd.DataFrame({"ticket_id": tickets["ticket_id"].array})  # as typed: joins stay native
     if "transfers" in tickets:
         n = pd.to_numeric(tickets["transfers"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         out["transfer"] = np.where(np.isnan(n), None, np.where(n >= 2, "twice or more", np.where(n >= 1, "once", "none")))
@@ -136,10 +136,13 @@ def ticket_covariates(tickets: pd.DataFrame, *, escalated: pd.Series | None = No
             hours_between(tickets["created_at"], tickets["first_response_at"], calendar))
     for column in ("channel", "team", "priority", "category"):
         if column in tickets:
-            values = tickets[column].astype(object).where(tickets[column].notna(), None)
-            largest = values.value_counts().index[:top]
-            pooled = values.where(values.isin(largest) | values.isna(), "other")
-            out[column] = pooled.to_numpy()
+            codes, values = pd.factorize(tickets[column])  # in order of appearance; missing: -1
+            counts = np.bincount(codes[codes >= 0], minlength=len(values))
+            largest = np.argsort(-counts, kind="stable")[:top]  # ties: the value seen first
+            label = np.full(len(values) + 1, "other", dtype=object)
+            label[largest] = np.asarray(values, dtype=object)[largest]
+            label[-1] = None  # code -1
+            out[column] = label[codes]
     return out
 
 
@@ -260,11 +263,13 @@ def _design(frame: pd.DataFrame, facts: Sequence[str], weights: np.ndarray | Non
     kept = {"const": np.ones(len(frame))}
     if not columns:
         return pd.DataFrame(kept)
-    # the rank of the rows equals the rank of the distinct rows: test the columns on those
+    # the rank of the rows equals the rank of the distinct rows, and the rank of those the
+    # rank of their Gram matrix (a few columns square): test the columns on that
     distinct = np.unique(np.column_stack([np.ones(len(frame)), *[c.to_numpy() for c in columns]]), axis=0)
+    gram = distinct.T @ distinct
     chosen = [0]
     for i, column in enumerate(columns, start=1):
-        if np.linalg.matrix_rank(distinct[:, [*chosen, i]]) == len(chosen) + 1:
+        if np.linalg.matrix_rank(gram[np.ix_([*chosen, i], [*chosen, i])], hermitian=True) == len(chosen) + 1:
             chosen.append(i)
             kept[column.name] = column.to_numpy()
     return pd.DataFrame(kept)

@@ -360,3 +360,40 @@ def test_newton_fit_of_a_resample_equals_statsmodels():
     ours = voc._grouped_logit_params(events, trials, x, start=np.zeros(4))
     assert ours == pytest.approx(np.asarray(glm.params), abs=1e-7)
     assert ours == pytest.approx(np.asarray(logit.params), abs=1e-6)
+
+
+def test_a_fact_that_repeats_another_is_left_out_of_the_model_and_the_others_kept():
+    """``team`` here is ``channel`` renamed (its 0/1 columns are linear combinations of
+    channel's): the drivers table with it equals the table without it, and an independent
+    fact (priority) stays in."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    channel = rng.choice(["chat", "email", "phone"], n)
+    answered = rng.random(n) < np.where(channel == "chat", 0.5, 0.2)
+    s = pd.DataFrame({"ticket_id": range(n), "kind": "csat", "scale": 5,
+                      "score": np.where(answered, rng.choice([2, 5], n), np.nan)})
+    c = pd.DataFrame({"ticket_id": range(n), "reopened": rng.choice(["no", "yes"], n, p=[0.8, 0.2]),
+                      "channel": channel, "team": np.char.add("team of ", channel),
+                      "priority": rng.choice(["low", "high"], n)})
+    with_copy = voc.drivers(s, c, kind="csat", scale=5, facts=("reopened", "channel", "team", "priority"))
+    without = voc.drivers(s, c, kind="csat", scale=5, facts=("reopened", "channel", "priority"))
+    pd.testing.assert_frame_equal(with_copy, without)
+    assert sorted(with_copy["driver"]) == ["channel: email", "channel: phone", "priority: high", "reopened: yes"]
+
+
+def test_ticket_covariates_pool_all_but_the_most_frequent_values_as_other():
+    """Counted by hand: 12 teams, the 10 most frequent kept (a tie at the edge goes to the
+    team seen first), the rest "other", a missing team stays missing."""
+    teams = [f"t{i:02d}" for i in range(12)]
+    sizes = [12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 3, 1]  # t09 and t10 tie for the tenth place
+    column = [t for t, k in zip(teams, sizes, strict=True) for _ in range(k)] + [None]
+    rng = np.random.default_rng(3)
+    order = np.r_[rng.permutation(len(column) - 1), len(column) - 1]
+    t = pd.DataFrame({"ticket_id": range(len(column)), "team": pd.array(column, dtype="str")[order]})
+    first_seen = {team: i for i, team in reversed(list(enumerate(t["team"]))) if isinstance(team, str)}
+    tenth = min(["t09", "t10"], key=first_seen.get)
+    got = voc.ticket_covariates(t, top=10)["team"]
+    kept = [*teams[:9], tenth]
+    expected = [None if not isinstance(x, str) else x if x in kept else "other" for x in t["team"]]
+    assert [None if pd.isna(x) else x for x in got] == expected
+    assert got.value_counts()["other"] == 3 + 1  # the other of t09/t10 and t11

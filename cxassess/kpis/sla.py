@@ -155,7 +155,8 @@ def _outcome_codes(
             if name not in shared:
                 shared[name] = pd.factorize(column(df, name))  # missing: -1, covered by no policy
             values, labels = shared[name]
-            codes[~np.isin(values, np.flatnonzero(pd.Index(labels).isin(allowed)))] = -1
+            covers = np.append(pd.Index(labels).isin(allowed), False)  # by code; the last: missing (-1)
+            codes[~covers[values]] = -1
     return codes
 
 
