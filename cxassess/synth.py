@@ -251,15 +251,29 @@ class _Clock:
                 self.open[i] = start[0] + start[1] / 60
                 self.close[i] = end[0] + end[1] / 60
         self.holidays = np.array(sorted(config.holidays), dtype="datetime64[D]")
+        # the opening time of each weekday as nanoseconds after midnight (0 on closed days)
+        self.open_ns = _as_ns(pd.to_timedelta(np.where(np.isnan(self.open), 0.0, self.open), unit="h"))
 
-    def snap(self, ts: pd.Series, rng: np.random.Generator) -> pd.Series:
+    def snap(self, utc_ns: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Move instants outside working hours to a few minutes after the next opening.
 
         Each round checks only the instants the round before moved (the others already
         lie in working hours) and draws one jitter per instant, as the first version did:
         the same seed gives the same instants.
+
+        Parameters
+        ----------
+        utc_ns : numpy.ndarray
+            The instants, as nanoseconds since the epoch (UTC, int64).
+        rng : numpy.random.Generator
+            The random generator of the jitter.
+
+        Returns
+        -------
+        numpy.ndarray
+            The instants moved (a new array, same form).
         """
-        ns = _utc_ns(ts)
+        ns = utc_ns.copy()
         holidays = self.holidays.astype(np.int64)
         todo = np.arange(len(ns))
         for _ in range(14):
@@ -278,21 +292,24 @@ class _Clock:
             jitter = rng.integers(60, 1500, len(ns))
             moved = todo[move]
             target_day = day[move] + after[move]
-            target_wd = (target_day + 3) % 7
-            open_hour = np.where(np.isnan(self.open[target_wd]), 0.0, self.open[target_wd])
-            target = (target_day * _NS["D"] + _as_ns(pd.to_timedelta(open_hour, unit="h"))
+            target = (target_day * _NS["D"] + self.open_ns[(target_day + 3) % 7]
                       + jitter[moved] * _NS["s"])  # wall-clock time, as nanoseconds of a naive epoch
             aware = pd.DatetimeIndex(target.astype("datetime64[ns]")).tz_localize(
                 TZ, ambiguous=np.ones(len(moved), bool), nonexistent="shift_forward")
-            ns[moved] = aware.floor("s").as_unit("ns").asi8
+            ns[moved] = aware.as_unit("ns").asi8 // _NS["s"] * _NS["s"]  # to the second
             todo = moved
-        out = pd.Series(pd.to_datetime(ns, unit="ns", utc=True), index=ts.index)
-        return out.astype(ts.dtype)
+        return ns
+
+
+def _lognormal_ns(rng: np.random.Generator, median_hours: np.ndarray | float, sigma: float, n: int) -> np.ndarray:
+    """``n`` durations spread log-normally around ``median_hours``, to the second, as int64 nanoseconds."""
+    hours = np.asarray(median_hours, dtype=float) * np.exp(rng.normal(0.0, sigma, n))
+    return np.round(hours * 3600).astype(np.int64) * _NS["s"]
 
 
 def _lognormal(rng: np.random.Generator, median_hours: np.ndarray | float, sigma: float, n: int) -> pd.TimedeltaIndex:
-    hours = np.asarray(median_hours, dtype=float) * np.exp(rng.normal(0.0, sigma, n))
-    return pd.to_timedelta(np.round(hours * 3600), unit="s")
+    """The durations of :func:`_lognormal_ns` (the same draw), as pandas timedeltas."""
+    return pd.to_timedelta(_lognormal_ns(rng, median_hours, sigma, n), unit="ns")
 
 
 def _draw(rng: np.random.Generator, probs: dict, n: int) -> np.ndarray:
@@ -311,7 +328,10 @@ def _per_code(values: dict, keys: dict | tuple) -> np.ndarray:
     return np.array([values[k] for k in keys])
 
 
-def _created_times(rng: np.random.Generator, label: str, n: int, holidays: set[dt.date]) -> pd.Series:
+def _created_times(rng: np.random.Generator, label: str, n: int, holidays: set[dt.date]) -> np.ndarray:
+    """When the cycle's ``n`` tickets are created (more on working days and hours), in order,
+    as nanoseconds since the epoch (UTC, int64).
+    """
     start, end = cycle_window(label, TZ)
     days = pd.date_range(start.tz_localize(None), end.tz_localize(None), freq="D", inclusive="left")
     weight = np.select([days.weekday == 6, days.weekday == 5], [0.2, 0.35], 1.0)
@@ -322,7 +342,7 @@ def _created_times(rng: np.random.Generator, label: str, n: int, holidays: set[d
     seconds = hour * 3600 + rng.integers(0, 3600, n)
     local = pd.Series(day + pd.to_timedelta(seconds, unit="s"))
     aware = local.dt.tz_localize(TZ, ambiguous=np.ones(n, bool), nonexistent="shift_forward")
-    return aware.dt.tz_convert("UTC").sort_values(ignore_index=True)
+    return np.sort(_utc_ns(aware))
 
 
 def _numbered(prefix: str, first: int, n: int, digits: int) -> pd.api.extensions.ExtensionArray:
@@ -394,31 +414,31 @@ def _cycle(
     p_transfer = p_transfer + np.where(gaming, 0.22, 0.0)
     transferred = rng.random(n) < p_transfer
     pingpong = transferred & (rng.random(n) < 0.2)
-    p_reopen = np.where((created >= ACTION_DONE.tz_convert("UTC")) & (5 in on), 0.065, 0.14)
+    p_reopen = np.where((created >= ACTION_DONE.value) & (5 in on), 0.065, 0.14)
     reopened = rng.random(n) < p_reopen
 
-    # timings (calendar time; agent actions snapped into opening hours)
+    # timings (calendar time, as nanoseconds since the epoch, UTC; agent actions snapped into opening hours)
     frt_median = _per_code({"chat": 0.15, "phone": 0.05, "email": 4.0, "web": 4.0}, CHANNELS)[channel]
     frt_median = frt_median * _per_code({"low": 1.5, "normal": 1.0, "high": 0.6, "urgent": 0.3}, PRIORITIES)[priority]
     t_recv = created
-    t_cat = created + pd.to_timedelta(rng.integers(60, 600, n), unit="s")
-    t_first = clock.snap(t_cat + _lognormal(rng, frt_median, 0.9, n), rng)
-    t_escalate = clock.snap(t_first + _lognormal(rng, 0.8, 0.6, n), rng)
+    t_cat = created + rng.integers(60, 600, n) * _NS["s"]
+    t_first = clock.snap(t_cat + _lognormal_ns(rng, frt_median, 0.9, n), rng)
+    t_escalate = clock.snap(t_first + _lognormal_ns(rng, 0.8, 0.6, n), rng)
     queue = 28.0 if label == BOTTLENECK_CYCLE and 4 in on else 3.0
-    t_pick = clock.snap(t_escalate + _lognormal(rng, queue, 0.7, n), rng)
-    t_spec_reply = clock.snap(t_pick + _lognormal(rng, 1.5, 0.7, n), rng)
-    t_back = clock.snap(t_spec_reply + _lognormal(rng, 0.5, 0.5, n), rng)
-    last_before_solve = t_first.where(~transferred, t_spec_reply.where(~pingpong, t_back))
+    t_pick = clock.snap(t_escalate + _lognormal_ns(rng, queue, 0.7, n), rng)
+    t_spec_reply = clock.snap(t_pick + _lognormal_ns(rng, 1.5, 0.7, n), rng)
+    t_back = clock.snap(t_spec_reply + _lognormal_ns(rng, 0.5, 0.5, n), rng)
+    last_before_solve = np.where(~transferred, t_first, np.where(~pingpong, t_spec_reply, t_back))
     solve_median = np.where(transferred & ~pingpong, 1.0, 3.0)
-    t_solve = clock.snap(last_before_solve + _lognormal(rng, solve_median, 0.8, n), rng)
+    t_solve = clock.snap(last_before_solve + _lognormal_ns(rng, solve_median, 0.8, n), rng)
     solver_code = np.where(transferred & ~pingpong, specialist_code, team_code)
-    t_reopen = t_solve + _lognormal(rng, 30.0, 0.6, n)
-    t_reply2 = clock.snap(t_reopen + _lognormal(rng, 2.0, 0.7, n), rng)
-    t_solve2 = clock.snap(t_reply2 + _lognormal(rng, 3.0, 0.7, n), rng)
-    final_solve = t_solve.where(~reopened, t_solve2)
-    close_delay = _lognormal(rng, 20.0, 0.8, n).to_series(index=t_solve.index).clip(upper=pd.Timedelta(hours=72))
+    t_reopen = t_solve + _lognormal_ns(rng, 30.0, 0.6, n)
+    t_reply2 = clock.snap(t_reopen + _lognormal_ns(rng, 2.0, 0.7, n), rng)
+    t_solve2 = clock.snap(t_reply2 + _lognormal_ns(rng, 3.0, 0.7, n), rng)
+    final_solve = np.where(~reopened, t_solve, t_solve2)
+    close_delay = np.minimum(_lognormal_ns(rng, 20.0, 0.8, n), 72 * _NS["h"])
     t_close = final_solve + close_delay
-    t_survey = t_close + pd.Timedelta(hours=1)
+    t_survey = t_close + _NS["h"]
     everyone = np.ones(n, dtype=bool)
     categorised = rng.random(n) < spec.categorised_share if spec.categorised_share < 1 else everyone
     surveyed = rng.random(n) < spec.survey_share if spec.survey_share < 1 else everyone
@@ -442,17 +462,19 @@ def _cycle(
     activities = list(dict.fromkeys(step[0] for step in steps))
     ticket_no = np.arange(n)
     ev_ticket = np.concatenate([ticket_no[mask] for _, _, _, mask in steps])
-    ev_ns = np.concatenate([_utc_ns(when)[mask] for _, when, _, mask in steps])
+    ev_ns = np.concatenate([when[mask] for _, when, _, mask in steps])
     ev_activity = np.concatenate([np.full(mask.sum(), activities.index(a)) for a, _, _, mask in steps])
     ev_team = np.concatenate([who[mask] for _, _, who, mask in steps])
-    ev_order = np.concatenate([np.full(mask.sum(), k) for k, (_, _, _, mask) in enumerate(steps)])
     keep = ev_ns < end.value  # the export is taken at the cycle's end
-    ev_ticket, ev_ns, ev_activity, ev_team, ev_order = (
-        a[keep] for a in (ev_ticket, ev_ns, ev_activity, ev_team, ev_order))
+    ev_ticket, ev_ns, ev_activity, ev_team = (a[keep] for a in (ev_ticket, ev_ns, ev_activity, ev_team))
     agent_choice = rng.integers(0, 12, len(ev_ns))
     by_customer = np.isin(ev_activity, [activities.index(a) for a in CUSTOMER_ACTIVITIES])
     ev_agent = np.where((ev_team >= 0) & ~by_customer, ev_team * 12 + agent_choice, -1)
-    order = np.lexsort((ev_order, ev_ns, ev_ticket))  # (ticket, instant, step) is unique
+    # ticket, then instant, then step: the events lie step after step, so a stable sort by one
+    # key, (ticket, second since the cycle's start), keeps the steps' order where instants tie
+    # (every instant is a whole second from the cycle's start to its end)
+    seconds = (end.value - start.value) // _NS["s"]
+    order = np.argsort(ev_ticket * seconds + (ev_ns - start.value) // _NS["s"], kind="stable")
     ev_ticket, ev_ns, ev_activity, ev_team, ev_agent = (
         a[order] for a in (ev_ticket, ev_ns, ev_activity, ev_team, ev_agent))
     stages = [s.name for s in process.stages]
