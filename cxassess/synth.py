@@ -221,20 +221,32 @@ def _as_ns(durations: pd.TimedeltaIndex) -> np.ndarray:
     return durations.to_numpy().astype("timedelta64[ns]").view(np.int64)
 
 
+#: The hourly grids of :func:`_local_ns` start and end on multiples of this many nanoseconds
+#: (4096 hours, about 171 days), so that a few grids serve every call.
+_GRID_BLOCK = 4096 * _NS["h"]
+
+
+@cache
+def _hourly_offsets(first: int, last: int) -> np.ndarray:
+    """The UTC offset of TZ (nanoseconds, int64) at each whole UTC hour from ``first`` up
+    to ``last`` (nanoseconds since the epoch, whole hours), as pandas converts them.
+    """
+    grid = pd.date_range(pd.Timestamp(first, tz="UTC"), pd.Timestamp(last, tz="UTC"), freq="h")
+    offset = (grid.tz_convert(TZ).tz_localize(None) - grid.tz_localize(None)).to_numpy().astype("timedelta64[ns]")
+    return offset.view(np.int64)
+
+
 def _local_ns(utc_ns: np.ndarray) -> np.ndarray:
     """Wall-clock time in TZ (as nanoseconds of a naive epoch) of UTC instants, vectorised.
 
-    The UTC offset is read from an hourly grid over the instants' span: the zone of the
-    sample changes its offset on whole UTC hours.
+    The UTC offset is read from an hourly grid over the instants' span (kept for the next
+    calls: :func:`_hourly_offsets`): the zone of the sample changes its offset on whole UTC hours.
     """
     if not len(utc_ns):
         return utc_ns.copy()
-    hour = _NS["h"]
-    first = int(utc_ns.min()) // hour * hour
-    last = int(utc_ns.max()) // hour * hour
-    grid = pd.date_range(pd.Timestamp(first, tz="UTC"), pd.Timestamp(last, tz="UTC"), freq="h")
-    offset = (grid.tz_convert(TZ).tz_localize(None) - grid.tz_localize(None)).to_numpy().astype("timedelta64[ns]")
-    return utc_ns + offset.view(np.int64)[(utc_ns - first) // hour]
+    first = int(utc_ns.min()) // _GRID_BLOCK * _GRID_BLOCK
+    last = (int(utc_ns.max()) // _GRID_BLOCK + 1) * _GRID_BLOCK
+    return utc_ns + _hourly_offsets(first, last)[(utc_ns - first) // _NS["h"]]
 
 
 class _Clock:
@@ -276,16 +288,17 @@ class _Clock:
         ns = utc_ns.copy()
         holidays = self.holidays.astype(np.int64)
         todo = np.arange(len(ns))
-        for _ in range(14):
-            local = _local_ns(ns[todo])
-            of_day = local % _NS["D"]
-            hour = of_day // _NS["h"] + (local % _NS["h"]) // _NS["min"] / 60
-            day = local // _NS["D"]
-            wd = (day + 3) % 7  # 1970-01-01 was a Thursday
-            opens, closes = self.open[wd], self.close[wd]
-            closed_day = np.isnan(opens) | np.isin(day, holidays)
-            before = ~closed_day & (hour < opens)
-            after = closed_day | (hour >= closes)
+        for _ in range(14 if len(ns) else 0):
+            day, of_day = np.divmod(_local_ns(ns[todo]), _NS["D"])
+            minute = of_day // _NS["min"]
+            hour = minute // 60 + minute % 60 / 60
+            days = np.arange(day.min(), day.max() + 1)  # the days in the span, looked up by place
+            wd = (days + 3) % 7  # 1970-01-01 was a Thursday
+            closed = np.isnan(self.open[wd]) | np.isin(days, holidays)
+            at = day - days[0]
+            closed_day = closed[at]
+            before = ~closed_day & (hour < self.open[wd][at])
+            after = closed_day | (hour >= self.close[wd][at])
             move = before | after
             if not move.any():
                 break
