@@ -593,7 +593,7 @@ def _cycle(
     a_idx, audited_at = a_idx[keep], audited_at[keep].reset_index(drop=True)
     criteria = [c["criterion"] for c in config.raw["qa_scorecard"]]
     audit_ids = np.array([f"QA-{label}-{i:04d}" for i in range(len(a_idx))], dtype=object)
-    rows = []
+    results = []  # of each criterion
     src = _choice(rng, AUDIT_SOURCES, len(a_idx))
     auditor = np.array(["qa-anna", "qa-ben", "qa-chiyo"], dtype=object)[rng.integers(0, 3, len(a_idx))]
     a_team = tickets["team"].iloc[a_idx].to_numpy()
@@ -605,22 +605,22 @@ def _cycle(
         if criterion == "flow_followed":
             p_fail = np.where(a_gaming, 0.35, p_fail)
         u = rng.random(len(a_idx))
-        result = np.where(u < 0.04, "na", np.where(u < 0.04 + p_fail, "fail", "pass"))
-        rows.append(
-            pd.DataFrame(
-                {
-                    "audit_id": audit_ids,
-                    "ticket_id": a_ticket,
-                    "agent_id": a_agent,
-                    "criterion": criterion,
-                    "auditor_id": auditor,
-                    "audited_at": audited_at,
-                    "result": result,
-                    "source": src,
-                }
-            )
-        )
-    audits = pd.concat(rows, ignore_index=True).sort_values(["audit_id", "criterion"], ignore_index=True)
+        results.append(np.where(u < 0.04, "na", np.where(u < 0.04 + p_fail, "fail", "pass")))
+    # one row per audit and criterion, in the text order of the audit ids and then of the criteria
+    row = np.repeat(np.argsort(audit_ids.astype(str), kind="stable"), len(criteria))
+    col = np.tile(np.argsort(criteria, kind="stable"), len(a_idx))
+    audits = pd.DataFrame(
+        {
+            "audit_id": audit_ids[row],
+            "ticket_id": a_ticket[row],
+            "agent_id": a_agent[row],
+            "criterion": np.array(criteria, dtype=str)[col],
+            "auditor_id": auditor[row],
+            "audited_at": audited_at.iloc[row].reset_index(drop=True),
+            "result": np.array(results, dtype=str).reshape(len(criteria), len(a_idx))[col, row],
+            "source": src[row],
+        }
+    )
     out = {"tickets": tickets, "events": events, "surveys": surveys, "audits": audits,
            "_customer_pos": customer_pos[number]}
     if truth is not None:
@@ -659,26 +659,31 @@ def _calibration(rng: np.random.Generator, label: str, tickets: pd.DataFrame, au
     ticket_ids = tickets["ticket_id"].iloc[picked].to_numpy()
     agent_ids = tickets["agent_id"].iloc[picked].to_numpy()
     audited_at = pd.Series([when] * len(picked)).dt.tz_convert(audits["audited_at"].dt.tz)
-    rows = []
-    for k, auditor in enumerate(CALIBRATION_AUDITORS):
+    seen = []  # of each auditor: (ticket, criterion)
+    for auditor in CALIBRATION_AUDITORS:
         misread = rng.random(shape) < 0.04
         passes = rng.random(shape) < 0.75
-        seen = np.where(misread & (truth != "na"), np.where(truth == "pass", "fail", "pass"), truth)
+        result = np.where(misread & (truth != "na"), np.where(truth == "pass", "fail", "pass"), truth)
         if lenient and auditor == LENIENT_AUDITOR:
-            seen = np.where((seen == "fail") & passes, "pass", seen)
-        for j, criterion in enumerate(criteria):
-            rows.append(pd.DataFrame({
-                "audit_id": [f"CAL-{label}-{i:02d}-{k + 1}" for i in range(len(picked))],
-                "ticket_id": ticket_ids,
-                "agent_id": agent_ids,
-                "criterion": criterion,
-                "auditor_id": auditor,
-                "audited_at": audited_at,
-                "result": seen[:, j],
-                "source": source,
-                "session": f"CAL-{label}",
-            }))
-    session = pd.concat(rows, ignore_index=True).sort_values(["audit_id", "criterion"], ignore_index=True)
+            result = np.where((result == "fail") & passes, "pass", result)
+        seen.append(result)
+    # one row per auditor, ticket and criterion, in the text order of the audit ids and then of the criteria
+    audit_ids = np.array([f"CAL-{label}-{i:02d}-{k + 1}" for k in range(len(CALIBRATION_AUDITORS))
+                          for i in range(len(picked))])
+    row = np.repeat(np.argsort(audit_ids, kind="stable"), len(criteria))
+    col = np.tile(np.argsort(criteria, kind="stable"), len(audit_ids))
+    auditor_at, ticket_at = np.divmod(row, len(picked))
+    session = pd.DataFrame({
+        "audit_id": audit_ids[row],
+        "ticket_id": ticket_ids[ticket_at],
+        "agent_id": agent_ids[ticket_at],
+        "criterion": np.array(criteria, dtype=str)[col],
+        "auditor_id": np.array(CALIBRATION_AUDITORS, dtype=str)[auditor_at],
+        "audited_at": audited_at.iloc[ticket_at].reset_index(drop=True),
+        "result": np.array(seen, dtype=str)[auditor_at, ticket_at, col],
+        "source": source[ticket_at],
+        "session": np.full(len(row), f"CAL-{label}"),
+    })
     return pd.concat([out, session], ignore_index=True)
 
 
