@@ -807,8 +807,8 @@ def generate_cycles(spec: SampleSpec = SampleSpec()) -> Iterator[tuple[str, dict
         live = customers["active_to"].isna() & (customers["active_from"] < start)
         p_churn = np.where(bad, 0.12, 0.04)
         churn = live & (rng.random(len(customers)) < p_churn)
-        offsets = pd.to_timedelta(rng.uniform(0, (end - start).days, len(customers)), unit="D")
-        customers.loc[churn, "active_to"] = (start + offsets[churn.to_numpy()]).floor("D")
+        days = rng.uniform(0, (end - start).days, len(customers))  # drawn for every customer, used for those who leave
+        customers.loc[churn, "active_to"] = (start + pd.to_timedelta(days[churn.to_numpy()], unit="D")).floor("D")
         known = customers[(customers["active_from"] < end)].copy()
         known = known[known["active_to"].isna() | (known["active_to"] >= start)]
         tables["customers"] = known.drop(columns="language").reset_index(drop=True)
