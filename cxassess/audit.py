@@ -472,7 +472,7 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
     from cxassess.calendar import BusinessCalendar
     from cxassess.kpis.satisfaction import CES_AGREE, TOP_BOX, fill_scale
     from cxassess.kpis.sla import sla_outcome
-    from cxassess.process import conformance, cycle_log
+    from cxassess.process import cycle_table
 
     config, tickets = cycle.config, cycle.tickets
     targets = config.targets
@@ -501,8 +501,7 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
     # served: the designed flow followed (event log)
     process = config.process
     if "events" in cycle.tables and process is not None and process.transitions:  # asked without reading the log
-        conf, _ = conformance(cycle_log(cycle), process)
-        conf = conf.merge(teams, on="ticket_id", how="inner")
+        conf = cycle_table(cycle, "conformance").merge(teams, on="ticket_id", how="inner")
         rows += _share_rows(conf, "team", "conforms", "served", "designed flow followed (event log)", None)
     # served: QA audits
     if cycle.audits is not None and card is not None and len(cycle.audits):
@@ -712,34 +711,26 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     >>> t.loc[t["stage"] == "specialist", "target_hours"].item()
     24.0
     """
-    from cxassess.process import cycle_log, process_log, stage_assessment
+    from cxassess.process import cycle_table
 
-    config, process = cycle.config, cycle.config.process
+    process = cycle.config.process
     cols = ["stage", "label", "tickets", "target_hours", "within_target", "within_low", "within_high",
             "previous_within", "change", "change_low", "change_high", "verdict", "moves_out", "allowed_share",
             "allowed_low", "allowed_high", "csat_effect", "effect_low", "effect_high"]
-    if cycle.missing("events") or process is None:  # asked without reading the log: it is read below, last
+    if cycle.missing("events") or process is None:  # asked without reading the log
         return pd.DataFrame(columns=cols)
-
-    def assess(c: Any, log: Any) -> pd.DataFrame:
-        return stage_assessment(log, process, surveys=c.surveys, tickets=c.tickets,
-                                scale=config.survey_scales.get("csat"))
-
-    old = None  # first, from its event log read for this alone and let go at once: one event log in memory at a time
-    if before is not None and (earlier := before.read_once("events")) is not None:
-        old = assess(before, process_log(earlier, process)).set_index("stage")
-        del earlier
-    log = cycle_log(cycle)  # kept: planned vs served by team (next on the page) uses it too
-    table = assess(cycle, log)
+    old = None  # first: a previous event log read for this is let go at once, one log in memory at a time
+    if before is not None and not before.missing("events"):
+        old = cycle_table(before, "stage_metrics").set_index("stage")
+    table = cycle_table(cycle, "stage_assessment").copy()  # the process page's, when it ran before
     targets = {s.name: s.target_hours for s in process.stages}
     table["target_hours"] = table["stage"].map(targets).astype(float)
     table["within_target"] = 1 - table["over_target"]
     hits = (table["within_target"] * table["tickets"]).round()
     table["within_low"], table["within_high"] = wilson_interval(hits, table["tickets"], confidence)
-    moves = log.moves()
-    names = pd.Series(log.stages)
-    out_moves = moves.groupby("source").agg(moves_out=("allowed", "size"), allowed=("allowed", "sum"))
-    out_moves.index = names.iloc[out_moves.index].to_numpy()
+    flow = cycle_table(cycle, "stage_flow")
+    out_moves = pd.DataFrame({"moves_out": flow.groupby("source")["moves"].sum(),
+                              "allowed": flow["moves"].where(flow["allowed"], 0).groupby(flow["source"]).sum()})
     table = table.join(out_moves, on="stage")
     table["moves_out"] = table["moves_out"].fillna(0).astype("int64")
     table["allowed_share"] = table["allowed"] / table["moves_out"].where(table["moves_out"] > 0)
@@ -750,7 +741,7 @@ def stage_gaps(cycle: Any, before: Any = None, *, confidence: float = 0.95) -> p
     table["previous_within"], table["change"], table["change_low"], table["change_high"] = (math.nan,) * 4
     if old is not None:
         prev_share = table["stage"].map(1 - old["over_target"])
-        prev_n = table["stage"].map(old["tickets"])
+        prev_n = table["stage"].map(old["entering"])
         table["previous_within"] = prev_share
         d, lo, hi = difference_of_proportions(hits, table["tickets"], (prev_share * prev_n).round(), prev_n, confidence)
         table["change"], table["change_low"], table["change_high"] = d, lo, hi

@@ -32,6 +32,7 @@ from scipy import stats as st
 
 from cxassess.errors import InputError
 from cxassess.findings import Finding
+from cxassess.io import is_in
 from cxassess.registry import Need, Section
 from cxassess.stats import difference_of_proportions, welch_difference, z_value
 
@@ -456,11 +457,13 @@ def kpi_validity(tickets: pd.DataFrame, surveys: pd.DataFrame, *, audits: pd.Dat
     >>> kpi_validity(t, s)[["kpi", "n", "r", "verdict"]].values.tolist()
     [['transferred', 40, 1.0, 'tracks what customers feel']]
     """
-    per_ticket = _validity_frame(tickets, audits, sla_met, measures)
     answers = surveys[surveys["score"].notna()]
     if "kind" in answers:
         answers = answers[answers["kind"] == kind]
     answers = answers.drop_duplicates("ticket_id")
+    rated = is_in(tickets["ticket_id"], answers["ticket_id"])  # only the tickets with an answer are paired
+    measures = measures if measures is not None else ticket_measures(tickets)
+    per_ticket = _validity_frame(tickets[rated], audits, sla_met, measures[rated])
     joined = per_ticket.merge(answers[["ticket_id", "score"]], on="ticket_id", how="inner")
     rows = []
     for kpi, (label, better_high) in VALIDITY_KPIS.items():

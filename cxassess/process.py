@@ -56,7 +56,7 @@ __all__ = [
     "ProcessLog", "process_log", "stage_volume", "ordered", "stage_visits", "throughput_times",
     "directly_follows", "stage_metrics", "time_split", "stage_flow", "handoffs", "variants", "conformance",
     "path_attributes", "path_shares", "satisfaction_by_path", "stage_assessment", "compare_stages",
-    "STAGE_MIN_IMPORTANT_HOURS", "PAGE", "stage_findings", "findings",
+    "STAGE_MIN_IMPORTANT_HOURS", "PAGE", "stage_findings", "findings", "cycle_log", "CYCLE_TABLES", "cycle_table",
 ]
 
 UNMAPPED = "(unmapped)"
@@ -648,6 +648,94 @@ def cycle_log(cycle: object) -> ProcessLog:
     if not hasattr(cycle, "once"):
         return process_log(cycle.events, process)
     return cycle.once(("process_log",), lambda: process_log(cycle.events, process))
+
+
+#: The tables of a cycle's event log that more than one page of the review shows
+#: (:func:`cycle_table`).
+CYCLE_TABLES = ("stage_metrics", "stage_flow", "stage_assessment", "conformance", "deviations")
+
+
+def cycle_table(cycle: object, name: str) -> pd.DataFrame:
+    """A table of the cycle's event log that more than one page of the review shows,
+    computed once per review run: the first page that asks computes it and keeps it beside
+    the run's checked tables (:meth:`cxassess.cycles.Cycle.once` with ``keep``), the other
+    pages read it. A page that needs only these tables of the event log never reads the
+    log (the quality-audits page, after the process page).
+
+    ========================  ==============================================================
+    ``stage_metrics``         :func:`stage_metrics`
+    ``stage_flow``            :func:`stage_flow` (calendar hours)
+    ``stage_assessment``      :func:`stage_assessment`, with the stage metrics, the cycle's
+                              tickets, and its surveys when the CSAT effect can be shown
+                              (registry section ``stages.assessment_csat``)
+    ``conformance``           :func:`conformance`, per ticket
+    ``deviations``            :func:`conformance`, the moves outside the designed flow
+    ========================  ==============================================================
+
+    Each is computed from the cycle's :func:`cycle_log` when this process already holds it;
+    else the stage metrics come from the event log read for them alone and let go at once
+    (the previous cycle's), the others from :func:`cycle_log`.
+
+    Parameters
+    ----------
+    cycle : cxassess.cycles.Cycle
+        The cycle (events needed, and review.yml ``process``; ``transitions`` for the
+        conformance tables).
+    name : str
+        One of :data:`CYCLE_TABLES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+
+    Raises
+    ------
+    InputError
+        ``name`` is not one of :data:`CYCLE_TABLES`.
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> c = load_cycle("data/sample", "2026Q3")
+    >>> flow = cycle_table(c, "stage_flow")
+    >>> flow.equals(stage_flow(c.events, c.config.process)), cycle_table(c, "stage_flow") is flow
+    (True, True)
+    """
+    from cxassess.registry import SECTIONS, gap
+
+    if name not in CYCLE_TABLES:
+        raise InputError(f"there is no cycle table named {name!r}", fix=f"ask for one of {', '.join(CYCLE_TABLES)}")
+    process = cycle.config.process
+    held = getattr(cycle, "computed", {})
+
+    def metrics() -> pd.DataFrame:
+        if ("process_log",) in held or not hasattr(cycle, "read_once"):
+            return stage_metrics(cycle_log(cycle), process)
+        return stage_metrics(process_log(cycle.read_once("events"), process), process)
+
+    def assessment() -> pd.DataFrame:
+        csat_shown = gap(cycle, SECTIONS["stages.assessment_csat"]) is None
+        return stage_assessment(cycle_log(cycle), process, surveys=cycle.surveys if csat_shown else None,
+                                tickets=cycle.tickets, metrics=cycle_table(cycle, "stage_metrics"),
+                                scale=cycle.config.survey_scales.get("csat"))
+
+    def conformed(part: int) -> pd.DataFrame:
+        both = conformance(cycle_log(cycle), process)
+        if hasattr(cycle, "once"):  # both halves kept: one page shows the deviations, another the tickets'
+            cycle.once(("process", ("conformance", "deviations")[1 - part]), lambda: both[1 - part], keep=True)
+        return both[part]
+
+    compute = {
+        "stage_metrics": metrics,
+        "stage_flow": lambda: stage_flow(cycle_log(cycle), process),
+        "stage_assessment": assessment,
+        "conformance": lambda: conformed(0),
+        "deviations": lambda: conformed(1),
+    }[name]
+    if not hasattr(cycle, "once"):
+        return compute()
+    return cycle.once(("process", name), compute, keep=True)
 
 
 def _factorized_activity(events: pd.DataFrame, order: np.ndarray) -> tuple[np.ndarray, pd.Index]:
@@ -1891,6 +1979,8 @@ def stage_assessment(
                        csat_effect=float(d), effect_low=float(lo), effect_high=float(hi))
         rows.append(row)
     out = pd.DataFrame(rows)
+    if len(out):  # Int64 as in the stage metrics: a kept table reads back the same
+        out["bottleneck_rank"] = out["bottleneck_rank"].astype("Int64")
     out["finding"] = [_finding(r) for r in out.itertuples()]
     return out
 

@@ -1067,7 +1067,8 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
     (bytes), a notebook starts beside the running ones only when their memory and its own
     fit in it: each counts for its peak in the last review, else for its ``guess`` (by
     notebook name, :func:`page_memory`); the
-    first notebook waiting that fits starts (one always runs). Each page's peak is
+    first notebook waiting that fits starts (one always runs). A notebook that runs after
+    others (:func:`runs_after`) starts once those of them in this review have ended. Each page's peak is
     measured (:class:`_PagePeaks`) and returned in its result. The first failure stops
     the run: notebooks not started are not run.
     """
@@ -1106,16 +1107,25 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
         title = notebook_title(executed, page.stem)
         return PageResult(page.name, title, f"{page.stem}.html", seconds, peak)
 
+    stems = {page.stem for page in pages}
+    ended: set[str] = set()  # the pages done, for those that run after them (:func:`runs_after`)
+
     def batch(numbered: list[tuple[int, Path]]) -> list[PageResult]:
         waiting = sorted(numbered, key=lambda item: -last.get(item[1].name, {}).get("seconds", 0.0))  # stable
         running: dict = {}
         results: dict[int, PageResult] = {}
+
+        def ready(page: Path) -> bool:  # the pages it runs after, when in this review, have ended
+            return all(stem in ended or stem not in stems for stem in runs_after(page))
+
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             while waiting or running:
                 while waiting and len(running) < jobs:
                     used = sum(n for _, n in running.values())
-                    fits = next((item for item in waiting if not running or room is None
-                                 or used + need(item[1]) <= room), None)
+                    fits = next((item for item in waiting if ready(item[1]) and (
+                        not running or room is None or used + need(item[1]) <= room)), None)
+                    if fits is None and not running:  # pages that wait for each other: in their order
+                        fits = waiting[0]
                     if fits is None:
                         break
                     waiting.remove(fits)
@@ -1126,6 +1136,7 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
                     error = future.exception()
                     if error is None:
                         results[i] = future.result()
+                        ended.add(pages_by_number[i].stem)
                         continue
                     waiting.clear()  # nothing more starts; the running pages end first
                     wait(running)
@@ -1139,6 +1150,7 @@ def _execute(pages: list[Path], staging: Path, parameters: dict, jobs: int, fail
 
     landing = [page for page in pages if is_landing(page)]
     numbered = list(enumerate([*[p for p in pages if p not in landing], *landing], start=1))  # in run order
+    pages_by_number = dict(numbered)
     with _PagePeaks() as peaks:
         done = batch(numbered[: len(pages) - len(landing)])  # the pages save their findings ...
         return [*batch(numbered[len(pages) - len(landing):]), *done]  # ... then the summary reads them; listed first
@@ -1170,6 +1182,32 @@ def is_landing(notebook: Path) -> bool:
     (True, False)
     """
     return bool(_page_settings(notebook).get("landing", False))
+
+
+def runs_after(notebook: Path) -> tuple[str, ...]:
+    """The pages (notebook names without ``.ipynb``) a notebook runs after when they are
+    part of the same review: it reads tables they keep for it (:func:`cxassess.process.cycle_table`)
+    instead of computing them. A notebook says so in its metadata:
+    ``{"cxassess": {"after": ["10_process_stages"]}}``; the figure it declares for its memory
+    (:func:`page_memory`) holds when they ran first.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The notebook file.
+
+    Returns
+    -------
+    tuple of str
+        The pages, in the order given; empty when it names none.
+
+    Examples
+    --------
+    >>> runs_after(Path("notebooks/40_quality_audits.ipynb")), runs_after(Path("notebooks/20_kpi_scorecard.ipynb"))
+    (('10_process_stages',), ())
+    """
+    after = _page_settings(notebook).get("after", [])
+    return tuple(str(stem) for stem in after) if isinstance(after, list | tuple) else ()
 
 
 def _page_settings(notebook: Path) -> dict:
@@ -1243,7 +1281,8 @@ def _parallel_pages(staging: Path, pages: Sequence[Path], jobs: int | None,
     """
     data = sum(p.stat().st_size for folder in (staging, staging / "previous")
                for p in (folder / quality.TABLES_FOLDER).glob("*.parquet"))
-    guess = {page.name: page_memory(page, data) for page in pages}
+    stems = {page.stem for page in pages}
+    guess = {page.name: page_memory(page, data, others_first=set(runs_after(page)) <= stems) for page in pages}
     if jobs is not None:
         jobs = max(1, min(jobs, len(pages)))
         return jobs, None, guess, f"{jobs} at a time (--jobs)"
@@ -1265,13 +1304,14 @@ def _parallel_pages(staging: Path, pages: Sequence[Path], jobs: int | None,
     return at_most, room, guess, why + ")"
 
 
-def page_memory(notebook: Path, data: int) -> int:
+def page_memory(notebook: Path, data: int, *, others_first: bool = True) -> int:
     """What a page is counted for, before its peak has been measured, when it runs beside
     others: its kernel (:data:`PAGE_BASELINE_BYTES`) plus ``data``, the bytes of the stored
     tables of the cycle and the previous one, times the figure the notebook declares in its
     metadata, ``{"cxassess": {"peak_per_data": 4.5}}`` (:data:`PARQUET_EXPANSION` for a
-    notebook that declares none). ``make bench`` measures each page's figure on the
-    benchmark data and says whether the declared one covers it.
+    notebook that declares none, or whose pages to run after (:func:`runs_after`) are not
+    in the review: it computes their tables itself). ``make bench`` measures each page's
+    figure on the benchmark data and says whether the declared one covers it.
 
     Parameters
     ----------
@@ -1279,6 +1319,8 @@ def page_memory(notebook: Path, data: int) -> int:
         The notebook file.
     data : int
         Bytes of the stored (Parquet) tables the page may read.
+    others_first : bool, default True
+        Whether the pages it runs after are part of the review.
 
     Returns
     -------
@@ -1297,8 +1339,11 @@ def page_memory(notebook: Path, data: int) -> int:
     True
     >>> page_memory(folder / "b.ipynb", 10**8) == PAGE_BASELINE_BYTES + PARQUET_EXPANSION * 10**8
     True
+    >>> page_memory(folder / "a.ipynb", 10**8, others_first=False) == page_memory(folder / "b.ipynb", 10**8)
+    True
     """
-    return PAGE_BASELINE_BYTES + int(declared_peak_per_data(notebook) * data)
+    figure = declared_peak_per_data(notebook) if others_first else float(PARQUET_EXPANSION)
+    return PAGE_BASELINE_BYTES + int(figure * data)
 
 
 def declared_peak_per_data(notebook: Path) -> float:

@@ -771,12 +771,15 @@ def drivers(surveys: pd.DataFrame, covariates: pd.DataFrame, *, kind: str = "csa
         odds = np.exp(np.asarray(model.params, dtype=float))
     names = list(x.columns)
     base = population if population is not None else frame
+    shares: dict[str, pd.Series] = {}  # per fact, the share of each value among the known ones, by its text
+    for fact in groups:
+        counts = base[fact].value_counts(dropna=True) if fact in base else pd.Series(dtype=float)
+        shares[fact] = counts.groupby(counts.index.map(str)).sum() / counts.sum() if counts.sum() else counts
     rows = []
     for column in x.columns[1:]:
         fact, value = column.split(": ", 1)
         k = names.index(column)
-        known = base[fact].dropna() if fact in base else pd.Series(dtype=object)
-        prevalence = float((known.astype(object) == value).mean()) if len(known) else np.nan
+        prevalence = float(shares[fact].get(value, 0.0)) if len(shares[fact]) else np.nan
         e = effects.loc[column]
         rows.append({"driver": f"{COVARIATES.get(fact, fact)}: {value}", "fact": fact, "value": value,
                      "prevalence": prevalence, "odds_ratio": float(odds[k]),

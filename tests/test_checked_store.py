@@ -14,6 +14,7 @@ import pytest
 
 import cxassess.cycles
 from cxassess.config import load_config
+from cxassess.errors import InputError
 from cxassess.quality import check_cycle, checked_cycle, fingerprint, inputs, unchanged
 from cxassess.quality.record import QualityReport
 
@@ -317,3 +318,55 @@ def test_a_table_read_by_the_mapping_a_view_was_made_from_is_not_read_again(tmp_
     assert view.unread("tickets") is None
     assert view["tickets"] is frame and view.read_once("tickets", ["ticket_id"]) is not None
     assert reads == ["tickets"]
+
+
+def test_the_event_log_tables_are_kept_once_per_run_and_the_audits_page_reads_no_event_log(tmp_path, monkeypatch):
+    """The tables of the event log that the process page and the quality-audits page both
+    show (``process.cycle_table``) are computed by the first page and kept beside the run's
+    checked tables; in another kernel (a new Cycle on the same store) the audits page's
+    stage gaps, planned vs served by team and label-vs-process conformance read them back:
+    no event log is read or cut into visits, and every table equals one computed directly
+    from the raw cycle."""
+    from cxassess import audit, process
+    from cxassess.cycles import load_cycle, store_tables, stored_cycle
+
+    now, old = load_cycle("data/sample", "2026Q3"), load_cycle("data/sample", "2026Q2")
+    p, scale = now.config.process, now.config.survey_scales.get("csat")
+    direct = {
+        "stage_metrics": process.stage_metrics(now.events, p),
+        "stage_flow": process.stage_flow(now.events, p),
+        "stage_assessment": process.stage_assessment(now.events, p, surveys=now.surveys, tickets=now.tickets,
+                                                     scale=scale),
+        "conformance": process.conformance(now.events, p)[0],
+        "deviations": process.conformance(now.events, p)[1],
+    }
+    assert set(direct) == set(process.CYCLE_TABLES)
+    records = {c.label: store_tables(c, tmp_path / c.label) for c in (now, old)}
+
+    def stored(c):
+        return stored_cycle(c.config, c.label, tmp_path / c.label, records[c.label])
+
+    first, first_before = stored(now), stored(old)  # the process page's kernel
+    for name in ("stage_metrics", "stage_flow", "stage_assessment", "deviations"):  # what it shows
+        pd.testing.assert_frame_equal(process.cycle_table(first, name).reset_index(drop=True),
+                                      direct[name].reset_index(drop=True), check_dtype=False)
+    process.cycle_table(first_before, "stage_metrics")
+    assert len(list((tmp_path / "2026Q3" / "computed").glob("*.parquet"))) == 5  # the tickets' conformance too
+    assert len(list((tmp_path / "2026Q2" / "computed").glob("*.parquet"))) == 1
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an event log was cut into visits")
+
+    monkeypatch.setattr(process, "process_log", refuse)
+    again, again_before = stored(now), stored(old)  # the audits page's kernel
+    for name, table in direct.items():
+        pd.testing.assert_frame_equal(process.cycle_table(again, name).reset_index(drop=True),
+                                      table.reset_index(drop=True), check_dtype=False)
+    gaps = audit.stage_gaps(again, again_before)
+    by_team = audit.planned_served_received(again)
+    assert "events" not in again.tables._frames and "events" not in again_before.tables._frames
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(gaps, audit.stage_gaps(now, old))
+    pd.testing.assert_frame_equal(by_team, audit.planned_served_received(now))
+    with pytest.raises(InputError, match="no cycle table named 'stages'"):
+        process.cycle_table(now, "stages")

@@ -372,6 +372,39 @@ def test_the_longest_notebook_of_the_last_review_starts_first(tmp_path):
     assert [r.notebook for r in results] == ["00_a.ipynb", "10_b.ipynb", "20_c.ipynb"]
 
 
+def test_a_page_that_runs_after_another_waits_for_it_when_both_are_in_the_review(tmp_path):
+    """The quality-audits page reads the event-log tables the process page keeps: it starts
+    only once that page has ended, even when it took longest last time; without the process
+    page in the review it runs as any other page, counted for the default memory figure
+    since it then computes those tables itself."""
+    import unittest.mock
+
+    import nbformat
+    from nbformat.v4 import new_notebook
+
+    from cxassess import report
+
+    names = ("10_process.ipynb", "20_kpis.ipynb", "40_audits.ipynb")
+    pages = [tmp_path / n for n in names]
+    for page in pages:
+        meta = {"cxassess": {"after": ["10_process"], "peak_per_data": 1.0}} if page.stem == "40_audits" else {}
+        nbformat.write(new_notebook(metadata=meta), page)
+    assert report.runs_after(pages[2]) == ("10_process",) and report.runs_after(pages[0]) == ()
+    last = {"40_audits.ipynb": {"seconds": 30.0}, "20_kpis.ipynb": {"seconds": 20.0}, "10_process.ipynb": {"seconds": 10.0}}
+    for run, started in ((pages, ["20_kpis.ipynb", "10_process.ipynb", "40_audits.ipynb"]),
+                         (pages[1:], ["40_audits.ipynb", "20_kpis.ipynb"])):  # longest first otherwise
+        _Pool.started = []
+        with unittest.mock.patch.object(report, "ThreadPoolExecutor", _Pool):
+            results = report._execute(run, tmp_path, {}, 2, tmp_path / "failed", lambda line: None, last)
+        assert _Pool.started == started
+        assert [r.notebook for r in results] == [p.name for p in run]
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "events.parquet").write_bytes(b"x" * 10**6)
+    assert report._parallel_pages(tmp_path, pages, None)[2]["40_audits.ipynb"] == report.PAGE_BASELINE_BYTES + 10**6
+    alone = report._parallel_pages(tmp_path, pages[1:], None)[2]["40_audits.ipynb"]
+    assert alone == report.PAGE_BASELINE_BYTES + report.PARQUET_EXPANSION * 10**6
+
+
 def test_progress_lines_of_pages_run_at_once_stay_whole(monkeypatch):
     """Pages run in threads: each progress line reaches the terminal whole (one write), even
     through a stream that lets another thread in between two writes, as a terminal may."""
