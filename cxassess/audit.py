@@ -40,6 +40,7 @@ import pandas as pd
 from cxassess.config import ReviewConfig
 from cxassess.errors import InputError
 from cxassess.findings import Finding
+from cxassess.io import is_in
 from cxassess.stats import (
     difference_of_estimates,
     difference_of_proportions,
@@ -103,7 +104,8 @@ def scorecard(config: ReviewConfig | Iterable[dict] | None, audits: pd.DataFrame
     for column, value in defaults.items():
         card[column] = card[column].where(card[column].notna() & (card[column] != ""), value)
     if audits is not None and "criterion" in audits.columns:
-        extra = sorted(set(audits["criterion"].dropna().astype(str)) - set(card["criterion"].astype(str)))
+        found = audits["criterion"].dropna().unique()  # one per criterion, not per audit row
+        extra = sorted({str(c) for c in found} - set(card["criterion"].astype(str)))
         if extra:
             card = pd.concat([card, pd.DataFrame({"criterion": extra, **defaults})], ignore_index=True)
     card["criterion"] = card["criterion"].astype(str)
@@ -175,7 +177,8 @@ def audit_items(audits: pd.DataFrame, card: pd.DataFrame, tickets: pd.DataFrame 
     frame["failed"] = frame["points"] == 0.0
     if tickets is not None and "ticket_id" in tickets.columns:
         extra = [c for c in ("team", "channel") if c in tickets.columns]
-        frame = frame.merge(tickets[["ticket_id", *extra]].drop_duplicates("ticket_id"), on="ticket_id", how="left")
+        audited = tickets[is_in(tickets["ticket_id"], frame["ticket_id"])]  # not the whole cycle's tickets
+        frame = frame.merge(audited[["ticket_id", *extra]].drop_duplicates("ticket_id"), on="ticket_id", how="left")
     for column in ("team", "channel"):
         if column not in frame.columns:
             frame[column] = "unknown"

@@ -856,12 +856,20 @@ def is_in(values: pd.Series, ids: pd.Index | pd.Series) -> np.ndarray:
     --------
     >>> is_in(pd.Series(["T1", "T9", None], dtype="str"), pd.Index(["T1", "T2"], dtype="str")).tolist()
     [True, False, False]
+
+    Ids Arrow cannot hold in one type (numbers and text mixed) are looked up by pandas:
+
+    >>> is_in(pd.Series([1, "T2", None], dtype=object), pd.Series(["T2", 3])).tolist()
+    [False, True, False]
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    column = pa.array(values, from_pandas=True)
-    known = pa.array(ids, from_pandas=True)
-    if known.type != column.type:
-        known = known.cast(column.type)
+    try:
+        column = pa.array(values, from_pandas=True)
+        known = pa.array(ids, from_pandas=True)
+        if known.type != column.type:
+            known = known.cast(column.type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return (pd.Series(values).isin(pd.Series(ids)) & pd.Series(values).notna()).to_numpy(dtype=bool)
     return pc.fill_null(pc.is_in(column, value_set=known), False).to_numpy(zero_copy_only=False)
