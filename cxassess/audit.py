@@ -1286,8 +1286,11 @@ def pseudonymise(frame: pd.DataFrame, ids: Iterable[str], column: str = "agent_i
     width = max(2, len(str(len(names))))
     mapping = {name: f"agent {i:0{width}d}" for i, name in enumerate(names, start=1)}
     out = frame.copy()
-    if column in out.columns:
-        out[column] = out[column].map(lambda v: mapping.get(str(v), "agent (other)") if v == v else v)
+    if column in out.columns:  # one look-up per distinct agent, not per row (tickets and events: millions)
+        codes, agents = pd.factorize(out[column], use_na_sentinel=True)
+        shown = np.array([mapping.get(str(a), "agent (other)") for a in agents] + [None], dtype=object)
+        out[column] = pd.Series(shown[codes], index=out.index, dtype=out[column].dtype
+                                if pd.api.types.is_string_dtype(out[column].dtype) else object)
     return out
 
 
@@ -1492,7 +1495,7 @@ def for_page(cycle: Any) -> Any:
     for table in ("audits", "tickets", "events"):
         frame = cycle.tables.get(table) if table in cycle.tables else None
         if frame is not None and "agent_id" in frame.columns:
-            ids |= set(frame["agent_id"].dropna().astype(str))
+            ids |= {str(a) for a in frame["agent_id"].dropna().unique()}  # per agent, not per row
     changed = {t: pseudonymise(cycle.tables[t], ids) for t in ("audits", "tickets", "events")
                if t in cycle.tables and cycle.tables[t] is not None and "agent_id" in cycle.tables[t].columns}
     return cycle.with_tables(**changed)

@@ -412,6 +412,16 @@ def test_without_audits_the_page_says_what_it_needs(tmp_path):
     assert "SLA attainment" in page and "CSAT (top-box share)" in page
 
 
+def test_pseudonyms_of_a_column_with_missing_and_unknown_agents_by_hand():
+    """Numbered in the sorted order of the page's agents; an agent the page does not know is
+    "agent (other)"; a missing agent stays missing; the frame given is left as it was."""
+    frame = pd.DataFrame({"agent_id": pd.Series(["south-05", None, "east-09", "north-01", "south-05"], dtype="str"),
+                          "n": range(5)})
+    shown = audit.pseudonymise(frame, ["south-05", "north-01"])
+    assert shown["agent_id"].fillna("-").tolist() == ["agent 02", "-", "agent (other)", "agent 01", "agent 02"]
+    assert frame["agent_id"].iloc[0] == "south-05" and shown["n"].tolist() == list(range(5))
+
+
 def test_review_yml_switch_pseudonymises_agents_in_every_table(tmp_path):
     import shutil
 
