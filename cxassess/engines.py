@@ -13,6 +13,8 @@ code for every engine. This module opens the tables on an engine:
   data-quality gate writes, quarantined rows left out);
 * :func:`engine_cycle`: a cycle whose tables are those lazy frames, for
   :func:`cxassess.kpis.cycle_kpis` (the scorecard) to aggregate in the engine;
+* :func:`on_engine`: a cycle on the engine of its review (review.yml ``engine``,
+  ``CXASSESS_ENGINE``), opened once per cycle, for the scorecard and the process page;
 * :func:`spark_session`: the Spark session, created once per process: a local one
   (``local[2]``) by default, or Spark Connect when ``SPARK_REMOTE`` names a server
   (``sc://host:15002``).
@@ -47,7 +49,8 @@ if TYPE_CHECKING:
     from cxassess.cycles import Cycle
 
 __all__ = ["ENGINES", "MEMORY_BUDGET_BYTES", "check_engine", "engine_of", "memory_budget", "spark_session",
-           "duckdb_settings", "read_parquet", "open_tables", "checked_tables", "engine_cycle", "write_partitioned"]
+           "duckdb_settings", "read_parquet", "open_tables", "checked_tables", "engine_cycle", "on_engine",
+           "write_partitioned"]
 
 #: The engines a review can run on (review.yml ``engine``).
 ENGINES = ("pandas", "polars", "duckdb", "spark")
@@ -459,3 +462,50 @@ def engine_cycle(cycle: Cycle, engine: str, folder: Path | str | None = None) ->
             path = store_table(cycle.tables[name], spill, name)
         opened[name] = read_parquet(path, engine).to_native()
     return cycle.with_tables(**opened)
+
+
+def on_engine(cycle: Cycle) -> Cycle:
+    """The cycle whose tables a page aggregates: the cycle itself on pandas, else its tables
+    opened on the review's engine (:func:`engine_of`) by :func:`engine_cycle`, once per
+    cycle (:meth:`cxassess.cycles.Cycle.once`: the scorecard and the process page share it).
+
+    A cycle whose tables are already lazy frames of an engine, or that holds no table, is
+    returned as it is.
+
+    Parameters
+    ----------
+    cycle : Cycle
+        The (checked) cycle.
+
+    Returns
+    -------
+    Cycle
+        ``cycle``, or a copy of it whose tables are lazy frames of the engine.
+
+    Raises
+    ------
+    ConfigError
+        When ``CXASSESS_ENGINE`` names no engine.
+
+    Examples
+    --------
+    >>> from cxassess.cycles import load_cycle
+    >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> os.environ["CXASSESS_ENGINE"] = "duckdb"
+    >>> opened = on_engine(q3)
+    >>> type(opened.events).__name__, on_engine(q3) is opened
+    ('DuckDBPyRelation', True)
+    >>> del os.environ["CXASSESS_ENGINE"]
+    >>> on_engine(q3) is q3
+    True
+    """
+    from cxassess.cycles import Tables
+
+    engine = engine_of(cycle.config) if cycle.config is not None else "pandas"
+    if engine == "pandas" or not len(cycle.tables):
+        return cycle
+    name = "tickets" if "tickets" in cycle.tables else next(iter(cycle.tables))
+    stored = isinstance(cycle.tables, Tables) and cycle.tables.parquet(name) is not None
+    if not stored and isinstance(nw.from_native(cycle.tables[name], pass_through=True), nw.LazyFrame):
+        return cycle  # already on an engine
+    return cycle.once(("engine_cycle", engine), lambda: engine_cycle(cycle, engine))

@@ -20,7 +20,7 @@ import pandas as pd
 from cxassess import engines, plausibility, registry
 from cxassess.calendar import BusinessCalendar
 from cxassess.config import load_config
-from cxassess.cycles import Cycle, Tables, list_cycles
+from cxassess.cycles import Cycle, list_cycles
 from cxassess.errors import DataQualityError, InputError
 from cxassess.kpis._frame import frame, keys
 from cxassess.kpis.compare import HIGHER_IS_BETTER, change
@@ -149,16 +149,10 @@ def cycle_kpis(
 
 
 def _on_engine(cycle: Cycle) -> Cycle:
-    """The cycle whose tables the KPIs aggregate: itself on pandas, else its tables opened
-    on the review's engine (:func:`cxassess.engines.engine_of`), once per cycle.
+    """The cycle whose tables the KPIs aggregate: itself without tickets, else the cycle on
+    the review's engine (:func:`cxassess.engines.on_engine`, itself on pandas), once per cycle.
     """
-    engine = engines.engine_of(cycle.config) if cycle.config is not None else "pandas"
-    if engine == "pandas" or "tickets" not in cycle.tables:
-        return cycle
-    stored = isinstance(cycle.tables, Tables) and cycle.tables.parquet("tickets") is not None
-    if not stored and isinstance(nw.from_native(cycle.tables["tickets"]), nw.LazyFrame):
-        return cycle  # already on an engine
-    return cycle.once(("engine_cycle", engine), lambda: engines.engine_cycle(cycle, engine))
+    return cycle if "tickets" not in cycle.tables else engines.on_engine(cycle)
 
 
 def _cycle_kpis(cycle: Cycle, *, by: str | Sequence[str] | None, kpis: Sequence[str] | None) -> pd.DataFrame:
