@@ -1878,11 +1878,11 @@ def satisfaction_by_path(surveys: pd.DataFrame, paths: pd.DataFrame, *, scale: i
 
 
 def stage_assessment(
-    events: pd.DataFrame | ProcessLog,
+    events: pd.DataFrame | ProcessLog | object,
     process: Process,
     *,
-    surveys: pd.DataFrame | None = None,
-    tickets: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | object | None = None,
+    tickets: pd.DataFrame | object | None = None,
     metrics: pd.DataFrame | None = None,
     scale: int | None = None,
 ) -> pd.DataFrame:
@@ -1905,15 +1905,23 @@ def stage_assessment(
 
     Parameters
     ----------
-    events : pandas.DataFrame or ProcessLog
+    events : pandas.DataFrame or ProcessLog or a lazy frame
         The event log (``ticket_id, timestamp, activity``, optional ``stage`` and ``team``),
-        or its :func:`process_log`.
+        or its :func:`process_log`; a lazy frame (DuckDB, Spark, a Polars LazyFrame) is
+        aggregated in its engine (events without a timestamp left out): the distinct
+        (ticket, stage) pairs with their ticket's flag "resolved clean", and the answers
+        of the tickets through each stage, are counted there and only the counts per stage
+        come back (ticket ids are matched as text); the figures are computed on them by
+        the same code as in memory.
     process : Process
         The process of review.yml.
-    surveys : pandas.DataFrame, optional
-        The surveys, for the CSAT effect; ``None``: no CSAT effect.
-    tickets : pandas.DataFrame, optional
-        The tickets, for their ``reopens``; ``None``: resolved counts as clean.
+    surveys : pandas.DataFrame or a lazy frame, optional
+        The surveys, for the CSAT effect; ``None``: no CSAT effect. With a lazy ``events``,
+        a lazy frame of the same engine, or a table in memory (its answered CSAT surveys
+        are pushed to the engine).
+    tickets : pandas.DataFrame or a lazy frame, optional
+        The tickets, for their ``reopens``; ``None``: resolved counts as clean. With a lazy
+        ``events``, as ``surveys``.
     metrics : pandas.DataFrame, optional
         :func:`stage_metrics` of the log, when already computed.
     scale : int, optional
@@ -1925,6 +1933,11 @@ def stage_assessment(
         One row per stage: ``stage, label, tickets, resolved_clean, share_of_time,
         desk_share, median_hours, loops_share, over_target, bottleneck_rank,
         csat_through, csat_not_through, csat_effect, effect_low, effect_high, finding``.
+
+    Raises
+    ------
+    InputError
+        ``surveys`` or ``tickets`` are a lazy frame of another engine than ``events``.
 
     Examples
     --------
@@ -1938,7 +1951,18 @@ def stage_assessment(
     ...                                                 "2026-07-01 12:00", "2026-07-01 16:00"])})
     >>> stage_assessment(ev, p)[["stage", "finding"]].values.tolist()
     [['a', 'no measured problem'], ['b', "the bottleneck: 75% of the desk's time"], ['c', 'no measured problem']]
+
+    The same in an engine (here a Polars LazyFrame):
+
+    >>> import polars as pl
+    >>> stage_assessment(pl.from_pandas(ev).lazy(), p)["finding"].tolist()[1]
+    "the bottleneck: 75% of the desk's time"
     """
+    if not isinstance(events, ProcessLog) and isinstance(nw.from_native(events), nw.LazyFrame):
+        lazy = nw.from_native(events)
+        metrics = metrics if metrics is not None else _engine_metrics(lazy, process, None, None)
+        entered, good, split = _engine_assessment(lazy, process, surveys, tickets, scale)
+        return _assessment_table(metrics, entered, good, split)
     log = process_log(events, process)
     metrics = metrics if metrics is not None else stage_metrics(log, process)
     pairs = log.stage_tickets()
@@ -1949,33 +1973,51 @@ def stage_assessment(
     k = len(log.stages)
     entered = np.bincount(stage, minlength=k)
     good = np.bincount(stage, weights=clean[ticket], minlength=k)
-    code = {name: i for i, name in enumerate(log.stages)}
     answered = _csat_answers(surveys, scale)
+    split = None
     if answered is not None and len(answered):
         rated = log.ticket_codes(answered["ticket_id"])
         known = rated >= 0
+        whole = csat(answered, kind=None)
+        through = {}
+        for name in metrics["stage"]:
+            reached = np.zeros(log.n_tickets, dtype=bool)
+            c = log.stages.get_indexer([name])[0]
+            if c >= 0:
+                reached[ticket[stage == c]] = True
+            hit = known & reached[np.where(known, rated, 0)]
+            counted = csat(answered[hit], kind=None)
+            through[name] = (int(counted["hits"].iloc[0]), int(counted["n"].iloc[0]))
+        split = (through, int(whole["hits"].iloc[0]), int(whole["n"].iloc[0]))
+    return _assessment_table(metrics, dict(zip(log.stages, entered, strict=True)),
+                             dict(zip(log.stages, good, strict=True)), split)
+
+
+def _assessment_table(metrics: pd.DataFrame, entered: dict, good: dict,
+                      split: tuple[dict, int, int] | None) -> pd.DataFrame:
+    """:func:`stage_assessment` from its counts, by the same code for pandas and the engines:
+    per stage the tickets that entered it and those of them that ended clean (``entered``,
+    ``good``, by stage name), and with answered CSAT surveys (``split``) per stage the
+    top-box answers and the answers of the tickets that went through it, with the top-box
+    answers and the answers of all (those not through it are the rest).
+    """
     rows = []
     for m in metrics.itertuples():
-        c = code.get(m.stage)
-        n = entered[c] if c is not None else 0
+        n = entered.get(m.stage, 0)
         row = {"stage": m.stage, "label": m.label, "tickets": m.entering,
-               "resolved_clean": good[c] / n if n else np.nan,
+               "resolved_clean": good.get(m.stage, 0) / n if n else np.nan,
                "share_of_time": m.share_of_time, "desk_share": getattr(m, "desk_share", np.nan),
                "median_hours": m.median_hours,
                "loops_share": m.loops / m.entering if m.entering else np.nan,
                "over_target": m.over_target, "bottleneck_rank": m.bottleneck_rank,
                "csat_through": np.nan, "csat_not_through": np.nan, "csat_effect": np.nan,
                "effect_low": np.nan, "effect_high": np.nan}
-        if answered is not None and len(answered):
-            reached = np.zeros(log.n_tickets, dtype=bool)
-            if c is not None:
-                reached[ticket[stage == c]] = True
-            through = known & reached[np.where(known, rated, 0)]
-            split = csat(answered.assign(_through=through), by="_through", kind=None)
-            split = split.set_index("_through").reindex([True, False])
-            (k1, k2), (n1, n2) = split["hits"].fillna(0).to_numpy(), split["n"].fillna(0).to_numpy()
+        if split is not None:
+            through, hits, answers = split
+            k1, n1 = through.get(m.stage, (0, 0))
+            k2, n2 = hits - k1, answers - n1
             d, lo, hi = difference_of_proportions(k1, n1, k2, n2)
-            row.update(csat_through=split["value"].iloc[0], csat_not_through=split["value"].iloc[1],
+            row.update(csat_through=k1 / n1 if n1 else np.nan, csat_not_through=k2 / n2 if n2 else np.nan,
                        csat_effect=float(d), effect_low=float(lo), effect_high=float(hi))
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -1983,6 +2025,106 @@ def stage_assessment(
         out["bottleneck_rank"] = out["bottleneck_rank"].astype("Int64")
     out["finding"] = [_finding(r) for r in out.itertuples()]
     return out
+
+
+def _same_engine(df: nw.LazyFrame, table: object, what: str) -> nw.LazyFrame | None:
+    """``table`` as a lazy frame of ``df``'s engine when it is one (``None`` for a frame in
+    memory); a lazy frame of another engine cannot be joined with the events: an InputError.
+    """
+    if table is None:
+        return None
+    frame = nw.from_native(table)
+    if not isinstance(frame, nw.LazyFrame):
+        return None
+    if frame.implementation != df.implementation:
+        raise InputError(f"the {what} are a {frame.implementation.name.lower()} frame and the events a "
+                         f"{df.implementation.name.lower()} one: they cannot be joined",
+                         fix="open every table of the cycle on the same engine (cxassess.engines.engine_cycle)")
+    return frame
+
+
+def _engine_ids(df: nw.LazyFrame, ids: pd.Series, **columns: np.ndarray) -> nw.LazyFrame:
+    """Ticket ids in memory as a lazy frame of ``df``'s engine, as text in ``_id`` (as the
+    events' ids are cast to join them), with ``columns`` beside them.
+    """
+    return lazy_like(df, pd.DataFrame({"_id": ids.astype(str).to_numpy(), **columns}))
+
+
+def _engine_assessment(df: nw.LazyFrame, process: Process, surveys: object, tickets: object,
+                       scale: int | None) -> tuple[dict, dict, dict | None]:
+    """The counts of :func:`stage_assessment` of an event log in an engine: the distinct
+    (ticket, stage) pairs of its timed events, each with its ticket's flag "resolved clean"
+    (a resolution activity, and no reopen in ``tickets``: joined from the engine's tickets
+    or from the reopened ids pushed there); per stage the tickets and the clean ones come
+    back. With answered CSAT surveys (the engine's, or those in memory pushed there with
+    their score and scale), the answers of the tickets through each stage are joined to the
+    pairs and their top-box answers counted there (:func:`~cxassess.kpis.csat`); the others
+    are all the answers less those. Ticket ids are joined as text.
+    """
+    ev, _ = _engine_events(df, process, None)
+    resolved = process.resolution_activities
+    flag = nw.lit(0, nw.Int64)  # no ticket resolved
+    if resolved and "activity" in ev.collect_schema().names():
+        flag = nw.col("activity").is_in(list(resolved)).fill_null(False).cast(nw.Int64).max().over("ticket_id")
+    pairs = ev.with_columns(flag.alias("_resolved"))
+    pairs = pairs.select(nw.col("ticket_id").cast(nw.String).alias("_id"), "_stage", "_resolved").unique()
+    lazy_tickets = _same_engine(df, tickets, "tickets")
+    reopened = None
+    if lazy_tickets is not None and "reopens" in lazy_tickets.collect_schema().names():
+        reopened = lazy_tickets.filter(nw.col("reopens") > 0).select(
+            nw.col("ticket_id").cast(nw.String).alias("_id")).unique().with_columns(nw.lit(1, nw.Int64).alias("_reopened"))
+    elif lazy_tickets is None and tickets is not None and "reopens" in tickets:
+        ids = pd.Series(tickets.loc[tickets["reopens"] > 0, "ticket_id"]).dropna().astype(str).unique()
+        if len(ids):
+            reopened = _engine_ids(df, pd.Series(ids), _reopened=np.ones(len(ids), dtype="int64"))
+    clean = nw.col("_resolved")
+    if reopened is not None:
+        pairs = pairs.join(reopened, on="_id", how="left")
+        clean = clean * (1 - nw.col("_reopened").fill_null(0))
+    counted = collect(pairs.group_by("_stage").agg(
+        nw.len().cast(nw.Int64).alias("_n"), clean.sum().cast(nw.Int64).alias("_good"))).to_pandas()
+    stages = counted["_stage"].astype(str)
+    entered = dict(zip(stages, counted["_n"].astype("int64"), strict=True))
+    good = dict(zip(stages, counted["_good"].astype("int64"), strict=True))
+    answers = _engine_answers(df, surveys, scale)
+    if answers is None:
+        return entered, good, None
+    joinable, every = answers
+    whole = csat(every, kind=None)
+    hits, total = int(whole["hits"].iloc[0]), int(whole["n"].iloc[0])
+    if not total:
+        return entered, good, None
+    counted = csat(joinable.join(pairs.select("_id", "_stage"), on="_id", how="inner").to_native(),
+                   by="_stage", kind=None)
+    through = {str(name): (int(k), int(n)) for name, k, n in zip(counted["_stage"], counted["hits"], counted["n"],
+                                                                 strict=True)}
+    return entered, good, (through, hits, total)
+
+
+def _engine_answers(df: nw.LazyFrame, surveys: object, scale: int | None) -> tuple[nw.LazyFrame, object] | None:
+    """The answered CSAT surveys (:func:`_csat_answers`) for :func:`_engine_assessment`:
+    those with a ticket id as a lazy frame of ``df``'s engine (``_id``, the ticket id as
+    text, ``score`` and ``scale``) to join with its tickets, and all of them (a frame in
+    memory, or of the engine) to count; ``None`` when the surveys carry no score. Surveys
+    in memory are filtered in pandas and pushed; the engine's own are filtered there.
+    """
+    lazy = _same_engine(df, surveys, "surveys")
+    if lazy is None:
+        answered = _csat_answers(surveys, scale)
+        if answered is None:
+            return None
+        named = answered[answered["ticket_id"].notna()]
+        kept = [c for c in ("score", "scale") if c in named.columns]
+        return _engine_ids(df, named["ticket_id"], **{c: named[c].to_numpy() for c in kept}), answered
+    names = lazy.collect_schema().names()
+    if "score" not in names:
+        return None
+    where = ~nw.col("score").cast(nw.Float64).fill_nan(None).is_null()
+    if "kind" in names:
+        where = where & (nw.col("kind") == "csat").fill_null(False)
+    rows = nw.from_native(fill_scale(lazy.filter(where).to_native(), scale))
+    kept = [c for c in ("score", "scale") if c in rows.collect_schema().names()]
+    return rows.select(nw.col("ticket_id").cast(nw.String).alias("_id"), *kept), rows.to_native()
 
 
 def _finding(r) -> str:

@@ -27,6 +27,7 @@ from cxassess.process import (
     handoffs,
     path_attributes,
     path_shares,
+    stage_assessment,
     stage_flow,
     stage_metrics,
     variants,
@@ -648,3 +649,108 @@ def test_duckdb_holds_two_thirds_of_the_memory_budget_and_spills_to_its_own_fold
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["memory_limit"] == "1.0 GiB" and seen["exists"]
     assert not Path(seen["temp_directory"]).exists()
+
+
+def _assert_assessment(expected: pd.DataFrame, got: pd.DataFrame, name: str) -> None:
+    """Equal stage assessments: the figures of the stage metrics as :func:`_assert_close`;
+    those counted (tickets, resolved clean, loops, CSAT through the stage and not, the
+    difference and its interval) and the finding exactly."""
+    _assert_close(expected, got, name)
+    exact = ["stage", "tickets", "resolved_clean", "loops_share", "bottleneck_rank", "csat_through",
+             "csat_not_through", "csat_effect", "effect_low", "effect_high", "finding"]
+    pd.testing.assert_frame_equal(got[exact], expected[exact], check_exact=True, obj=name)
+
+
+def _helpdesk_outcomes(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tickets with reopens and CSAT answers (5-point scale) for the help-desk log, which has
+    neither: drawn with a fixed seed; some answers without a score, some of tickets the log
+    does not hold, some of another kind."""
+    rng = np.random.default_rng(18)
+    ids = np.sort(events["ticket_id"].unique())
+    tickets = pd.DataFrame({"ticket_id": ids, "reopens": (rng.random(len(ids)) < 0.1).astype("int64")})
+    rated = rng.choice(ids, size=len(ids) // 2, replace=False)
+    surveys = pd.DataFrame({"ticket_id": np.r_[rated, ["not-in-the-log"] * 5],
+                            "kind": np.where(rng.random(len(rated) + 5) < 0.9, "csat", "nps"),
+                            "scale": 5, "score": rng.integers(1, 6, len(rated) + 5).astype(float)})
+    surveys.loc[surveys.index[::37], "score"] = np.nan
+    return tickets, surveys
+
+
+def _resolved_clean_by_hand(events: pd.DataFrame, tickets: pd.DataFrame, resolution) -> dict[str, float]:
+    """Per stage, the share of the tickets with a timed event in it that have a resolution
+    activity and no reopen, in plain pandas."""
+    ev = events.dropna(subset=["timestamp"])
+    resolved = set(ev.loc[ev["activity"].isin(resolution), "ticket_id"])
+    reopened = set(tickets.loc[tickets["reopens"] > 0, "ticket_id"])
+    pairs = ev[["ticket_id", "stage"]].drop_duplicates()
+    clean = pairs["ticket_id"].isin(resolved - reopened)
+    return clean.groupby(pairs["stage"]).mean().to_dict()
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_the_stage_assessment_in_an_engine_equals_pandas_on_the_sample_and_the_help_desk_log(
+        q3, folder, helpdesk, tmp_path, engine):
+    process, scale = q3.config.process, q3.config.survey_scales.get("csat")
+    lazy = engines.open_tables(folder, engine)
+    events = lazy["events"].to_native()
+    expected = stage_assessment(q3.events, process, surveys=q3.surveys, tickets=q3.tickets, scale=scale)
+    assert expected["csat_effect"].notna().any() and (expected["resolved_clean"] < 1).all()
+    # the surveys and tickets in memory (pushed to the engine), or the engine's own
+    for surveys, tickets in ((q3.surveys, q3.tickets), (lazy["surveys"].to_native(), lazy["tickets"].to_native())):
+        got = stage_assessment(events, process, surveys=surveys, tickets=tickets, scale=scale)
+        _assert_assessment(expected, got, f"stage_assessment, sample, {type(surveys).__name__}")
+    metrics = stage_metrics(events, process)
+    _assert_assessment(stage_assessment(q3.events, process), stage_assessment(events, process, metrics=metrics),
+                       "stage_assessment, sample, without surveys and tickets")
+    # events without a timestamp are left out, as by pandas
+    ev = q3.events.copy()
+    ev.loc[ev.index[::50], "timestamp"] = pd.NaT
+    ev.to_parquet(tmp_path / "events.parquet")
+    blanked = engines.read_parquet(tmp_path / "events.parquet", engine).to_native()
+    expected = stage_assessment(ev, process, surveys=q3.surveys, tickets=q3.tickets, scale=scale)
+    _assert_assessment(stage_assessment(ev.dropna(subset=["timestamp"]), process, surveys=q3.surveys,
+                                        tickets=q3.tickets, scale=scale), expected, "stage_assessment, timed events")
+    _assert_assessment(expected, stage_assessment(blanked, process, surveys=q3.surveys, tickets=q3.tickets, scale=scale),
+                       "stage_assessment, sample with events without a timestamp")
+    # the help-desk log, with drawn reopens and answers: the CSAT split measured in every stage
+    events, process, path = helpdesk
+    tickets, surveys = _helpdesk_outcomes(events)
+    expected = stage_assessment(events, process, surveys=surveys, tickets=tickets)
+    assert expected["csat_not_through"].notna().sum() >= 3
+    by_hand = _resolved_clean_by_hand(events, tickets, process.resolution_activities)
+    assert expected.set_index("stage")["resolved_clean"].to_dict() == pytest.approx(by_hand, rel=1e-12)
+    got = stage_assessment(engines.read_parquet(path, engine).to_native(), process, surveys=surveys, tickets=tickets)
+    _assert_assessment(expected, got, "stage_assessment, help desk")
+    tickets.to_parquet(tmp_path / "tickets.parquet")
+    surveys.to_parquet(tmp_path / "surveys.parquet")
+    got = stage_assessment(engines.read_parquet(path, engine).to_native(), process,
+                           surveys=engines.read_parquet(tmp_path / "surveys.parquet", engine).to_native(),
+                           tickets=engines.read_parquet(tmp_path / "tickets.parquet", engine).to_native())
+    _assert_assessment(expected, got, "stage_assessment, help desk, tables of the engine")
+
+
+def test_the_stage_assessment_refuses_tables_of_another_engine(q3, folder):
+    from cxassess.errors import InputError
+
+    events = engines.open_tables(folder, "polars")["events"].to_native()
+    surveys = engines.open_tables(folder, "duckdb")["surveys"].to_native()
+    with pytest.raises(InputError, match="cannot be joined") as caught:
+        stage_assessment(events, q3.config.process, surveys=surveys, scale=5)
+    assert "same engine" in caught.value.fix
+
+
+@pytest.mark.slow
+@needs_spark
+def test_the_stage_assessment_on_spark_equals_pandas(q3, folder, helpdesk):
+    process, scale = q3.config.process, q3.config.survey_scales.get("csat")
+    lazy = engines.open_tables(folder, "spark")
+    expected = stage_assessment(q3.events, process, surveys=q3.surveys, tickets=q3.tickets, scale=scale)
+    for surveys, tickets in ((q3.surveys, q3.tickets), (lazy["surveys"].to_native(), lazy["tickets"].to_native())):
+        got = stage_assessment(lazy["events"].to_native(), process, surveys=surveys, tickets=tickets, scale=scale)
+        _assert_assessment(expected, got, f"stage_assessment on Spark, {type(surveys).__name__}")
+    events, process, path = helpdesk
+    tickets, surveys = _helpdesk_outcomes(events)
+    _assert_assessment(stage_assessment(events, process, surveys=surveys, tickets=tickets),
+                       stage_assessment(engines.read_parquet(path, "spark").to_native(), process, surveys=surveys,
+                                        tickets=tickets), "stage_assessment on Spark, help desk")
+
