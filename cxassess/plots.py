@@ -373,7 +373,8 @@ def page_heading(cycle: object, before: object | None = None, *, events: bool = 
     before : Cycle, optional
         The cycle compared with; ``None``: no previous cycle.
     events : bool, default False
-        Also state the tickets and events of the cycle's event log.
+        Also state the tickets and events of the cycle's event log (a lazy frame of an
+        engine, :func:`cxassess.engines.on_engine`, is counted there).
 
     Returns
     -------
@@ -390,10 +391,21 @@ def page_heading(cycle: object, before: object | None = None, *, events: bool = 
     compared = md_text(before.label) if before is not None else "no previous cycle"
     counts = ""
     if events and getattr(cycle, "events", None) is not None:
-        log = cycle.events
-        counts = f" ({log['ticket_id'].nunique():,} tickets, {len(log):,} events)"
+        tickets, rows = _log_size(cycle.events)
+        counts = f" ({tickets:,} tickets, {rows:,} events)"
     return Markdown(f"**{md_text(cycle.config.title)}**, cycle **{md_text(cycle.label)}**{counts} "
                     f"compared with **{compared}**.")
+
+
+def _log_size(log: object) -> tuple[int, int]:
+    """Tickets (ids named) and events of an event log in memory, or counted in its engine."""
+    import narwhals as nw
+
+    frame = nw.from_native(log)
+    if not isinstance(frame, nw.LazyFrame):
+        return int(log["ticket_id"].nunique()), len(log)
+    named = frame.filter(~nw.col("ticket_id").is_null()).select(nw.col("ticket_id").n_unique())
+    return int(named.collect().item()), int(frame.select(nw.len()).collect().item())
 
 
 def cycle_summary(cycle: object) -> Markdown:

@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cxassess import engines
 from cxassess.calendar import BusinessCalendar, hours_between, utc_instants
 from cxassess.config import Process
 from cxassess.errors import InputError
@@ -56,7 +57,8 @@ __all__ = [
     "ProcessLog", "process_log", "stage_volume", "ordered", "stage_visits", "throughput_times",
     "directly_follows", "stage_metrics", "time_split", "stage_flow", "handoffs", "variants", "conformance",
     "path_attributes", "path_shares", "satisfaction_by_path", "stage_assessment", "compare_stages",
-    "STAGE_MIN_IMPORTANT_HOURS", "PAGE", "stage_findings", "findings", "cycle_log", "CYCLE_TABLES", "cycle_table",
+    "STAGE_MIN_IMPORTANT_HOURS", "PAGE", "stage_findings", "findings", "cycle_log", "cycle_events", "CYCLE_TABLES",
+    "cycle_table",
 ]
 
 UNMAPPED = "(unmapped)"
@@ -650,6 +652,57 @@ def cycle_log(cycle: object) -> ProcessLog:
     return cycle.once(("process_log",), lambda: process_log(cycle.events, process))
 
 
+def cycle_events(cycle: object) -> ProcessLog | object:
+    """The event log a page gives the functions of this module: on pandas the cycle's
+    :func:`cycle_log`; when the review runs on an engine (review.yml ``engine``,
+    ``CXASSESS_ENGINE``: :func:`cxassess.engines.engine_of`), the cycle's events opened
+    there as a lazy frame (:func:`cxassess.engines.on_engine`, once per cycle), which every
+    function of the module that a page calls aggregates in the engine: no event log is read
+    into memory or cut into visits here.
+
+    Parameters
+    ----------
+    cycle : cxassess.cycles.Cycle
+        The cycle (events needed).
+
+    Returns
+    -------
+    ProcessLog or a lazy frame
+        The log, or the events on the engine (a Polars LazyFrame, a DuckDB relation, a
+        Spark DataFrame).
+
+    Examples
+    --------
+    >>> import os
+    >>> from cxassess.cycles import load_cycle
+    >>> c = load_cycle("data/sample", "2026Q3")
+    >>> cycle_events(c) is cycle_log(c)
+    True
+    >>> os.environ["CXASSESS_ENGINE"] = "duckdb"
+    >>> type(cycle_events(load_cycle("data/sample", "2026Q3"))).__name__
+    'DuckDBPyRelation'
+    >>> del os.environ["CXASSESS_ENGINE"]
+    """
+    lazy = _engine_log(cycle)
+    return lazy if lazy is not None else cycle_log(cycle)
+
+
+def _no_events(cycle: object) -> bool:
+    """The cycle holds no event log: asked of its tables, without reading a stored log."""
+    tables = getattr(cycle, "tables", None)
+    return cycle.events is None if tables is None else "events" not in tables
+
+
+def _engine_log(cycle: object) -> object | None:
+    """The cycle's events on the review's engine (a lazy frame), ``None`` on pandas."""
+    config = getattr(cycle, "config", None)
+    if config is None or not hasattr(config, "engine") or not hasattr(cycle, "once"):
+        return None
+    if engines.engine_of(config) == "pandas":
+        return None
+    return engines.on_engine(cycle).events
+
+
 #: The tables of a cycle's event log that more than one page of the review shows
 #: (:func:`cycle_table`).
 CYCLE_TABLES = ("stage_metrics", "stage_flow", "stage_assessment", "conformance", "deviations")
@@ -674,7 +727,10 @@ def cycle_table(cycle: object, name: str) -> pd.DataFrame:
 
     Each is computed from the cycle's :func:`cycle_log` when this process already holds it;
     else the stage metrics come from the event log read for them alone and let go at once
-    (the previous cycle's), the others from :func:`cycle_log`.
+    (the previous cycle's), the others from :func:`cycle_log`. When the review runs on an
+    engine (:func:`cxassess.engines.engine_of`), each is aggregated there from the cycle's
+    tables opened on it (:func:`cycle_events`; the assessment with the engine's tickets and
+    surveys): no event log is read into memory, and the tables equal pandas'.
 
     Parameters
     ----------
@@ -709,26 +765,34 @@ def cycle_table(cycle: object, name: str) -> pd.DataFrame:
     process = cycle.config.process
     held = getattr(cycle, "computed", {})
 
+    def lazy() -> object | None:  # the events on the review's engine (None on pandas), opened when first needed
+        return _engine_log(cycle)
+
+    def log() -> ProcessLog | object:
+        events = lazy()
+        return events if events is not None else cycle_log(cycle)
+
     def metrics() -> pd.DataFrame:
-        if ("process_log",) in held or not hasattr(cycle, "read_once"):
-            return stage_metrics(cycle_log(cycle), process)
+        if lazy() is not None or ("process_log",) in held or not hasattr(cycle, "read_once"):
+            return stage_metrics(log(), process)
         return stage_metrics(process_log(cycle.read_once("events"), process), process)
 
     def assessment() -> pd.DataFrame:
         csat_shown = gap(cycle, SECTIONS["stages.assessment_csat"]) is None
-        return stage_assessment(cycle_log(cycle), process, surveys=cycle.surveys if csat_shown else None,
-                                tickets=cycle.tickets, metrics=cycle_table(cycle, "stage_metrics"),
+        tables = engines.on_engine(cycle) if lazy() is not None else cycle  # the engine's tickets and surveys
+        return stage_assessment(log(), process, surveys=tables.surveys if csat_shown else None,
+                                tickets=tables.tickets, metrics=cycle_table(cycle, "stage_metrics"),
                                 scale=cycle.config.survey_scales.get("csat"))
 
     def conformed(part: int) -> pd.DataFrame:
-        both = conformance(cycle_log(cycle), process)
+        both = conformance(log(), process)
         if hasattr(cycle, "once"):  # both halves kept: one page shows the deviations, another the tickets'
             cycle.once(("process", ("conformance", "deviations")[1 - part]), lambda: both[1 - part], keep=True)
         return both[part]
 
     compute = {
         "stage_metrics": metrics,
-        "stage_flow": lambda: stage_flow(cycle_log(cycle), process),
+        "stage_flow": lambda: stage_flow(log(), process),
         "stage_assessment": assessment,
         "conformance": lambda: conformed(0),
         "deviations": lambda: conformed(1),
@@ -2339,10 +2403,14 @@ def _path_findings(by_path: pd.DataFrame, mid: float | None, min_n: int) -> list
     return out
 
 
-def findings(data, before=None, *, log: ProcessLog | None = None, stages: pd.DataFrame | None = None,
+def findings(data, before=None, *, log: ProcessLog | object | None = None, stages: pd.DataFrame | None = None,
              by_path: pd.DataFrame | None = None, checks: pd.DataFrame | None = None) -> list[Finding]:
     """The findings of the process page, from its data: the page passes what it computed;
     the summary page, run alone, passes nothing and they are computed here the same way.
+
+    What is not given is computed from ``log``, else from the cycle's events: on the
+    review's engine when it runs on one (:func:`cycle_events`; the previous cycle's stage
+    metrics too), else from a :func:`process_log` built here, only when a figure needs it.
 
     Parameters
     ----------
@@ -2350,8 +2418,8 @@ def findings(data, before=None, *, log: ProcessLog | None = None, stages: pd.Dat
         The cycle reviewed (its events, surveys and review.yml process).
     before : Cycle, optional
         The cycle compared with.
-    log : ProcessLog, optional
-        :func:`process_log` of ``data``'s events.
+    log : ProcessLog or a lazy frame, optional
+        :func:`process_log` of ``data``'s events, or :func:`cycle_events` of ``data``.
     stages : pandas.DataFrame, optional
         :func:`compare_stages` of the cycle against ``before``.
     by_path : pandas.DataFrame, optional
@@ -2374,17 +2442,26 @@ def findings(data, before=None, *, log: ProcessLog | None = None, stages: pd.Dat
     from cxassess import plausibility, registry
 
     process = data.config.process
-    if data.events is None or process is None:
+    if process is None or _no_events(data):
         return []
-    if log is None and (stages is None or by_path is None):
-        log = process_log(data.events, process)
+    paths = by_path is None and data.surveys is not None and registry.gap(
+        data, registry.SECTIONS["stages.satisfaction_by_path"]) is None
+    if log is None and (stages is None or paths):
+        log = _engine_log(data)
+        if log is None:
+            if data.events is None:
+                return []
+            log = process_log(data.events, process)
     if stages is None:
         checks = checks if checks is not None else plausibility.checks(data, before)
-        old = stage_metrics(before.events, process) if before is not None and before.events is not None else None
+        old = None
+        if before is not None and not _no_events(before):
+            events = _engine_log(before)
+            events = events if events is not None else before.events
+            old = stage_metrics(events, process) if events is not None else None
         stages = compare_stages(stage_metrics(log, process), old,
                                 not_comparable=plausibility.not_comparable(checks).get("*"))
-    if by_path is None and data.surveys is not None and registry.gap(
-            data, registry.SECTIONS["stages.satisfaction_by_path"]) is None:
+    if paths:
         by_path = satisfaction_by_path(data.surveys, path_attributes(log, process),
                                        scale=data.config.survey_scales.get("csat"))
     return stage_findings(stages, by_path, min_important_csat=registry.min_important(

@@ -754,3 +754,40 @@ def test_the_stage_assessment_on_spark_equals_pandas(q3, folder, helpdesk):
                        stage_assessment(engines.read_parquet(path, "spark").to_native(), process, surveys=surveys,
                                         tickets=tickets), "stage_assessment on Spark, help desk")
 
+
+def test_the_tables_of_the_process_page_on_duckdb_equal_pandas(tmp_path, monkeypatch):
+    """With the review on DuckDB, the tables of the event log that the process and the
+    quality-audits pages show (``process.cycle_table``), and the process page's findings,
+    are aggregated in DuckDB from the run's checked tables: no event log is read into memory
+    or cut into visits, and each equals the one pandas computes from the raw cycle."""
+    from cxassess import process
+    from cxassess.cycles import stored_cycle
+
+    monkeypatch.delenv("CXASSESS_ENGINE", raising=False)
+    now, old = load_cycle(SAMPLE, "2026Q3"), load_cycle(SAMPLE, "2026Q2")
+    expected = {name: process.cycle_table(now, name) for name in process.CYCLE_TABLES}
+    expected_before = process.cycle_table(old, "stage_metrics")
+    expected_found = process.findings(now, old)
+    assert expected["stage_assessment"]["csat_effect"].notna().any() and len(expected["deviations"]) == 0
+    assert any(f.kind == "path_csat" for f in expected_found)
+    records = {c.label: store_tables(c, tmp_path / c.label) for c in (now, old)}
+
+    def stored(c):
+        return stored_cycle(c.config, c.label, tmp_path / c.label, records[c.label])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an event log was cut into visits in memory")
+
+    monkeypatch.setenv("CXASSESS_ENGINE", "duckdb")
+    monkeypatch.setattr(process, "process_log", refuse)
+    first, first_before = stored(now), stored(old)
+    got = {name: process.cycle_table(first, name) for name in process.CYCLE_TABLES}
+    _assert_close(expected_before, process.cycle_table(first_before, "stage_metrics"), "stage_metrics before")
+    found = process.findings(first, first_before)
+    assert type(engines.on_engine(first).events).__name__ == "DuckDBPyRelation"
+    assert first.tables.unread("events") is not None and first_before.tables.unread("events") is not None
+    _assert_close(expected["stage_metrics"], got["stage_metrics"], "stage_metrics")
+    _assert_assessment(expected["stage_assessment"], got["stage_assessment"], "stage_assessment")
+    for name in ("stage_flow", "conformance", "deviations"):
+        pd.testing.assert_frame_equal(got[name], expected[name], check_exact=True, obj=name)
+    assert [(f.kind, f.what, f.evidence) for f in found] == [(f.kind, f.what, f.evidence) for f in expected_found]
