@@ -300,8 +300,12 @@ TABLES_FOLDER = "tables"
 
 
 def _only(frame: pd.DataFrame, columns: Sequence[str] | None) -> pd.DataFrame:
-    """``frame`` with only ``columns`` (those it has, in that order); all of it without them."""
-    return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+    """``frame`` with only ``columns`` (those it has, in that order); all of it without them,
+    and an engine's lazy frame (anything but a pandas DataFrame) whole, as it is.
+    """
+    if columns is None or not isinstance(frame, pd.DataFrame):
+        return frame
+    return frame[[c for c in columns if c in frame.columns]]
 
 
 class Tables(MutableMapping):

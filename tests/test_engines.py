@@ -791,3 +791,21 @@ def test_the_tables_of_the_process_page_on_duckdb_equal_pandas(tmp_path, monkeyp
     for name in ("stage_flow", "conformance", "deviations"):
         pd.testing.assert_frame_equal(got[name], expected[name], check_exact=True, obj=name)
     assert [(f.kind, f.what, f.evidence) for f in found] == [(f.kind, f.what, f.evidence) for f in expected_found]
+
+
+def test_the_kpis_of_a_review_runs_stored_cycle_on_duckdb_equal_pandas(tmp_path, monkeypatch):
+    """A review run's cycle (its checked tables stored as Parquet) on DuckDB: the escalation
+    flags read the engine's event log whole (a selection of its columns is pandas' only)
+    and every KPI equals pandas'."""
+    from cxassess.cycles import stored_cycle
+
+    monkeypatch.delenv("CXASSESS_ENGINE", raising=False)
+    q3 = load_cycle(SAMPLE, "2026Q3")
+    expected = kpis.cycle_kpis(q3)
+    assert "escalation_rate" in set(expected.loc[expected["note"] == "", "kpi"])
+    record = store_tables(q3, tmp_path)
+    monkeypatch.setenv("CXASSESS_ENGINE", "duckdb")
+    stored = stored_cycle(q3.config, "2026Q3", tmp_path, record)
+    got = kpis.cycle_kpis(stored)
+    assert stored.tables.unread("events") is not None
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
