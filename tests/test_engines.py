@@ -809,3 +809,58 @@ def test_the_kpis_of_a_review_runs_stored_cycle_on_duckdb_equal_pandas(tmp_path,
     got = kpis.cycle_kpis(stored)
     assert stored.tables.unread("events") is not None
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+
+
+@pytest.mark.slow
+def test_the_process_page_of_a_review_on_duckdb_shows_what_it_shows_on_pandas(sample_review, tmp_path, monkeypatch):
+    """make report ENGINE=duckdb: the process page, run on DuckDB, builds no event log in
+    memory (its kernel refuses to) and shows the page of the review on pandas (the
+    session's review of the sample): the same text, tables and charts, and the same
+    findings (their figures to 1e-12 relative)."""
+    import json
+    import re
+
+    import nbformat
+
+    from cxassess.report import run_review
+
+    from .conftest import REPO
+
+    def page(folder: Path) -> str:  # the page without the ids drawn anew by each run and the links to the others
+        text = (folder / "10_process_stages.html").read_text(encoding="utf-8")
+        return re.sub(r"T_[0-9a-f]{5}|cell-id=[0-9a-f]+|<nav class=\"cx-nav\">.*?</nav>", "", text, flags=re.S)
+
+    def found(folder: Path) -> list[dict]:
+        return json.loads((folder / "findings" / "10_process_stages.json").read_text(encoding="utf-8"))["findings"]
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    book = nbformat.read(REPO / "notebooks" / "10_process_stages.ipynb", as_version=4)
+    setup = next(c for c in book.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
+    setup.source = ("import cxassess.process\n\n\n"  # no input shown on the page: the same page
+                    "def refuse(*args, **kwargs):\n"
+                    "    raise AssertionError('an event log was cut into visits in memory')\n\n\n"
+                    "cxassess.process.process_log = refuse\n" + setup.source)
+    nbformat.write(book, notebooks / "10_process_stages.ipynb")
+    monkeypatch.setenv("CXASSESS_ENGINE", "duckdb")
+    duck = run_review(SAMPLE, "2026Q3", notebooks=notebooks, reports=tmp_path / "reports", echo=lambda _: None)
+    assert page(duck) == page(sample_review)
+    expected, got = found(sample_review), found(duck)
+    assert len(expected) >= 3
+    for left, right in zip(expected, got, strict=True):
+        assert {k: v for k, v in right.items() if k != "figures"} == {k: v for k, v in left.items() if k != "figures"}
+        figures, figures_before = _flat(right["figures"]), _flat(left["figures"])
+        assert figures.keys() == figures_before.keys()
+        for key, value in figures_before.items():
+            assert figures[key] == (pytest.approx(value, rel=1e-12) if isinstance(value, float) else value), key
+
+
+def _flat(figures: dict, prefix: str = "") -> dict:
+    """A finding's figures with the nested ones named by their path (``groups.True.n``)."""
+    out = {}
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
