@@ -491,13 +491,15 @@ def on_engine(cycle: Cycle) -> Cycle:
     --------
     >>> from cxassess.cycles import load_cycle
     >>> q3 = load_cycle("data/sample", "2026Q3")
+    >>> previous = os.environ.get("CXASSESS_ENGINE")
     >>> os.environ["CXASSESS_ENGINE"] = "duckdb"
     >>> opened = on_engine(q3)
     >>> type(opened.events).__name__, on_engine(q3) is opened
     ('DuckDBPyRelation', True)
-    >>> del os.environ["CXASSESS_ENGINE"]
+    >>> os.environ["CXASSESS_ENGINE"] = "pandas"
     >>> on_engine(q3) is q3
     True
+    >>> os.environ.pop("CXASSESS_ENGINE") and previous and os.environ.update(CXASSESS_ENGINE=previous)
     """
     from cxassess.cycles import Tables
 

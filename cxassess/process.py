@@ -675,6 +675,7 @@ def cycle_events(cycle: object) -> ProcessLog | object:
     --------
     >>> import os
     >>> from cxassess.cycles import load_cycle
+    >>> os.environ.pop("CXASSESS_ENGINE", None) and None
     >>> c = load_cycle("data/sample", "2026Q3")
     >>> cycle_events(c) is cycle_log(c)
     True
@@ -2107,11 +2108,12 @@ def _same_engine(df: nw.LazyFrame, table: object, what: str) -> nw.LazyFrame | N
     return frame
 
 
-def _engine_ids(df: nw.LazyFrame, ids: pd.Series, **columns: np.ndarray) -> nw.LazyFrame:
-    """Ticket ids in memory as a lazy frame of ``df``'s engine, as text in ``_id`` (as the
-    events' ids are cast to join them), with ``columns`` beside them.
+def _engine_ids(df: nw.LazyFrame, ids: pd.Series, flag: str) -> nw.LazyFrame:
+    """Distinct ticket ids in memory as a lazy frame of ``df``'s engine: ``_id`` (as text,
+    as the events' ids are cast to join them) and ``flag`` (1).
     """
-    return lazy_like(df, pd.DataFrame({"_id": ids.astype(str).to_numpy(), **columns}))
+    ids = pd.Series(ids).dropna().astype(str).unique()
+    return lazy_like(df, pd.DataFrame({"_id": ids, flag: np.ones(len(ids), dtype="int64")}))
 
 
 def _engine_assessment(df: nw.LazyFrame, process: Process, surveys: object, tickets: object,
@@ -2138,9 +2140,9 @@ def _engine_assessment(df: nw.LazyFrame, process: Process, surveys: object, tick
         reopened = lazy_tickets.filter(nw.col("reopens") > 0).select(
             nw.col("ticket_id").cast(nw.String).alias("_id")).unique().with_columns(nw.lit(1, nw.Int64).alias("_reopened"))
     elif lazy_tickets is None and tickets is not None and "reopens" in tickets:
-        ids = pd.Series(tickets.loc[tickets["reopens"] > 0, "ticket_id"]).dropna().astype(str).unique()
-        if len(ids):
-            reopened = _engine_ids(df, pd.Series(ids), _reopened=np.ones(len(ids), dtype="int64"))
+        ids = tickets.loc[tickets["reopens"] > 0, "ticket_id"]
+        if ids.notna().any():  # none: nothing to join (an engine may not take an empty table)
+            reopened = _engine_ids(df, ids, "_reopened")
     clean = nw.col("_resolved")
     if reopened is not None:
         pairs = pairs.join(reopened, on="_id", how="left")
@@ -2153,11 +2155,7 @@ def _engine_assessment(df: nw.LazyFrame, process: Process, surveys: object, tick
     answers = _engine_answers(df, surveys, scale)
     if answers is None:
         return entered, good, None
-    joinable, every = answers
-    whole = csat(every, kind=None)
-    hits, total = int(whole["hits"].iloc[0]), int(whole["n"].iloc[0])
-    if not total:
-        return entered, good, None
+    joinable, hits, total = answers
     counted = csat(joinable.join(pairs.select("_id", "_stage"), on="_id", how="inner").to_native(),
                    by="_stage", kind=None)
     through = {str(name): (int(k), int(n)) for name, k, n in zip(counted["_stage"], counted["hits"], counted["n"],
@@ -2165,30 +2163,38 @@ def _engine_assessment(df: nw.LazyFrame, process: Process, surveys: object, tick
     return entered, good, (through, hits, total)
 
 
-def _engine_answers(df: nw.LazyFrame, surveys: object, scale: int | None) -> tuple[nw.LazyFrame, object] | None:
+def _engine_answers(df: nw.LazyFrame, surveys: object, scale: int | None) -> tuple[nw.LazyFrame, int, int] | None:
     """The answered CSAT surveys (:func:`_csat_answers`) for :func:`_engine_assessment`:
     those with a ticket id as a lazy frame of ``df``'s engine (``_id``, the ticket id as
-    text, ``score`` and ``scale``) to join with its tickets, and all of them (a frame in
-    memory, or of the engine) to count; ``None`` when the surveys carry no score. Surveys
-    in memory are filtered in pandas and pushed; the engine's own are filtered there.
+    text, ``score`` and ``scale``) to join with its tickets, and the top-box answers and
+    the answers of all of them (:func:`~cxassess.kpis.csat`, which refuses a scale without
+    a rule); ``None`` when the surveys carry no score or none is answered. Surveys in memory
+    are filtered and counted in pandas, then pushed; the engine's own are filtered and
+    counted there.
     """
     lazy = _same_engine(df, surveys, "surveys")
     if lazy is None:
         answered = _csat_answers(surveys, scale)
-        if answered is None:
+        if answered is None or not len(answered):
             return None
+        whole = csat(answered, kind=None)
         named = answered[answered["ticket_id"].notna()]
-        kept = [c for c in ("score", "scale") if c in named.columns]
-        return _engine_ids(df, named["ticket_id"], **{c: named[c].to_numpy() for c in kept}), answered
-    names = lazy.collect_schema().names()
-    if "score" not in names:
-        return None
-    where = ~nw.col("score").cast(nw.Float64).fill_nan(None).is_null()
-    if "kind" in names:
-        where = where & (nw.col("kind") == "csat").fill_null(False)
-    rows = nw.from_native(fill_scale(lazy.filter(where).to_native(), scale))
-    kept = [c for c in ("score", "scale") if c in rows.collect_schema().names()]
-    return rows.select(nw.col("ticket_id").cast(nw.String).alias("_id"), *kept), rows.to_native()
+        table = named[[c for c in ("score", "scale") if c in named.columns]].reset_index(drop=True)
+        table.insert(0, "_id", named["ticket_id"].astype(str).to_numpy())
+        joinable = lazy_like(df, table)
+    else:
+        names = lazy.collect_schema().names()
+        if "score" not in names:
+            return None
+        where = ~nw.col("score").cast(nw.Float64).fill_nan(None).is_null()
+        if "kind" in names:
+            where = where & (nw.col("kind") == "csat").fill_null(False)
+        rows = nw.from_native(fill_scale(lazy.filter(where).to_native(), scale))
+        whole = csat(rows.to_native(), kind=None)
+        kept = [c for c in ("score", "scale") if c in rows.collect_schema().names()]
+        joinable = rows.select(nw.col("ticket_id").cast(nw.String).alias("_id"), *kept)
+    hits, total = int(whole["hits"].iloc[0]), int(whole["n"].iloc[0])
+    return (joinable, hits, total) if total else None
 
 
 def _finding(r) -> str:
