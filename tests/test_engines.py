@@ -755,11 +755,14 @@ def test_the_stage_assessment_on_spark_equals_pandas(q3, folder, helpdesk):
                                         tickets=tickets), "stage_assessment on Spark, help desk")
 
 
-def test_the_tables_of_the_process_page_on_duckdb_equal_pandas(tmp_path, monkeypatch):
-    """With the review on DuckDB, the tables of the event log that the process and the
-    quality-audits pages show (``process.cycle_table``), and the process page's findings,
-    are aggregated in DuckDB from the run's checked tables: no event log is read into memory
-    or cut into visits, and each equals the one pandas computes from the raw cycle."""
+@pytest.mark.parametrize("engine", ["duckdb", "polars",
+                                    pytest.param("spark", marks=[pytest.mark.slow, needs_spark])])
+def test_the_tables_of_the_process_page_on_an_engine_equal_pandas(tmp_path, monkeypatch, engine):
+    """With the review on DuckDB (Polars, Spark), the tables of the event log that the
+    process and the quality-audits pages show (``process.cycle_table``), and the process
+    page's findings, are aggregated in the engine from the run's checked tables: no event
+    log is read into memory or cut into visits, and each equals the one pandas computes from
+    the raw cycle."""
     from cxassess import process
     from cxassess.cycles import stored_cycle
 
@@ -778,13 +781,14 @@ def test_the_tables_of_the_process_page_on_duckdb_equal_pandas(tmp_path, monkeyp
     def refuse(*args, **kwargs):
         raise AssertionError("an event log was cut into visits in memory")
 
-    monkeypatch.setenv("CXASSESS_ENGINE", "duckdb")
+    monkeypatch.setenv("CXASSESS_ENGINE", engine)
     monkeypatch.setattr(process, "process_log", refuse)
     first, first_before = stored(now), stored(old)
     got = {name: process.cycle_table(first, name) for name in process.CYCLE_TABLES}
     _assert_close(expected_before, process.cycle_table(first_before, "stage_metrics"), "stage_metrics before")
     found = process.findings(first, first_before)
-    assert type(engines.on_engine(first).events).__name__ == "DuckDBPyRelation"
+    lazy = {"duckdb": "DuckDBPyRelation", "polars": "LazyFrame", "spark": "DataFrame"}[engine]
+    assert type(engines.on_engine(first).events).__name__ == lazy
     assert first.tables.unread("events") is not None and first_before.tables.unread("events") is not None
     _assert_close(expected["stage_metrics"], got["stage_metrics"], "stage_metrics")
     _assert_assessment(expected["stage_assessment"], got["stage_assessment"], "stage_assessment")
