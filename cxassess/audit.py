@@ -462,19 +462,25 @@ def _share_rows(frame: pd.DataFrame, by: str, flag: str, level: str, measure: st
     data = frame[[by, flag]].dropna()
     if not len(data):
         return []
-    hits_all, n_all = float(data[flag].sum()), len(data)
     counts = data.groupby(by, sort=True, observed=True)[flag].agg(["sum", "size"])  # one pass, any number of groups
-    return [{by: key, "level": level, "measure": measure, "n": int(n), "hits": float(hits), "value": float(hits) / n,
-             "rest_n": n_all - int(n), "rest_hits": hits_all - float(hits),
-             "target": math.nan if target is None else float(target)}
-            for key, hits, n in zip(counts.index, counts["sum"], counts["size"], strict=True)]
+    return _count_rows(counts.index, counts["sum"], counts["size"], by, level, measure, target)
+
+
+def _count_rows(groups: Iterable, hits: Iterable, n: Iterable, by: str, level: str, measure: str,
+                target: float | None) -> list[dict]:
+    """The rows of :func:`_share_rows` from each group's hits and count (groups in order)."""
+    rows = [(key, float(h), int(k)) for key, h, k in zip(groups, hits, n, strict=True) if k > 0]
+    hits_all, n_all = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    return [{by: key, "level": level, "measure": measure, "n": k, "hits": h, "value": h / k,
+             "rest_n": n_all - k, "rest_hits": hits_all - h, "target": math.nan if target is None else float(target)}
+            for key, h, k in rows]
 
 
 def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
     """Every row of :func:`planned_served_received` before the intervals are added."""
     from cxassess.calendar import BusinessCalendar
     from cxassess.kpis.satisfaction import CES_AGREE, TOP_BOX, fill_scale
-    from cxassess.kpis.sla import sla_outcome
+    from cxassess.kpis.sla import needed_columns, outcome_codes
     from cxassess.process import cycle_table
 
     config, tickets = cycle.config, cycle.tickets
@@ -486,21 +492,17 @@ def _team_frames(cycle: Any, card: pd.DataFrame | None) -> list[dict]:
     # served: SLA attainment (achieved / achieved + breached, over every policy)
     if config.sla and "created_at" in tickets.columns:
         calendar = BusinessCalendar.from_config(config) if config.calendar.get("working_hours") else None
-        team = pd.Categorical(tickets["team"])  # codes: one Python string per team, not per ticket and policy
-        parts = []
-        for policy in config.sla:
-            if policy.clock == "business" and calendar is None:
-                continue
-            try:
-                outcome = sla_outcome(tickets, policy, censor_at=cycle.end, calendar=calendar)
-            except InputError:
-                continue
-            parts.append(pd.DataFrame({"team": team, "outcome": outcome}))
-        if parts:
-            sla = pd.concat(parts, ignore_index=True)
-            sla = sla[sla["outcome"].isin(["achieved", "breached"])]
-            sla["ok"] = sla["outcome"] == "achieved"
-            rows += _share_rows(sla, "team", "ok", "served", "SLA attainment", targets.get("sla"))
+        usable = [p for p in config.sla if not (p.clock == "business" and calendar is None)
+                  and set(needed_columns(p)) <= set(tickets.columns)]
+        if usable:  # achieved and breached tickets counted per team over every policy: codes, no table per policy
+            team, names = pd.factorize(tickets["team"], sort=True)  # missing team: -1, left out
+            achieved = np.zeros(len(names), dtype=np.int64)
+            decided = np.zeros(len(names), dtype=np.int64)
+            for codes in outcome_codes(tickets, usable, censor_at=cycle.end, calendar=calendar):
+                judged = (team >= 0) & ((codes == 0) | (codes == 1))
+                achieved += np.bincount(team[judged], weights=codes[judged] == 0, minlength=len(names)).astype(np.int64)
+                decided += np.bincount(team[judged], minlength=len(names))
+            rows += _count_rows(names, achieved, decided, "team", "served", "SLA attainment", targets.get("sla"))
     # served: the designed flow followed (event log)
     process = config.process
     if "events" in cycle.tables and process is not None and process.transitions:  # asked without reading the log

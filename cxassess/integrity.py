@@ -568,7 +568,7 @@ def sla_met(cycle: object) -> pd.Series | None:
     (dtype('bool'), True)
     """
     from cxassess.calendar import BusinessCalendar
-    from cxassess.kpis.sla import needed_columns, sla_outcome
+    from cxassess.kpis.sla import needed_columns, outcome_codes
 
     config = cycle.config
     if not config.sla or cycle.tickets is None:
@@ -578,15 +578,12 @@ def sla_met(cycle: object) -> pd.Series | None:
     breached = np.zeros(len(tickets), dtype=bool)
     achieved = np.zeros(len(tickets), dtype=bool)
     covered = np.zeros(len(tickets), dtype=bool)
-    for policy in config.sla:
-        if not set(needed_columns(policy)) <= set(tickets.columns):
-            continue
-        if policy.clock == "business" and calendar is None:
-            continue
-        outcome = sla_outcome(tickets, policy, censor_at=cycle.end, calendar=calendar)
-        breached |= outcome == "breached"
-        achieved |= outcome == "achieved"
-        covered |= outcome != None  # noqa: E711 (element-wise)
+    usable = [p for p in config.sla if set(needed_columns(p)) <= set(tickets.columns)
+              and not (p.clock == "business" and calendar is None)]
+    for codes in outcome_codes(tickets, usable, censor_at=cycle.end, calendar=calendar):  # OUTCOMES' positions
+        breached |= codes == 1
+        achieved |= codes == 0
+        covered |= codes >= 0
     decided = breached | (achieved & covered)
     return pd.Series(~breached[decided], index=tickets["ticket_id"].to_numpy()[decided])
 

@@ -564,3 +564,28 @@ def test_the_team_csat_and_the_weekly_csat_are_named_as_the_scorecard_names_csat
     row = received[(received["team"] == "tier1_south") & (received["measure"] == "CSAT (top-box share)")].iloc[0]
     assert row["n"] == len(south) and row["value"] == pytest.approx((south["score"] >= 4).mean())
     assert improve.WEEKLY_KPIS["csat"] == "CSAT (top-box share)"
+
+
+def test_sla_attainment_per_team_in_the_gap_table_equals_a_count_of_each_policys_outcomes(sample_cycles):
+    """Served: SLA attainment per team over every policy, counted from the policies' codes,
+    equals plain pandas counting ``sla_outcome`` (text per ticket and policy): achieved over
+    achieved + breached, a ticket covered by two policies counted twice, pending ones out."""
+    from cxassess.calendar import BusinessCalendar
+    from cxassess.kpis.sla import OUTCOMES, outcome_codes, sla_outcome
+
+    cycle = sample_cycles["2026Q3"]
+    tickets, calendar = cycle.tickets, BusinessCalendar.from_config(cycle.config)
+    long = pd.concat([pd.DataFrame({"team": tickets["team"].to_numpy(),
+                                    "outcome": sla_outcome(tickets, p, censor_at=cycle.end, calendar=calendar)})
+                      for p in cycle.config.sla], ignore_index=True)
+    long = long[long["outcome"].isin(["achieved", "breached"])]
+    expected = long.groupby("team")["outcome"].agg(n="size", hits=lambda o: int((o == "achieved").sum()))
+    assert len(cycle.config.sla) >= 2 and len(expected) >= 2 and (expected["hits"] < expected["n"]).all()
+    table = audit.planned_served_received(cycle)
+    got = table[table["measure"] == "SLA attainment"].set_index("team")
+    pd.testing.assert_series_equal(got["n"].astype("int64"), expected["n"].astype("int64"), check_names=False)
+    assert np.allclose(got["value"], expected["hits"] / expected["n"])
+    codes = outcome_codes(tickets, cycle.config.sla, censor_at=cycle.end, calendar=calendar)
+    for policy, code in zip(cycle.config.sla, codes, strict=True):  # the codes are the outcomes' positions
+        text = sla_outcome(tickets, policy, censor_at=cycle.end, calendar=calendar)
+        assert [None if c < 0 else OUTCOMES[c] for c in code] == list(text)

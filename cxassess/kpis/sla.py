@@ -38,7 +38,7 @@ from cxassess.kpis._frame import (
 )
 from cxassess.stats import wilson_interval
 
-__all__ = ["sla_attainment", "sla_outcome", "needed_columns"]
+__all__ = ["sla_attainment", "sla_outcome", "outcome_codes", "OUTCOMES", "needed_columns"]
 
 _END = {"first_response": "first_response_at", "resolution": "resolved_at"}
 
@@ -109,11 +109,58 @@ def sla_outcome(
     ['achieved', 'breached', 'pending']
     """
     codes = _outcome_codes(nw.from_native(tickets, eager_only=True), policy, censor_at, calendar, {})
-    return np.array([None, *_OUTCOMES], dtype=object)[codes + 1]
+    return np.array([None, *OUTCOMES], dtype=object)[codes + 1]
 
 
-#: Outcome of a policy per ticket, by code (-1: the policy does not cover the ticket).
-_OUTCOMES = ("achieved", "breached", "pending")
+#: Outcome of a policy per ticket, by code (:func:`outcome_codes`; -1: the policy does not
+#: cover the ticket).
+OUTCOMES = ("achieved", "breached", "pending")
+
+
+def outcome_codes(
+    tickets: IntoDataFrameT,
+    policies: Sequence[SlaPolicy],
+    *,
+    censor_at: pd.Timestamp,
+    calendar: BusinessCalendar | None = None,
+) -> list[np.ndarray]:
+    """:func:`sla_outcome` of several policies as small whole numbers, for counting: per
+    policy one code per ticket, the position of its outcome in :data:`OUTCOMES` (0
+    achieved, 1 breached, 2 pending), -1 where the policy does not cover the ticket. The
+    policies share their clocks' hours: each end column's hours are computed once per clock.
+
+    Parameters
+    ----------
+    tickets : pandas.DataFrame or polars.DataFrame
+        Ticket table, as for :func:`sla_outcome`.
+    policies : sequence of SlaPolicy
+        The policies.
+    censor_at : pandas.Timestamp
+        When the export was taken (the cycle's end).
+    calendar : BusinessCalendar, optional
+        Business calendar; required for a policy on the business clock.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One int8 array per policy, in their order.
+
+    Raises
+    ------
+    InputError
+        As :func:`sla_outcome`, for any of the policies.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"created_at": pd.to_datetime(["2026-07-01 09:00"] * 3, utc=True),
+    ...                   "first_response_at": pd.to_datetime(["2026-07-01 09:20", "2026-07-01 11:00", None], utc=True),
+    ...                   "channel": ["chat", "chat", "email"], "priority": "normal"})
+    >>> p = SlaPolicy("chat reply", "first_response", hours=0.5, clock="calendar", channels=("chat",))
+    >>> [c.tolist() for c in outcome_codes(t, [p], censor_at=pd.Timestamp("2026-07-01 09:10", tz="UTC"))]
+    [[0, 1, -1]]
+    """
+    df, shared = nw.from_native(tickets, eager_only=True), {}
+    return [_outcome_codes(df, policy, censor_at, calendar, shared).astype(np.int8) for policy in policies]
 
 
 def _check_policy(policy: SlaPolicy, calendar: BusinessCalendar | None, columns: Sequence[str]) -> None:
@@ -135,7 +182,7 @@ def _outcome_codes(
     df: nw.DataFrame, policy: SlaPolicy, censor_at: pd.Timestamp, calendar: BusinessCalendar | None,
     shared: dict,
 ) -> np.ndarray:
-    """:func:`sla_outcome` as codes into :data:`_OUTCOMES` (``-1`` not covered). ``shared``
+    """:func:`sla_outcome` as codes into :data:`OUTCOMES` (``-1`` not covered). ``shared``
     keeps what policies have in common: the hours per (end column, clock), to the end or,
     for a ticket still waiting, to the export; each segment column's values as codes.
     """
