@@ -36,6 +36,7 @@ import pandas as pd
 
 from cxassess.errors import InputError
 from cxassess.findings import Finding
+from cxassess.io import is_in
 from cxassess.registry import Need, Section
 from cxassess.stats import difference_of_proportions, wilson_interval, z_value
 
@@ -195,7 +196,15 @@ def _surveyed(surveys: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
     """Surveys sent, one per ticket, with ``answered`` and the ticket's facts."""
     sent = surveys.drop_duplicates("ticket_id").copy()
     sent["answered"] = sent["score"].notna().astype(float)
-    return sent.merge(covariates, on="ticket_id", how="inner")
+    return _with_facts(sent, covariates)
+
+
+def _with_facts(frame: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (one row per ticket) joined with its tickets' facts (inner, in ``frame``'s
+    order): the facts of those tickets alone are looked up first (Arrow's hash look-up), so
+    the join does not hash every ticket id of the cycle.
+    """
+    return frame.merge(covariates[is_in(covariates["ticket_id"], frame["ticket_id"])], on="ticket_id", how="inner")
 
 
 # ------------------------------------------------------------------------------ response bias
@@ -747,7 +756,7 @@ def drivers(surveys: pd.DataFrame, covariates: pd.DataFrame, *, kind: str = "csa
     answers = surveys[surveys["score"].notna()]
     if "kind" in answers:
         answers = answers[answers["kind"] == kind]
-    frame = answers.drop_duplicates("ticket_id").merge(covariates, on="ticket_id", how="inner")
+    frame = _with_facts(answers.drop_duplicates("ticket_id"), covariates)
     used = [f for f in facts if f in frame]
     frame = frame.dropna(subset=used).reset_index(drop=True)
     if scale is None and "scale" in frame and len(frame):
@@ -950,8 +959,6 @@ def adjacent_answers(surveys: pd.DataFrame, tickets: pd.DataFrame, *, customers:
         outcomes["recontacted"] = value
     if (when is not None and customers is not None and "customer_id" in frame
             and {"customer_id", "active_to"} <= set(customers.columns)):
-        from cxassess.io import is_in
-
         gone = customers.drop_duplicates("customer_id").set_index("customer_id")["active_to"]
         end = frame["customer_id"].map(gone)
         known = is_in(frame["customer_id"], gone.index)
