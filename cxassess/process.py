@@ -766,34 +766,28 @@ def cycle_table(cycle: object, name: str) -> pd.DataFrame:
     process = cycle.config.process
     held = getattr(cycle, "computed", {})
 
-    def lazy() -> object | None:  # the events on the review's engine (None on pandas), opened when first needed
-        return _engine_log(cycle)
-
-    def log() -> ProcessLog | object:
-        events = lazy()
-        return events if events is not None else cycle_log(cycle)
-
     def metrics() -> pd.DataFrame:
-        if lazy() is not None or ("process_log",) in held or not hasattr(cycle, "read_once"):
-            return stage_metrics(log(), process)
+        if _engine_log(cycle) is not None or ("process_log",) in held or not hasattr(cycle, "read_once"):
+            return stage_metrics(cycle_events(cycle), process)
         return stage_metrics(process_log(cycle.read_once("events"), process), process)
 
     def assessment() -> pd.DataFrame:
         csat_shown = gap(cycle, SECTIONS["stages.assessment_csat"]) is None
-        tables = engines.on_engine(cycle) if lazy() is not None else cycle  # the engine's tickets and surveys
-        return stage_assessment(log(), process, surveys=tables.surveys if csat_shown else None,
+        on_engine = _engine_log(cycle) is not None
+        tables = engines.on_engine(cycle) if on_engine else cycle  # the engine's tickets and surveys
+        return stage_assessment(cycle_events(cycle), process, surveys=tables.surveys if csat_shown else None,
                                 tickets=tables.tickets, metrics=cycle_table(cycle, "stage_metrics"),
                                 scale=cycle.config.survey_scales.get("csat"))
 
     def conformed(part: int) -> pd.DataFrame:
-        both = conformance(log(), process)
+        both = conformance(cycle_events(cycle), process)
         if hasattr(cycle, "once"):  # both halves kept: one page shows the deviations, another the tickets'
             cycle.once(("process", ("conformance", "deviations")[1 - part]), lambda: both[1 - part], keep=True)
         return both[part]
 
     compute = {
         "stage_metrics": metrics,
-        "stage_flow": lambda: stage_flow(log(), process),
+        "stage_flow": lambda: stage_flow(cycle_events(cycle), process),
         "stage_assessment": assessment,
         "conformance": lambda: conformed(0),
         "deviations": lambda: conformed(1),
